@@ -1,0 +1,179 @@
+"""The `flowgate` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flowgate.settings import Settings, SettingsError, load_settings
+from flowgate.stores.errors import StoreUnavailableError
+
+app = typer.Typer(
+    help="Flowgate: a GraphQL gateway over PostgreSQL and MongoDB.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(help="Where embedded stores keep their data (FLOWGATE_DATA_DIR)."),
+]
+
+
+class SeedSize(StrEnum):
+    small = "small"
+    large = "large"
+
+
+def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code=1)
+
+
+def _run(action: object) -> None:
+    """Run an async action; turn the errors a user can fix into one line and exit code 1."""
+    from flowgate.runner import run
+
+    try:
+        run(action)
+    except (SettingsError, StoreUnavailableError) as error:
+        _fail(str(error))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the gateway on the configured stores (embedded ones where no URL is set)."""
+    from flowgate import runner
+
+    try:
+        settings = _settings(data_dir, host=host, port=port)
+    except SettingsError as error:
+        _fail(str(error))
+    _run(lambda: runner.serve(settings))
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve with demo data: migrate, seed when the database is empty, then serve."""
+    from flowgate import runner
+
+    try:
+        settings = _settings(data_dir, host=host, port=port)
+    except SettingsError as error:
+        _fail(str(error))
+    _run(lambda: runner.serve(settings, demo=True))
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    downgrade: Annotated[
+        bool, typer.Option("--downgrade", help="Downgrade to --revision instead.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Apply (or with --downgrade, revert) the PostgreSQL migrations."""
+    from flowgate import migrate as migrations
+    from flowgate.stores.embedded import embedded_stores
+
+    try:
+        settings = _settings(data_dir)
+    except SettingsError as error:
+        _fail(str(error))
+    if downgrade and revision == "head":
+        _fail("--downgrade needs a --revision to go down to (e.g. 'base' or '-1')")
+
+    async def action() -> None:
+        async with embedded_stores(settings) as resolved:
+            if downgrade:
+                await migrations.downgrade(resolved, revision)
+            else:
+                await migrations.upgrade(resolved, revision)
+            current = await migrations.current_revision(resolved)
+        console.print(f"PostgreSQL schema at revision [bold]{current or 'base'}[/]")
+
+    _run(action)
+
+
+@app.command()
+def seed(
+    size: Annotated[SeedSize, typer.Option(help="small (demo) or large (x10, benchmarks).")] = (
+        SeedSize.small
+    ),
+    reset: Annotated[bool, typer.Option(help="Delete all existing data first.")] = False,
+    seed_number: Annotated[int, typer.Option("--seed", help="Random seed: same number, same data.")] = 42,
+    data_dir: DataDir = None,
+) -> None:
+    """Fill the stores with realistic demo data (migrating first)."""
+    from flowgate import migrate as migrations
+    from flowgate.runner import open_services
+    from flowgate.seed import seed as seed_stores
+
+    try:
+        settings = _settings(data_dir)
+    except SettingsError as error:
+        _fail(str(error))
+
+    async def action() -> None:
+        async with open_services(settings) as services:
+            await migrations.upgrade(services.settings)
+            summary = await seed_stores(
+                services, size=size.value, seed=seed_number, reset=reset, console=console
+            )
+        console.print(summary.describe())
+
+    _run(action)
+
+
+@app.command()
+def status(data_dir: DataDir = None) -> None:
+    """Show whether each store is reachable, the schema revision, and row counts."""
+    from flowgate.status import collect_status
+
+    try:
+        settings = _settings(data_dir)
+    except SettingsError as error:
+        _fail(str(error))
+
+    async def action() -> None:
+        report = await collect_status(settings)
+        table = Table("store", "state", "details")
+        for row in report.rows:
+            table.add_row(*row)
+        console.print(table)
+        if not report.healthy:
+            raise typer.Exit(code=1)
+
+    _run(action)
+
+
+def main() -> None:
+    # Typer's own error output already names the bad option; nothing else to do here.
+    sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()

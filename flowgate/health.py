@@ -1,0 +1,49 @@
+"""Liveness and readiness.
+
+`/healthz` says the process answers. `/readyz` checks each store with a real round trip and
+reports its latency; any store down turns it into a 503 that names the store, which is what a
+load balancer needs to take this replica out of rotation."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from flowgate.services import Services
+from flowgate.stores.errors import StoreUnavailableError
+
+router = APIRouter()
+
+# A readiness probe must answer quickly even when a store hangs.
+READY_TIMEOUT_SECONDS = 2.0
+
+
+@router.get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", include_in_schema=False)
+async def readyz(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    checks = {"postgresql": services.postgres.ping(), "mongodb": services.mongo.ping()}
+    results = await asyncio.gather(
+        *(_check(name, probe) for name, probe in checks.items())
+    )
+    stores = dict(results)
+    down = [name for name, result in stores.items() if result["status"] != "up"]
+    body = {"status": "ready" if not down else "unavailable", "down": down, "stores": stores}
+    return JSONResponse(body, status_code=503 if down else 200)
+
+
+async def _check(name: str, probe: Any) -> tuple[str, dict[str, Any]]:
+    try:
+        latency = await asyncio.wait_for(probe, READY_TIMEOUT_SECONDS)
+    except StoreUnavailableError as error:
+        return name, {"status": "down", "error": str(error)}
+    except TimeoutError:
+        return name, {"status": "down", "error": f"no answer within {READY_TIMEOUT_SECONDS}s"}
+    return name, {"status": "up", "latencyMs": round(latency, 2)}

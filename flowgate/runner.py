@@ -1,0 +1,74 @@
+"""Running the gateway: embedded stores up, migrations, optional seed, then uvicorn, and
+everything stopped in reverse order however the process is asked to end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator
+
+import uvicorn
+from rich.console import Console
+
+from flowgate import migrate
+from flowgate.app import create_app
+from flowgate.services import Services
+from flowgate.settings import Settings
+from flowgate.stores.embedded import embedded_stores
+
+console = Console(stderr=True)
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Embedded stores (where no URL is set) and the clients to every store, for one-shot
+    commands such as `seed` and `status`."""
+    async with embedded_stores(settings) as resolved:
+        services = await Services.open(resolved)
+        try:
+            yield services
+        finally:
+            await services.close()
+
+
+async def serve(settings: Settings, *, demo: bool = False) -> None:
+    """Serve until SIGINT or SIGTERM. With `demo`, migrate and seed an empty database first."""
+    async with embedded_stores(settings) as resolved:
+        await migrate.upgrade(resolved)
+        if demo:
+            from flowgate.seed import seed_if_empty
+
+            services = await Services.open(resolved)
+            try:
+                await seed_if_empty(services, console=console)
+            finally:
+                await services.close()
+        config = uvicorn.Config(
+            create_app(resolved),
+            host=resolved.host,
+            port=resolved.port,
+            log_level="info",
+            lifespan="on",
+            # Headers and ws pings come from our own app; uvicorn's defaults are fine otherwise.
+        )
+        server = uvicorn.Server(config)
+        console.print(f"[bold green]Flowgate[/] on http://{resolved.host}:{resolved.port}/graphql")
+        await server.serve()
+        # uvicorn swallows SIGINT/SIGTERM to shut down gracefully; when it returns, the
+        # `embedded_stores` exit stops PostgreSQL and SecantusDB before the process ends.
+
+
+def run(coroutine_factory: object) -> None:
+    """Run a coroutine with SIGTERM treated like Ctrl-C, so cleanup always runs."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        # Outside uvicorn (migrate, seed), SIGTERM would otherwise kill us mid-cleanup.
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        await coroutine_factory()  # type: ignore[operator]
+
+    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
+        asyncio.run(main())

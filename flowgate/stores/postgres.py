@@ -1,0 +1,61 @@
+"""PostgreSQL through SQLAlchemy's async engine and asyncpg."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from flowgate.settings import Settings
+from flowgate.stores.errors import StoreUnavailableError
+from flowgate.stores.roundtrips import instrument_engine
+
+
+class Postgres:
+    """The engine and its session factory; one per process, opened by the app's lifespan."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            settings.sqlalchemy_url,
+            pool_size=10,
+            max_overflow=10,
+            pool_pre_ping=False,
+            connect_args={"timeout": settings.store_timeout},
+        )
+        instrument_engine(self.engine)
+        # expire_on_commit=False: objects stay readable after commit, without a reload trip.
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._timeout = settings.store_timeout
+
+    def session(self) -> AsyncSession:
+        return self.sessions()
+
+    async def ping(self) -> float:
+        """Run `SELECT 1`; return the latency in milliseconds or raise StoreUnavailableError."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self._timeout), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # any driver or network failure means "down"
+            raise StoreUnavailableError(
+                "database_url", "PostgreSQL", describe(error)
+            ) from error
+        return (time.perf_counter() - started) * 1000
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def describe(error: BaseException) -> str:
+    """A one-line description of a driver error, without the traceback."""
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    text_ = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text_[:300]

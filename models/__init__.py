@@ -1,0 +1,2 @@
+"""Persistence: SQLAlchemy models for PostgreSQL (`models.sql`) and Beanie documents for
+MongoDB (`models.documents`). Nothing here knows GraphQL."""

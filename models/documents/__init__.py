@@ -1,0 +1,26 @@
+"""MongoDB collections as Beanie documents. Indexes are declared once, in each document's
+`Settings.indexes`, and created idempotently by `init_beanie` at start-up."""
+
+from beanie import Document
+
+from models.documents.execution_event import ExecutionEvent
+from models.documents.execution_trace import ExecutionStep, ExecutionTrace
+from models.documents.common import Connection, FlowNode
+from models.documents.flowchart import Flowchart, FlowchartMetadata
+from models.documents.workflow import Workflow, WorkflowPermissions, WorkflowSettings
+
+ALL_DOCUMENTS: list[type[Document]] = [Flowchart, Workflow, ExecutionTrace, ExecutionEvent]
+
+__all__ = [
+    "ALL_DOCUMENTS",
+    "Connection",
+    "ExecutionEvent",
+    "ExecutionStep",
+    "ExecutionTrace",
+    "FlowNode",
+    "Flowchart",
+    "FlowchartMetadata",
+    "Workflow",
+    "WorkflowPermissions",
+    "WorkflowSettings",
+]

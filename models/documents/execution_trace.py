@@ -1,0 +1,44 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from beanie import Document
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, IndexModel
+
+from models.enums import NodeType, StepStatus
+
+
+class ExecutionStep(BaseModel):
+    """One node's run inside an execution."""
+
+    node_id: str
+    node_type: NodeType
+    status: StepStatus
+    started_at: datetime
+    ended_at: datetime | None = None
+    duration_ms: int | None = None
+    input: dict[str, Any] | None = None
+    output: dict[str, Any] | None = None
+    error: str | None = None
+    ai_provider: str | None = None
+    tokens: int = 0
+    cost: float = 0.0
+
+
+class ExecutionTrace(Document):
+    """The runtime state of one execution: where it is and the ordered step history."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4)  # type: ignore[assignment]
+    organization_id: uuid.UUID
+    execution_id: uuid.UUID
+    current_node: str | None = None
+    variables: dict[str, Any] = Field(default_factory=dict)
+    steps: list[ExecutionStep] = Field(default_factory=list)
+
+    class Settings:
+        name = "execution_traces"
+        indexes = [
+            IndexModel([("execution_id", ASCENDING)], unique=True, name="execution_id_unique"),
+            IndexModel([("organization_id", ASCENDING)], name="organization_id"),
+        ]

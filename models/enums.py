@@ -1,0 +1,63 @@
+"""Enumerations shared by both stores and, through `schema/`, by the GraphQL surface."""
+
+from enum import StrEnum
+
+
+class UserRole(StrEnum):
+    ADMIN = "admin"
+    USER = "user"
+    VIEWER = "viewer"
+
+
+class AgentStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    RUNNING = "running"
+    PAUSED = "paused"
+
+
+class ExecutionStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_EXECUTION_STATUSES
+
+
+TERMINAL_EXECUTION_STATUSES = frozenset(
+    {ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED}
+)
+
+
+class NodeType(StrEnum):
+    AI = "ai"
+    HUMAN = "human"
+    DECISION = "decision"
+    ACTION = "action"
+    TIMER = "timer"
+
+
+class WorkflowStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class StepStatus(StrEnum):
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class ExecutionEventType(StrEnum):
+    STATUS_CHANGED = "status_changed"
+    STEP_STARTED = "step_started"
+    STEP_FINISHED = "step_finished"
+    PROGRESS = "progress"
+    LOG = "log"

@@ -1,0 +1,12 @@
+"""PostgreSQL tables. Importing this package registers every table on `Base.metadata`,
+which is what Alembic compares the migrations against."""
+
+from models.sql.agent import Agent
+from models.sql.api_key import ApiKey
+from models.sql.audit import AuditLogEntry
+from models.sql.base import Base
+from models.sql.execution import Execution
+from models.sql.organization import Organization
+from models.sql.user import User
+
+__all__ = ["Agent", "ApiKey", "AuditLogEntry", "Base", "Execution", "Organization", "User"]

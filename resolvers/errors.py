@@ -1,0 +1,43 @@
+"""Errors a client caused or can act on. Each carries a stable `extensions.code`; unlike
+unexpected exceptions, these are shown to the client as they are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class ClientError(GraphQLError):
+    """An expected error: its message and extensions reach the client unmasked."""
+
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": self.code, **extensions})
+
+
+class BadInputError(ClientError):
+    """An argument the client sent is malformed or out of range; names the argument."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, argument: str, problem: str) -> None:
+        super().__init__(f"Invalid argument `{argument}`: {problem}", argument=argument)
+
+
+class NoPrincipalError(ClientError):
+    code = "UNAUTHENTICATED"
+
+    def __init__(self) -> None:
+        super().__init__("No organization to act for: seed or create one first")
+
+
+class StoreDownError(ClientError):
+    """A store needed by this field is unreachable; other fields of the response still
+    resolve."""
+
+    code = "STORE_UNAVAILABLE"
+
+    def __init__(self, store: str) -> None:
+        super().__init__(f"{store} is unavailable; retry later", store=store)

@@ -1,0 +1,82 @@
+"""Keyset pagination over (sort key, id) with opaque cursors.
+
+A cursor encodes the sort value and id of the row it points at, so the next page starts
+strictly after it: stable while rows are inserted, and an index range scan at any depth
+(an OFFSET would read and discard every earlier row)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import orjson
+
+from resolvers.errors import BadInputError
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Validated Relay arguments. `backward` pages come from `last`/`before`."""
+
+    limit: int
+    cursor: tuple[Any, uuid.UUID] | None
+    backward: bool
+
+    @classmethod
+    def from_arguments(
+        cls,
+        first: int | None,
+        after: str | None,
+        last: int | None = None,
+        before: str | None = None,
+        *,
+        max_size: int = MAX_PAGE_SIZE,
+    ) -> PageRequest:
+        if first is not None and last is not None:
+            raise BadInputError("last", "cannot be combined with `first`")
+        if after is not None and before is not None:
+            raise BadInputError("before", "cannot be combined with `after`")
+        backward = last is not None or before is not None
+        argument, size = ("last", last) if backward else ("first", first)
+        if size is None:
+            size = DEFAULT_PAGE_SIZE
+        if size < 0:
+            raise BadInputError(argument, f"must not be negative, got {size}")
+        if size > max_size:
+            raise BadInputError(argument, f"must be at most {max_size}, got {size}")
+        cursor_argument, raw_cursor = ("before", before) if backward else ("after", after)
+        cursor = decode_cursor(raw_cursor, cursor_argument) if raw_cursor is not None else None
+        return cls(limit=size, cursor=cursor, backward=backward)
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of rows in display order, with the keys their cursors encode."""
+
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def encode_cursor(sort_value: Any, row_id: uuid.UUID) -> str:
+    value = sort_value.isoformat() if isinstance(sort_value, datetime) else sort_value
+    return base64.urlsafe_b64encode(orjson.dumps([value, str(row_id)])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, argument: str) -> tuple[Any, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, row_id = orjson.loads(base64.urlsafe_b64decode(padded))
+        return value, uuid.UUID(row_id)
+    except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError):
+        raise BadInputError(argument, "malformed cursor") from None

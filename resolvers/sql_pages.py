@@ -1,0 +1,57 @@
+"""Keyset pages of SQLAlchemy rows: the SQL side of `resolvers.pagination`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from resolvers.pagination import Page, PageRequest, encode_cursor
+
+RowT = TypeVar("RowT")
+
+
+async def fetch_page(
+    session: AsyncSession,
+    query: Select[tuple[RowT]],
+    request: PageRequest,
+    *,
+    sort_column: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[Any],
+    descending: bool,
+    parse_sort_value: Callable[[Any], Any] = lambda value: value,
+) -> Page[RowT]:
+    """Run `query` (already filtered and scoped) as one keyset page; one round trip."""
+    backward_scan = descending != request.backward  # scan direction, in index order
+    if request.cursor is not None:
+        value, row_id = request.cursor
+        key = tuple_(sort_column, id_column)
+        bound = tuple_(parse_sort_value(value), row_id)
+        condition: ColumnElement[bool] = key < bound if backward_scan else key > bound
+        query = query.where(condition)
+    order = (sort_column.desc(), id_column.desc()) if backward_scan else (sort_column, id_column)
+    rows = list((await session.scalars(query.order_by(*order).limit(request.limit + 1))).all())
+    has_more = len(rows) > request.limit
+    rows = rows[: request.limit]
+    if request.backward:
+        rows.reverse()
+    cursors = [
+        encode_cursor(getattr(row, sort_column.key), getattr(row, id_column.key)) for row in rows
+    ]
+    return Page(
+        items=rows,
+        cursors=cursors,
+        # Relay lets a server answer `false` for the direction it did not page in when
+        # checking would cost another query; a cursor means there was something before it.
+        has_next_page=has_more if not request.backward else request.cursor is not None,
+        has_previous_page=has_more if request.backward else request.cursor is not None,
+    )
+
+
+async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
+    """`totalCount` for the same filter as the page, ignoring the cursor."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return int(total or 0)

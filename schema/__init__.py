@@ -1,0 +1,27 @@
+"""The GraphQL surface: types, inputs, enums, error types and root fields, assembled here."""
+
+import strawberry
+from strawberry.extensions import MaskErrors
+
+from resolvers.errors import ClientError
+from schema.extensions import RoundTripsInExtensions
+from schema.query import Query
+
+
+def _should_mask(error: Exception) -> bool:
+    # Expected errors (bad input, not found, ...) reach the client as they are, and so do
+    # validation errors (no original error: the query itself is wrong). Anything else is a bug
+    # or an outage, and its text could leak internals.
+    original = error.original_error if hasattr(error, "original_error") else None
+    return original is not None and not isinstance(original, ClientError)
+
+
+schema = strawberry.Schema(
+    query=Query,
+    extensions=[
+        RoundTripsInExtensions,
+        lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal server error"),
+    ],
+)
+
+__all__ = ["schema"]

@@ -1,0 +1,60 @@
+"""Relay connections, generic over the node type (`Connection[Agent]` is `AgentConnection`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+import strawberry
+
+from resolvers.pagination import Page
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type(description="Where a page sits in the whole list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow `endCursor`.")
+    has_previous_page: bool = strawberry.field(description="Items precede `startCursor`.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last edge.")
+
+
+@strawberry.type(description="An item of a page and the cursor that points at it.")
+class Edge(Generic[NodeT]):
+    cursor: str = strawberry.field(description="Opaque; pass as `after`/`before` to page on.")
+    node: NodeT = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list, with keyset (cursor) pagination.")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]] = strawberry.field(description="The items of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="How to reach the neighbouring pages.")
+    counter: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items match the filter, across all pages.")
+    async def total_count(self) -> int:
+        # Counted only when asked for: a COUNT over a large filter is not free.
+        return await self.counter()
+
+    @classmethod
+    def from_page(
+        cls,
+        page: Page[object],
+        to_node: Callable[[object], NodeT],
+        counter: Callable[[], Awaitable[int]],
+    ) -> Connection[NodeT]:
+        edges = [
+            Edge(cursor=cursor, node=to_node(item))
+            for item, cursor in zip(page.items, page.cursors, strict=True)
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            counter=counter,
+        )

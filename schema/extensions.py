@@ -1,0 +1,20 @@
+"""Schema extensions: what every operation gets, whatever its fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+
+from flowgate.context import Context
+
+
+class RoundTripsInExtensions(SchemaExtension):
+    """Reports the request's SQL and MongoDB round trips in `extensions.roundTrips` when the
+    `debug_round_trips` setting is on: the number the N+1 tests and the benchmark read."""
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.services.settings.debug_round_trips:
+            return {"roundTrips": context.round_trips.as_dict()}
+        return {}

@@ -1,0 +1,78 @@
+"""Session-wide stores and per-test isolation.
+
+One PostgreSQL server and one MongoDB-wire server serve the session (real ones when
+`FLOWGATE_DATABASE_URL` / `FLOWGATE_MONGODB_URL` are set, embedded otherwise). The seeded demo
+data is written once, into its own database, and is read-only for tests; a test that writes
+gets a fresh organization of its own (every read is scoped by organization, so it sees only
+what it wrote) that is deleted from both stores when the test ends."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from flowgate import migrate
+from flowgate.app import create_app
+from flowgate.services import Services
+from flowgate.settings import Settings
+from tests.stores import TestStores
+
+
+@pytest.fixture(scope="session")
+def test_stores() -> Iterator[TestStores]:
+    with tempfile.TemporaryDirectory(prefix="flowgate-test-") as tmp:
+        stores = TestStores.start(Path(tmp))
+        try:
+            yield stores
+        finally:
+            stores.stop()
+
+
+@pytest.fixture(scope="session")
+async def settings(test_stores: TestStores) -> AsyncIterator[Settings]:
+    """Settings for the session's migrated (and, via `seeded`, seeded) databases."""
+    database_url = await test_stores.create_database("main")
+    settings = Settings(
+        database_url=database_url,
+        mongodb_url=test_stores.mongodb_url,
+        mongodb_database=f"flowgate_test_{os.getpid()}",
+        redis_url=os.environ.get("FLOWGATE_REDIS_URL"),
+        debug_round_trips=True,
+        store_timeout=5.0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    await migrate.upgrade(settings)
+    try:
+        yield settings
+    finally:
+        await test_stores.drop_databases()
+
+
+@pytest.fixture(scope="session")
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    services = await Services.open(settings)
+    try:
+        yield services
+    finally:
+        await services.mongo.client.drop_database(settings.mongodb_database)
+        await services.close()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://flowgate.test") as http:
+        yield http
