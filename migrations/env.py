@@ -1,7 +1,8 @@
 """Alembic environment, async: migrations run over asyncpg like the app does.
 
 When Flowgate drives Alembic from code (`flowgate.migrate`), it passes an open connection in
-`config.attributes["connection"]`; the `alembic` command line opens its own."""
+`config.attributes["connection"]`; the `alembic` command line opens its own, to the database
+named by `FLOWGATE_DATABASE_URL` (read through Flowgate's settings, like everything else)."""
 
 import asyncio
 
@@ -10,9 +11,27 @@ from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
 import models.sql  # registers every table on the metadata
+from flowgate.settings import SettingsError, load_settings
 
 target_metadata = models.sql.Base.metadata
 config = context.config
+
+
+def database_url() -> str:
+    """The URL from the config (set by `flowgate.migrate`), else from the environment."""
+    url = config.get_main_option("sqlalchemy.url")
+    if url:
+        return url
+    try:
+        settings = load_settings()
+    except SettingsError as error:  # one line naming the variable, not a traceback
+        raise SystemExit(str(error)) from None
+    if settings.database_url is None:
+        raise SystemExit(
+            "FLOWGATE_DATABASE_URL is not set: the alembic command needs a PostgreSQL URL "
+            "(or use `flowgate migrate`, which also starts the embedded PostgreSQL)"
+        )
+    return settings.sqlalchemy_url.render_as_string(hide_password=False)
 
 
 def run_migrations(connection: Connection) -> None:
@@ -28,7 +47,7 @@ def run_migrations(connection: Connection) -> None:
 
 async def run_async_migrations() -> None:
     engine = async_engine_from_config(
-        config.get_section(config.config_ini_section, {}),
+        {"sqlalchemy.url": database_url()},
         prefix="sqlalchemy.",
         poolclass=pool.NullPool,
     )
@@ -38,8 +57,7 @@ async def run_async_migrations() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True)
+    context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 elif (shared := config.attributes.get("connection")) is not None:

@@ -224,7 +224,12 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "started_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("duration_ms", sa.BigInteger(), nullable=True),
         sa.Column("input", postgresql.JSONB(astext_type=sa.Text()), nullable=True),

@@ -32,6 +32,10 @@ class ExecutionTrace(Document):
     id: uuid.UUID = Field(default_factory=uuid.uuid4)  # type: ignore[assignment]
     organization_id: uuid.UUID
     execution_id: uuid.UUID
+    # Copied from the execution row so that per-agent and per-workflow aggregations over
+    # steps (dashboard stats) can filter in MongoDB without a list of execution ids.
+    agent_id: uuid.UUID | None = None
+    workflow_id: uuid.UUID | None = None
     current_node: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
     steps: list[ExecutionStep] = Field(default_factory=list)
@@ -40,5 +44,7 @@ class ExecutionTrace(Document):
         name = "execution_traces"
         indexes = [
             IndexModel([("execution_id", ASCENDING)], unique=True, name="execution_id_unique"),
-            IndexModel([("organization_id", ASCENDING)], name="organization_id"),
+            IndexModel(
+                [("organization_id", ASCENDING), ("agent_id", ASCENDING)], name="org_agent"
+            ),
         ]

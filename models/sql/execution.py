@@ -3,12 +3,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.enums import ExecutionStatus
-from models.sql.base import Base, Timestamps, UuidPrimaryKey
+from models.sql.base import Base, Timestamps, UuidPrimaryKey, utcnow
 from models.sql.types import pg_enum
 
 
@@ -42,7 +42,9 @@ class Execution(UuidPrimaryKey, Timestamps, Base):
     status: Mapped[ExecutionStatus] = mapped_column(
         pg_enum(ExecutionStatus, "execution_status"), default=ExecutionStatus.PENDING
     )
-    started_at: Mapped[datetime | None]
+    # When the run was requested; set for every execution (pending ones too), so that the
+    # default order and its keyset index never meet a NULL.
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
     ended_at: Mapped[datetime | None]
     duration_ms: Mapped[int | None] = mapped_column(BigInteger)
     input: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
