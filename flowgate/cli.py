@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -124,7 +123,9 @@ def seed(
         SeedSize.small
     ),
     reset: Annotated[bool, typer.Option(help="Delete all existing data first.")] = False,
-    seed_number: Annotated[int, typer.Option("--seed", help="Random seed: same number, same data.")] = 42,
+    seed_number: Annotated[
+        int, typer.Option("--seed", help="Random seed: same number, same data.")
+    ] = 42,
     data_dir: DataDir = None,
 ) -> None:
     """Fill the stores with realistic demo data (migrating first)."""

@@ -65,9 +65,9 @@ def run(coroutine_factory: object) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
-        assert task is not None
-        # Outside uvicorn (migrate, seed), SIGTERM would otherwise kill us mid-cleanup.
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        if task is not None:
+            # Outside uvicorn (migrate, seed), SIGTERM would otherwise kill us mid-cleanup.
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
         await coroutine_factory()  # type: ignore[operator]
 
     with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from resolvers.pagination import Page, PageRequest, encode_cursor
 
 RowT = TypeVar("RowT")
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """What a list is ordered by: a non-null SQL expression, how to read the same value off
+    a loaded row (for its cursor), and how to turn a cursor's JSON value back into a bind
+    parameter of the expression's type."""
+
+    expression: ColumnElement[Any]
+    value_of: Callable[[Any], Any]
+    parse: Callable[[Any], Any] = lambda value: value
 
 
 async def fetch_page(
@@ -19,28 +30,29 @@ async def fetch_page(
     query: Select[tuple[RowT]],
     request: PageRequest,
     *,
-    sort_column: InstrumentedAttribute[Any],
-    id_column: InstrumentedAttribute[Any],
+    sort: SortKey,
+    id_column: ColumnElement[Any],
     descending: bool,
-    parse_sort_value: Callable[[Any], Any] = lambda value: value,
 ) -> Page[RowT]:
     """Run `query` (already filtered and scoped) as one keyset page; one round trip."""
     backward_scan = descending != request.backward  # scan direction, in index order
     if request.cursor is not None:
         value, row_id = request.cursor
-        key = tuple_(sort_column, id_column)
-        bound = tuple_(parse_sort_value(value), row_id)
+        key = tuple_(sort.expression, id_column)
+        bound = tuple_(sort.parse(value), row_id)
         condition: ColumnElement[bool] = key < bound if backward_scan else key > bound
         query = query.where(condition)
-    order = (sort_column.desc(), id_column.desc()) if backward_scan else (sort_column, id_column)
+    order = (
+        (sort.expression.desc(), id_column.desc())
+        if backward_scan
+        else (sort.expression.asc(), id_column.asc())
+    )
     rows = list((await session.scalars(query.order_by(*order).limit(request.limit + 1))).all())
     has_more = len(rows) > request.limit
     rows = rows[: request.limit]
     if request.backward:
         rows.reverse()
-    cursors = [
-        encode_cursor(getattr(row, sort_column.key), getattr(row, id_column.key)) for row in rows
-    ]
+    cursors = [encode_cursor(sort.value_of(row), row.id) for row in rows]  # type: ignore[attr-defined]
     return Page(
         items=rows,
         cursors=cursors,

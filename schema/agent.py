@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -11,14 +12,22 @@ from flowgate.context import Context
 from models import sql
 from resolvers import flowcharts
 from resolvers.ids import to_global_id
+from schema.connection import Connection
 from schema.enums import AgentStatus
+from schema.execution_stats import ExecutionStats
 from schema.flowchart import Flowchart
+from schema.nested import DEFAULT_PAGE_SIZE, NestedFilter, NestedFirst, NestedOrder, nested_args
+from schema.nested import to_connection as to_execution_connection
+from schema.node import Node
+from schema.user import User
+
+if TYPE_CHECKING:
+    from schema.execution import Execution
 
 
 @strawberry.type(description="An AI agent: its configuration, and the flowchart it runs.")
-class Agent:
+class Agent(Node):
     model: strawberry.Private[sql.Agent]
-    id: strawberry.ID = strawberry.field(description="Global id (use with `node` or `agent`).")
     name: str = strawberry.field(description="Display name.")
     description: str = strawberry.field(description="What the agent is for.")
     status: AgentStatus = strawberry.field(description="Whether it can be run.")
@@ -31,6 +40,9 @@ class Agent:
     updated_at: datetime = strawberry.field(description="When it was last changed.")
     last_execution_at: datetime | None = strawberry.field(description="When it last ran.")
     execution_count: int = strawberry.field(description="How many times it has run.")
+    deleted_at: datetime | None = strawberry.field(
+        description="When it was deleted; set only on agents reached through past executions."
+    )
 
     @classmethod
     def from_model(cls, model: sql.Agent) -> Agent:
@@ -47,9 +59,34 @@ class Agent:
             updated_at=model.updated_at,
             last_execution_at=model.last_execution_at,
             execution_count=model.execution_count,
+            deleted_at=model.deleted_at,
         )
 
     @strawberry.field(description="The flowchart this agent runs (MongoDB), if it has one.")
     async def flowchart(self, info: strawberry.Info[Context]) -> Flowchart | None:
         model = await flowcharts.flowchart_of_agent(info, self.model.id)
         return Flowchart.from_model(model) if model is not None else None
+
+    @strawberry.field(description="The user who owns this agent.")
+    async def owner(self, info: strawberry.Info[Context]) -> User | None:
+        if self.model.owner_id is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(self.model.owner_id)
+        return User.from_model(user) if user is not None else None
+
+    @strawberry.field(description="Its executions, newest first by default.")
+    async def executions(
+        self,
+        info: strawberry.Info[Context],
+        first: NestedFirst = DEFAULT_PAGE_SIZE,
+        filter: NestedFilter = None,
+        order_by: NestedOrder = None,
+    ) -> Connection[Annotated[Execution, strawberry.lazy("schema.execution")]]:
+        args = nested_args(first, filter, order_by)
+        page = await info.context.loaders.execution_page_by_agent.load((self.model.id, args))
+        return to_execution_connection(page)  # type: ignore[return-value]
+
+    @strawberry.field(description="Success rate, mean duration, cost and tokens of its runs.")
+    async def stats(self, info: strawberry.Info[Context]) -> ExecutionStats:
+        data = await info.context.loaders.agent_stats_by_agent_id.load(self.model.id)
+        return ExecutionStats.from_data(data)

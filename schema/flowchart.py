@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
+from flowgate.context import Context
 from models import documents
+from resolvers import agents, flowcharts
 from resolvers.ids import to_global_id
 from schema.enums import NodeType
+from schema.node import Node
+
+if TYPE_CHECKING:
+    from schema.agent import Agent
 
 
 @strawberry.type(description="A node's position on the canvas.")
@@ -25,6 +33,18 @@ class FlowNode:
     label: str = strawberry.field(description="Shown on the canvas.")
     position: Position = strawberry.field(description="Where it is drawn.")
     data: JSON = strawberry.field(description="Per-type settings (prompt, model, agentId, ...).")
+    agent_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(description="The agent this node calls (`data.agentId`), if any.")
+    async def agent(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated[Agent, strawberry.lazy("schema.agent")] | None:
+        from schema.agent import Agent
+
+        if self.agent_id is None:
+            return None
+        model = await agents.agent_by_id(info, self.agent_id)
+        return Agent.from_model(model) if model is not None else None
 
     @classmethod
     def from_model(cls, node: documents.FlowNode) -> FlowNode:
@@ -34,6 +54,7 @@ class FlowNode:
             label=node.label,
             position=Position(x=node.position.x, y=node.position.y),
             data=node.data,
+            agent_id=flowcharts.node_agent_id(node.data),
         )
 
 
@@ -45,6 +66,12 @@ class FlowConnection:
         description="For a decision node's edges: when this edge is taken."
     )
 
+    @classmethod
+    def from_model(cls, connection: documents.Connection) -> FlowConnection:
+        return cls(
+            source=connection.source, target=connection.target, condition=connection.condition
+        )
+
 
 @strawberry.type(description="Title, description and layout of a flowchart.")
 class FlowchartMetadata:
@@ -54,9 +81,8 @@ class FlowchartMetadata:
 
 
 @strawberry.type(description="The graph an agent runs; versioned for safe concurrent edits.")
-class Flowchart:
+class Flowchart(Node):
     model: strawberry.Private[documents.Flowchart]
-    id: strawberry.ID = strawberry.field(description="Global id.")
     version: int = strawberry.field(description="Bumped by every save; pass to `saveFlowchart`.")
     nodes: list[FlowNode] = strawberry.field(description="The steps.")
     connections: list[FlowConnection] = strawberry.field(description="The edges.")
@@ -70,10 +96,7 @@ class Flowchart:
             id=strawberry.ID(to_global_id("Flowchart", model.id)),
             version=model.version,
             nodes=[FlowNode.from_model(node) for node in model.nodes],
-            connections=[
-                FlowConnection(source=c.source, target=c.target, condition=c.condition)
-                for c in model.connections
-            ],
+            connections=[FlowConnection.from_model(c) for c in model.connections],
             metadata=FlowchartMetadata(
                 title=model.metadata.title,
                 description=model.metadata.description,
@@ -81,3 +104,12 @@ class Flowchart:
             ),
             updated_at=model.updated_at,
         )
+
+    @strawberry.field(description="The agent that runs this flowchart.")
+    async def agent(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated[Agent, strawberry.lazy("schema.agent")] | None:
+        from schema.agent import Agent
+
+        model = await agents.agent_by_id(info, self.model.agent_id)
+        return Agent.from_model(model) if model is not None else None

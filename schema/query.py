@@ -1,4 +1,4 @@
-"""The root Query: each field delegates to `resolvers/` in one line."""
+"""The root Query: each field delegates to `resolvers/`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,26 @@ from typing import Annotated
 import strawberry
 
 from flowgate.context import Context
-from resolvers import agents
+from resolvers import agents, executions, flowcharts, nodes, workflows
+from resolvers.ids import parse_id
 from resolvers.pagination import PageRequest
 from schema.agent import Agent
 from schema.connection import Connection
+from schema.execution import Execution
+from schema.filters import (
+    DEFAULT_EXECUTION_ORDER,
+    DEFAULT_WORKFLOW_ORDER,
+    AgentFilter,
+    AgentOrder,
+    ExecutionFilter,
+    ExecutionOrder,
+    WorkflowFilter,
+    WorkflowOrder,
+)
+from schema.flowchart import Flowchart
+from schema.node import Node
+from schema.user import User
+from schema.workflow import Workflow
 
 First = Annotated[
     int | None,
@@ -21,11 +37,20 @@ Last = Annotated[
     int | None, strawberry.argument(description="Page size going backward (at most 100).")
 ]
 Before = Annotated[str | None, strawberry.argument(description="Cursor to continue before.")]
+Id = Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")]
+
+_NODE_TYPES: dict[str, type] = {
+    "Agent": Agent,
+    "Execution": Execution,
+    "Workflow": Workflow,
+    "User": User,
+    "Flowchart": Flowchart,
+}
 
 
-@strawberry.type(description="Everything that can be read.")
+@strawberry.type(description="Everything that can be read, scoped to your organization.")
 class Query:
-    @strawberry.field(description="Agents of your organization, newest first.")
+    @strawberry.field(description="Agents, newest first unless `orderBy` says otherwise.")
     async def agents(
         self,
         info: strawberry.Info[Context],
@@ -33,8 +58,99 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        filter: Annotated[
+            AgentFilter | None, strawberry.argument(description="Which agents.")
+        ] = None,
+        order_by: Annotated[
+            AgentOrder | None, strawberry.argument(description="Default: newest first.")
+        ] = None,
     ) -> Connection[Agent]:
         page, query = await agents.list_agents(
-            info, page=PageRequest.from_arguments(first, after, last, before)
+            info,
+            page=PageRequest.from_arguments(first, after, last, before),
+            filter_=filter.to_filter() if filter else None,
+            order=order_by.to_ordering() if order_by else None,
         )
         return Connection.from_page(page, Agent.from_model, lambda: agents.count(info, query))  # type: ignore[arg-type]
+
+    @strawberry.field(description="An agent by id; null if it does not exist.")
+    async def agent(self, info: strawberry.Info[Context], id: Id) -> Agent | None:
+        model = await agents.agent_by_id(info, parse_id(id, "Agent"))
+        return Agent.from_model(model) if model is not None else None
+
+    @strawberry.field(description="Executions, newest first unless `orderBy` says otherwise.")
+    async def executions(
+        self,
+        info: strawberry.Info[Context],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: Annotated[
+            ExecutionFilter | None, strawberry.argument(description="Which executions.")
+        ] = None,
+        order_by: Annotated[
+            ExecutionOrder | None, strawberry.argument(description="Default: newest first.")
+        ] = None,
+    ) -> Connection[Execution]:
+        page, query = await executions.list_executions(
+            info,
+            page=PageRequest.from_arguments(first, after, last, before),
+            filter_=filter.to_filter() if filter else ExecutionFilter().to_filter(),
+            order=order_by.to_ordering() if order_by else DEFAULT_EXECUTION_ORDER,
+        )
+        return Connection.from_page(  # type: ignore[arg-type]
+            page, Execution.from_model, lambda: executions.count(info, query)
+        )
+
+    @strawberry.field(description="An execution by id; null if it does not exist.")
+    async def execution(self, info: strawberry.Info[Context], id: Id) -> Execution | None:
+        model = await executions.execution_by_id(info, parse_id(id, "Execution"))
+        return Execution.from_model(model) if model is not None else None
+
+    @strawberry.field(description="Workflows, last updated first unless `orderBy` says otherwise.")
+    async def workflows(
+        self,
+        info: strawberry.Info[Context],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: Annotated[
+            WorkflowFilter | None, strawberry.argument(description="Which workflows.")
+        ] = None,
+        order_by: Annotated[
+            WorkflowOrder | None, strawberry.argument(description="Default: last updated first.")
+        ] = None,
+    ) -> Connection[Workflow]:
+        page, query = await workflows.list_workflows(
+            info,
+            page=PageRequest.from_arguments(first, after, last, before),
+            filter_=filter.to_filter() if filter else WorkflowFilter().to_filter(),
+            order=order_by.to_ordering() if order_by else DEFAULT_WORKFLOW_ORDER,
+        )
+        return Connection.from_page(page, Workflow.from_model, lambda: workflows.count(query))  # type: ignore[arg-type]
+
+    @strawberry.field(description="A workflow by id; null if it does not exist.")
+    async def workflow(self, info: strawberry.Info[Context], id: Id) -> Workflow | None:
+        model = await workflows.workflow_by_id(info, parse_id(id, "Workflow"))
+        return Workflow.from_model(model) if model is not None else None
+
+    @strawberry.field(description="The flowchart of an agent; null if it has none.")
+    async def flowchart(
+        self,
+        info: strawberry.Info[Context],
+        agent_id: Annotated[strawberry.ID, strawberry.argument(description="The agent's id.")],
+    ) -> Flowchart | None:
+        model = await flowcharts.flowchart_of_agent(
+            info, parse_id(agent_id, "Agent", argument="agentId")
+        )
+        return Flowchart.from_model(model) if model is not None else None
+
+    @strawberry.field(description="Any object by its global id (Relay); null if not found.")
+    async def node(self, info: strawberry.Info[Context], id: Id) -> Node | None:
+        found = await nodes.node_by_global_id(info, id)
+        if found is None:
+            return None
+        type_name, model = found
+        return _NODE_TYPES[type_name].from_model(model)  # type: ignore[attr-defined, no-any-return]

@@ -125,8 +125,7 @@ class EmbeddedSecantus:
             self.url, serverSelectionTimeoutMS=200
         )
         try:
-            while True:
-                assert self.process is not None
+            while self.process is not None:
                 if self.process.poll() is not None:
                     raise StoreUnavailableError(
                         "mongodb_url", "embedded SecantusDB",

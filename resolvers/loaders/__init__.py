@@ -1,0 +1,41 @@
+"""Per-request dataloaders, one class per access path, named for it (Saleor's convention).
+
+Every `batch_load_fn` makes one round trip for all the keys of its batch and returns values
+in key order, `None` (or an empty page) for a missing key. Every query is scoped to the
+principal's organization, so an id of another tenant resolves to `None`, never to the row.
+Batches of different loaders run concurrently, so each opens its own session: an
+`AsyncSession` must never be shared by two coroutines."""
+
+from __future__ import annotations
+
+from flowgate.principal import Principal
+from flowgate.services import Services
+from resolvers.loaders.by_id import (
+    AgentByIdLoader,
+    ExecutionByIdLoader,
+    FlowchartByAgentIdLoader,
+    TraceByExecutionIdLoader,
+    UserByIdLoader,
+    WorkflowByIdLoader,
+)
+from resolvers.loaders.pages import ExecutionPageByAgentLoader, ExecutionPageByWorkflowLoader
+from resolvers.loaders.stats import AgentStatsByAgentIdLoader, WorkflowStatsByWorkflowIdLoader
+
+
+class Loaders:
+    """The request's loaders, built together inside the running event loop."""
+
+    def __init__(self, services: Services, principal: Principal) -> None:
+        self.agent_by_id = AgentByIdLoader(services, principal)
+        self.user_by_id = UserByIdLoader(services, principal)
+        self.execution_by_id = ExecutionByIdLoader(services, principal)
+        self.workflow_by_id = WorkflowByIdLoader(services, principal)
+        self.flowchart_by_agent_id = FlowchartByAgentIdLoader(services, principal)
+        self.trace_by_execution_id = TraceByExecutionIdLoader(services, principal)
+        self.execution_page_by_agent = ExecutionPageByAgentLoader(services, principal)
+        self.execution_page_by_workflow = ExecutionPageByWorkflowLoader(services, principal)
+        self.agent_stats_by_agent_id = AgentStatsByAgentIdLoader(services, principal)
+        self.workflow_stats_by_workflow_id = WorkflowStatsByWorkflowIdLoader(services, principal)
+
+
+__all__ = ["Loaders"]

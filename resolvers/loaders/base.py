@@ -1,0 +1,61 @@
+"""The two shapes every loader takes: rows by key from PostgreSQL, documents by key from
+MongoDB."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from aiodataloader import DataLoader
+from beanie import Document
+from sqlalchemy import select
+
+from flowgate.principal import Principal
+from flowgate.services import Services
+
+KeyT = TypeVar("KeyT")
+ValueT = TypeVar("ValueT")
+ModelT = TypeVar("ModelT")
+DocumentT = TypeVar("DocumentT", bound=Document)
+
+
+class ScopedLoader(DataLoader[KeyT, ValueT], Generic[KeyT, ValueT]):
+    """A loader bound to one request's services and principal."""
+
+    def __init__(self, services: Services, principal: Principal) -> None:
+        super().__init__()
+        self.services = services
+        self.principal = principal
+
+
+class SqlRowByIdLoader(ScopedLoader[uuid.UUID, ModelT | None], Generic[ModelT]):
+    """Rows of `model` by primary key, within the principal's organization."""
+
+    model: ClassVar[Any]
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[ModelT | None]:
+        model = self.model
+        query = select(model).where(
+            model.organization_id == self.principal.organization_id, model.id.in_(keys)
+        )
+        async with self.services.postgres.session() as session:
+            rows = (await session.scalars(query)).all()
+        by_id = {row.id: row for row in rows}
+        return [by_id.get(key) for key in keys]
+
+
+class DocumentByFieldLoader(ScopedLoader[uuid.UUID, DocumentT | None], Generic[DocumentT]):
+    """Documents of `document` by a unique field, within the principal's organization."""
+
+    document: ClassVar[Any]
+    field: ClassVar[str]  # as stored in MongoDB (`_id`, `agent_id`)
+    attribute: ClassVar[str]  # as read off the Beanie document (`id`, `agent_id`)
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[DocumentT | None]:
+        # Values go into the filter as BSON values, never as query operators: a key is a UUID.
+        found = await self.document.find(
+            {"organization_id": self.principal.organization_id, self.field: {"$in": list(keys)}}
+        ).to_list()
+        by_key = {getattr(document, self.attribute): document for document in found}
+        return [by_key.get(key) for key in keys]

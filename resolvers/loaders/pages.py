@@ -1,0 +1,111 @@
+"""Nested connections: a page of executions for each agent (or workflow) of a parent page,
+all in one query.
+
+`row_number()` over a window partitioned by the parent gives each parent its own first N;
+`count(*)` over the same partition gives each parent its own `totalCount`, in the same
+round trip. Keys carry the page arguments, so two differently-paged uses of the field in
+one query batch separately (one query per distinct argument set)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from models.sql import Execution
+from resolvers.executions import execution_conditions
+from resolvers.filters import ExecutionFilter, ExecutionOrderField, Ordering
+from resolvers.loaders.base import ScopedLoader
+from resolvers.pagination import Page, encode_cursor
+from resolvers.sorting import EXECUTION_SORT_KEYS
+
+
+@dataclass(frozen=True)
+class NestedPageArgs:
+    first: int
+    filter: ExecutionFilter
+    order: Ordering[ExecutionOrderField]
+
+
+@dataclass
+class CountedPage:
+    page: Page[Execution]
+    total: int
+
+
+ExecutionPageKey = tuple[uuid.UUID, NestedPageArgs]
+
+
+class _ExecutionPageByParentLoader(ScopedLoader[ExecutionPageKey, CountedPage]):
+    parent_column: Any
+
+    async def batch_load_fn(self, keys: Sequence[ExecutionPageKey]) -> list[CountedPage]:
+        parents_by_args: dict[NestedPageArgs, list[uuid.UUID]] = defaultdict(list)
+        for parent_id, args in keys:
+            parents_by_args[args].append(parent_id)
+        pages: dict[ExecutionPageKey, CountedPage] = {}
+        async with self.services.postgres.session() as session:
+            for args, parent_ids in parents_by_args.items():
+                pages.update(await self._load(session, args, parent_ids))
+        empty = Page[Execution](items=[], cursors=[], has_next_page=False, has_previous_page=False)
+        return [pages.get(key, CountedPage(empty, 0)) for key in keys]
+
+    async def _load(
+        self, session: Any, args: NestedPageArgs, parent_ids: list[uuid.UUID]
+    ) -> dict[ExecutionPageKey, CountedPage]:
+        sort = EXECUTION_SORT_KEYS[args.order.field]
+        ordering = (
+            (sort.expression.desc(), Execution.id.desc())
+            if args.order.descending
+            else (sort.expression.asc(), Execution.id.asc())
+        )
+        parent = self.parent_column
+        ranked = (
+            select(
+                Execution,
+                func.row_number().over(partition_by=parent, order_by=ordering).label("rank"),
+                func.count().over(partition_by=parent).label("total"),
+            )
+            .where(
+                *execution_conditions(self.principal.organization_id, args.filter),
+                parent.in_(parent_ids),
+            )
+            .subquery()
+        )
+        execution = aliased(Execution, ranked)
+        query = (
+            select(execution, ranked.c.total)
+            .where(ranked.c.rank <= args.first)
+            .order_by(ranked.c[parent.key], ranked.c.rank)
+        )
+        grouped: dict[uuid.UUID, list[Execution]] = defaultdict(list)
+        totals: dict[uuid.UUID, int] = {}
+        for row, total in (await session.execute(query)).all():
+            key = getattr(row, parent.key)
+            grouped[key].append(row)
+            totals[key] = total
+        return {
+            (parent_id, args): CountedPage(
+                Page(
+                    items=grouped[parent_id],
+                    cursors=[encode_cursor(sort.value_of(e), e.id) for e in grouped[parent_id]],
+                    has_next_page=totals.get(parent_id, 0) > args.first,
+                    has_previous_page=False,
+                ),
+                totals.get(parent_id, 0),
+            )
+            for parent_id in parent_ids
+        }
+
+
+class ExecutionPageByAgentLoader(_ExecutionPageByParentLoader):
+    parent_column = Execution.agent_id
+
+
+class ExecutionPageByWorkflowLoader(_ExecutionPageByParentLoader):
+    parent_column = Execution.workflow_id

@@ -1,0 +1,86 @@
+"""Per-parent execution statistics: one grouped SQL query for all parents of a page."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionStatus
+from models.sql import Execution
+from models.sql.base import utcnow
+from resolvers.loaders.base import ScopedLoader
+
+
+@dataclass(frozen=True)
+class ExecutionStats:
+    executions: int = 0
+    finished: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    average_duration_ms: float | None = None
+    total_cost: float = 0.0
+    total_tokens: int = 0
+    last_started_at: datetime | None = None
+    last_24_hours: int = 0
+
+    @property
+    def success_rate(self) -> float | None:
+        """Succeeded over finished; `None` when nothing has finished yet."""
+        return self.succeeded / self.finished if self.finished else None
+
+
+class _StatsByParentLoader(ScopedLoader[uuid.UUID, ExecutionStats]):
+    parent_column: Any
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[ExecutionStats]:
+        parent = self.parent_column
+        since = utcnow() - timedelta(hours=24)
+        query = (
+            select(
+                parent,
+                func.count(),
+                func.count().filter(Execution.status.in_(TERMINAL_EXECUTION_STATUSES)),
+                func.count().filter(Execution.status == ExecutionStatus.SUCCEEDED),
+                func.count().filter(Execution.status == ExecutionStatus.FAILED),
+                func.avg(Execution.duration_ms),
+                func.coalesce(func.sum(Execution.cost), 0),
+                func.coalesce(func.sum(Execution.tokens), 0),
+                func.max(Execution.started_at),
+                func.count().filter(Execution.started_at >= since),
+            )
+            .where(
+                Execution.organization_id == self.principal.organization_id,
+                parent.in_(keys),
+            )
+            .group_by(parent)
+        )
+        async with self.services.postgres.session() as session:
+            rows = (await session.execute(query)).all()
+        stats = {
+            row[0]: ExecutionStats(
+                executions=row[1],
+                finished=row[2],
+                succeeded=row[3],
+                failed=row[4],
+                average_duration_ms=float(row[5]) if row[5] is not None else None,
+                total_cost=float(row[6]),
+                total_tokens=int(row[7]),
+                last_started_at=row[8],
+                last_24_hours=row[9],
+            )
+            for row in rows
+        }
+        return [stats.get(key, ExecutionStats()) for key in keys]
+
+
+class AgentStatsByAgentIdLoader(_StatsByParentLoader):
+    parent_column = Execution.agent_id
+
+
+class WorkflowStatsByWorkflowIdLoader(_StatsByParentLoader):
+    parent_column = Execution.workflow_id

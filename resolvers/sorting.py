@@ -1,0 +1,68 @@
+"""Sort keys for the SQL lists. Nullable columns sort through COALESCE so that the keyset
+comparison `(key, id) < (:key, :id)` never meets a NULL (which would drop rows)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, literal
+
+from models.sql import Agent, Execution
+from resolvers.errors import BadInputError
+from resolvers.filters import AgentOrderField, ExecutionOrderField
+from resolvers.sql_pages import SortKey
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _datetime(value: Any) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise BadInputError("after", "malformed cursor") from None
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise BadInputError("after", "malformed cursor")
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        raise BadInputError("after", "malformed cursor") from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadInputError("after", "malformed cursor")
+    return value
+
+
+AGENT_SORT_KEYS: dict[AgentOrderField, SortKey] = {
+    AgentOrderField.CREATED_AT: SortKey(Agent.created_at, lambda a: a.created_at, _datetime),
+    AgentOrderField.UPDATED_AT: SortKey(Agent.updated_at, lambda a: a.updated_at, _datetime),
+    AgentOrderField.NAME: SortKey(Agent.name, lambda a: a.name, _text),
+    AgentOrderField.LAST_EXECUTION_AT: SortKey(
+        func.coalesce(Agent.last_execution_at, literal(EPOCH)),
+        lambda a: a.last_execution_at or EPOCH,
+        _datetime,
+    ),
+    AgentOrderField.EXECUTION_COUNT: SortKey(
+        Agent.execution_count, lambda a: a.execution_count, _number
+    ),
+}
+
+EXECUTION_SORT_KEYS: dict[ExecutionOrderField, SortKey] = {
+    ExecutionOrderField.STARTED_AT: SortKey(
+        Execution.started_at, lambda e: e.started_at, _datetime
+    ),
+    # Unfinished executions have no duration yet: they sort as -1 ms.
+    ExecutionOrderField.DURATION: SortKey(
+        func.coalesce(Execution.duration_ms, -1),
+        lambda e: e.duration_ms if e.duration_ms is not None else -1,
+        _number,
+    ),
+    ExecutionOrderField.COST: SortKey(Execution.cost, lambda e: float(e.cost), _number),
+    ExecutionOrderField.TOKENS: SortKey(Execution.tokens, lambda e: e.tokens, _number),
+}

@@ -1,0 +1,137 @@
+"""Executions (PostgreSQL) with their steps and progress (MongoDB traces)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from flowgate.context import Context
+from models import documents, sql
+from resolvers import workflows
+from resolvers.ids import to_global_id
+from schema.enums import ExecutionStatus, NodeType, StepStatus
+from schema.node import Node
+
+if TYPE_CHECKING:
+    from schema.agent import Agent
+    from schema.workflow import Workflow
+
+
+@strawberry.type(description="One node's run within an execution.")
+class ExecutionStep:
+    node_id: str = strawberry.field(description="The flowchart node that ran.")
+    node_type: NodeType = strawberry.field(description="Its type.")
+    status: StepStatus = strawberry.field(description="How it ended (or `STARTED`).")
+    started_at: datetime = strawberry.field(description="When it started.")
+    ended_at: datetime | None = strawberry.field(description="When it ended.")
+    duration_ms: int | None = strawberry.field(description="How long it took.")
+    input: JSON | None = strawberry.field(description="What it was given.")
+    output: JSON | None = strawberry.field(description="What it produced.")
+    error: str | None = strawberry.field(description="Why it failed.")
+    ai_provider: str | None = strawberry.field(description="The AI provider it called.")
+    tokens: int = strawberry.field(description="Tokens it used.")
+    cost: float = strawberry.field(description="What it cost (USD).")
+
+    @classmethod
+    def from_model(cls, step: documents.ExecutionStep) -> ExecutionStep:
+        return cls(
+            node_id=step.node_id,
+            node_type=step.node_type,
+            status=step.status,
+            started_at=step.started_at,
+            ended_at=step.ended_at,
+            duration_ms=step.duration_ms,
+            input=step.input,
+            output=step.output,
+            error=step.error,
+            ai_provider=step.ai_provider,
+            tokens=step.tokens,
+            cost=step.cost,
+        )
+
+
+@strawberry.type(description="How far an execution has come.")
+class ExecutionProgress:
+    nodes_done: int = strawberry.field(description="Nodes finished.")
+    nodes_total: int = strawberry.field(description="Nodes to run in all.")
+    percent: float = strawberry.field(description="`nodesDone / nodesTotal` as 0-100.")
+    current_node: str | None = strawberry.field(description="The node running now, if any.")
+
+
+@strawberry.type(description="One run of an agent, possibly as a step of a workflow.")
+class Execution(Node):
+    model: strawberry.Private[sql.Execution]
+    status: ExecutionStatus = strawberry.field(description="Where it is in its lifecycle.")
+    started_at: datetime = strawberry.field(description="When it was started.")
+    ended_at: datetime | None = strawberry.field(description="When it ended.")
+    duration_ms: int | None = strawberry.field(description="How long it ran.")
+    input: JSON | None = strawberry.field(description="What it was started with.")
+    result: JSON | None = strawberry.field(description="What it produced.")
+    error: str | None = strawberry.field(description="Why it failed.")
+    ai_provider: str | None = strawberry.field(description="The AI provider it used.")
+    ai_calls: int = strawberry.field(description="Calls made to AI providers.")
+    tokens: float = strawberry.field(description="Tokens used (a Float: sums exceed Int).")
+    cost: float = strawberry.field(description="What it cost (USD).")
+
+    @classmethod
+    def from_model(cls, model: sql.Execution) -> Execution:
+        return cls(
+            model=model,
+            id=strawberry.ID(to_global_id("Execution", model.id)),
+            status=model.status,
+            started_at=model.started_at,
+            ended_at=model.ended_at,
+            duration_ms=model.duration_ms,
+            input=model.input,
+            result=model.result,
+            error=model.error,
+            ai_provider=model.ai_provider,
+            ai_calls=model.ai_calls,
+            tokens=model.tokens,
+            cost=float(model.cost),
+        )
+
+    @strawberry.field(description="The agent that ran (shown even if since deleted).")
+    async def agent(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated[Agent, strawberry.lazy("schema.agent")] | None:
+        from schema.agent import Agent
+
+        model = await info.context.loaders.agent_by_id.load(self.model.agent_id)
+        return Agent.from_model(model) if model is not None else None
+
+    @strawberry.field(description="The workflow it ran in, if any (MongoDB).")
+    async def workflow(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated[Workflow, strawberry.lazy("schema.workflow")] | None:
+        from schema.workflow import Workflow
+
+        if self.model.workflow_id is None:
+            return None
+        model = await workflows.workflow_by_id(info, self.model.workflow_id)
+        return Workflow.from_model(model) if model is not None else None
+
+    @strawberry.field(description="The step history, in order (MongoDB trace).")
+    async def steps(self, info: strawberry.Info[Context]) -> list[ExecutionStep]:
+        trace = await info.context.loaders.trace_by_execution_id.load(self.model.id)
+        return [ExecutionStep.from_model(step) for step in trace.steps] if trace else []
+
+    @strawberry.field(description="Nodes done out of the total, and the node running now.")
+    async def progress(self, info: strawberry.Info[Context]) -> ExecutionProgress:
+        done, total = self.model.nodes_done, self.model.nodes_total
+        current = None
+        if not self.model.status.is_terminal:
+            # Only a live execution has a current node worth a trip to MongoDB.
+            trace = await info.context.loaders.trace_by_execution_id.load(self.model.id)
+            current = trace.current_node if trace else None
+        return ExecutionProgress(
+            nodes_done=done,
+            nodes_total=total,
+            percent=round(100 * done / total, 2) if total else 0.0,
+            current_node=current,
+        )
+
+

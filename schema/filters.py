@@ -1,0 +1,180 @@
+"""Filter and ordering inputs. Each turns itself into the validated, GraphQL-free filter of
+`resolvers.filters`, naming the offending argument when a value is out of range."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from models import enums
+from resolvers import filters
+from resolvers.ids import parse_id
+from schema.enums import AgentStatus, ExecutionStatus, WorkflowStatus
+
+SortDirection = strawberry.enum(filters.SortDirection, description="Ascending or descending.")
+AgentOrderField = strawberry.enum(filters.AgentOrderField, description="What agents sort by.")
+ExecutionOrderField = strawberry.enum(
+    filters.ExecutionOrderField, description="What executions sort by."
+)
+WorkflowOrderField = strawberry.enum(
+    filters.WorkflowOrderField, description="What workflows sort by."
+)
+
+
+@strawberry.input(description="A time window; either end may be left open.")
+class DateRangeInput:
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Inclusive start."
+    )
+    to: datetime | None = strawberry.field(default=None, description="Exclusive end.")
+
+    def to_range(self, argument: str) -> filters.DateRange:
+        return filters.DateRange(self.from_, self.to).check(argument)
+
+
+@strawberry.input(description="A range of whole numbers; either end may be left open.")
+class IntRangeInput:
+    min: int | None = strawberry.field(default=None, description="Inclusive minimum.")
+    max: int | None = strawberry.field(default=None, description="Inclusive maximum.")
+
+    def to_range(self, argument: str) -> filters.IntRange:
+        return filters.IntRange(self.min, self.max).check(argument)
+
+
+def _range(value: DateRangeInput | None, argument: str) -> filters.DateRange:
+    return value.to_range(argument) if value is not None else filters.DateRange()
+
+
+@strawberry.input(description="Which agents to list; all conditions must hold.")
+class AgentFilter:
+    status: list[AgentStatus] | None = strawberry.field(default=None, description="Any of.")
+    category: list[str] | None = strawberry.field(default=None, description="Any of.")
+    name_contains: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the name."
+    )
+    owner_id: strawberry.ID | None = strawberry.field(default=None, description="Owner's id.")
+    created: DateRangeInput | None = strawberry.field(
+        default=None, description="Created within this window."
+    )
+    has_flowchart: bool | None = strawberry.field(
+        default=None, description="Only agents with (true) or without (false) a flowchart."
+    )
+
+    def to_filter(self) -> filters.AgentFilter:
+        return filters.AgentFilter(
+            statuses=filters.check_values(self.status, "filter.status"),
+            categories=filters.check_values(self.category, "filter.category"),
+            name_contains=filters.check_text(self.name_contains, "filter.nameContains"),
+            owner_id=parse_id(self.owner_id, "User", argument="filter.ownerId")
+            if self.owner_id is not None
+            else None,
+            created=_range(self.created, "filter.created"),
+            has_flowchart=self.has_flowchart,
+        )
+
+
+@strawberry.input(description="Which executions to list; all conditions must hold.")
+class ExecutionFilter:
+    status: list[ExecutionStatus] | None = strawberry.field(default=None, description="Any of.")
+    agent_id: strawberry.ID | None = strawberry.field(default=None, description="Of this agent.")
+    workflow_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Run as part of this workflow."
+    )
+    started: DateRangeInput | None = strawberry.field(
+        default=None, description="Started within this window."
+    )
+    duration_ms: IntRangeInput | None = strawberry.field(
+        default=None, description="Took this long (milliseconds)."
+    )
+    error_contains: str | None = strawberry.field(
+        default=None, description="Failed with an error containing this text."
+    )
+
+    def to_filter(self) -> filters.ExecutionFilter:
+        statuses = filters.check_values(self.status, "filter.status")
+        return filters.ExecutionFilter(
+            statuses=tuple(enums.ExecutionStatus(s) for s in statuses) if statuses else statuses,
+            agent_id=parse_id(self.agent_id, "Agent", argument="filter.agentId")
+            if self.agent_id is not None
+            else None,
+            workflow_id=parse_id(self.workflow_id, "Workflow", argument="filter.workflowId")
+            if self.workflow_id is not None
+            else None,
+            started=_range(self.started, "filter.started"),
+            duration_ms=self.duration_ms.to_range("filter.durationMs")
+            if self.duration_ms is not None
+            else filters.IntRange(),
+            error_contains=filters.check_text(self.error_contains, "filter.errorContains"),
+        )
+
+
+@strawberry.input(description="Which workflows to list; all conditions must hold.")
+class WorkflowFilter:
+    status: list[WorkflowStatus] | None = strawberry.field(default=None, description="Any of.")
+    tags_any: list[str] | None = strawberry.field(
+        default=None, description="Tagged with at least one of these."
+    )
+    tags_all: list[str] | None = strawberry.field(
+        default=None, description="Tagged with all of these."
+    )
+    category: str | None = strawberry.field(default=None, description="In this category.")
+    created_by: strawberry.ID | None = strawberry.field(
+        default=None, description="Created by this user."
+    )
+    text: str | None = strawberry.field(
+        default=None, description="Case-insensitive text in the name or description."
+    )
+
+    def to_filter(self) -> filters.WorkflowFilter:
+        return filters.WorkflowFilter(
+            statuses=filters.check_values(self.status, "filter.status"),
+            tags_any=filters.check_values(self.tags_any, "filter.tagsAny"),
+            tags_all=filters.check_values(self.tags_all, "filter.tagsAll"),
+            category=filters.check_text(self.category, "filter.category"),
+            created_by=parse_id(self.created_by, "User", argument="filter.createdBy")
+            if self.created_by is not None
+            else None,
+            text=filters.check_text(self.text, "filter.text"),
+        )
+
+
+@strawberry.input(description="How to order agents.")
+class AgentOrder:
+    field: AgentOrderField = strawberry.field(description="The sort key.")
+    direction: SortDirection = strawberry.field(
+        default=filters.SortDirection.DESC, description="Default descending."
+    )
+
+    def to_ordering(self) -> filters.Ordering[filters.AgentOrderField]:
+        return filters.Ordering(filters.AgentOrderField(self.field), self.direction)
+
+
+@strawberry.input(description="How to order executions.")
+class ExecutionOrder:
+    field: ExecutionOrderField = strawberry.field(description="The sort key.")
+    direction: SortDirection = strawberry.field(
+        default=filters.SortDirection.DESC, description="Default descending."
+    )
+
+    def to_ordering(self) -> filters.Ordering[filters.ExecutionOrderField]:
+        return filters.Ordering(filters.ExecutionOrderField(self.field), self.direction)
+
+
+@strawberry.input(description="How to order workflows.")
+class WorkflowOrder:
+    field: WorkflowOrderField = strawberry.field(description="The sort key.")
+    direction: SortDirection = strawberry.field(
+        default=filters.SortDirection.DESC, description="Default descending."
+    )
+
+    def to_ordering(self) -> filters.Ordering[filters.WorkflowOrderField]:
+        return filters.Ordering(filters.WorkflowOrderField(self.field), self.direction)
+
+
+DEFAULT_EXECUTION_ORDER = filters.Ordering(
+    filters.ExecutionOrderField.STARTED_AT, filters.SortDirection.DESC
+)
+DEFAULT_WORKFLOW_ORDER = filters.Ordering(
+    filters.WorkflowOrderField.UPDATED_AT, filters.SortDirection.DESC
+)

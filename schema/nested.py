@@ -1,0 +1,51 @@
+"""Arguments and plumbing shared by nested execution connections (`Agent.executions`,
+`Workflow.executions`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers.errors import BadInputError
+from resolvers.filters import ExecutionFilter as ExecutionFilterData
+from resolvers.loaders.pages import CountedPage, NestedPageArgs
+from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from schema.connection import Connection
+from schema.filters import DEFAULT_EXECUTION_ORDER, ExecutionFilter, ExecutionOrder
+
+NestedFirst = Annotated[
+    int, strawberry.argument(description="How many per parent (default 20, at most 100).")
+]
+NestedFilter = Annotated[
+    ExecutionFilter | None, strawberry.argument(description="Which executions to include.")
+]
+NestedOrder = Annotated[
+    ExecutionOrder | None, strawberry.argument(description="Default: newest first.")
+]
+
+
+def nested_args(
+    first: int, filter_: ExecutionFilter | None, order: ExecutionOrder | None
+) -> NestedPageArgs:
+    if first < 0:
+        raise BadInputError("first", f"must not be negative, got {first}")
+    if first > MAX_PAGE_SIZE:
+        raise BadInputError("first", f"must be at most {MAX_PAGE_SIZE}, got {first}")
+    return NestedPageArgs(
+        first=first,
+        filter=filter_.to_filter() if filter_ is not None else ExecutionFilterData(),
+        order=order.to_ordering() if order is not None else DEFAULT_EXECUTION_ORDER,
+    )
+
+
+def to_connection(counted: CountedPage) -> Connection[object]:
+    from schema.execution import Execution
+
+    async def total() -> int:
+        return counted.total
+
+    return Connection.from_page(counted.page, Execution.from_model, total)  # type: ignore[arg-type, return-value]
+
+
+__all__ = ["DEFAULT_PAGE_SIZE", "NestedFilter", "NestedFirst", "NestedOrder"]

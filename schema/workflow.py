@@ -1,0 +1,118 @@
+"""Workflows (MongoDB) and their cross-store fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from flowgate.context import Context
+from models import documents
+from resolvers.ids import to_global_id
+from schema.connection import Connection
+from schema.enums import WorkflowStatus
+from schema.execution_stats import ExecutionStats
+from schema.flowchart import FlowConnection, FlowNode
+from schema.nested import DEFAULT_PAGE_SIZE, NestedFilter, NestedFirst, NestedOrder, nested_args
+from schema.nested import to_connection as to_execution_connection
+from schema.node import Node
+from schema.user import User
+
+if TYPE_CHECKING:
+    from schema.execution import Execution
+
+
+@strawberry.type(description="Limits and notifications of a workflow's runs.")
+class WorkflowSettings:
+    timeout_seconds: int = strawberry.field(description="A run is failed after this long.")
+    max_retries: int = strawberry.field(description="Retries of a failed step.")
+    concurrency: int = strawberry.field(description="Runs allowed at once.")
+    notify_on_failure: bool = strawberry.field(description="Notify when a run fails.")
+    notify_on_success: bool = strawberry.field(description="Notify when a run succeeds.")
+    notification_channels: list[str] = strawberry.field(description="Where to notify.")
+
+
+@strawberry.type(description="Who may read, edit and run a workflow.")
+class WorkflowPermissions:
+    owner_ids: list[strawberry.ID] = strawberry.field(description="Owners' user ids.")
+    editor_ids: list[strawberry.ID] = strawberry.field(description="Editors' user ids.")
+    viewer_ids: list[strawberry.ID] = strawberry.field(description="Viewers' user ids.")
+    is_public: bool = strawberry.field(description="Readable by everyone in the organization.")
+
+
+def _user_ids(ids: list[object]) -> list[strawberry.ID]:
+    return [strawberry.ID(to_global_id("User", user_id)) for user_id in ids]  # type: ignore[arg-type]
+
+
+@strawberry.type(description="A multi-agent workflow: nodes that call agents, joined by edges.")
+class Workflow(Node):
+    model: strawberry.Private[documents.Workflow]
+    name: str = strawberry.field(description="Display name.")
+    description: str = strawberry.field(description="What it does.")
+    version: int = strawberry.field(description="Bumped by every update.")
+    status: WorkflowStatus = strawberry.field(description="Draft, active or archived.")
+    nodes: list[FlowNode] = strawberry.field(description="The steps.")
+    edges: list[FlowConnection] = strawberry.field(description="The edges between steps.")
+    tags: list[str] = strawberry.field(description="Free-form labels.")
+    category: str = strawberry.field(description="Grouping.")
+    settings: WorkflowSettings = strawberry.field(description="Run limits and notifications.")
+    permissions: WorkflowPermissions = strawberry.field(description="Access control.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it was last changed.")
+
+    @classmethod
+    def from_model(cls, model: documents.Workflow) -> Workflow:
+        settings, permissions = model.settings, model.permissions
+        return cls(
+            model=model,
+            id=strawberry.ID(to_global_id("Workflow", model.id)),
+            name=model.name,
+            description=model.description,
+            version=model.version,
+            status=model.status,
+            nodes=[FlowNode.from_model(node) for node in model.nodes],
+            edges=[FlowConnection.from_model(edge) for edge in model.edges],
+            tags=model.tags,
+            category=model.category,
+            settings=WorkflowSettings(
+                timeout_seconds=settings.timeout_seconds,
+                max_retries=settings.max_retries,
+                concurrency=settings.concurrency,
+                notify_on_failure=settings.notifications.on_failure,
+                notify_on_success=settings.notifications.on_success,
+                notification_channels=settings.notifications.channels,
+            ),
+            permissions=WorkflowPermissions(
+                owner_ids=_user_ids(list(permissions.owners)),
+                editor_ids=_user_ids(list(permissions.editors)),
+                viewer_ids=_user_ids(list(permissions.viewers)),
+                is_public=permissions.is_public,
+            ),
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+        )
+
+    @strawberry.field(description="The user who created it (PostgreSQL).")
+    async def owner(self, info: strawberry.Info[Context]) -> User | None:
+        if self.model.created_by is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(self.model.created_by)
+        return User.from_model(user) if user is not None else None
+
+    @strawberry.field(description="Its executions (PostgreSQL), newest first by default.")
+    async def executions(
+        self,
+        info: strawberry.Info[Context],
+        first: NestedFirst = DEFAULT_PAGE_SIZE,
+        filter: NestedFilter = None,
+        order_by: NestedOrder = None,
+    ) -> Connection[Annotated[Execution, strawberry.lazy("schema.execution")]]:
+        args = nested_args(first, filter, order_by)
+        page = await info.context.loaders.execution_page_by_workflow.load((self.model.id, args))
+        return to_execution_connection(page)  # type: ignore[return-value]
+
+    @strawberry.field(description="Success rate, mean duration, runs in the last 24 h.")
+    async def stats(self, info: strawberry.Info[Context]) -> ExecutionStats:
+        data = await info.context.loaders.workflow_stats_by_workflow_id.load(self.model.id)
+        return ExecutionStats.from_data(data)
