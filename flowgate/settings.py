@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     # lands; `None` picks the first organization by name.
     dev_organization: str | None = None
 
+    @field_validator(
+        "database_url", "mongodb_url", "redis_url", "elasticsearch_url", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `FLOWGATE_MONGODB_URL=` (set but empty) means "use the embedded default" too.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:

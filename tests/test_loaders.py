@@ -1,0 +1,162 @@
+"""Each loader answers many keys with one round trip, in key order, scoped to the tenant."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from flowgate.principal import Principal
+from flowgate.services import Services
+from flowgate.stores.roundtrips import start_counting
+from models.documents import ExecutionTrace, Flowchart, Workflow
+from models.enums import UserRole
+from models.sql import Agent, Execution, Organization, User
+from resolvers.filters import ExecutionFilter
+from resolvers.loaders import Loaders
+from resolvers.loaders.pages import NestedPageArgs
+from schema.filters import DEFAULT_EXECUTION_ORDER
+
+
+async def _organizations(services: Services) -> list[uuid.UUID]:
+    async with services.postgres.session() as session:
+        return list(
+            (await session.scalars(select(Organization.id).order_by(Organization.name))).all()
+        )
+
+
+async def _ids(
+    services: Services, column: object, organization_id: uuid.UUID, limit: int
+) -> list[uuid.UUID]:
+    model = column.class_  # type: ignore[attr-defined]
+    async with services.postgres.session() as session:
+        query = select(column).where(model.organization_id == organization_id).limit(limit)
+        return list((await session.scalars(query)).all())
+
+
+@pytest.fixture
+async def loaders(services: Services, seeded: object) -> Loaders:
+    organization_id = (await _organizations(services))[0]
+    return Loaders(services, Principal(organization_id, None, UserRole.ADMIN))
+
+
+async def _load_all(loader: object, keys: list[object]) -> tuple[list[object], dict[str, int]]:
+    counter = start_counting()
+    values = await asyncio.gather(*(loader.load(key) for key in keys))  # type: ignore[attr-defined]
+    return list(values), counter.as_dict()
+
+
+@pytest.mark.parametrize(
+    ("loader_name", "column", "attribute"),
+    [
+        ("agent_by_id", Agent.id, "id"),
+        ("user_by_id", User.id, "id"),
+        ("execution_by_id", Execution.id, "id"),
+    ],
+)
+async def test_sql_loaders_batch_many_keys_into_one_query(
+    loaders: Loaders, services: Services, loader_name: str, column: object, attribute: str
+) -> None:
+    # given
+    keys = await _ids(services, column, loaders.agent_by_id.principal.organization_id, 40)
+    missing = uuid.uuid4()
+
+    # when
+    values, trips = await _load_all(getattr(loaders, loader_name), [*keys, missing])
+
+    # then
+    assert trips == {"sql": 1, "mongo": 0}
+    assert [getattr(v, attribute) for v in values[:-1]] == keys  # in key order
+    assert values[-1] is None
+
+
+@pytest.mark.parametrize(
+    ("loader_name", "document", "field"),
+    [
+        ("flowchart_by_agent_id", Flowchart, "agent_id"),
+        ("trace_by_execution_id", ExecutionTrace, "execution_id"),
+        ("workflow_by_id", Workflow, "id"),
+    ],
+)
+async def test_mongo_loaders_batch_many_keys_into_one_command(
+    loaders: Loaders, loader_name: str, document: type, field: str
+) -> None:
+    # given
+    organization_id = loaders.agent_by_id.principal.organization_id
+    found = await document.find({"organization_id": organization_id}).limit(30).to_list()  # type: ignore[attr-defined]
+    keys = [getattr(item, field) for item in found]
+    assert keys, "the seed gives every organization documents of this kind"
+
+    # when
+    values, trips = await _load_all(getattr(loaders, loader_name), [*keys, uuid.uuid4()])
+
+    # then
+    assert trips == {"sql": 0, "mongo": 1}
+    assert [getattr(v, field) for v in values[:-1]] == keys
+    assert values[-1] is None
+
+
+async def test_loaders_do_not_return_other_tenants_rows(
+    loaders: Loaders, services: Services
+) -> None:
+    # given: agents of the second organization
+    other = (await _organizations(services))[1]
+    foreign = await _ids(services, Agent.id, other, 5)
+
+    # when
+    values, _ = await _load_all(loaders.agent_by_id, list(foreign))
+
+    # then
+    assert foreign
+    assert values == [None] * len(foreign)
+
+
+async def test_execution_pages_by_agent_are_one_query_with_per_agent_totals(
+    loaders: Loaders, services: Services
+) -> None:
+    # given
+    organization_id = loaders.agent_by_id.principal.organization_id
+    agent_ids = await _ids(services, Agent.id, organization_id, 25)
+    args = NestedPageArgs(first=3, filter=ExecutionFilter(), order=DEFAULT_EXECUTION_ORDER)
+
+    # when
+    pages, trips = await _load_all(
+        loaders.execution_page_by_agent, [(agent_id, args) for agent_id in agent_ids]
+    )
+
+    # then
+    assert trips == {"sql": 1, "mongo": 0}
+    async with services.postgres.session() as session:
+        for agent_id, counted in zip(agent_ids, pages, strict=True):
+            expected = list(
+                (
+                    await session.scalars(
+                        select(Execution.id)
+                        .where(Execution.agent_id == agent_id)
+                        .order_by(Execution.started_at.desc(), Execution.id.desc())
+                    )
+                ).all()
+            )
+            assert counted.total == len(expected)  # type: ignore[attr-defined]
+            assert [e.id for e in counted.page.items] == expected[:3]  # type: ignore[attr-defined]
+
+
+async def test_stats_by_agent_are_one_grouped_query(loaders: Loaders, services: Services) -> None:
+    # given
+    organization_id = loaders.agent_by_id.principal.organization_id
+    agent_ids = await _ids(services, Agent.id, organization_id, 25)
+
+    # when
+    stats, trips = await _load_all(loaders.agent_stats_by_agent_id, list(agent_ids))
+
+    # then
+    assert trips == {"sql": 1, "mongo": 0}
+    async with services.postgres.session() as session:
+        for agent_id, item in zip(agent_ids, stats, strict=True):
+            rows = (
+                await session.scalars(select(Execution).where(Execution.agent_id == agent_id))
+            ).all()
+            assert item.executions == len(rows)  # type: ignore[attr-defined]
+            assert item.succeeded == sum(r.status == "succeeded" for r in rows)  # type: ignore[attr-defined]

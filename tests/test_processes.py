@@ -1,0 +1,104 @@
+"""The gateway as a user runs it: real processes, real signals, real store outages."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from flowgate.stores.embedded import EmbeddedSecantus
+from flowgate.settings import Settings
+from tests.processes import gateway_process, processes_using, wait_for
+
+pytestmark = pytest.mark.slow
+
+FIRST_AGENTS = "{ agents(first: 5) { edges { node { name flowchart { nodes { id type } } } } } }"
+
+
+def _first_agents(base_url: str) -> list[dict[str, object]] | None:
+    try:
+        response = httpx.post(f"{base_url}/graphql", json={"query": FIRST_AGENTS}, timeout=10)
+    except httpx.HTTPError:
+        return None
+    body = response.json()
+    return body["data"]["agents"]["edges"] if body.get("data") else None
+
+
+def test_demo_serves_seeded_data_and_leaves_nothing_behind_on_sigterm(tmp_path: Path) -> None:
+    # given: a fresh data folder; the demo starts embedded PostgreSQL and SecantusDB in it
+    data_dir = tmp_path / "demo"
+    data_dir.mkdir()
+    env = {"FLOWGATE_DATABASE_URL": "", "FLOWGATE_MONGODB_URL": ""}
+    started = time.monotonic()
+
+    with gateway_process("demo", env, data_dir=data_dir) as (process, base_url):
+        # when: the seeded data is there
+        edges = _first_agents(base_url)
+        ready_after = time.monotonic() - started
+
+        # then: five agents, each with its flowchart
+        assert edges is not None and len(edges) == 5
+        assert all(edge["node"]["flowchart"]["nodes"] for edge in edges)  # type: ignore[index]
+        assert ready_after < 60
+        assert processes_using(data_dir), "the embedded stores run under the data folder"
+
+        # when: the gateway is asked to stop
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+    # then: no postgres or secantus process outlives it
+    wait_for(lambda: not processes_using(data_dir), 15)
+    assert process.returncode == 0
+
+
+def test_demo_keeps_its_data_across_restarts(tmp_path: Path) -> None:
+    # given: a demo that ran once
+    data_dir = tmp_path / "demo"
+    data_dir.mkdir()
+    env = {"FLOWGATE_DATABASE_URL": "", "FLOWGATE_MONGODB_URL": ""}
+    with gateway_process("demo", env, data_dir=data_dir) as (_, base_url):
+        first = _first_agents(base_url)
+
+    # when: it starts again on the same folder
+    with gateway_process("demo", env, data_dir=data_dir) as (_, base_url):
+        second = _first_agents(base_url)
+
+    # then: the same data, not a second seed
+    assert first is not None and first == second
+
+
+def test_readyz_names_mongodb_while_it_is_down_and_recovers(
+    tmp_path: Path, settings: Settings
+) -> None:
+    # given: a gateway on the session's PostgreSQL and a SecantusDB of its own
+    mongo = EmbeddedSecantus(tmp_path / "mongo-store")
+    mongo.start()
+    env = {
+        "FLOWGATE_DATABASE_URL": settings.database_url or "",
+        "FLOWGATE_MONGODB_URL": mongo.url,
+        "FLOWGATE_MONGODB_DATABASE": "flowgate_readyz",
+        "FLOWGATE_STORE_TIMEOUT": "1",
+    }
+    try:
+        with gateway_process("serve", env, data_dir=tmp_path) as (_, base_url):
+            assert httpx.get(f"{base_url}/readyz", timeout=10).status_code == 200
+
+            # when: SecantusDB stops
+            mongo.stop()
+            down = httpx.get(f"{base_url}/readyz", timeout=10)
+
+            # then: 503, naming the store that is down
+            assert down.status_code == 503
+            assert down.json()["down"] == ["mongodb"]
+            assert down.json()["stores"]["postgresql"]["status"] == "up"
+
+            # when: it comes back on the same port, without restarting the gateway
+            mongo.start()
+
+            # then
+            wait_for(lambda: httpx.get(f"{base_url}/readyz", timeout=10).status_code == 200, 30)
+    finally:
+        mongo.stop()
