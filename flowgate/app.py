@@ -11,6 +11,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from flowgate.context import Context
 from flowgate.health import router as health_router
+from flowgate.metrics import router as metrics_router
 from flowgate.principal import DevPrincipalResolver
 from flowgate.services import Services
 from flowgate.settings import Settings
@@ -47,4 +48,5 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Flowgate", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(graphql, prefix="/graphql")
     app.include_router(health_router)
+    app.include_router(metrics_router)
     return app

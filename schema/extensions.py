@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
 from flowgate.context import Context
+from flowgate.metrics import observe_round_trips
 
 
 class RoundTripsInExtensions(SchemaExtension):
-    """Reports the request's SQL and MongoDB round trips in `extensions.roundTrips` when the
+    """Counts each operation's round trips in the `flowgate_request_round_trips` histogram, and
+    reports the request's SQL and MongoDB round trips in `extensions.roundTrips` when the
     `debug_round_trips` setting is on: the number the N+1 tests and the benchmark read."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            observe_round_trips(context.round_trips)
 
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context

@@ -100,3 +100,21 @@ async def test_round_trips_do_not_grow_with_the_page(
 
     # then
     assert small["extensions"]["roundTrips"] == large["extensions"]["roundTrips"] == expected
+
+
+async def test_round_trips_are_exported_as_metrics(warm: httpx.AsyncClient) -> None:
+    # given
+    def observed(text: str) -> float:
+        for line in text.splitlines():
+            if line.startswith('flowgate_request_round_trips_sum{store="postgresql"}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    before = observed((await warm.get("/metrics")).text)
+
+    # when
+    body = await _run(warm, DASHBOARD_QUERY, 5)
+
+    # then: the histogram grew by exactly this operation's SQL round trips
+    after = observed((await warm.get("/metrics")).text)
+    assert after - before == body["extensions"]["roundTrips"]["sql"]
