@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from strawberry import Info
 
     from flowgate.context import Context
+    from flowgate.stores.postgres import Postgres
 
 DEFAULT_WINDOW = timedelta(days=30)
 # A year plus a leap day: enough for yearly dashboards, and it bounds the per-day series.
@@ -110,11 +111,9 @@ async def dashboard_stats(
     workflow_id: str | None,
 ) -> DashboardStatsData:
     """Every dashboard figure for the principal's organization over [since, until)."""
-    scope = parse_scope(
-        info.context.principal.organization_id, since, until, agent_id, workflow_id
-    )
+    scope = parse_scope(info.context.principal.organization_id, since, until, agent_id, workflow_id)
     (summary, per_day, top_failing), by_node_type = await asyncio.gather(
-        _sql_figures(info.context.services.postgres.session(), scope),
+        _sql_figures(info.context.services.postgres, scope),
         node_type_stats(scope),
     )
     by_status, total, by_provider, p50, p95 = summary
@@ -158,9 +157,13 @@ def parse_scope(
         organization_id=organization_id,
         since=since,
         until=until,
-        agent_id=parse_id(agent_id, "Agent", argument="agentId") if agent_id else None,
+        agent_id=(
+            parse_id(agent_id, "Agent", argument="agentId") if agent_id is not None else None
+        ),
         workflow_id=(
-            parse_id(workflow_id, "Workflow", argument="workflowId") if workflow_id else None
+            parse_id(workflow_id, "Workflow", argument="workflowId")
+            if workflow_id is not None
+            else None
         ),
     )
 
@@ -175,11 +178,11 @@ _Summary = tuple[list[StatusCount], ProviderUsage, list[ProviderUsage], float | 
 
 
 async def _sql_figures(
-    session: AsyncSession, scope: StatsScope
+    postgres: Postgres, scope: StatsScope
 ) -> tuple[_Summary, list[DailyCount], list[AgentFailures]]:
     # One session, statements in turn: an AsyncSession must never run two at once, and one
     # connection per request keeps the pool free for other requests.
-    async with session:
+    async with postgres.session() as session:
         summary = await _summary(session, scope)
         per_day = await _per_day(session, scope)
         top_failing = await _top_failing_agents(session, scope)
@@ -205,12 +208,13 @@ async def _summary(session: AsyncSession, scope: StatsScope) -> _Summary:
     the (window-wide) duration percentiles."""
     # grouping(status, ai_provider): 1 = a per-status row, 2 = per-provider, 3 = the total.
     grouping = func.grouping(Execution.status, Execution.ai_provider).label("grouping")
+    executions = func.count().label("executions")
     query: Select[Any] = (
         select(
             grouping,
             Execution.status,
             Execution.ai_provider,
-            func.count().label("executions"),
+            executions,
             func.coalesce(func.sum(Execution.cost), 0).label("cost"),
             func.coalesce(func.sum(Execution.tokens), 0).label("tokens"),
             func.percentile_cont(0.5).within_group(Execution.duration_ms).label("p50"),
@@ -218,11 +222,9 @@ async def _summary(session: AsyncSession, scope: StatsScope) -> _Summary:
         )
         .where(*_in_scope(scope))
         .group_by(
-            func.grouping_sets(
-                tuple_(Execution.status), tuple_(Execution.ai_provider), tuple_()
-            )
+            func.grouping_sets(tuple_(Execution.status), tuple_(Execution.ai_provider), tuple_())
         )
-        .order_by(grouping, literal_column("executions").desc(), Execution.ai_provider)
+        .order_by(grouping, executions.desc(), Execution.ai_provider)
     )
     rows = (await session.execute(query)).all()
     counts = {row.status: row.executions for row in rows if row.grouping == 1}
