@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import strawberry
 
@@ -22,7 +22,9 @@ WorkflowOrderField = strawberry.enum(
 )
 
 
-@strawberry.input(description="A time window; either end may be left open.")
+@strawberry.input(
+    description="A time window; either end may be left open. Without a time zone, UTC."
+)
 class DateRangeInput:
     from_: datetime | None = strawberry.field(
         default=None, name="from", description="Inclusive start."
@@ -30,7 +32,13 @@ class DateRangeInput:
     to: datetime | None = strawberry.field(default=None, description="Exclusive end.")
 
     def to_range(self, argument: str) -> filters.DateRange:
-        return filters.DateRange(self.from_, self.to).check(argument)
+        return filters.DateRange(_utc(self.from_), _utc(self.to)).check(argument)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # A bound without a time zone is UTC (as in `dashboardStats`); left naive, it could not
+    # be compared with an aware one, and PostgreSQL would read it in the session's zone.
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @strawberry.input(description="A range of whole numbers; either end may be left open.")

@@ -64,7 +64,9 @@ class _ExecutionPageByParentLoader(ScopedLoader[ExecutionPageKey, CountedPage]):
             if args.order.descending
             else (sort.expression.asc(), Execution.id.asc())
         )
-        parent = self.parent_column
+        # Read off the class: a mapped attribute read off an instance is a descriptor that
+        # looks for ORM state on the loader and raises.
+        parent = type(self).parent_column
         ranked = (
             select(
                 Execution,

@@ -38,7 +38,9 @@ class _StatsByParentLoader(ScopedLoader[uuid.UUID, ExecutionStats]):
     parent_column: Any
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[ExecutionStats]:
-        parent = self.parent_column
+        # Read off the class: a mapped attribute read off an instance is a descriptor that
+        # looks for ORM state on the loader and raises.
+        parent = type(self).parent_column
         since = utcnow() - timedelta(hours=24)
         query = (
             select(

@@ -1,0 +1,526 @@
+"""`agents` and `agent(id)` through HTTP, checked against independent reads of the stores."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from flowgate.services import Services
+from models.documents import Flowchart
+from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionStatus
+from models.sql import Agent, Execution, User
+from resolvers.ids import to_global_id
+from tests.graphql import all_edges, gql, gql_data, local_id, local_ids, organization_ids
+
+AGENTS = """
+query Agents(
+  $first: Int, $after: String, $last: Int, $before: String,
+  $filter: AgentFilter, $orderBy: AgentOrder
+) {
+  agents(
+    first: $first, after: $after, last: $last, before: $before,
+    filter: $filter, orderBy: $orderBy
+  ) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges {
+      cursor
+      node {
+        id name description status category configuration capabilities
+        createdAt updatedAt lastExecutionAt executionCount deletedAt
+      }
+    }
+  }
+}
+"""
+
+AGENT = """
+query Agent($id: ID!) {
+  agent(id: $id) {
+    id name description status category configuration capabilities
+    createdAt updatedAt lastExecutionAt executionCount deletedAt
+  }
+}
+"""
+
+AGENTS_WITH_RELATIONS = """
+query AgentsWithRelations($first: Int, $after: String) {
+  agents(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id
+        flowchart { id agent { id } nodes { id type agent { id name } } }
+        owner { id email }
+        executions(first: 3) { totalCount edges { node { id } } }
+        stats { executions successRate }
+      }
+    }
+  }
+}
+"""
+
+PAGE_SIZE = 7
+
+
+@pytest.fixture
+async def organization_id(services: Services, seeded: object) -> uuid.UUID:
+    return (await organization_ids(services))[0]
+
+
+async def live_agents(
+    services: Services, organization_id: uuid.UUID, *order_by: Any
+) -> list[Agent]:
+    """The organization's agents that are not deleted, by SQL of our own."""
+    query = select(Agent).where(
+        Agent.organization_id == organization_id, Agent.deleted_at.is_(None)
+    )
+    if order_by:
+        query = query.order_by(*order_by)
+    async with services.postgres.session() as session:
+        return list((await session.scalars(query)).all())
+
+
+def newest_first(agents: list[Agent]) -> list[uuid.UUID]:
+    return [a.id for a in sorted(agents, key=lambda a: (a.created_at, a.id), reverse=True)]
+
+
+async def test_connection_has_edges_page_info_and_total_count_of_live_agents(
+    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
+) -> None:
+    # given
+    async with services.postgres.session() as session:
+        live = await session.scalar(
+            select(func.count())
+            .select_from(Agent)
+            .where(Agent.organization_id == organization_id, Agent.deleted_at.is_(None))
+        )
+    expected = newest_first(await live_agents(services, organization_id))
+    assert live is not None
+    assert live > PAGE_SIZE
+
+    # when
+    data = await gql_data(client, AGENTS, {"first": PAGE_SIZE})
+
+    # then
+    connection = data["agents"]
+    assert connection["totalCount"] == live
+    assert local_ids(connection["edges"]) == expected[:PAGE_SIZE]
+    assert all(edge["cursor"] and edge["node"]["deletedAt"] is None for edge in connection["edges"])
+    assert connection["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "startCursor": connection["edges"][0]["cursor"],
+        "endCursor": connection["edges"][-1]["cursor"],
+    }
+
+
+async def test_forward_pages_walk_every_agent_once_in_order_with_opaque_cursors(
+    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
+) -> None:
+    # given
+    expected = newest_first(await live_agents(services, organization_id))
+
+    # when
+    pages: list[dict[str, Any]] = []
+    after = None
+    while True:
+        data = await gql_data(client, AGENTS, {"first": PAGE_SIZE, "after": after})
+        pages.append(data["agents"])
+        if not data["agents"]["pageInfo"]["hasNextPage"]:
+            break
+        after = data["agents"]["pageInfo"]["endCursor"]
+
+    # then
+    walked = [edge for page in pages for edge in page["edges"]]
+    assert local_ids(walked) == expected
+    assert len(pages) == -(-len(expected) // PAGE_SIZE)
+    assert [page["pageInfo"]["hasPreviousPage"] for page in pages] == [False] + [True] * (
+        len(pages) - 1
+    )
+    assert {page["totalCount"] for page in pages} == {len(expected)}
+    for edge in walked:
+        agent_id = local_id(edge["node"]["id"])
+        assert str(agent_id) not in edge["cursor"]
+        assert agent_id.hex not in edge["cursor"]
+        assert str(agent_id) not in edge["node"]["id"]
+
+
+async def test_backward_pages_return_the_forward_items_in_reverse_page_order(
+    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
+) -> None:
+    # given
+    expected = newest_first(await live_agents(services, organization_id))
+
+    # when
+    pages: list[dict[str, Any]] = []
+    before = None
+    while True:
+        data = await gql_data(client, AGENTS, {"last": PAGE_SIZE, "before": before})
+        pages.append(data["agents"])
+        if not data["agents"]["pageInfo"]["hasPreviousPage"]:
+            break
+        before = data["agents"]["pageInfo"]["startCursor"]
+
+    # then
+    walked = [edge for page in reversed(pages) for edge in page["edges"]]
+    assert local_ids(walked) == expected
+    end = len(expected)
+    for page in pages:
+        assert local_ids(page["edges"]) == expected[max(0, end - PAGE_SIZE) : end]
+        end -= PAGE_SIZE
+    assert pages[0]["pageInfo"]["hasNextPage"] is False
+    assert all(page["pageInfo"]["hasNextPage"] for page in pages[1:])
+
+
+async def test_a_page_before_a_cursor_is_the_items_just_before_it(
+    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
+) -> None:
+    # given
+    expected = newest_first(await live_agents(services, organization_id))
+    forward = await gql_data(client, AGENTS, {"first": 10})
+    cursor = forward["agents"]["edges"][9]["cursor"]
+
+    # when
+    data = await gql_data(client, AGENTS, {"last": 4, "before": cursor})
+
+    # then
+    assert local_ids(data["agents"]["edges"]) == expected[5:9]
+    assert data["agents"]["pageInfo"]["hasPreviousPage"] is True
+    assert data["agents"]["pageInfo"]["hasNextPage"] is True
+
+
+def _filter_cases() -> list[Any]:
+    """(GraphQL filter, predicate on an Agent row), built from the seeded agents."""
+
+    def status(agents: list[Agent], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        # Every status but the most common: several values, not all agents.
+        most_common = Counter(a.status for a in agents).most_common(1)[0][0]
+        wanted = {a.status for a in agents} - {most_common}
+        return (
+            {"status": sorted(s.name for s in wanted)},
+            lambda a: a.status in wanted,
+        )
+
+    def category(agents: list[Agent], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        wanted = [c for c, _ in Counter(a.category for a in agents).most_common()[:2]]
+        return {"category": wanted}, lambda a: a.category in wanted
+
+    def name_contains(agents: list[Agent], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        word = agents[len(agents) // 2].name.split()[0]
+        return (
+            {"nameContains": word[1:].swapcase()},
+            lambda a: word[1:].lower() in a.name.lower(),
+        )
+
+    def name_contains_wildcards(
+        agents: list[Agent], ctx: dict[str, Any]
+    ) -> tuple[dict[str, Any], Any]:
+        # LIKE wildcards in the text are matched as themselves.
+        return {"nameContains": "%_"}, lambda a: "%_" in a.name
+
+    def owner(agents: list[Agent], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        owner_id = Counter(a.owner_id for a in agents if a.owner_id).most_common(1)[0][0]
+        return (
+            {"ownerId": to_global_id("User", owner_id)},
+            lambda a: a.owner_id == owner_id,
+        )
+
+    def created(agents: list[Agent], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        times = sorted(a.created_at for a in agents)
+        start, end = times[len(times) // 4], times[3 * len(times) // 4]
+        return (
+            {"created": {"from": start.isoformat(), "to": end.isoformat()}},
+            lambda a: start <= a.created_at < end,
+        )
+
+    def created_from_only(agents: list[Agent], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        start = sorted(a.created_at for a in agents)[len(agents) // 2]
+        return {"created": {"from": start.isoformat()}}, lambda a: a.created_at >= start
+
+    def has_flowchart(agents: list[Agent], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        return {"hasFlowchart": True}, lambda a: a.id in ctx["with_flowchart"]
+
+    def has_no_flowchart(agents: list[Agent], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        return {"hasFlowchart": False}, lambda a: a.id not in ctx["with_flowchart"]
+
+    def combined(agents: list[Agent], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        category = Counter(a.category for a in agents).most_common(1)[0][0]
+        return (
+            {"category": [category], "hasFlowchart": True},
+            lambda a: a.category == category and a.id in ctx["with_flowchart"],
+        )
+
+    cases = [
+        status,
+        category,
+        name_contains,
+        name_contains_wildcards,
+        owner,
+        created,
+        created_from_only,
+        has_flowchart,
+        has_no_flowchart,
+        combined,
+    ]
+    return [pytest.param(case, id=case.__name__) for case in cases]
+
+
+@pytest.mark.parametrize("case", _filter_cases())
+async def test_each_filter_matches_an_independent_query(
+    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID, case: Any
+) -> None:
+    # given
+    agents = await live_agents(services, organization_id)
+    flowcharts = await Flowchart.find({"organization_id": organization_id}).to_list()
+    graphql_filter, predicate = case(agents, {"with_flowchart": {f.agent_id for f in flowcharts}})
+    expected = newest_first([a for a in agents if predicate(a)])
+
+    # when
+    edges = await all_edges(client, AGENTS, "agents", {"filter": graphql_filter}, PAGE_SIZE)
+    total = await gql_data(client, AGENTS, {"filter": graphql_filter, "first": 1})
+
+    # then
+    assert local_ids(edges) == expected
+    assert total["agents"]["totalCount"] == len(expected)
+
+
+async def test_filters_that_select_some_agents_do_not_select_all(
+    services: Services, organization_id: uuid.UUID
+) -> None:
+    # The filter cases above prove something only if the seeded data tells them apart.
+    # given
+    agents = await live_agents(services, organization_id)
+    flowcharts = await Flowchart.find({"organization_id": organization_id}).to_list()
+    with_flowchart = {f.agent_id for f in flowcharts}
+
+    # then
+    assert 0 < sum(a.id in with_flowchart for a in agents) < len(agents)
+    assert len({a.status for a in agents}) > 1
+    assert len({a.category for a in agents}) > 2
+    assert len({a.owner_id for a in agents}) > 1
+
+
+async def test_a_created_bound_without_time_zone_is_utc(
+    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
+) -> None:
+    # given
+    agents = await live_agents(services, organization_id)
+    times = sorted(a.created_at for a in agents)
+    start, end = times[len(times) // 4], times[3 * len(times) // 4]
+    naive_start = start.replace(tzinfo=None).isoformat()
+
+    # when
+    data = await gql_data(
+        client,
+        AGENTS,
+        {"first": 100, "filter": {"created": {"from": naive_start, "to": end.isoformat()}}},
+    )
+
+    # then
+    assert data["agents"]["totalCount"] == sum(start <= t < end for t in times)
+
+
+ORDER_COLUMNS = {
+    "CREATED_AT": Agent.created_at,
+    "UPDATED_AT": Agent.updated_at,
+    "NAME": Agent.name,
+    "LAST_EXECUTION_AT": Agent.last_execution_at,
+    "EXECUTION_COUNT": Agent.execution_count,
+}
+
+
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+@pytest.mark.parametrize("field", list(ORDER_COLUMNS))
+async def test_order_by_each_field_and_direction_across_pages(
+    client: httpx.AsyncClient,
+    services: Services,
+    organization_id: uuid.UUID,
+    field: str,
+    direction: str,
+) -> None:
+    # given: ties broken by id; agents that never ran sort before all others ascending
+    column = ORDER_COLUMNS[field]
+    order = (
+        (column.asc().nulls_first(), Agent.id.asc())
+        if direction == "ASC"
+        else (column.desc().nulls_last(), Agent.id.desc())
+    )
+    expected = [a.id for a in await live_agents(services, organization_id, *order)]
+
+    # when
+    edges = await all_edges(
+        client,
+        AGENTS,
+        "agents",
+        {"orderBy": {"field": field, "direction": direction}},
+        PAGE_SIZE,
+    )
+
+    # then
+    assert local_ids(edges) == expected
+
+
+async def test_agent_by_id_is_the_same_as_in_the_list(
+    client: httpx.AsyncClient, organization_id: uuid.UUID
+) -> None:
+    # given
+    listed = (await gql_data(client, AGENTS, {"first": 10}))["agents"]["edges"]
+
+    # when
+    found = [await gql_data(client, AGENT, {"id": edge["node"]["id"]}) for edge in listed]
+
+    # then
+    assert [f["agent"] for f in found] == [edge["node"] for edge in listed]
+
+
+async def test_agent_by_id_matches_the_row(
+    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
+) -> None:
+    # given
+    agent = (await live_agents(services, organization_id))[0]
+
+    # when
+    data = await gql_data(client, AGENT, {"id": to_global_id("Agent", agent.id)})
+
+    # then
+    node = data["agent"]
+    assert node["name"] == agent.name
+    assert node["status"] == agent.status.name
+    assert node["category"] == agent.category
+    assert node["configuration"] == agent.configuration
+    assert node["capabilities"] == agent.capabilities
+    assert datetime.fromisoformat(node["createdAt"]) == agent.created_at
+    assert node["executionCount"] == agent.execution_count
+
+
+async def test_an_unknown_well_formed_id_gives_null_without_error(
+    client: httpx.AsyncClient, organization_id: uuid.UUID
+) -> None:
+    # when
+    body = await gql(client, AGENT, {"id": to_global_id("Agent", uuid.uuid4())})
+
+    # then
+    assert body["data"] == {"agent": None}
+    assert "errors" not in body
+
+
+async def test_deleted_agents_are_not_found_by_id(
+    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
+) -> None:
+    # given
+    async with services.postgres.session() as session:
+        deleted = await session.scalars(
+            select(Agent.id).where(
+                Agent.organization_id == organization_id, Agent.deleted_at.is_not(None)
+            )
+        )
+        deleted_ids = list(deleted.all())
+
+    # when
+    found = [
+        await gql(client, AGENT, {"id": to_global_id("Agent", agent_id)})
+        for agent_id in deleted_ids
+    ]
+
+    # then
+    assert all(body == {"data": {"agent": None}} | _extensions(body) for body in found)
+
+
+def _extensions(body: dict[str, Any]) -> dict[str, Any]:
+    return {"extensions": body["extensions"]} if "extensions" in body else {}
+
+
+async def test_cross_store_fields_match_both_stores(
+    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
+) -> None:
+    # given
+    agents = await live_agents(services, organization_id)
+    live_names = {a.id: a.name for a in agents}
+    flowcharts = {
+        f.agent_id: f for f in await Flowchart.find({"organization_id": organization_id}).to_list()
+    }
+    async with services.postgres.session() as session:
+        emails = dict(
+            (
+                await session.execute(
+                    select(User.id, User.email).where(User.organization_id == organization_id)
+                )
+            )
+            .tuples()
+            .all()
+        )
+        executions = list(
+            (
+                await session.scalars(
+                    select(Execution)
+                    .where(Execution.organization_id == organization_id)
+                    .order_by(Execution.started_at.desc(), Execution.id.desc())
+                )
+            ).all()
+        )
+    by_agent: dict[uuid.UUID, list[Execution]] = {}
+    for execution in executions:
+        by_agent.setdefault(execution.agent_id, []).append(execution)
+
+    # when
+    edges = await all_edges(client, AGENTS_WITH_RELATIONS, "agents")
+
+    # then
+    assert local_ids(edges) == newest_first(agents)
+    checked_node_agents = 0
+    for edge in edges:
+        node = edge["node"]
+        agent_id = local_id(node["id"])
+        agent = next(a for a in agents if a.id == agent_id)
+
+        flowchart = flowcharts.get(agent_id)
+        if flowchart is None:
+            assert node["flowchart"] is None
+        else:
+            assert node["flowchart"]["agent"] == {"id": node["id"]}
+            assert [(n["id"], n["type"]) for n in node["flowchart"]["nodes"]] == [
+                (n.id, n.type.name) for n in flowchart.nodes
+            ]
+            for shown, stored in zip(node["flowchart"]["nodes"], flowchart.nodes, strict=True):
+                called = _called_agent(stored.data)
+                if called in live_names:
+                    checked_node_agents += 1
+                    assert shown["agent"] == {
+                        "id": to_global_id("Agent", called),
+                        "name": live_names[called],
+                    }
+                else:
+                    assert shown["agent"] is None
+
+        expected_email = emails.get(agent.owner_id) if agent.owner_id else None
+        assert (node["owner"] or {}).get("email") == expected_email
+
+        runs = by_agent.get(agent_id, [])
+        assert node["executions"]["totalCount"] == len(runs)
+        assert local_ids(node["executions"]["edges"]) == [e.id for e in runs[:3]]
+
+        finished = [e for e in runs if e.status in TERMINAL_EXECUTION_STATUSES]
+        succeeded = [e for e in runs if e.status is ExecutionStatus.SUCCEEDED]
+        assert node["stats"]["executions"] == len(runs)
+        if finished:
+            assert node["stats"]["successRate"] == pytest.approx(len(succeeded) / len(finished))
+        else:
+            assert node["stats"]["successRate"] is None
+    assert checked_node_agents > 0
+    assert any(edge["node"]["flowchart"] is None for edge in edges)
+    assert any(edge["node"]["executions"]["totalCount"] > 3 for edge in edges)
+
+
+def _called_agent(data: dict[str, Any]) -> uuid.UUID | None:
+    value = data.get("agentId")
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
