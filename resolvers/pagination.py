@@ -45,6 +45,11 @@ class PageRequest:
             raise BadInputError("last", "cannot be combined with `first`")
         if after is not None and before is not None:
             raise BadInputError("before", "cannot be combined with `after`")
+        # Each direction has its own size and cursor: a mixed pair would silently drop one.
+        if first is not None and before is not None:
+            raise BadInputError("before", "cannot be combined with `first`")
+        if last is not None and after is not None:
+            raise BadInputError("after", "cannot be combined with `last`")
         backward = last is not None or before is not None
         argument, size = ("last", last) if backward else ("first", first)
         if size is None:
@@ -56,6 +61,11 @@ class PageRequest:
         cursor_argument, raw_cursor = ("before", before) if backward else ("after", after)
         cursor = decode_cursor(raw_cursor, cursor_argument) if raw_cursor is not None else None
         return cls(limit=size, cursor=cursor, backward=backward)
+
+    @property
+    def cursor_argument(self) -> str:
+        """The argument the cursor came in, for errors found once its value is parsed."""
+        return "before" if self.backward else "after"
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from resolvers.errors import BadInputError
 from resolvers.pagination import Page, PageRequest, encode_cursor
 
 RowT = TypeVar("RowT")
@@ -39,7 +40,12 @@ async def fetch_page(
     if request.cursor is not None:
         value, row_id = request.cursor
         key = tuple_(sort.expression, id_column)
-        bound = tuple_(sort.parse(value), row_id)
+        try:
+            parsed = sort.parse(value)
+        except BadInputError:
+            # The sort keys' parsers cannot know which argument the cursor came in.
+            raise BadInputError(request.cursor_argument, "malformed cursor") from None
+        bound = tuple_(parsed, row_id)
         condition: ColumnElement[bool] = key < bound if backward_scan else key > bound
         query = query.where(condition)
     order = (

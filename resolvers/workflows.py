@@ -65,11 +65,16 @@ async def list_workflows(
     paged = dict(query)
     if page.cursor is not None:
         value, row_id = page.cursor
-        if field != "name":
+        if field == "name":
+            # The value goes into the query: anything but a string (`{"$gt": ""}`) would be
+            # read as an operator.
+            if not isinstance(value, str):
+                raise BadInputError(page.cursor_argument, "malformed cursor")
+        else:
             try:
                 value = datetime.fromisoformat(value)
             except (TypeError, ValueError):
-                raise BadInputError("after", "malformed cursor") from None
+                raise BadInputError(page.cursor_argument, "malformed cursor") from None
         paged = {"$and": [query, _keyset(field, value, row_id, scan_descending)]}
     direction = -1 if scan_descending else 1
     found = (

@@ -1,6 +1,7 @@
 """The GraphQL surface: types, inputs, enums, error types and root fields, assembled here."""
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from resolvers.errors import ClientError
@@ -10,10 +11,11 @@ from schema.query import Query
 
 def _should_mask(error: Exception) -> bool:
     # Expected errors (bad input, not found, ...) reach the client as they are, and so do
-    # validation errors (no original error: the query itself is wrong). Anything else is a bug
-    # or an outage, and its text could leak internals.
+    # validation errors (no original error: the query itself is wrong) and variables that do
+    # not fit their types (graphql-core wraps its own GraphQLError naming the variable).
+    # Anything else is a bug or an outage, and its text could leak internals.
     original = error.original_error if hasattr(error, "original_error") else None
-    return original is not None and not isinstance(original, ClientError)
+    return original is not None and not isinstance(original, ClientError | GraphQLError)
 
 
 schema = strawberry.Schema(
