@@ -6,6 +6,7 @@ from strawberry.extensions import MaskErrors
 
 from resolvers.errors import ClientError
 from schema.extensions import RoundTripsInExtensions
+from schema.mutations import Mutation
 from schema.query import Query
 
 
@@ -20,6 +21,7 @@ def _should_mask(error: Exception) -> bool:
 
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     extensions=[
         RoundTripsInExtensions,
         lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal server error"),

@@ -1,0 +1,121 @@
+"""Creating, changing and (softly) deleting agents. Each change and its audit entry commit
+in one PostgreSQL transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from models.sql import Agent
+from models.sql.base import utcnow
+from resolvers import audit
+from resolvers.mutations.access import require_editor
+from resolvers.mutations.errors import InvalidInputError, NotFoundError
+from resolvers.validation import values
+from resolvers.validation.agent import check_agent_fields
+from resolvers.validation.issues import Issues
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from strawberry import Info
+
+    from flowgate.context import Context
+
+
+async def create_agent(info: Info[Context], *, fields: Mapping[str, object]) -> Agent:
+    """A new agent of the principal's organization, owned by the principal's user."""
+    principal = require_editor(info, "create agents")
+    issues = Issues()
+    cleaned = check_agent_fields(issues, fields, creating=True)
+    if issues:
+        raise InvalidInputError(issues)
+    agent = Agent(
+        id=uuid.uuid4(),
+        organization_id=principal.organization_id,
+        owner_id=principal.user_id,
+        **cleaned,
+    )
+    async with info.context.services.postgres.session() as session, session.begin():
+        session.add(agent)
+        audit.add_entry(
+            session,
+            info,
+            action="agent.create",
+            object_type="Agent",
+            object_id=agent.id,
+            summary=audit.changes({}, cleaned),
+        )
+    return agent
+
+
+async def update_agent(
+    info: Info[Context], *, agent_id: str, fields: Mapping[str, object]
+) -> Agent:
+    """Change exactly the fields given; the others keep their values."""
+    require_editor(info, "change agents")
+    issues = Issues()
+    local_id = values.global_id(issues, "id", agent_id, "Agent")
+    cleaned = check_agent_fields(issues, fields, creating=False)
+    if issues or local_id is None:
+        raise InvalidInputError(issues)
+    async with info.context.services.postgres.session() as session, session.begin():
+        agent = await _live_agent_for_update(session, info, local_id, agent_id)
+        before = {name: getattr(agent, name) for name in cleaned}
+        for name, value in cleaned.items():
+            if before[name] != value:
+                setattr(agent, name, value)
+        audit.add_entry(
+            session,
+            info,
+            action="agent.update",
+            object_type="Agent",
+            object_id=agent.id,
+            summary=audit.changes(before, cleaned),
+        )
+    return agent
+
+
+async def delete_agent(info: Info[Context], *, agent_id: str) -> Agent:
+    """Mark the agent deleted: it leaves every list, but its executions still show it."""
+    require_editor(info, "delete agents")
+    issues = Issues()
+    local_id = values.global_id(issues, "id", agent_id, "Agent")
+    if local_id is None:
+        raise InvalidInputError(issues)
+    async with info.context.services.postgres.session() as session, session.begin():
+        agent = await _live_agent_for_update(session, info, local_id, agent_id)
+        agent.deleted_at = utcnow()
+        audit.add_entry(
+            session,
+            info,
+            action="agent.delete",
+            object_type="Agent",
+            object_id=agent.id,
+            summary={
+                **audit.changes({"deleted_at": None}, {"deleted_at": agent.deleted_at}),
+                "name": agent.name,
+            },
+        )
+    return agent
+
+
+async def _live_agent_for_update(
+    session: AsyncSession, info: Info[Context], local_id: uuid.UUID, global_id: str
+) -> Agent:
+    # FOR UPDATE: a concurrent change of the same agent waits, so the audit entry's "old"
+    # values are the ones this change really replaced.
+    agent = await session.scalar(
+        select(Agent)
+        .where(
+            Agent.id == local_id,
+            Agent.organization_id == info.context.principal.organization_id,
+            Agent.deleted_at.is_(None),
+        )
+        .with_for_update()
+    )
+    if agent is None:
+        raise NotFoundError("Agent", global_id)
+    return agent

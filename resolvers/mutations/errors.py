@@ -1,0 +1,66 @@
+"""Expected failures of mutations, as plain exceptions. They know nothing of GraphQL: one
+place in the schema (`schema.mutations.capture`) maps each to its union member."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from resolvers.validation.issues import Issue, Issues
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_FAILED = "validation_failed"
+    NOT_FOUND = "not_found"
+    VERSION_CONFLICT = "version_conflict"
+    FORBIDDEN = "forbidden"
+    INVALID_TRANSITION = "invalid_transition"
+
+
+class MutationError(Exception):
+    code: ErrorCode
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(MutationError):
+    """The input breaks one or more rules; every problem found is listed, with its path."""
+
+    code = ErrorCode.VALIDATION_FAILED
+
+    def __init__(self, issues: Issues) -> None:
+        shown = len(issues)
+        message = f"The input has {issues.total} problem{'s' if issues.total != 1 else ''}"
+        if shown < issues.total:
+            message += f" (the first {shown} are listed)"
+        super().__init__(message)
+        self.issues: list[Issue] = list(issues)
+
+
+class NotFoundError(MutationError):
+    code = ErrorCode.NOT_FOUND
+
+    def __init__(self, type_name: str, global_id: str) -> None:
+        super().__init__(f"No {type_name} with id {global_id!r} in your organization")
+        self.global_id = global_id
+
+
+class VersionConflictError(MutationError):
+    """Someone saved in between: the client must reload, merge, and save again."""
+
+    code = ErrorCode.VERSION_CONFLICT
+
+    def __init__(self, expected_version: int, current_version: int) -> None:
+        super().__init__(
+            f"Expected version {expected_version}, but the current version is {current_version}"
+        )
+        self.current_version = current_version
+
+
+class ForbiddenError(MutationError):
+    code = ErrorCode.FORBIDDEN
+
+
+class InvalidTransitionError(MutationError):
+    code = ErrorCode.INVALID_TRANSITION

@@ -1,0 +1,20 @@
+"""The root Mutation, assembled from one class per domain; each field delegates to
+`resolvers.mutations` and returns its payload or a typed error."""
+
+import strawberry
+
+from schema.mutations.agents import AgentMutations
+from schema.mutations.flowcharts import FlowchartMutations
+
+
+@strawberry.type(
+    description=(
+        "Everything that can be changed, in your organization. Each field returns its payload "
+        "or a typed error (`... on Error { code message }`); nothing is half-written."
+    )
+)
+class Mutation(AgentMutations, FlowchartMutations):
+    pass
+
+
+__all__ = ["Mutation"]

@@ -1,0 +1,133 @@
+"""`createAgent`, `updateAgent`, `deleteAgent`: inputs, payloads and result unions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from flowgate.context import Context
+from models.enums import AgentStatus  # the GraphQL enum is this class (see schema.enums)
+from resolvers.mutations import agents
+from schema.agent import Agent
+from schema.errors import Forbidden, NotFound, ValidationError
+from schema.mutations.capture import capture_errors
+
+_FIELDS = ("name", "description", "category", "status", "configuration", "capabilities")
+
+
+@strawberry.input(description="A new agent.")
+class CreateAgentInput:
+    name: str = strawberry.field(description="Display name: 1 to 200 characters, trimmed.")
+    category: str = strawberry.field(description="Grouping (support, research, ...): 1 to 100.")
+    description: str = strawberry.field(default="", description="At most 5,000 characters.")
+    status: AgentStatus = strawberry.field(
+        default=AgentStatus.ACTIVE, description="Whether it can be run."
+    )
+    configuration: JSON = strawberry.field(
+        default_factory=dict,
+        description="A JSON object of at most 16 KB; `temperature`, if given, in [0, 2].",
+    )
+    capabilities: list[str] = strawberry.field(
+        default_factory=list, description="At most 50, each at most 100 characters."
+    )
+
+    def to_fields(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _FIELDS}
+
+
+@strawberry.input(description="Changes to an agent: only the fields given change.")
+class UpdateAgentInput:
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Display name: 1 to 200 characters, trimmed."
+    )
+    category: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Grouping: 1 to 100 characters."
+    )
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 5,000 characters."
+    )
+    status: AgentStatus | None = strawberry.field(
+        default=strawberry.UNSET, description="Whether it can be run."
+    )
+    configuration: JSON | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces the whole configuration: a JSON object of at most 16 KB.",
+    )
+    capabilities: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the list: at most 50 items."
+    )
+
+    def to_fields(self) -> dict[str, Any]:
+        # Omitted fields are UNSET and stay as they are; an explicit null is reported.
+        return {
+            name: getattr(self, name)
+            for name in _FIELDS
+            if getattr(self, name) is not strawberry.UNSET
+        }
+
+
+@strawberry.type(description="The agent as created.")
+class CreateAgentPayload:
+    agent: Agent = strawberry.field(description="The new agent.")
+
+
+@strawberry.type(description="The agent as changed.")
+class UpdateAgentPayload:
+    agent: Agent = strawberry.field(description="The agent with its new values.")
+
+
+@strawberry.type(description="The agent as deleted.")
+class DeleteAgentPayload:
+    agent: Agent = strawberry.field(description="The agent, with `deletedAt` set.")
+
+
+CreateAgentResult = Annotated[
+    CreateAgentPayload | ValidationError | Forbidden,
+    strawberry.union("CreateAgentResult", description="The new agent, or why there is none."),
+]
+UpdateAgentResult = Annotated[
+    UpdateAgentPayload | ValidationError | NotFound | Forbidden,
+    strawberry.union("UpdateAgentResult", description="The changed agent, or why it is not."),
+]
+DeleteAgentResult = Annotated[
+    DeleteAgentPayload | ValidationError | NotFound | Forbidden,
+    strawberry.union("DeleteAgentResult", description="The deleted agent, or why it is not."),
+]
+AgentId = Annotated[strawberry.ID, strawberry.argument(description="The agent's global id.")]
+
+
+@strawberry.type(description="Changes to agents.")
+class AgentMutations:
+    @strawberry.mutation(description="Create an agent in your organization.")
+    @capture_errors
+    async def create_agent(
+        self,
+        info: strawberry.Info[Context],
+        input: Annotated[CreateAgentInput, strawberry.argument(description="The new agent.")],
+    ) -> CreateAgentResult:
+        model = await agents.create_agent(info, fields=input.to_fields())
+        return CreateAgentPayload(agent=Agent.from_model(model))
+
+    @strawberry.mutation(description="Change some fields of an agent; the others stay.")
+    @capture_errors
+    async def update_agent(
+        self,
+        info: strawberry.Info[Context],
+        id: AgentId,
+        input: Annotated[UpdateAgentInput, strawberry.argument(description="What changes.")],
+    ) -> UpdateAgentResult:
+        model = await agents.update_agent(info, agent_id=id, fields=input.to_fields())
+        return UpdateAgentPayload(agent=Agent.from_model(model))
+
+    @strawberry.mutation(
+        description=(
+            "Delete an agent: it leaves lists and `agent(id)`, but past executions still "
+            "show it, with `deletedAt` set."
+        )
+    )
+    @capture_errors
+    async def delete_agent(self, info: strawberry.Info[Context], id: AgentId) -> DeleteAgentResult:
+        model = await agents.delete_agent(info, agent_id=id)
+        return DeleteAgentPayload(agent=Agent.from_model(model))
