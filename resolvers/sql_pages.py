@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from resolvers.errors import BadInputError
+from resolvers.errors import BadInputError
 from resolvers.pagination import Page, PageRequest, encode_cursor
 
 RowT = TypeVar("RowT")

@@ -25,6 +25,7 @@ from schema.filters import (
 )
 from schema.flowchart import Flowchart
 from schema.node import Node
+from schema.stats import DashboardStats, resolve_dashboard_stats
 from schema.user import User
 from schema.workflow import Workflow
 
@@ -146,6 +147,12 @@ class Query:
             info, parse_id(agent_id, "Agent", argument="agentId")
         )
         return Flowchart.from_model(model) if model is not None else None
+
+    dashboard_stats: DashboardStats = strawberry.field(
+        resolver=resolve_dashboard_stats,
+        description="Execution figures for a time window: by status, duration percentiles, "
+        "cost and tokens by provider, a daily series, failing agents and node types.",
+    )
 
     @strawberry.field(description="Any object by its global id (Relay); null if not found.")
     async def node(self, info: strawberry.Info[Context], id: Id) -> Node | None:
