@@ -40,7 +40,8 @@ def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
 
 
 def _fail(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # soft_wrap: one line however long, so scripts and log collectors see one record.
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
 
 
@@ -96,6 +97,7 @@ def migrate(
 ) -> None:
     """Apply (or with --downgrade, revert) the PostgreSQL migrations."""
     from flowgate import migrate as migrations
+    from flowgate.runner import require_postgres
     from flowgate.stores.embedded import embedded_stores
 
     try:
@@ -107,6 +109,7 @@ def migrate(
 
     async def action() -> None:
         async with embedded_stores(settings) as resolved:
+            await require_postgres(resolved)  # a clear line, not Alembic's driver traceback
             if downgrade:
                 await migrations.downgrade(resolved, revision)
             else:

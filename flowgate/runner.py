@@ -16,6 +16,7 @@ from flowgate.app import create_app
 from flowgate.services import Services
 from flowgate.settings import Settings
 from flowgate.stores.embedded import embedded_stores
+from flowgate.stores.postgres import Postgres
 
 console = Console(stderr=True)
 
@@ -32,18 +33,30 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             await services.close()
 
 
+async def require_postgres(settings: Settings) -> None:
+    """Raise `StoreUnavailableError` (one line naming the setting) unless PostgreSQL answers."""
+    postgres = Postgres(settings)
+    try:
+        await postgres.ping()
+    finally:
+        await postgres.close()
+
+
 async def serve(settings: Settings, *, demo: bool = False) -> None:
     """Serve until SIGINT or SIGTERM. With `demo`, migrate and seed an empty database first."""
     async with embedded_stores(settings) as resolved:
-        await migrate.upgrade(resolved)
-        if demo:
-            from flowgate.seed import seed_if_empty
+        # Reach every store before migrating or starting uvicorn: an unreachable one fails
+        # here with one line naming its setting, not with a traceback from Alembic or from
+        # uvicorn's lifespan.
+        services = await Services.open(resolved)
+        try:
+            await migrate.upgrade(resolved)
+            if demo:
+                from flowgate.seed import seed_if_empty
 
-            services = await Services.open(resolved)
-            try:
                 await seed_if_empty(services, console=console)
-            finally:
-                await services.close()
+        finally:
+            await services.close()
         config = uvicorn.Config(
             create_app(resolved),
             host=resolved.host,
