@@ -102,3 +102,17 @@ class InvalidTransition(Failure):
     @classmethod
     def from_error(cls, error: errors.InvalidTransitionError) -> InvalidTransition:
         return cls(code=error.code, message=error.message)
+
+
+@strawberry.type(
+    description=(
+        "The idempotency key was already used for a different request. A retry must send the "
+        "same input with the same key; a new request needs a new key."
+    )
+)
+class IdempotencyConflict(Failure):
+    idempotency_key: str = strawberry.field(description="The key that was reused.")
+
+    @classmethod
+    def from_error(cls, error: errors.IdempotencyConflictError) -> IdempotencyConflict:
+        return cls(code=error.code, message=error.message, idempotency_key=error.key)

@@ -17,8 +17,8 @@ from fastapi import FastAPI
 from sqlalchemy import delete, func, select
 
 from flowgate.services import Services
-from models.documents import Flowchart
-from models.sql import Agent, AuditLogEntry, Organization
+from models.documents import ExecutionEvent, ExecutionTrace, Flowchart
+from models.sql import Agent, AuditLogEntry, Execution, Organization
 from resolvers.ids import to_global_id
 
 CREATE_AGENT = """
@@ -158,9 +158,22 @@ class Scratch:
                 ).all()
             )
             flowcharts = await Flowchart.find({"agent_id": {"$in": agent_ids}}).to_list()
-            object_ids = [str(i) for i in agent_ids] + [str(f.id) for f in flowcharts]
+            execution_ids = list(
+                (
+                    await session.scalars(
+                        select(Execution.id).where(Execution.agent_id.in_(agent_ids))
+                    )
+                ).all()
+            )
+            object_ids = (
+                [str(i) for i in agent_ids]
+                + [str(f.id) for f in flowcharts]
+                + [str(i) for i in execution_ids]
+            )
             await session.execute(
                 delete(AuditLogEntry).where(AuditLogEntry.object_id.in_(object_ids))
             )
             await session.execute(delete(Agent).where(Agent.id.in_(agent_ids)))
         await Flowchart.find({"agent_id": {"$in": agent_ids}}).delete()
+        await ExecutionTrace.find({"execution_id": {"$in": execution_ids}}).delete()
+        await ExecutionEvent.find({"execution_id": {"$in": execution_ids}}).delete()

@@ -36,6 +36,9 @@ class ExecutionTrace(Document):
     # steps (dashboard stats) can filter in MongoDB without a list of execution ids.
     agent_id: uuid.UUID | None = None
     workflow_id: uuid.UUID | None = None
+    # The sequence number of the last event applied to this trace: applying an event is
+    # conditional on it, so a redelivered event is applied once and events apply in order.
+    applied_seq: int = 0
     current_node: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
     steps: list[ExecutionStep] = Field(default_factory=list)
@@ -44,7 +47,5 @@ class ExecutionTrace(Document):
         name = "execution_traces"
         indexes = [
             IndexModel([("execution_id", ASCENDING)], unique=True, name="execution_id_unique"),
-            IndexModel(
-                [("organization_id", ASCENDING), ("agent_id", ASCENDING)], name="org_agent"
-            ),
+            IndexModel([("organization_id", ASCENDING), ("agent_id", ASCENDING)], name="org_agent"),
         ]

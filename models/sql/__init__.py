@@ -6,7 +6,19 @@ from models.sql.api_key import ApiKey
 from models.sql.audit import AuditLogEntry
 from models.sql.base import Base
 from models.sql.execution import Execution
+from models.sql.idempotency import IdempotencyKey
 from models.sql.organization import Organization
+from models.sql.outbox import ExecutionOutboxEntry
 from models.sql.user import User
 
-__all__ = ["Agent", "ApiKey", "AuditLogEntry", "Base", "Execution", "Organization", "User"]
+__all__ = [
+    "Agent",
+    "ApiKey",
+    "AuditLogEntry",
+    "Base",
+    "Execution",
+    "ExecutionOutboxEntry",
+    "IdempotencyKey",
+    "Organization",
+    "User",
+]

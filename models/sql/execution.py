@@ -62,3 +62,7 @@ class Execution(UuidPrimaryKey, Timestamps, Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # The sequence number of the execution's latest event. Allocated here, under the row's
+    # lock, in the transaction that changes the row: so numbers are gap-free and unique, and
+    # every number used belongs to a committed change (see ExecutionOutboxEntry).
+    last_event_seq: Mapped[int] = mapped_column(default=0, server_default=text("0"))

@@ -14,6 +14,7 @@ class ErrorCode(StrEnum):
     VERSION_CONFLICT = "version_conflict"
     FORBIDDEN = "forbidden"
     INVALID_TRANSITION = "invalid_transition"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
 
 
 class MutationError(Exception):
@@ -64,3 +65,16 @@ class ForbiddenError(MutationError):
 
 class InvalidTransitionError(MutationError):
     code = ErrorCode.INVALID_TRANSITION
+
+
+class IdempotencyConflictError(MutationError):
+    """The idempotency key was used before, for a different request."""
+
+    code = ErrorCode.IDEMPOTENCY_CONFLICT
+
+    def __init__(self, key: str, operation: str) -> None:
+        super().__init__(
+            f"Idempotency key {key!r} was already used for a different {operation} request; "
+            "use a new key for a new request"
+        )
+        self.key = key

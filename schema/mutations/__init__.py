@@ -4,7 +4,9 @@
 import strawberry
 
 from schema.mutations.agents import AgentMutations
+from schema.mutations.executions import ExecutionMutations
 from schema.mutations.flowcharts import FlowchartMutations
+from schema.mutations.workflows import WorkflowMutations
 
 
 @strawberry.type(
@@ -13,7 +15,7 @@ from schema.mutations.flowcharts import FlowchartMutations
         "or a typed error (`... on Error { code message }`); nothing is half-written."
     )
 )
-class Mutation(AgentMutations, FlowchartMutations):
+class Mutation(AgentMutations, FlowchartMutations, WorkflowMutations, ExecutionMutations):
     pass
 
 

@@ -11,7 +11,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
 from resolvers.mutations import errors
-from schema.errors import Forbidden, InvalidTransition, NotFound, ValidationError, VersionConflict
+from schema.errors import (
+    Forbidden,
+    IdempotencyConflict,
+    InvalidTransition,
+    NotFound,
+    ValidationError,
+    VersionConflict,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -22,6 +29,7 @@ _RESULT_OF: dict[type[errors.MutationError], Callable[[Any], Any]] = {
     errors.VersionConflictError: VersionConflict.from_error,
     errors.ForbiddenError: Forbidden.from_error,
     errors.InvalidTransitionError: InvalidTransition.from_error,
+    errors.IdempotencyConflictError: IdempotencyConflict.from_error,
 }
 
 

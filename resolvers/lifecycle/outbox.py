@@ -1,0 +1,148 @@
+"""Delivering committed execution events from the PostgreSQL outbox to MongoDB: the event
+log first, then the trace. Every step is idempotent (see `resolvers.lifecycle`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import structlog
+from pymongo.errors import DuplicateKeyError, PyMongoError
+from sqlalchemy import delete, select
+
+from flowgate.services import Services
+from models.documents import ExecutionEvent, ExecutionStep, ExecutionTrace
+from models.enums import ExecutionEventType, NodeType, StepStatus
+from models.sql import ExecutionOutboxEntry
+from resolvers.lifecycle.events import event_id, to_document
+
+log = structlog.get_logger(__name__)
+
+DELIVERY_BATCH = 500
+
+
+class OutOfOrderError(Exception):
+    """An event arrived before its predecessor was applied; delivery stops and retries."""
+
+
+async def deliver_pending(
+    services: Services, *, execution_id: uuid.UUID | None = None
+) -> list[ExecutionEvent]:
+    """Deliver what the outbox holds (for one execution, or all), in sequence order. Stops
+    at the first failure, leaving the rest for the next delivery; returns what it stored."""
+    query = select(ExecutionOutboxEntry).order_by(
+        ExecutionOutboxEntry.execution_id, ExecutionOutboxEntry.seq
+    )
+    if execution_id is not None:
+        query = query.where(ExecutionOutboxEntry.execution_id == execution_id)
+    async with services.postgres.session() as session:
+        entries = list((await session.scalars(query.limit(DELIVERY_BATCH))).all())
+    delivered: list[ExecutionEvent] = []
+    done: list[int] = []
+    try:
+        for entry in entries:
+            delivered.append(await _deliver(entry))
+            done.append(entry.id)
+    except (PyMongoError, OutOfOrderError) as error:
+        log.warning("outbox delivery stopped", error=str(error), pending=len(entries) - len(done))
+    finally:
+        if done:
+            async with services.postgres.session() as session, session.begin():
+                await session.execute(
+                    delete(ExecutionOutboxEntry).where(ExecutionOutboxEntry.id.in_(done))
+                )
+    return delivered
+
+
+async def _deliver(entry: ExecutionOutboxEntry) -> ExecutionEvent:
+    event = to_document(entry)
+    event.id = event_id(entry.execution_id, entry.seq)
+    try:
+        await ExecutionEvent.get_pymongo_collection().insert_one(event.model_dump(by_alias=True))
+    except DuplicateKeyError:
+        pass  # delivered before; the trace step below is conditional too
+    await _apply_to_trace(entry)
+    return event
+
+
+async def _apply_to_trace(entry: ExecutionOutboxEntry) -> None:
+    traces = ExecutionTrace.get_pymongo_collection()
+    data = entry.event
+    if entry.seq == 1:
+        await traces.update_one(
+            {"execution_id": entry.execution_id},
+            {
+                "$setOnInsert": {
+                    "_id": entry.execution_id,
+                    "organization_id": entry.organization_id,
+                    "execution_id": entry.execution_id,
+                    "agent_id": uuid.UUID(data["agent_id"]),
+                    "workflow_id": uuid.UUID(data["workflow_id"]) if data["workflow_id"] else None,
+                    "applied_seq": 0,
+                    "current_node": None,
+                    "variables": {},
+                    "steps": [],
+                }
+            },
+            upsert=True,
+        )
+    document = await traces.find_one({"execution_id": entry.execution_id})
+    if document is None:
+        raise OutOfOrderError(f"no trace yet for execution {entry.execution_id}")
+    applied = document.get("applied_seq", 0)
+    if applied >= entry.seq:
+        return
+    if applied != entry.seq - 1:
+        raise OutOfOrderError(f"trace at {applied}, event {entry.seq}")
+    steps, current = _applied(document.get("steps", []), document.get("current_node"), data)
+    await traces.update_one(
+        {"execution_id": entry.execution_id, "applied_seq": applied},
+        {"$set": {"steps": steps, "current_node": current, "applied_seq": entry.seq}},
+    )
+
+
+def _applied(
+    steps: list[dict[str, Any]], current: str | None, data: dict[str, Any]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The trace's steps and current node after one event."""
+    kind = ExecutionEventType(data["type"])
+    step = data.get("step")
+    if kind is ExecutionEventType.STEP_STARTED and step is not None:
+        started = ExecutionStep(
+            node_id=step["node_id"],
+            node_type=NodeType(step["node_type"]),
+            status=StepStatus.STARTED,
+            started_at=datetime.fromisoformat(step["started_at"]),
+            input=step.get("input"),
+        )
+        return [*steps, started.model_dump()], step["node_id"]
+    if kind is ExecutionEventType.STEP_FINISHED and step is not None:
+        finished = ExecutionStep(
+            node_id=step["node_id"],
+            node_type=NodeType(step["node_type"]),
+            status=StepStatus(step["status"]),
+            started_at=datetime.fromisoformat(step["started_at"]),
+            ended_at=datetime.fromisoformat(step["ended_at"]),
+            duration_ms=step.get("duration_ms"),
+            input=step.get("input"),
+            output=step.get("output"),
+            error=step.get("error"),
+            ai_provider=step.get("ai_provider"),
+            tokens=step.get("tokens", 0),
+            cost=step.get("cost", 0.0),
+        ).model_dump()
+        # A step reported as started earlier is completed in place; otherwise appended.
+        for index in range(len(steps) - 1, -1, -1):
+            if steps[index]["node_id"] == step["node_id"] and steps[index]["status"] == "started":
+                finished["started_at"] = steps[index]["started_at"]
+                finished["input"] = finished["input"] or steps[index].get("input")
+                return [*steps[:index], finished, *steps[index + 1 :]], None
+        return [*steps, finished], None
+    if kind is ExecutionEventType.STATUS_CHANGED and data.get("status") in {
+        "succeeded",
+        "failed",
+        "cancelled",
+    }:
+        return steps, None
+    return steps, current

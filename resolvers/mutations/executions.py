@@ -1,0 +1,280 @@
+"""Starting, finishing and cancelling executions (the lifecycle's write order is described
+in `resolvers.lifecycle`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.documents import Flowchart, Workflow
+from models.enums import ExecutionEventType, ExecutionStatus, WorkflowStatus
+from models.sql import Agent, Execution
+from models.sql.base import utcnow
+from resolvers import audit
+from resolvers.lifecycle.events import PendingEvent
+from resolvers.lifecycle.state_machine import can_transition
+from resolvers.lifecycle.transaction import locked_execution, run_change
+from resolvers.mutations.access import require_editor
+from resolvers.mutations.errors import InvalidInputError, InvalidTransitionError, NotFoundError
+from resolvers.validation import values
+from resolvers.validation.issues import IssueCode, Issues
+
+if TYPE_CHECKING:
+    from strawberry import Info
+
+    from flowgate.context import Context
+
+MAX_INPUT_BYTES = 64 * 1024
+MAX_KEY_LENGTH = 200
+MAX_ERROR_LENGTH = 10_000
+
+
+def check_key(issues: Issues, key: str | None) -> str | None:
+    if key is None:
+        return None
+    return values.text(issues, "idempotencyKey", key, max_length=MAX_KEY_LENGTH, required=True)
+
+
+async def start_execution(
+    info: Info[Context],
+    *,
+    agent_id: str | None,
+    workflow_id: str | None,
+    input_: dict[str, Any] | None,
+    idempotency_key: str | None,
+) -> Execution:
+    """A new pending execution of an agent, or of a workflow (run by its first agent)."""
+    principal = require_editor(info, "start executions")
+    issues = Issues()
+    agent_local = values.global_id(issues, "agentId", agent_id, "Agent") if agent_id else None
+    workflow_local = (
+        values.global_id(issues, "workflowId", workflow_id, "Workflow") if workflow_id else None
+    )
+    if agent_id is None and workflow_id is None:
+        issues.add("agentId", IssueCode.REQUIRED, "give an agentId, a workflowId, or both")
+    cleaned_input = (
+        values.json_object(issues, "input", input_, max_bytes=MAX_INPUT_BYTES)
+        if input_ is not None
+        else None
+    )
+    key = check_key(issues, idempotency_key)
+    if issues:
+        raise InvalidInputError(issues)
+
+    nodes_total = 0
+    if workflow_local is not None:
+        workflow = await Workflow.find_one(
+            {"_id": workflow_local, "organization_id": principal.organization_id}
+        )
+        if workflow is None:
+            raise NotFoundError("Workflow", workflow_id or "")
+        if workflow.status is WorkflowStatus.ARCHIVED:
+            raise InvalidTransitionError("An archived workflow cannot be run")
+        nodes_total = len(workflow.nodes)
+        if agent_local is None:
+            agent_local = _first_agent(workflow)
+            if agent_local is None:
+                raise InvalidInputError(_one_issue("workflowId", "the workflow calls no agent"))
+    if agent_local is None:  # pragma: no cover - guarded by the checks above
+        raise InvalidInputError(_one_issue("agentId", "no agent to run"))
+    if workflow_local is None:
+        flowchart = await Flowchart.find_one(
+            {"agent_id": agent_local, "organization_id": principal.organization_id}
+        )
+        nodes_total = len(flowchart.nodes) if flowchart else 0
+
+    async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], dict[str, Any]]:
+        agent = await session.scalar(
+            select(Agent)
+            .where(
+                Agent.id == agent_local,
+                Agent.organization_id == principal.organization_id,
+                Agent.deleted_at.is_(None),
+            )
+            .with_for_update()
+        )
+        if agent is None:
+            raise NotFoundError("Agent", agent_id or str(agent_local))
+        now = utcnow()
+        execution = Execution(
+            id=uuid.uuid4(),
+            organization_id=principal.organization_id,
+            agent_id=agent.id,
+            workflow_id=workflow_local,
+            status=ExecutionStatus.PENDING,
+            started_at=now,
+            input=cleaned_input,
+            ai_provider=agent.configuration.get("provider"),
+            nodes_total=nodes_total,
+            started_by_id=principal.user_id,
+            idempotency_key=key,
+            last_event_seq=0,
+        )
+        session.add(execution)
+        agent.execution_count += 1
+        agent.last_execution_at = now
+        audit.add_entry(
+            session,
+            info,
+            action="execution.start",
+            object_type="Execution",
+            object_id=execution.id,
+            summary={"agent_id": str(agent.id), "workflow_id": _text(workflow_local)},
+        )
+        event = PendingEvent(
+            ExecutionEventType.STATUS_CHANGED,
+            status=ExecutionStatus.PENDING.value,
+            progress=(0, nodes_total),
+            created_at=now,
+        )
+        return execution, [event], {"execution_id": str(execution.id)}
+
+    answer = await run_change(
+        info,
+        operation="startExecution",
+        request={
+            "agent": _text(agent_local),
+            "workflow": _text(workflow_local),
+            "input": cleaned_input,
+        },
+        idempotency_key=key,
+        change=change,
+    )
+    return await _load(info, answer)
+
+
+async def finish_execution(
+    info: Info[Context],
+    *,
+    execution_id: str,
+    status: ExecutionStatus,
+    result: dict[str, Any] | None,
+    error: str | None,
+    idempotency_key: str | None,
+) -> Execution:
+    """End a running (or paused, or pending) execution as succeeded or failed."""
+    issues = Issues()
+    if status not in {ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED}:
+        issues.add("status", IssueCode.INVALID, "must be SUCCEEDED or FAILED (see cancelExecution)")
+    if status is ExecutionStatus.FAILED and not (error or "").strip():
+        issues.add("error", IssueCode.REQUIRED, "a failed execution needs its error")
+    cleaned_error = (
+        values.text(issues, "error", error, max_length=MAX_ERROR_LENGTH) if error else None
+    )
+    cleaned_result = (
+        values.json_object(issues, "result", result, max_bytes=MAX_INPUT_BYTES)
+        if result is not None
+        else None
+    )
+    return await _end(
+        info,
+        execution_id=execution_id,
+        status=status,
+        issues=issues,
+        fields={"result": cleaned_result, "error": cleaned_error},
+        idempotency_key=idempotency_key,
+        operation="finishExecution",
+    )
+
+
+async def cancel_execution(
+    info: Info[Context], *, execution_id: str, reason: str | None, idempotency_key: str | None
+) -> Execution:
+    issues = Issues()
+    cleaned = values.text(issues, "reason", reason, max_length=1000) if reason else None
+    return await _end(
+        info,
+        execution_id=execution_id,
+        status=ExecutionStatus.CANCELLED,
+        issues=issues,
+        fields={"error": f"cancelled: {cleaned}" if cleaned else "cancelled"},
+        idempotency_key=idempotency_key,
+        operation="cancelExecution",
+    )
+
+
+async def _end(
+    info: Info[Context],
+    *,
+    execution_id: str,
+    status: ExecutionStatus,
+    issues: Issues,
+    fields: dict[str, Any],
+    idempotency_key: str | None,
+    operation: str,
+) -> Execution:
+    require_editor(info, "end executions")
+    local_id = values.global_id(issues, "executionId", execution_id, "Execution")
+    key = check_key(issues, idempotency_key)
+    if issues or local_id is None:
+        raise InvalidInputError(issues)
+
+    async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], dict[str, Any]]:
+        execution = await locked_execution(session, info, local_id, execution_id)
+        if not can_transition(execution.status, status):
+            raise InvalidTransitionError(
+                f"An execution that is {execution.status.value} cannot become {status.value}"
+            )
+        now = utcnow()
+        execution.status = status
+        execution.ended_at = now
+        execution.duration_ms = int((now - execution.started_at).total_seconds() * 1000)
+        for name, value in fields.items():
+            setattr(execution, name, value)
+        audit.add_entry(
+            session,
+            info,
+            action=f"execution.{status.value}",
+            object_type="Execution",
+            object_id=execution.id,
+            summary={"status": status.value},
+        )
+        event = PendingEvent(
+            ExecutionEventType.STATUS_CHANGED,
+            status=status.value,
+            progress=(execution.nodes_done, execution.nodes_total),
+            payload={k: v for k, v in fields.items() if v is not None},
+            created_at=now,
+        )
+        return execution, [event], {"execution_id": str(execution.id)}
+
+    answer = await run_change(
+        info,
+        operation=operation,
+        request={"execution": str(local_id), "status": status.value, **fields},
+        idempotency_key=key,
+        change=change,
+    )
+    return await _load(info, answer)
+
+
+async def _load(info: Info[Context], answer: dict[str, Any]) -> Execution:
+    async with info.context.services.postgres.session() as session:
+        execution = await session.get(Execution, uuid.UUID(answer["execution_id"]))
+    if execution is None:  # deleted since the first answer
+        raise NotFoundError("Execution", answer["execution_id"])
+    return execution
+
+
+def _first_agent(workflow: Workflow) -> uuid.UUID | None:
+    for node in workflow.nodes:
+        value = node.data.get("agentId")
+        if isinstance(value, str):
+            try:
+                return uuid.UUID(value)
+            except ValueError:
+                continue
+    return None
+
+
+def _one_issue(path: str, message: str) -> Issues:
+    issues = Issues()
+    issues.add(path, IssueCode.INVALID, message)
+    return issues
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return str(value) if value is not None else None
