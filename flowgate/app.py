@@ -16,6 +16,7 @@ from flowgate.principal import DevPrincipalResolver
 from flowgate.services import Services
 from flowgate.settings import Settings
 from flowgate.stores.roundtrips import start_counting
+from resolvers.lifecycle.relay import running_relay
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -28,7 +29,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.services = services
         app.state.principals = DevPrincipalResolver(settings, services.postgres)
         try:
-            yield
+            async with running_relay(services, settings.relay_interval):
+                yield
         finally:
             await services.close()
 

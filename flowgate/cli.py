@@ -174,6 +174,37 @@ def status(data_dir: DataDir = None) -> None:
     _run(action)
 
 
+@app.command()
+def doctor(
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Repair what can be repaired safely.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Report where PostgreSQL and MongoDB disagree (and with --repair, fix what is safe)."""
+    from flowgate.doctor import examine
+    from flowgate.runner import open_services
+
+    try:
+        settings = _settings(data_dir)
+    except SettingsError as error:
+        _fail(str(error))
+
+    async def action() -> None:
+        async with open_services(settings) as services:
+            report = await examine(services, repair=repair)
+        table = Table("finding", "object", "detail", "repaired")
+        for finding in report.findings:
+            table.add_row(
+                finding.kind, finding.object_id, finding.detail, "yes" if finding.repaired else "no"
+            )
+        console.print(table if report.findings else "The stores agree: nothing to report.")
+        if report.unrepaired:
+            raise typer.Exit(code=1)
+
+    _run(action)
+
+
 def main() -> None:
     # Typer's own error output already names the bad option; nothing else to do here.
     sys.exit(app())

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     # Seconds to wait for a store at start-up before giving up with a clear error.
     store_timeout: float = Field(default=10.0, gt=0)
+    # Seconds between passes of the background relay that delivers undelivered execution
+    # events from the PostgreSQL outbox to MongoDB.
+    relay_interval: float = Field(default=5.0, gt=0)
     # Adds per-request SQL/Mongo round-trip counts to the response `extensions`.
     debug_round_trips: bool = False
     # The organization (slug) whose data an unauthenticated request sees until authentication

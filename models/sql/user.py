@@ -8,7 +8,6 @@ from models.sql.base import Base, Timestamps, UuidPrimaryKey
 from models.sql.types import pg_enum
 
 
-
 class User(UuidPrimaryKey, Timestamps, Base):
     __tablename__ = "users"
     __table_args__ = (Index(None, "organization_id", "role"),)

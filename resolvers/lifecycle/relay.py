@@ -1,0 +1,38 @@
+"""The background relay: delivers outbox entries that a request could not (MongoDB was down,
+or the gateway died between the two writes), so the event log catches up without waiting
+for the engine's next call."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+
+from flowgate.services import Services
+from resolvers.lifecycle.outbox import deliver_pending
+
+log = structlog.get_logger(__name__)
+
+
+async def relay_forever(services: Services, interval: float) -> None:
+    while True:
+        try:
+            delivered = await deliver_pending(services)
+            if delivered:
+                log.info("relay delivered outbox events", events=len(delivered))
+        except Exception as error:  # keep relaying through outages of either store
+            log.warning("relay pass failed", error=str(error))
+        await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def running_relay(services: Services, interval: float) -> AsyncIterator[None]:
+    task = asyncio.create_task(relay_forever(services, interval), name="outbox-relay")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
