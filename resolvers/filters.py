@@ -46,6 +46,9 @@ def check_values(values: list[T] | None, argument: str) -> tuple[T, ...] | None:
         return None
     if len(values) > MAX_FILTER_VALUES:
         raise BadInputError(argument, f"at most {MAX_FILTER_VALUES} values, got {len(values)}")
+    for value in values:
+        if isinstance(value, str):
+            check_text(value, argument)
     return tuple(values)
 
 
@@ -54,6 +57,9 @@ def check_text(value: str | None, argument: str) -> str | None:
         return None
     if len(value) > MAX_TEXT_LENGTH:
         raise BadInputError(argument, f"at most {MAX_TEXT_LENGTH} characters")
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL: the driver would fail the whole query.
+        raise BadInputError(argument, "must not contain NUL characters")
     return value
 
 

@@ -19,8 +19,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _datetime(value: Any) -> datetime:
     try:
-        return datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+        parsed = datetime.fromisoformat(value)
+        # In UTC here, so that a time beyond the calendar in UTC fails here, not in the driver.
+        return parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed
+    except (TypeError, ValueError, OverflowError):
         raise BadInputError("after", "malformed cursor") from None
 
 
@@ -28,13 +30,18 @@ def _number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise BadInputError("after", "malformed cursor")
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except ArithmeticError:
         raise BadInputError("after", "malformed cursor") from None
+    # Our sort values are finite and far from 1e±30; NaN would page nowhere and a huge
+    # exponent cannot be sent as a PostgreSQL numeric.
+    if not number.is_finite() or abs(number.adjusted()) > 30:
+        raise BadInputError("after", "malformed cursor")
+    return number
 
 
 def _text(value: Any) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "\x00" in value:
         raise BadInputError("after", "malformed cursor")
     return value
 

@@ -9,6 +9,7 @@ import strawberry
 
 from models import enums
 from resolvers import filters
+from resolvers.errors import BadInputError
 from resolvers.ids import parse_id
 from schema.enums import AgentStatus, ExecutionStatus, WorkflowStatus
 
@@ -32,13 +33,22 @@ class DateRangeInput:
     to: datetime | None = strawberry.field(default=None, description="Exclusive end.")
 
     def to_range(self, argument: str) -> filters.DateRange:
-        return filters.DateRange(_utc(self.from_), _utc(self.to)).check(argument)
+        return filters.DateRange(_utc(self.from_, argument), _utc(self.to, argument)).check(
+            argument
+        )
 
 
-def _utc(value: datetime | None) -> datetime | None:
+def _utc(value: datetime | None, argument: str) -> datetime | None:
     # A bound without a time zone is UTC (as in `dashboardStats`); left naive, it could not
     # be compared with an aware one, and PostgreSQL would read it in the session's zone.
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00: before year 1 in UTC
+        raise BadInputError(argument, "out of the supported range of dates") from None
 
 
 @strawberry.input(description="A range of whole numbers; either end may be left open.")

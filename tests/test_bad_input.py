@@ -120,6 +120,30 @@ OUR_CHECKS = [
         "after",
         id="workflows-name-cursor-operator",
     ),
+    pytest.param(
+        EXECUTIONS,
+        {"after": cursor("1e999999"), "orderBy": {"field": "DURATION"}},
+        "after",
+        id="after-duration-beyond-numeric",
+    ),
+    pytest.param(
+        EXECUTIONS,
+        {"after": cursor("NaN"), "orderBy": {"field": "COST"}},
+        "after",
+        id="after-cost-nan",
+    ),
+    pytest.param(
+        EXECUTIONS,
+        {"after": cursor("0001-01-01T00:00:00+23:59")},
+        "after",
+        id="after-date-before-year-1-in-utc",
+    ),
+    pytest.param(
+        AGENTS,
+        {"after": cursor("a\u0000b"), "orderBy": {"field": "NAME"}},
+        "after",
+        id="after-name-with-nul",
+    ),
     pytest.param(AGENTS, {"first": 101}, "first", id="first-101"),
     pytest.param(AGENTS, {"first": -1}, "first", id="first-negative"),
     pytest.param(AGENTS, {"last": 101}, "last", id="last-101"),
@@ -179,6 +203,30 @@ OUR_CHECKS = [
         "filter.started",
         id="started-inverted",
     ),
+    pytest.param(
+        EXECUTIONS,
+        {"filter": {"started": {"from": "0001-01-01T00:00:00+23:59"}}},
+        "filter.started",
+        id="started-before-year-1-in-utc",
+    ),
+    pytest.param(
+        AGENTS,
+        {"filter": {"created": {"to": "9999-12-31T23:59:59-23:59"}}},
+        "filter.created",
+        id="created-after-year-9999-in-utc",
+    ),
+    pytest.param(
+        AGENTS, {"filter": {"nameContains": "a\u0000b"}}, "filter.nameContains", id="nul-name"
+    ),
+    pytest.param(
+        EXECUTIONS,
+        {"filter": {"errorContains": "\u0000"}},
+        "filter.errorContains",
+        id="nul-error-text",
+    ),
+    pytest.param(AGENTS, {"filter": {"category": ["a\u0000"]}}, "filter.category", id="nul-value"),
+    pytest.param(WORKFLOWS, {"filter": {"text": "\u0000"}}, "filter.text", id="nul-wf-text"),
+    pytest.param(WORKFLOWS, {"filter": {"tagsAny": ["\u0000"]}}, "filter.tagsAny", id="nul-tag"),
     pytest.param(
         EXECUTIONS,
         {"filter": {"durationMs": {"min": 500, "max": 499}}},

@@ -82,14 +82,17 @@ class _ExecutionPageByParentLoader(ScopedLoader[ExecutionPageKey, CountedPage]):
         execution = aliased(Execution, ranked)
         query = (
             select(execution, ranked.c.total)
-            .where(ranked.c.rank <= args.first)
+            # At least each parent's first row, which carries its total: `first: 0` still
+            # counts.
+            .where(ranked.c.rank <= max(args.first, 1))
             .order_by(ranked.c[parent.key], ranked.c.rank)
         )
         grouped: dict[uuid.UUID, list[Execution]] = defaultdict(list)
         totals: dict[uuid.UUID, int] = {}
         for row, total in (await session.execute(query)).all():
             key = getattr(row, parent.key)
-            grouped[key].append(row)
+            if len(grouped[key]) < args.first:
+                grouped[key].append(row)
             totals[key] = total
         return {
             (parent_id, args): CountedPage(
