@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from flowgate.context import Context
 from flowgate.health import router as health_router
@@ -46,6 +48,12 @@ def create_app(settings: Settings) -> FastAPI:
         schema,
         context_getter=get_context,
         graphql_ide="graphiql" if not settings.is_production else None,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
+        # A client that opens a socket and never says hello is closed after a few seconds
+        # (4408), not after Strawberry's default minute.
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
+        keep_alive=True,
+        keep_alive_interval=settings.ws_keep_alive_interval,
     )
     app = FastAPI(title="Flowgate", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(graphql, prefix="/graphql")

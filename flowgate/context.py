@@ -37,3 +37,7 @@ class Context(BaseContext):
     @cached_property
     def loaders(self) -> Loaders:
         return Loaders(self.services, self.principal)
+
+    def refresh_loaders(self) -> None:
+        """Forget cached loads: a subscription resolves each event as of that event."""
+        self.__dict__.pop("loaders", None)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flowgate.bus.base import EventBus
+from flowgate.bus.factory import create_bus
 from flowgate.settings import Settings
 from flowgate.stores.mongo import Mongo
 from flowgate.stores.postgres import Postgres
@@ -17,20 +19,25 @@ class Services:
     settings: Settings
     postgres: Postgres
     mongo: Mongo
+    bus: EventBus
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
         postgres = Postgres(settings)
         mongo = Mongo(settings)
+        bus = create_bus(settings)
         try:
             await postgres.ping()
             await mongo.open()
+            await bus.start()
         except BaseException:
             await postgres.close()
             await mongo.close()
+            await bus.close()
             raise
-        return cls(settings=settings, postgres=postgres, mongo=mongo)
+        return cls(settings=settings, postgres=postgres, mongo=mongo, bus=bus)
 
     async def close(self) -> None:
+        await self.bus.close()
         await self.mongo.close()
         await self.postgres.close()

@@ -46,9 +46,19 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     # Seconds to wait for a store at start-up before giving up with a clear error.
     store_timeout: float = Field(default=10.0, gt=0)
+    # Websockets: seconds to wait for `connection_init`, and between server keep-alive pings.
+    ws_init_timeout: float = Field(default=5.0, gt=0)
+    ws_keep_alive_interval: float = Field(default=15.0, gt=0)
     # Seconds between passes of the background relay that delivers undelivered execution
     # events from the PostgreSQL outbox to MongoDB.
     relay_interval: float = Field(default=5.0, gt=0)
+    # `flowgate demo` runs a simulated execution engine against its own /graphql: on or off,
+    # the mean seconds between two executions it starts, how many run at once at most, and a
+    # factor on each step's nominal 0.3-2 s (below 1 runs faster).
+    simulator_enabled: bool = True
+    simulator_interval: float = Field(default=4.0, gt=0)
+    simulator_concurrency: int = Field(default=3, ge=1, le=100)
+    simulator_time_scale: float = Field(default=1.0, ge=0)
     # Adds per-request SQL/Mongo round-trip counts to the response `extensions`.
     debug_round_trips: bool = False
     # The organization (slug) whose data an unauthenticated request sees until authentication

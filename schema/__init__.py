@@ -8,6 +8,7 @@ from resolvers.errors import ClientError
 from schema.extensions import RoundTripsInExtensions
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.subscription import Subscription
 
 
 def _should_mask(error: Exception) -> bool:
@@ -22,6 +23,7 @@ def _should_mask(error: Exception) -> bool:
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[
         RoundTripsInExtensions,
         lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal server error"),

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from flowgate import migrate
 from flowgate.app import create_app
+from flowgate.seed import SeedSummary, seed
 from flowgate.services import Services
 from flowgate.settings import Settings
 from tests.stores import TestStores
@@ -65,6 +66,13 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
 
 
 @pytest.fixture(scope="session")
+async def seeded(services: Services) -> SeedSummary:
+    """The small demo data set (seed 42), written once per session. Read-only for tests:
+    `tests/test_seed.py` reseeds it, and puts back exactly the same data."""
+    return await seed(services, size="small", seed=42, reset=True)
+
+
+@pytest.fixture(scope="session")
 async def app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
@@ -76,3 +84,26 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://flowgate.test") as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+async def live_server(app: FastAPI) -> AsyncIterator[str]:
+    """The session's app on a real port, for websocket clients; its base URL (no scheme)."""
+    import asyncio
+
+    import uvicorn
+
+    from flowgate.stores.embedded import free_port
+
+    port = free_port()
+    # lifespan off: the `app` fixture has already opened its services.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -42,8 +42,12 @@ async def deliver_pending(
     done: list[int] = []
     try:
         for entry in entries:
-            delivered.append(await _deliver(entry))
+            event = await _deliver(entry)
+            delivered.append(event)
             done.append(entry.id)
+            # Stored first, published second: a subscriber that hears of an event can
+            # always read it, and one that misses the message still finds it in the log.
+            await services.bus.publish(bus_message(entry, event))
     except (PyMongoError, OutOfOrderError) as error:
         log.warning("outbox delivery stopped", error=str(error), pending=len(entries) - len(done))
     finally:
@@ -53,6 +57,15 @@ async def deliver_pending(
                     delete(ExecutionOutboxEntry).where(ExecutionOutboxEntry.id.in_(done))
                 )
     return delivered
+
+
+def bus_message(entry: ExecutionOutboxEntry, event: ExecutionEvent) -> dict[str, Any]:
+    """What the bus carries: the stored event, plus the execution's agent and workflow so
+    dashboards can filter without a lookup."""
+    message = event.model_dump(mode="json", exclude={"id"})
+    message["agent_id"] = entry.event.get("agent_id")
+    message["workflow_id"] = entry.event.get("workflow_id")
+    return message
 
 
 async def _deliver(entry: ExecutionOutboxEntry) -> ExecutionEvent:

@@ -1,0 +1,50 @@
+"""The bus interface and the in-process implementation (the embedded default)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from flowgate.bus.hub import Hub
+
+
+class LiveUpdatesUnavailableError(Exception):
+    """The bus cannot deliver live updates right now (Redis is unreachable)."""
+
+
+class EventBus(ABC):
+    """Publishes execution events; delivers every published message, from any replica, to
+    this process's hub."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    @abstractmethod
+    async def publish(self, message: dict[str, Any]) -> None:
+        """Send a message to every replica. Must not raise for a bus outage: the event is
+        already stored, and subscribers catch up from the log."""
+
+    def check_available(self) -> None:
+        """Raise `LiveUpdatesUnavailableError` when a new subscription could not be fed."""
+        return
+
+    @property
+    def description(self) -> str:
+        return type(self).__name__
+
+
+class InProcessBus(EventBus):
+    """One gateway process: publishing is handing the message to the local hub."""
+
+    async def publish(self, message: dict[str, Any]) -> None:
+        self.hub.dispatch(message)
+
+    @property
+    def description(self) -> str:
+        return "in-process"

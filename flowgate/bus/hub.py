@@ -1,0 +1,111 @@
+"""The in-memory fan-out from the process's one bus subscription to its subscribers.
+
+Each subscriber has a bounded queue. Progress ticks are coalesced (a newer tick replaces an
+unread one: latest wins, and the replaced sequence number is remembered as consumed).
+Lifecycle events are never dropped: a subscriber whose queue is full of them is marked
+overflowed, and its stream ends with a resumable error carrying its cursor."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+QUEUE_LIMIT = 256
+COALESCED_TYPES = frozenset({"progress"})
+
+# A message that tells subscribers "you may have missed messages: read the log".
+RESYNC: dict[str, Any] = {"type": "__resync__"}
+
+
+class Subscriber:
+    def __init__(self, accepts: Callable[[dict[str, Any]], bool], limit: int = QUEUE_LIMIT):
+        self.accepts = accepts
+        self.limit = limit
+        self.queue: deque[dict[str, Any]] = deque()
+        self.coalesced: set[int] = set()
+        self.overflowed = False
+        self._ready = asyncio.Event()
+
+    def offer(self, message: dict[str, Any]) -> None:
+        if self.overflowed:
+            return
+        if message.get("type") in COALESCED_TYPES:
+            for index, queued in enumerate(self.queue):
+                if queued.get("type") in COALESCED_TYPES and queued.get(
+                    "execution_id"
+                ) == message.get("execution_id"):
+                    self.coalesced.add(queued["seq"])
+                    del self.queue[index]
+                    break
+        if len(self.queue) >= self.limit:
+            self.overflowed = True
+            self.queue.clear()  # the stream ends; what it would have said is in the log
+        else:
+            self.queue.append(message)
+        self._ready.set()
+
+    async def next(self, timeout: float) -> dict[str, Any] | None:
+        """The next message, or `None` after `timeout` seconds of silence."""
+        while not self.queue and not self.overflowed:
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), timeout)
+            except TimeoutError:
+                return None
+        if self.overflowed:
+            return None
+        return self.queue.popleft()
+
+
+class Hub:
+    """Subscribers by execution id, plus organization-wide ones (dashboards)."""
+
+    def __init__(self) -> None:
+        self._by_execution: dict[uuid.UUID, set[Subscriber]] = {}
+        self._by_organization: dict[uuid.UUID, set[Subscriber]] = {}
+
+    def subscribe(
+        self,
+        *,
+        execution_id: uuid.UUID | None = None,
+        organization_id: uuid.UUID | None = None,
+        accepts: Callable[[dict[str, Any]], bool] = lambda _: True,
+    ) -> Subscriber:
+        subscriber = Subscriber(accepts)
+        if execution_id is not None:
+            self._by_execution.setdefault(execution_id, set()).add(subscriber)
+        elif organization_id is not None:
+            self._by_organization.setdefault(organization_id, set()).add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        for index in (self._by_execution, self._by_organization):
+            for key, subscribers in list(index.items()):
+                subscribers.discard(subscriber)
+                if not subscribers:
+                    del index[key]
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(s) for s in self._by_execution.values()) + sum(
+            len(s) for s in self._by_organization.values()
+        )
+
+    def dispatch(self, message: dict[str, Any]) -> None:
+        """Hand a bus message to the subscribers it concerns (never blocks)."""
+        if message is RESYNC or message.get("type") == RESYNC["type"]:
+            for index in (self._by_execution, self._by_organization):
+                for subscribers in index.values():
+                    for subscriber in subscribers:
+                        subscriber.offer(RESYNC)
+            return
+        execution_id = uuid.UUID(message["execution_id"])
+        organization_id = uuid.UUID(message["organization_id"])
+        for subscriber in self._by_execution.get(execution_id, ()):
+            subscriber.offer(message)
+        for subscriber in self._by_organization.get(organization_id, ()):
+            if subscriber.accepts(message):
+                subscriber.offer(message)

@@ -1,0 +1,110 @@
+"""Events of the execution event log, as subscriptions stream them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from flowgate.context import Context
+from models import documents
+from models import enums as domain
+from resolvers.ids import to_global_id
+from resolvers.subscriptions import encode_cursor
+from schema.enums import ExecutionStatus
+from schema.execution import Execution
+
+ExecutionEventType = strawberry.enum(
+    domain.ExecutionEventType, description="What an execution event records."
+)
+
+
+@strawberry.type(description="Nodes done out of the total at the time of an event.")
+class EventProgress:
+    done: int = strawberry.field(description="Nodes finished.")
+    total: int = strawberry.field(description="Nodes in all.")
+    percent: float = strawberry.field(description="0-100.")
+
+
+@strawberry.type(description="One entry of an execution's event log.")
+class ExecutionEvent:
+    execution_id: strawberry.Private[uuid.UUID]
+    cursor: str = strawberry.field(description="Pass as `after` to resume after this event.")
+    seq: int = strawberry.field(description="1, 2, 3, ...: gap-free per execution.")
+    type: ExecutionEventType = strawberry.field(description="What happened.")
+    node_id: str | None = strawberry.field(description="The node it concerns, if any.")
+    status: str | None = strawberry.field(
+        description="The execution's new status (status changes) or the step's (steps)."
+    )
+    progress: EventProgress | None = strawberry.field(description="Progress at this event.")
+    timestamp: datetime = strawberry.field(description="When it happened.")
+    payload: JSON = strawberry.field(description="Details (an error, a result, ...).")
+
+    @classmethod
+    def from_model(cls, event: documents.ExecutionEvent) -> ExecutionEvent:
+        progress = event.progress
+        return cls(
+            execution_id=event.execution_id,
+            cursor=encode_cursor(event.seq),
+            seq=event.seq,
+            type=event.type,
+            node_id=event.node_id,
+            status=event.status,
+            progress=EventProgress(
+                done=progress.done,
+                total=progress.total,
+                percent=round(100 * progress.done / progress.total, 2) if progress.total else 0,
+            )
+            if progress
+            else None,
+            timestamp=event.created_at,
+            payload=event.payload,
+        )
+
+    @strawberry.field(description="The execution, as it is now.")
+    async def execution(self, info: strawberry.Info[Context]) -> Execution | None:
+        model = await info.context.loaders.execution_by_id.load(self.execution_id)
+        return Execution.from_model(model) if model is not None else None
+
+
+@strawberry.type(
+    description="Your cursor is older than the retained history: refetch the execution, then "
+    "subscribe again from `oldestCursor` (or without a cursor)."
+)
+class ResyncRequired:
+    message: str = strawberry.field(description="What happened, for people.")
+    oldest_cursor: str | None = strawberry.field(description="Where the history starts now.")
+
+
+ExecutionProgressItem = Annotated[
+    ExecutionEvent | ResyncRequired,
+    strawberry.union("ExecutionProgressItem", description="An event, or a request to resync."),
+]
+
+
+@strawberry.type(description="A status change of one of your organization's executions.")
+class ExecutionUpdate:
+    execution_id: strawberry.Private[uuid.UUID]
+    id: strawberry.ID = strawberry.field(description="The execution's global id.")
+    status: ExecutionStatus = strawberry.field(description="Its new status.")
+    seq: int = strawberry.field(description="The event's sequence number.")
+    timestamp: datetime = strawberry.field(description="When it changed.")
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> ExecutionUpdate:
+        execution_id = uuid.UUID(message["execution_id"])
+        return cls(
+            execution_id=execution_id,
+            id=strawberry.ID(to_global_id("Execution", execution_id)),
+            status=domain.ExecutionStatus(message["status"]),
+            seq=int(message["seq"]),
+            timestamp=datetime.fromisoformat(message["created_at"]),
+        )
+
+    @strawberry.field(description="The execution, as it is now (agent, workflow, ...).")
+    async def execution(self, info: strawberry.Info[Context]) -> Execution | None:
+        model = await info.context.loaders.execution_by_id.load(self.execution_id)
+        return Execution.from_model(model) if model is not None else None

@@ -1,0 +1,93 @@
+"""The root Subscription: live execution progress for dashboards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+
+from flowgate.context import Context
+from models import enums as domain
+from resolvers import subscriptions
+from resolvers.ids import parse_id
+from schema.enums import ExecutionStatus
+from schema.execution_event import (
+    ExecutionEvent,
+    ExecutionProgressItem,
+    ExecutionUpdate,
+    ResyncRequired,
+)
+
+
+@strawberry.input(description="Which executions' status changes to stream.")
+class ExecutionUpdatesFilter:
+    agent_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these agents' executions."
+    )
+    workflow_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these workflows' executions."
+    )
+    statuses: list[ExecutionStatus] | None = strawberry.field(
+        default=None, description="Only changes to these statuses."
+    )
+
+    def to_filter(self) -> subscriptions.UpdatesFilter:
+        return subscriptions.UpdatesFilter(
+            agent_ids=frozenset(
+                parse_id(i, "Agent", argument="filter.agentIds") for i in self.agent_ids
+            )
+            if self.agent_ids is not None
+            else None,
+            workflow_ids=frozenset(
+                parse_id(i, "Workflow", argument="filter.workflowIds") for i in self.workflow_ids
+            )
+            if self.workflow_ids is not None
+            else None,
+            statuses=frozenset(domain.ExecutionStatus(s).value for s in self.statuses)
+            if self.statuses is not None
+            else None,
+        )
+
+
+@strawberry.type(description="Live updates, over graphql-transport-ws (or legacy graphql-ws).")
+class Subscription:
+    @strawberry.subscription(
+        description="An execution's events in order: first those after `after` (all when "
+        "absent), then live ones, each exactly once; completes after the final status."
+    )
+    async def execution_progress(
+        self,
+        info: strawberry.Info[Context],
+        execution_id: Annotated[strawberry.ID, strawberry.argument(description="Which one.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="Resume after this event's cursor.")
+        ] = None,
+    ) -> AsyncGenerator[ExecutionProgressItem, None]:
+        stream = subscriptions.execution_progress(info, execution_id=execution_id, after=after)
+        async for item in stream:
+            # Each event resolves its fields with fresh loaders: a cache kept for the whole
+            # connection would show the execution as it was at the first event.
+            info.context.refresh_loaders()
+            if isinstance(item, subscriptions.ResyncNeeded):
+                yield ResyncRequired(
+                    message="Events after your cursor have expired",
+                    oldest_cursor=item.oldest_cursor,
+                )
+            else:
+                yield ExecutionEvent.from_model(item)
+
+    @strawberry.subscription(
+        description="Status changes of your organization's executions, for dashboard lists."
+    )
+    async def execution_updates(
+        self,
+        info: strawberry.Info[Context],
+        filter: Annotated[
+            ExecutionUpdatesFilter | None, strawberry.argument(description="Which ones.")
+        ] = None,
+    ) -> AsyncGenerator[ExecutionUpdate, None]:
+        updates_filter = filter.to_filter() if filter else subscriptions.UpdatesFilter()
+        async for message in subscriptions.execution_updates(info, filter_=updates_filter):
+            info.context.refresh_loaders()
+            yield ExecutionUpdate.from_message(message)
