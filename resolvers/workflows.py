@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from models.documents import Workflow
+from models.documents import Workflow, WorkflowVersion
 from resolvers.errors import BadInputError
 from resolvers.filters import Ordering, WorkflowFilter, WorkflowOrderField
+from resolvers.loaders.versions import VERSIONS_LISTED
 from resolvers.pagination import Page, PageRequest, encode_cursor
 
 if TYPE_CHECKING:
@@ -104,3 +105,10 @@ async def count(query: dict[str, Any]) -> int:
 
 async def workflow_by_id(info: Info[Context], workflow_id: uuid.UUID) -> Workflow | None:
     return await info.context.loaders.workflow_by_id.load(workflow_id)
+
+
+async def previous_versions(info: Info[Context], workflow: Workflow) -> list[WorkflowVersion]:
+    """The versions `workflow` replaced, newest first, at most `VERSIONS_LISTED`. A snapshot
+    of the current version (left by a change interrupted before its update) is not one."""
+    kept = await info.context.loaders.workflow_versions_by_workflow.load(workflow.id)
+    return [version for version in kept if version.version < workflow.version][:VERSIONS_LISTED]

@@ -9,6 +9,7 @@ import strawberry
 
 from flowgate.context import Context
 from models import documents
+from resolvers import workflows
 from resolvers.ids import to_global_id
 from schema.connection import Connection
 from schema.enums import WorkflowStatus
@@ -21,6 +22,7 @@ from schema.user import User
 
 if TYPE_CHECKING:
     from schema.execution import Execution
+    from schema.workflow_version import WorkflowVersion
 
 
 @strawberry.type(description="Limits and notifications of a workflow's runs.")
@@ -32,6 +34,17 @@ class WorkflowSettings:
     notify_on_success: bool = strawberry.field(description="Notify when a run succeeds.")
     notification_channels: list[str] = strawberry.field(description="Where to notify.")
 
+    @classmethod
+    def from_model(cls, settings: documents.WorkflowSettings) -> WorkflowSettings:
+        return cls(
+            timeout_seconds=settings.timeout_seconds,
+            max_retries=settings.max_retries,
+            concurrency=settings.concurrency,
+            notify_on_failure=settings.notifications.on_failure,
+            notify_on_success=settings.notifications.on_success,
+            notification_channels=settings.notifications.channels,
+        )
+
 
 @strawberry.type(description="Who may read, edit and run a workflow.")
 class WorkflowPermissions:
@@ -39,6 +52,15 @@ class WorkflowPermissions:
     editor_ids: list[strawberry.ID] = strawberry.field(description="Editors' user ids.")
     viewer_ids: list[strawberry.ID] = strawberry.field(description="Viewers' user ids.")
     is_public: bool = strawberry.field(description="Readable by everyone in the organization.")
+
+    @classmethod
+    def from_model(cls, permissions: documents.WorkflowPermissions) -> WorkflowPermissions:
+        return cls(
+            owner_ids=_user_ids(list(permissions.owners)),
+            editor_ids=_user_ids(list(permissions.editors)),
+            viewer_ids=_user_ids(list(permissions.viewers)),
+            is_public=permissions.is_public,
+        )
 
 
 def _user_ids(ids: list[object]) -> list[strawberry.ID]:
@@ -63,7 +85,6 @@ class Workflow(Node):
 
     @classmethod
     def from_model(cls, model: documents.Workflow) -> Workflow:
-        settings, permissions = model.settings, model.permissions
         return cls(
             model=model,
             id=strawberry.ID(to_global_id("Workflow", model.id)),
@@ -75,20 +96,8 @@ class Workflow(Node):
             edges=[FlowConnection.from_model(edge) for edge in model.edges],
             tags=model.tags,
             category=model.category,
-            settings=WorkflowSettings(
-                timeout_seconds=settings.timeout_seconds,
-                max_retries=settings.max_retries,
-                concurrency=settings.concurrency,
-                notify_on_failure=settings.notifications.on_failure,
-                notify_on_success=settings.notifications.on_success,
-                notification_channels=settings.notifications.channels,
-            ),
-            permissions=WorkflowPermissions(
-                owner_ids=_user_ids(list(permissions.owners)),
-                editor_ids=_user_ids(list(permissions.editors)),
-                viewer_ids=_user_ids(list(permissions.viewers)),
-                is_public=permissions.is_public,
-            ),
+            settings=WorkflowSettings.from_model(model.settings),
+            permissions=WorkflowPermissions.from_model(model.permissions),
             created_at=model.created_at,
             updated_at=model.updated_at,
         )
@@ -116,3 +125,16 @@ class Workflow(Node):
     async def stats(self, info: strawberry.Info[Context]) -> ExecutionStats:
         data = await info.context.loaders.workflow_stats_by_workflow_id.load(self.model.id)
         return ExecutionStats.from_data(data)
+
+    @strawberry.field(
+        description=(
+            "The versions this workflow had before its current one, newest first (at most 50)."
+        )
+    )
+    async def versions(
+        self, info: strawberry.Info[Context]
+    ) -> list[Annotated[WorkflowVersion, strawberry.lazy("schema.workflow_version")]]:
+        from schema.workflow_version import WorkflowVersion
+
+        kept = await workflows.previous_versions(info, self.model)
+        return [WorkflowVersion.from_model(version) for version in kept]

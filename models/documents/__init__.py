@@ -3,13 +3,20 @@
 
 from beanie import Document
 
+from models.documents.common import Connection, FlowNode
 from models.documents.execution_event import ExecutionEvent
 from models.documents.execution_trace import ExecutionStep, ExecutionTrace
-from models.documents.common import Connection, FlowNode
 from models.documents.flowchart import Flowchart, FlowchartMetadata
 from models.documents.workflow import Workflow, WorkflowPermissions, WorkflowSettings
+from models.documents.workflow_version import WorkflowVersion
 
-ALL_DOCUMENTS: list[type[Document]] = [Flowchart, Workflow, ExecutionTrace, ExecutionEvent]
+ALL_DOCUMENTS: list[type[Document]] = [
+    Flowchart,
+    Workflow,
+    WorkflowVersion,
+    ExecutionTrace,
+    ExecutionEvent,
+]
 
 __all__ = [
     "ALL_DOCUMENTS",
@@ -23,4 +30,5 @@ __all__ = [
     "Workflow",
     "WorkflowPermissions",
     "WorkflowSettings",
+    "WorkflowVersion",
 ]

@@ -20,6 +20,7 @@ from resolvers.loaders.by_id import (
 )
 from resolvers.loaders.pages import ExecutionPageByAgentLoader, ExecutionPageByWorkflowLoader
 from resolvers.loaders.stats import AgentStatsByAgentIdLoader, WorkflowStatsByWorkflowIdLoader
+from resolvers.loaders.versions import WorkflowVersionsByWorkflowIdLoader
 
 
 class Loaders:
@@ -36,6 +37,7 @@ class Loaders:
         self.execution_page_by_workflow = ExecutionPageByWorkflowLoader(services, principal)
         self.agent_stats_by_agent_id = AgentStatsByAgentIdLoader(services, principal)
         self.workflow_stats_by_workflow_id = WorkflowStatsByWorkflowIdLoader(services, principal)
+        self.workflow_versions_by_workflow = WorkflowVersionsByWorkflowIdLoader(services, principal)
 
 
 __all__ = ["Loaders"]

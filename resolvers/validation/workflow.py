@@ -1,0 +1,286 @@
+"""The fields of a workflow, as `createWorkflow` and `updateWorkflow` receive them.
+
+Inputs arrive as mappings keyed by their GraphQL names (the names issue paths use:
+`settings.timeoutSeconds`, `permissions.editorIds[2]`); only the fields given are checked and
+returned, so that an update changes exactly those. The graph is checked by
+`resolvers.validation.graph`; the users that permissions name, by one SQL query here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sqlalchemy import select
+
+from flowgate.stores.postgres import Postgres
+from models.documents import WorkflowPermissions, WorkflowSettings
+from models.enums import WorkflowStatus
+from models.sql import User
+from resolvers.validation import values
+from resolvers.validation.issues import IssueCode, Issues
+
+NAME_MAX: Final = 200
+DESCRIPTION_MAX: Final = 5_000
+CATEGORY_MAX: Final = 100
+TAGS_MAX: Final = 30
+TAG_MAX: Final = 50
+TIMEOUT_SECONDS: Final = (1, 86_400)
+MAX_RETRIES: Final = (0, 10)
+CONCURRENCY: Final = (1, 100)
+CHANNELS_MAX: Final = 20
+CHANNEL_MAX: Final = 200
+PERMISSION_IDS_MAX: Final = 100
+MAX_DOCUMENT_BYTES: Final = 256 * 1024
+
+# Settings input name -> where it lives in the stored settings.
+_SETTINGS_PATHS: Final = {
+    "timeoutSeconds": ("timeout_seconds",),
+    "maxRetries": ("max_retries",),
+    "concurrency": ("concurrency",),
+    "notifyOnFailure": ("notifications", "on_failure"),
+    "notifyOnSuccess": ("notifications", "on_success"),
+    "notificationChannels": ("notifications", "channels"),
+}
+_PERMISSION_LISTS: Final = {"ownerIds": "owners", "editorIds": "editors", "viewerIds": "viewers"}
+
+
+@dataclass
+class CheckedFields:
+    """The cleaned values: `fields` by model attribute (name, description, status, tags,
+    category), and the settings and permissions given, by input name. `user_references` are
+    the users that permissions name, by path, still to be checked (`report_unknown_users`)."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    permissions: dict[str, Any] = field(default_factory=dict)
+    user_references: dict[str, uuid.UUID] = field(default_factory=dict)
+
+
+def check_workflow_fields(
+    issues: Issues, given: Mapping[str, object], *, creating: bool
+) -> CheckedFields:
+    """Every field of `given` but `nodes` and `edges` (which the caller checks as a graph)."""
+    checked = CheckedFields()
+    if creating and "name" not in given:
+        issues.add("name", IssueCode.REQUIRED, "is required")
+    for name, value in given.items():
+        if name in ("nodes", "edges"):
+            continue
+        if value is None:
+            issues.add(name, IssueCode.REQUIRED, "must not be null; omit it to keep its value")
+        elif name == "settings":
+            checked.settings = _settings(issues, name, value)
+        elif name == "permissions":
+            checked.permissions = _permissions(issues, name, value, checked.user_references)
+        elif name in _CHECKS:
+            cleaned = _CHECKS[name](issues, name, value)
+            if cleaned is not None:
+                checked.fields[name] = cleaned
+        else:
+            issues.add(name, IssueCode.INVALID, "is not a field of a workflow")
+    return checked
+
+
+def apply_settings(base: WorkflowSettings, given: Mapping[str, Any]) -> WorkflowSettings:
+    """`base` with the given settings (by input name) replaced."""
+    data = base.model_dump()
+    for name, value in given.items():
+        *parents, leaf = _SETTINGS_PATHS[name]
+        target = data
+        for parent in parents:
+            target = target[parent]
+        target[leaf] = value
+    return WorkflowSettings.model_validate(data)
+
+
+def apply_permissions(base: WorkflowPermissions, given: Mapping[str, Any]) -> WorkflowPermissions:
+    """`base` with the given permissions (by input name) replaced."""
+    update = {_PERMISSION_LISTS.get(name, "is_public"): value for name, value in given.items()}
+    return base.model_copy(update=update)
+
+
+async def report_unknown_users(
+    issues: Issues,
+    postgres: Postgres,
+    organization_id: uuid.UUID,
+    references: Mapping[str, uuid.UUID],
+) -> None:
+    """One query for every user the permissions name; each that is not a user of the
+    organization is reported at its path (absent and foreign alike, as for agents)."""
+    known = await _user_ids(postgres, organization_id, set(references.values()))
+    for path, user_id in references.items():
+        if user_id not in known:
+            issues.add(path, IssueCode.NOT_FOUND, "no user with this id in your organization")
+
+
+async def _user_ids(
+    postgres: Postgres, organization_id: uuid.UUID, user_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    if not user_ids:
+        return set()
+    query = select(User.id).where(User.organization_id == organization_id, User.id.in_(user_ids))
+    async with postgres.session() as session:
+        return set((await session.scalars(query)).all())
+
+
+def _name(issues: Issues, path: str, value: object) -> str | None:
+    return values.text(issues, path, value, max_length=NAME_MAX, required=True)
+
+
+def _description(issues: Issues, path: str, value: object) -> str | None:
+    return values.text(issues, path, value, max_length=DESCRIPTION_MAX)
+
+
+def _category(issues: Issues, path: str, value: object) -> str | None:
+    return values.text(issues, path, value, max_length=CATEGORY_MAX, required=True)
+
+
+def _status(issues: Issues, path: str, value: object) -> WorkflowStatus | None:
+    try:
+        status = WorkflowStatus(str(value))
+    except ValueError:
+        status = None
+    if status is WorkflowStatus.ARCHIVED:
+        issues.add(path, IssueCode.INVALID, "must be draft or active; archive with archiveWorkflow")
+        return None
+    if status is None:
+        issues.add(path, IssueCode.INVALID, "must be draft or active")
+    return status
+
+
+def _tags(issues: Issues, path: str, value: object) -> list[str] | None:
+    """At most `TAGS_MAX` tags, trimmed, duplicates dropped (the first one stays)."""
+    items = _strings(issues, path, value, max_items=TAGS_MAX, max_length=TAG_MAX)
+    return list(dict.fromkeys(items)) if items is not None else None
+
+
+def _strings(
+    issues: Issues, path: str, value: object, *, max_items: int, max_length: int
+) -> list[str] | None:
+    if not isinstance(value, list):
+        issues.add(path, IssueCode.INVALID, "must be a list of strings")
+        return None
+    if len(value) > max_items:
+        issues.add(
+            path, IssueCode.TOO_MANY, f"must have at most {max_items} items, got {len(value)}"
+        )
+        return None
+    found = issues.total
+    cleaned = [
+        values.text(issues, f"{path}[{index}]", item, max_length=max_length, required=True)
+        for index, item in enumerate(value)
+    ]
+    if issues.total > found:
+        return None
+    return [item for item in cleaned if item is not None]
+
+
+def _whole_number(issues: Issues, path: str, value: object, bounds: tuple[int, int]) -> int | None:
+    low, high = bounds
+    # bool is an int to Python, but `true` is no count.
+    if isinstance(value, bool) or not isinstance(value, int):
+        issues.add(path, IssueCode.INVALID, "must be a whole number")
+        return None
+    if not low <= value <= high:
+        issues.add(
+            path, IssueCode.OUT_OF_RANGE, f"must be between {low:,} and {high:,}, got {value:,}"
+        )
+        return None
+    return value
+
+
+def _flag(issues: Issues, path: str, value: object) -> bool | None:
+    if not isinstance(value, bool):
+        issues.add(path, IssueCode.INVALID, "must be true or false")
+        return None
+    return value
+
+
+def _settings(issues: Issues, path: str, value: object) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        issues.add(path, IssueCode.INVALID, "must be an object")
+        return {}
+    cleaned: dict[str, Any] = {}
+    for name, item in value.items():
+        item_path = f"{path}.{name}"
+        if name not in _SETTINGS_PATHS:
+            issues.add(item_path, IssueCode.INVALID, "is not a workflow setting")
+            continue
+        if item is None:
+            issues.add(item_path, IssueCode.REQUIRED, "must not be null; omit it to keep it")
+            continue
+        checked: object
+        if name == "timeoutSeconds":
+            checked = _whole_number(issues, item_path, item, TIMEOUT_SECONDS)
+        elif name == "maxRetries":
+            checked = _whole_number(issues, item_path, item, MAX_RETRIES)
+        elif name == "concurrency":
+            checked = _whole_number(issues, item_path, item, CONCURRENCY)
+        elif name == "notificationChannels":
+            channels = _strings(
+                issues, item_path, item, max_items=CHANNELS_MAX, max_length=CHANNEL_MAX
+            )
+            checked = list(dict.fromkeys(channels)) if channels is not None else None
+        else:
+            checked = _flag(issues, item_path, item)
+        if checked is not None:
+            cleaned[name] = checked
+    return cleaned
+
+
+def _permissions(
+    issues: Issues, path: str, value: object, user_references: dict[str, uuid.UUID]
+) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        issues.add(path, IssueCode.INVALID, "must be an object")
+        return {}
+    cleaned: dict[str, Any] = {}
+    for name, item in value.items():
+        item_path = f"{path}.{name}"
+        if item is None:
+            issues.add(item_path, IssueCode.REQUIRED, "must not be null; omit it to keep it")
+        elif name == "isPublic":
+            flag = _flag(issues, item_path, item)
+            if flag is not None:
+                cleaned[name] = flag
+        elif name in _PERMISSION_LISTS:
+            user_ids = _user_list(issues, item_path, item, user_references)
+            if user_ids is not None:
+                cleaned[name] = user_ids
+        else:
+            issues.add(item_path, IssueCode.INVALID, "is not a workflow permission")
+    return cleaned
+
+
+def _user_list(
+    issues: Issues, path: str, value: object, user_references: dict[str, uuid.UUID]
+) -> list[uuid.UUID] | None:
+    """Global ids of users, duplicates dropped; each is recorded for the one SQL check."""
+    if not isinstance(value, list):
+        issues.add(path, IssueCode.INVALID, "must be a list of user ids")
+        return None
+    if len(value) > PERMISSION_IDS_MAX:
+        issues.add(
+            path,
+            IssueCode.TOO_MANY,
+            f"must have at most {PERMISSION_IDS_MAX} items, got {len(value)}",
+        )
+        return None
+    user_ids: list[uuid.UUID] = []
+    for index, item in enumerate(value):
+        user_id = values.global_id(issues, f"{path}[{index}]", item, "User")
+        if user_id is not None:
+            user_references[f"{path}[{index}]"] = user_id
+            user_ids.append(user_id)
+    return list(dict.fromkeys(user_ids))
+
+
+_CHECKS: Final[dict[str, Callable[[Issues, str, object], Any]]] = {
+    "name": _name,
+    "description": _description,
+    "category": _category,
+    "status": _status,
+    "tags": _tags,
+}
