@@ -60,11 +60,24 @@ class NodeTypeStats:
     )
 
 
+async def _node_types(root: DashboardStats) -> list[NodeTypeStats] | None:
+    return [
+        NodeTypeStats(
+            node_type=row.node_type,
+            steps=row.steps,
+            average_duration_ms=row.average_duration_ms,
+            failure_rate=row.failure_rate,
+        )
+        for row in await stats.node_type_stats(root.scope)
+    ]
+
+
 @strawberry.type(
     description="Execution figures of your organization over [since, until), optionally for "
     "one agent or workflow."
 )
 class DashboardStats:
+    scope: strawberry.Private[stats.StatsScope]
     since: datetime = strawberry.field(description="Start of the window (inclusive).")
     until: datetime = strawberry.field(description="End of the window (exclusive).")
     total_executions: int = strawberry.field(description="Executions started in the window.")
@@ -80,7 +93,8 @@ class DashboardStats:
         "when none has."
     )
     duration_p95_ms: float | None = strawberry.field(
-        description="95th-percentile duration in milliseconds (interpolated); null when none."
+        description="95th-percentile duration in milliseconds (interpolated); null when "
+        "none has one."
     )
     total_cost: float = strawberry.field(description="Summed cost, in US dollars.")
     total_tokens: float = strawberry.field(description="Summed tokens (a Float: exceeds Int).")
@@ -95,16 +109,21 @@ class DashboardStats:
         description=f"Up to {stats.TOP_FAILING_AGENTS} agents with the most failed executions "
         "(at least one), most failures first."
     )
-    by_node_type: list[NodeTypeStats] = strawberry.field(
-        description="Per flowchart node type, the steps that started in the window; every "
-        "node type is listed."
+    # Resolved on request only (MongoDB, and the slow part); nullable so that a MongoDB
+    # outage leaves an error on this path and the SQL figures still arrive.
+    by_node_type: list[NodeTypeStats] | None = strawberry.field(
+        resolver=_node_types,
+        description="Per flowchart node type, the steps that started in the window (from "
+        "the execution traces); every node type is listed. Null, with an error, when MongoDB "
+        "is unavailable.",
     )
 
     @classmethod
     def from_data(cls, data: stats.DashboardStatsData) -> DashboardStats:
         return cls(
-            since=data.since,
-            until=data.until,
+            scope=data.scope,
+            since=data.scope.since,
+            until=data.scope.until,
             total_executions=data.total_executions,
             by_status=[StatusCount(status=row.status, count=row.count) for row in data.by_status],
             success_rate=data.success_rate,
@@ -132,15 +151,6 @@ class DashboardStats:
                     executions=row.executions,
                 )
                 for row in data.top_failing_agents
-            ],
-            by_node_type=[
-                NodeTypeStats(
-                    node_type=row.node_type,
-                    steps=row.steps,
-                    average_duration_ms=row.average_duration_ms,
-                    failure_rate=row.failure_rate,
-                )
-                for row in data.by_node_type
             ],
         )
 
