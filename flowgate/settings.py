@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # Websockets: seconds to wait for `connection_init`, and between server keep-alive pings.
     ws_init_timeout: float = Field(default=5.0, gt=0)
     ws_keep_alive_interval: float = Field(default=15.0, gt=0)
+    # Messages a subscriber may have unread before it is closed (resumably) as too slow.
+    subscriber_queue_limit: int = Field(default=256, ge=8)
     # Seconds between passes of the background relay that delivers undelivered execution
     # events from the PostgreSQL outbox to MongoDB.
     relay_interval: float = Field(default=5.0, gt=0)

@@ -8,7 +8,7 @@ from flowgate.settings import Settings
 def create_bus(settings: Settings) -> EventBus:
     """Redis when `FLOWGATE_REDIS_URL` is set (every replica sees every event), else the
     in-process bus (one gateway)."""
-    hub = Hub()
+    hub = Hub(settings.subscriber_queue_limit)
     if settings.redis_url:
         from flowgate.bus.redis import RedisBus
 

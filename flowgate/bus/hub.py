@@ -63,7 +63,8 @@ class Subscriber:
 class Hub:
     """Subscribers by execution id, plus organization-wide ones (dashboards)."""
 
-    def __init__(self) -> None:
+    def __init__(self, queue_limit: int = QUEUE_LIMIT) -> None:
+        self.queue_limit = queue_limit
         self._by_execution: dict[uuid.UUID, set[Subscriber]] = {}
         self._by_organization: dict[uuid.UUID, set[Subscriber]] = {}
 
@@ -74,7 +75,7 @@ class Hub:
         organization_id: uuid.UUID | None = None,
         accepts: Callable[[dict[str, Any]], bool] = lambda _: True,
     ) -> Subscriber:
-        subscriber = Subscriber(accepts)
+        subscriber = Subscriber(accepts, self.queue_limit)
         if execution_id is not None:
             self._by_execution.setdefault(execution_id, set()).add(subscriber)
         elif organization_id is not None:
