@@ -65,7 +65,14 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
             lifespan="on",
             # Headers and ws pings come from our own app; uvicorn's defaults are fine otherwise.
         )
-        server = uvicorn.Server(config)
+        server: uvicorn.Server
+        if demo and resolved.simulator_enabled:
+            # Starts the simulated engine once listening, stops it before shutting down.
+            from flowgate.simulator.serving import SimulatedServer
+
+            server = SimulatedServer(config, resolved)
+        else:
+            server = uvicorn.Server(config)
         console.print(f"[bold green]Flowgate[/] on http://{resolved.host}:{resolved.port}/graphql")
         await server.serve()
         # uvicorn swallows SIGINT/SIGTERM to shut down gracefully; when it returns, the
