@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 from rich.console import Console
@@ -72,22 +72,54 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
 
             server = SimulatedServer(config, resolved)
         else:
-            server = uvicorn.Server(config)
+            server = GatewayServer(config)
         console.print(f"[bold green]Flowgate[/] on http://{resolved.host}:{resolved.port}/graphql")
-        await server.serve()
+        _serving.append(server)
+        try:
+            await server.serve()
+        finally:
+            _serving.remove(server)
         # uvicorn swallows SIGINT/SIGTERM to shut down gracefully; when it returns, the
         # `embedded_stores` exit stops PostgreSQL and SecantusDB before the process ends.
 
 
+class GatewayServer(uvicorn.Server):
+    """uvicorn, with SIGINT and SIGTERM routed by `run` rather than by uvicorn itself.
+
+    uvicorn replaces the signal handlers while it serves and re-raises the signal after it
+    has shut down; the re-raised signal would then interrupt our own cleanup (stopping the
+    embedded stores) half-way. One handler for the whole process avoids that."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+_serving: list[uvicorn.Server] = []
+
+
+def _on_signal(task: asyncio.Task[None]) -> None:
+    """First signal: a graceful stop (uvicorn drains, then the stores stop). A second one
+    while uvicorn drains: stop now. Outside uvicorn (migrate, seed): cancel the command,
+    whose cleanup still runs."""
+    if _serving:
+        server = _serving[-1]
+        if server.should_exit:
+            server.force_exit = True
+        server.should_exit = True
+    else:
+        task.cancel()
+
+
 def run(coroutine_factory: object) -> None:
-    """Run a coroutine with SIGTERM treated like Ctrl-C, so cleanup always runs."""
+    """Run a command's coroutine with SIGINT and SIGTERM handled alike, so cleanup runs."""
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         if task is not None:
-            # Outside uvicorn (migrate, seed), SIGTERM would otherwise kill us mid-cleanup.
-            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, _on_signal, task)
         await coroutine_factory()  # type: ignore[operator]
 
     with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):

@@ -9,6 +9,7 @@ import socket
 import httpx
 import uvicorn
 
+from flowgate.runner import GatewayServer
 from flowgate.settings import Settings
 from flowgate.simulator.engine import Simulator, SimulatorConfig
 
@@ -23,7 +24,7 @@ def _not_the_simulator(record: logging.LogRecord) -> bool:
     return not (isinstance(args, tuple) and len(args) > 2 and f"client={TAG}" in str(args[2]))
 
 
-class SimulatedServer(uvicorn.Server):
+class SimulatedServer(GatewayServer):
     def __init__(self, config: uvicorn.Config, settings: Settings) -> None:
         super().__init__(config)
         self._settings = settings
