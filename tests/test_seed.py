@@ -12,6 +12,7 @@ from collections import Counter, deque
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
@@ -28,12 +29,20 @@ from models.documents import (
     Flowchart,
     FlowNode,
     Workflow,
+    WorkflowVersion,
 )
 from models.enums import ExecutionEventType, ExecutionStatus, NodeType, StepStatus, UserRole
 from models.sql import Agent, Execution, Organization, User
+from resolvers.ids import to_global_id
 
 ANCHOR = datetime(2026, 11, 20, tzinfo=UTC)
 FAKE_HASH = "argon2-is-too-slow-for-unit-tests"
+
+FINISH = """
+mutation Finish($id: ID!, $status: ExecutionStatus!) {
+  finishExecution(executionId: $id, status: $status) { __typename }
+}
+"""
 
 AGENT_COUNTERS_SQL = text(
     """
@@ -51,6 +60,7 @@ def everything(size: str = "small", seed_number: int = 42, anchor: datetime = AN
         data.sql_tables(),
         list(data.flowchart_docs()),
         list(data.workflow_docs()),
+        list(data.workflow_version_docs()),
         list(data.trace_docs()),
         list(data.event_docs()),
     )
@@ -190,6 +200,7 @@ async def test_both_stores_hold_what_the_summary_counts(
     assert await count_rows(services, Execution) == seeded.executions
     assert await Flowchart.count() == seeded.flowcharts == seeded.agents
     assert await Workflow.count() == seeded.workflows
+    assert await WorkflowVersion.count() == seeded.workflow_versions > 0
     assert await ExecutionTrace.count() == seeded.traces == seeded.executions
     assert await ExecutionEvent.count() == seeded.events
     assert "3,000 executions" in seeded.describe()
@@ -259,10 +270,25 @@ async def test_workflows_reference_agents_and_users_of_their_organization(
         assert {user_orgs[user_id] for user_id in people} == {workflow.organization_id}
 
 
+async def test_each_workflow_keeps_its_earlier_versions(seeded: SeedSummary) -> None:
+    # when
+    workflows = await Workflow.find_all().to_list()
+    versions = await WorkflowVersion.find_all().to_list()
+
+    # then
+    kept: dict[uuid.UUID, list[int]] = {}
+    for version in versions:
+        kept.setdefault(version.workflow_id, []).append(version.version)
+    for workflow in workflows:
+        assert sorted(kept.get(workflow.id, [])) == list(range(1, workflow.version))
+
+
 async def test_event_logs_are_gap_free_from_one(services: Services, seeded: SeedSummary) -> None:
-    # given: a sample of executions
+    # given: a sample of executions and the sequence number of their latest event
     async with services.postgres.session() as session:
-        sample = list((await session.scalars(select(Execution.id).limit(300))).all())
+        rows = await session.execute(select(Execution.id, Execution.last_event_seq).limit(300))
+        last_seq = dict(rows.all())
+    sample = list(last_seq)
 
     # when
     cursor = await ExecutionEvent.get_pymongo_collection().aggregate(
@@ -285,7 +311,7 @@ async def test_event_logs_are_gap_free_from_one(services: Services, seeded: Seed
     assert len(logs) == len(sample)
     for log in logs:
         assert log["first"] == 1
-        assert log["last"] == log["events"] == len(log["distinct"])
+        assert log["last"] == log["events"] == len(log["distinct"]) == last_seq[log["_id"]]
 
 
 async def test_a_failed_execution_tells_the_same_story_in_both_stores(
@@ -315,6 +341,10 @@ async def test_a_failed_execution_tells_the_same_story_in_both_stores(
     assert (events[0].type, events[0].status) == (ExecutionEventType.STATUS_CHANGED, "running")
     assert (events[-1].type, events[-1].status) == (ExecutionEventType.STATUS_CHANGED, "failed")
     assert events[-1].payload["error"] == failed.error
+    # as the execution lifecycle numbers and applies events
+    assert trace.id == failed.id
+    assert trace.applied_seq == failed.last_event_seq == events[-1].seq == len(events)
+    assert trace.agent_id == failed.agent_id
     started = [e.node_id for e in events if e.type is ExecutionEventType.STEP_STARTED]
     assert started == [step.node_id for step in trace.steps]
 
@@ -359,7 +389,9 @@ async def test_status_mix_and_workflow_share_look_like_production(
     assert 0.75 < share[ExecutionStatus.SUCCEEDED] < 0.85
     assert 0.09 < share[ExecutionStatus.FAILED] < 0.15
     assert statuses[ExecutionStatus.CANCELLED] > 0
-    assert statuses[ExecutionStatus.RUNNING] + statuses[ExecutionStatus.PENDING] > 0
+    live = (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED, ExecutionStatus.PENDING)
+    assert all(statuses[status] > 0 for status in live)
+    assert sum(statuses[status] for status in live) < 20
     assert 0.25 < sum(1 for _, workflow_id in rows if workflow_id) / len(rows) < 0.35
 
 
@@ -384,10 +416,36 @@ async def test_demo_start_does_not_seed_again(services: Services, seeded: SeedSu
     assert await seed_if_empty(services) is None
 
 
+async def finish_a_seeded_running_execution(services: Services, client: httpx.AsyncClient) -> None:
+    """The engine carries on where the seed left a live execution: the new event follows
+    the seeded ones and the trace applies it. (This writes to the seeded data, so only the
+    reset test, which puts the data back, calls it.)"""
+    # a running execution of the organization the app acts for (the first by name)
+    async with services.postgres.session() as session:
+        running = (
+            await session.scalars(
+                select(Execution)
+                .join(Organization, Organization.id == Execution.organization_id)
+                .where(Organization.slug == "acme", Execution.status == ExecutionStatus.RUNNING)
+                .limit(1)
+            )
+        ).one()
+    variables = {"id": to_global_id("Execution", running.id), "status": "SUCCEEDED"}
+    response = await client.post("/graphql", json={"query": FINISH, "variables": variables})
+    assert response.json()["data"]["finishExecution"]["__typename"] == "FinishExecutionPayload"
+    events = await ExecutionEvent.find(ExecutionEvent.execution_id == running.id).to_list()
+    assert sorted(e.seq for e in events) == list(range(1, running.last_event_seq + 2))
+    trace = await ExecutionTrace.get(running.id)
+    assert trace is not None
+    assert trace.applied_seq == running.last_event_seq + 1
+    return running.id
+
+
 async def test_seeding_over_data_fails_and_reset_puts_the_same_data_back(
-    services: Services, seeded: SeedSummary
+    services: Services, client: httpx.AsyncClient, seeded: SeedSummary
 ) -> None:
-    # given: the seeded data plus a stray row and document
+    # given: the seeded data, changed by the engine, plus a stray row and document
+    finished_id = await finish_a_seeded_running_execution(services, client)
     async with services.postgres.session() as session, session.begin():
         agent_ids = set((await session.scalars(select(Agent.id))).all())
         session.add(Organization(name="Stray", slug=f"stray-{uuid.uuid4().hex[:8]}"))
@@ -409,8 +467,18 @@ async def test_seeding_over_data_fails_and_reset_puts_the_same_data_back(
     assert await Workflow.get_pymongo_collection().find_one({"_id": stray_id}) is None
     async with services.postgres.session() as session:
         assert set((await session.scalars(select(Agent.id))).all()) == agent_ids
-    counts = [await document.count() for document in ALL_DOCUMENTS]
-    assert counts == [summary.flowcharts, summary.workflows, summary.traces, summary.events]
+        restored = await session.get(Execution, finished_id)
+    assert restored is not None
+    assert restored.status is ExecutionStatus.RUNNING
+    expected = {
+        Flowchart: summary.flowcharts,
+        Workflow: summary.workflows,
+        WorkflowVersion: summary.workflow_versions,
+        ExecutionTrace: summary.traces,
+        ExecutionEvent: summary.events,
+    }
+    for document in ALL_DOCUMENTS:
+        assert await document.count() == expected.get(document, 0), document.__name__
     assert (summary.executions, summary.events) == (seeded.executions, seeded.events)
     for document in (ExecutionEvent, ExecutionTrace):
         names = set(await document.get_pymongo_collection().index_information())

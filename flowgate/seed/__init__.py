@@ -73,6 +73,7 @@ async def seed(
         seconds=time.perf_counter() - started,
         size=size,
         seed=seed,
+        workflow_versions=len(data.workflow_versions),
     )
 
 

@@ -4,6 +4,7 @@ store in sight. Same inputs, same data; that is what the determinism test checks
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from flowgate.seed.organizations import build_organizations, build_users
 from flowgate.seed.runs import ExecutionSeed
 from flowgate.seed.timeline import Timeline
 from flowgate.seed.traces import event_count, event_docs, trace_doc
+from flowgate.seed.versions import build_versions
 from flowgate.seed.workflows import build_workflows
 from models.sql import Agent, Execution, Organization, User
 
@@ -52,6 +54,7 @@ class SeedData:
     agents: list[AgentSeed]
     flowcharts: list[FlowchartSeed]
     workflows: list[WorkflowSeed]
+    workflow_versions: list[Doc]
     executions: list[ExecutionSeed]
 
     def sql_tables(self) -> list[tuple[type[Any], list[Row]]]:
@@ -69,6 +72,9 @@ class SeedData:
     def workflow_docs(self) -> Iterator[Doc]:
         return (workflow.doc() for workflow in self.workflows)
 
+    def workflow_version_docs(self) -> Iterator[Doc]:
+        return iter(self.workflow_versions)
+
     def trace_docs(self) -> Iterator[Doc]:
         """Lazily: a large data set's traces and events never sit in memory all at once."""
         return (trace_doc(execution) for execution in self.executions)
@@ -77,7 +83,7 @@ class SeedData:
         return (doc for execution in self.executions for doc in event_docs(execution))
 
     def event_count(self) -> int:
-        return sum(event_count(execution) for execution in self.executions)
+        return sum(execution.last_event_seq for execution in self.executions)
 
 
 def generate(
@@ -103,7 +109,7 @@ def generate(
         anchor=anchor,
     )
     agents = build_agents(rng, organizations, users, count=spec.agents, anchor=anchor)
-    colleagues: dict[object, list[AgentSeed]] = {}
+    colleagues: dict[uuid.UUID, list[AgentSeed]] = {}
     for agent in agents:
         colleagues.setdefault(agent.organization_id, []).append(agent)
     flowcharts = [
@@ -125,6 +131,9 @@ def generate(
         count=spec.executions,
         timeline=timeline,
     )
+    for execution in executions:
+        execution.last_event_seq = event_count(execution)
+    versions = build_versions(rng, workflows)
     return SeedData(
         size=size,
         seed=seed,
@@ -134,5 +143,6 @@ def generate(
         agents=agents,
         flowcharts=flowcharts,
         workflows=workflows,
+        workflow_versions=versions,
         executions=executions,
     )

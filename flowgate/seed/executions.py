@@ -25,11 +25,15 @@ FINISHED_WEIGHTS = {
     ExecutionStatus.FAILED: 0.12,
     ExecutionStatus.CANCELLED: 0.065,
 }
-LIVE_WEIGHTS = {
-    ExecutionStatus.RUNNING: 0.55,
-    ExecutionStatus.PENDING: 0.25,
-    ExecutionStatus.PAUSED: 0.2,
-}
+# The live runs take these statuses in turn, so that even the small set has each of them.
+LIVE_STATUSES = (
+    ExecutionStatus.RUNNING,
+    ExecutionStatus.PENDING,
+    ExecutionStatus.PAUSED,
+    ExecutionStatus.RUNNING,
+    ExecutionStatus.RUNNING,
+    ExecutionStatus.PENDING,
+)
 WORKFLOW_SHARE = 0.33  # some draws hit archived workflows: about 30% end up linked
 IDEMPOTENCY_SHARE = 0.25  # started by an engine that retries with a key
 
@@ -92,9 +96,15 @@ def build_executions(
     timeline: Timeline,
 ) -> list[ExecutionSeed]:
     pools = _Pools(agents, workflows, users)
-    live_count = max(4, count // 500)
+    live_from = count - max(len(LIVE_STATUSES), count // 500)
     executions = [
-        _execution(rng, pools, flowcharts, timeline, live=number >= count - live_count)
+        _execution(
+            rng,
+            pools,
+            flowcharts,
+            timeline,
+            live_status=LIVE_STATUSES[number % len(LIVE_STATUSES)] if number >= live_from else None,
+        )
         for number in range(count)
     ]
     _update_agents(executions)
@@ -107,11 +117,15 @@ def _execution(
     flowcharts: dict[uuid.UUID, FlowchartSeed],
     timeline: Timeline,
     *,
-    live: bool,
+    live_status: ExecutionStatus | None,
 ) -> ExecutionSeed:
+    """One run: finished at a moment of the timeline, or live (`live_status`) just now."""
     anchor = timeline.anchor
-    weights = LIVE_WEIGHTS if live else FINISHED_WEIGHTS
-    status = rng.choices(list(weights), list(weights.values()))[0]
+    live = live_status is not None
+    if live_status is not None:
+        status = live_status
+    else:
+        status = rng.choices(list(FINISHED_WEIGHTS), list(FINISHED_WEIGHTS.values()))[0]
     # A live run's start is placed once its steps are known.
     share = 1.0 if live else rng.random()
     started_at = timeline.anchor if live else timeline.moment(share)
@@ -119,7 +133,7 @@ def _execution(
     chart = flowcharts[agent.id]
     path = walk(rng, chart)
     if status is ExecutionStatus.PAUSED:  # paused means waiting at a human step
-        for _ in range(5):
+        for _ in range(20):
             if any(node.type is NodeType.HUMAN for node, _ in path):
                 break
             path = walk(rng, chart)

@@ -51,6 +51,8 @@ class ExecutionSeed:
     idempotency_key: str | None
     steps: list[StepSeed]
     variables: dict[str, Any]
+    # How many events its log holds (`traces.event_count`), once the steps are final.
+    last_event_seq: int = 0
 
     @property
     def nodes_done(self) -> int:
@@ -102,6 +104,7 @@ class ExecutionSeed:
             "cost": micros_to_decimal(self.cost_micros),
             "started_by_id": self.started_by_id,
             "idempotency_key": self.idempotency_key,
+            "last_event_seq": self.last_event_seq,
             "created_at": self.started_at,
             "updated_at": updated_at,
         }

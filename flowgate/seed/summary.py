@@ -22,6 +22,7 @@ class SeedSummary:
     seconds: float
     size: str = "small"
     seed: int = 42
+    workflow_versions: int = 0  # earlier versions of the workflows
 
     def describe(self) -> str:
         counts = ", ".join(
@@ -32,6 +33,7 @@ class SeedSummary:
                 ("agents", self.agents),
                 ("flowcharts", self.flowcharts),
                 ("workflows", self.workflows),
+                ("earlier workflow versions", self.workflow_versions),
                 ("executions", self.executions),
                 ("traces", self.traces),
                 ("events", self.events),

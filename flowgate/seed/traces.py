@@ -1,17 +1,19 @@
 """An execution's MongoDB side, derived from its steps when it is written: the trace (the
 step history) and the event log (seq 1..n, gap-free), as an engine would have reported them.
 
-Nothing here draws from the seed's generator: event ids come from a generator seeded with
-the execution id, so traces and events can be produced lazily, in any order, and still be
-the same every time."""
+Nothing here draws from the seed's generator, so traces and events can be produced lazily,
+in any order, and still be the same every time. Ids follow the execution lifecycle
+(`resolvers.lifecycle`): a trace's id is its execution's, an event's is
+uuid5(execution id, seq), and `applied_seq` / `executions.last_event_seq` name the last
+event, so the engine can carry on a seeded live execution where the seed left it."""
 
 from __future__ import annotations
 
-import random
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from flowgate.seed.entities import Doc, new_id
+from flowgate.seed.entities import Doc
 from flowgate.seed.runs import ExecutionSeed, StepSeed
 from models.enums import ExecutionEventType, ExecutionStatus, NodeType, StepStatus
 
@@ -22,13 +24,12 @@ MILESTONES = (0.5,)
 
 def trace_doc(execution: ExecutionSeed) -> Doc:
     return {
-        "_id": new_id(random.Random(execution.id.int ^ 1)),
+        "_id": execution.id,
         "organization_id": execution.agent.organization_id,
         "execution_id": execution.id,
-        # Not declared on ExecutionTrace (yet), which ignores them when loading; the
-        # dashboard statistics filter traces by them (`resolvers/stats.py`).
         "agent_id": execution.agent.id,
         "workflow_id": execution.workflow_id,
+        "applied_seq": execution.last_event_seq,
         "current_node": execution.steps[-1].node.id if execution.steps else None,
         "variables": {**execution.variables, "priority": execution.input["priority"]},
         "steps": [_step_doc(execution, step) for step in execution.steps],
@@ -87,7 +88,6 @@ def _step_output(step: StepSeed) -> dict[str, Any]:
 def event_docs(execution: ExecutionSeed) -> Iterator[Doc]:
     """status_changed, then step_started / step_finished per step with progress events at
     the milestones, then the final status_changed (none while the execution is live)."""
-    ids = random.Random(execution.id.int)
     org_id, total = execution.agent.organization_id, execution.nodes_total
     seq = 0
 
@@ -95,7 +95,7 @@ def event_docs(execution: ExecutionSeed) -> Iterator[Doc]:
         nonlocal seq
         seq += 1
         return {
-            "_id": new_id(ids),
+            "_id": uuid.uuid5(execution.id, str(seq)),
             "organization_id": org_id,
             "execution_id": execution.id,
             "seq": seq,

@@ -19,7 +19,14 @@ from flowgate.seed.dataset import SeedData
 from flowgate.seed.progress import SeedProgress
 from flowgate.seed.summary import SeedError
 from flowgate.services import Services
-from models.documents import ALL_DOCUMENTS, ExecutionEvent, ExecutionTrace, Flowchart, Workflow
+from models.documents import (
+    ALL_DOCUMENTS,
+    ExecutionEvent,
+    ExecutionTrace,
+    Flowchart,
+    Workflow,
+    WorkflowVersion,
+)
 from models.sql import Base
 
 T = TypeVar("T")
@@ -106,6 +113,12 @@ async def write_mongo(
     batches: list[tuple[str, type[Document], Iterable[dict[str, Any]], int]] = [
         ("Flowcharts", Flowchart, data.flowchart_docs(), len(data.flowcharts)),
         ("Workflows", Workflow, data.workflow_docs(), len(data.workflows)),
+        (
+            "Workflow versions",
+            WorkflowVersion,
+            data.workflow_version_docs(),
+            len(data.workflow_versions),
+        ),
         ("Execution traces", ExecutionTrace, data.trace_docs(), len(data.executions)),
         ("Execution events", ExecutionEvent, data.event_docs(), data.event_count()),
     ]
