@@ -106,7 +106,7 @@ class Workflow(Node):
     async def owner(self, info: strawberry.Info[Context]) -> User | None:
         if self.model.created_by is None:
             return None
-        user = await info.context.loaders.user_by_id.load(self.model.created_by)
+        user = await info.context.loaders.workflow_creator_by_id.load(self.model.created_by)
         return User.from_model(user) if user is not None else None
 
     @strawberry.field(description="Its executions (PostgreSQL), newest first by default.")

@@ -24,7 +24,10 @@ from models.enums import AgentStatus, UserRole
 
 DAY_MS = 24 * 3600 * 1000
 # Acme is the bigger tenant; both have enough agents for nodes that call another agent.
-ORG_SHARES = (0.6, 0.4)
+# The first organization (the one the development principal sees) is the demo's main
+# tenant: it needs more than 50 agents for the N = 50 round-trip pin; the second one is there
+# to prove tenants never see each other.
+ORG_SHARES = (0.85, 0.15)
 # RUNNING is not drawn: an agent is running exactly when one of its executions is.
 STATUS_WEIGHTS = {AgentStatus.ACTIVE: 0.72, AgentStatus.PAUSED: 0.1, AgentStatus.INACTIVE: 0.18}
 # How much an agent of each status is used, relative to its own popularity.

@@ -29,6 +29,10 @@ class Loaders:
     def __init__(self, services: Services, principal: Principal) -> None:
         self.agent_by_id = AgentByIdLoader(services, principal)
         self.user_by_id = UserByIdLoader(services, principal)
+        # Workflow creators reach users by another path (after a MongoDB load, where agent
+        # owners come after a PostgreSQL one). Sharing one loader would merge the two into
+        # one batch or not depending on which store answers first; apart, each is one batch.
+        self.workflow_creator_by_id = UserByIdLoader(services, principal)
         self.execution_by_id = ExecutionByIdLoader(services, principal)
         self.workflow_by_id = WorkflowByIdLoader(services, principal)
         self.flowchart_by_agent_id = FlowchartByAgentIdLoader(services, principal)

@@ -54,8 +54,12 @@ class DocumentByFieldLoader(ScopedLoader[uuid.UUID, DocumentT | None], Generic[D
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[DocumentT | None]:
         # Values go into the filter as BSON values, never as query operators: a key is a UUID.
+        # batch_size: all matches in the first reply. The server's default first batch is 101
+        # documents, so a page of 500 keys would cost a `getMore` too: a round trip that
+        # grows with the rows, which is what loaders exist to prevent.
         found = await self.document.find(
-            {"organization_id": self.principal.organization_id, self.field: {"$in": list(keys)}}
+            {"organization_id": self.principal.organization_id, self.field: {"$in": list(keys)}},
+            batch_size=len(keys) + 1,  # +1: the cursor is exhausted, no killCursors
         ).to_list()
         by_key = {getattr(document, self.attribute): document for document in found}
         return [by_key.get(key) for key in keys]
