@@ -48,7 +48,6 @@ def _fail(message: str) -> None:
 def _run(action: object) -> None:
     """Run an async action; turn the errors a user can fix into one line and exit code 1."""
     from flowgate.runner import run
-
     from flowgate.seed import SeedError
 
     try:

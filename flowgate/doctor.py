@@ -94,8 +94,13 @@ async def _traces(services: Services, report: Report, repair: bool) -> None:
             row[0]: row[1:]
             for row in (
                 await session.execute(
-                    select(Execution.id, Execution.organization_id, Execution.agent_id,
-                           Execution.workflow_id, Execution.last_event_seq)
+                    select(
+                        Execution.id,
+                        Execution.organization_id,
+                        Execution.agent_id,
+                        Execution.workflow_id,
+                        Execution.last_event_seq,
+                    )
                 )
             ).all()
         }
@@ -109,12 +114,19 @@ async def _traces(services: Services, report: Report, repair: bool) -> None:
         if repair:
             await traces.update_one(
                 {"execution_id": execution_id},
-                {"$setOnInsert": {
-                    "_id": execution_id, "organization_id": organization_id,
-                    "execution_id": execution_id, "agent_id": agent_id,
-                    "workflow_id": workflow_id, "applied_seq": last_seq,
-                    "current_node": None, "variables": {}, "steps": [],
-                }},
+                {
+                    "$setOnInsert": {
+                        "_id": execution_id,
+                        "organization_id": organization_id,
+                        "execution_id": execution_id,
+                        "agent_id": agent_id,
+                        "workflow_id": workflow_id,
+                        "applied_seq": last_seq,
+                        "current_node": None,
+                        "variables": {},
+                        "steps": [],
+                    }
+                },
                 upsert=True,
             )
         report.add("execution without trace", execution_id, "no trace in MongoDB", repaired=repair)
@@ -124,8 +136,7 @@ async def _traces(services: Services, report: Report, repair: bool) -> None:
             await ExecutionEvent.get_pymongo_collection().delete_many(
                 {"execution_id": execution_id}
             )
-        report.add("trace without execution", execution_id, "no row in PostgreSQL",
-                   repaired=repair)
+        report.add("trace without execution", execution_id, "no row in PostgreSQL", repaired=repair)
 
 
 async def _flowcharts(services: Services, report: Report, repair: bool) -> None:
@@ -136,11 +147,16 @@ async def _flowcharts(services: Services, report: Report, repair: bool) -> None:
         if agent_id not in agents:
             if repair:
                 await collection.delete_many({"agent_id": agent_id})
-            report.add("flowchart without agent", agent_id, "the agent does not exist",
-                       repaired=repair)
+            report.add(
+                "flowchart without agent", agent_id, "the agent does not exist", repaired=repair
+            )
         elif agents[agent_id] is not None:
-            report.add("flowchart of a deleted agent", agent_id,
-                       "kept: the agent may be restored", repaired=False)
+            report.add(
+                "flowchart of a deleted agent",
+                agent_id,
+                "kept: the agent may be restored",
+                repaired=False,
+            )
 
 
 async def _agent_counters(services: Services, report: Report, repair: bool) -> None:
@@ -173,8 +189,12 @@ async def _agent_counters(services: Services, report: Report, repair: bool) -> N
                     .where(and_(Agent.id == agent_id))
                     .values(execution_count=actual, last_execution_at=last)
                 )
-            report.add("agent counters", agent_id,
-                       f"execution_count {stored}, executions {actual}", repaired=repair)
+            report.add(
+                "agent counters",
+                agent_id,
+                f"execution_count {stored}, executions {actual}",
+                repaired=repair,
+            )
 
 
 async def _event_logs(services: Services, report: Report, repair: bool) -> None:
@@ -190,12 +210,20 @@ async def _event_logs(services: Services, report: Report, repair: bool) -> None:
     for execution_id, last_seq in rows:
         stored = logged.get(execution_id, 0)
         if execution_id not in pending and stored < last_seq:
-            report.add("event log behind", execution_id,
-                       f"log ends at {stored}, row at {last_seq}", repaired=False)
+            report.add(
+                "event log behind",
+                execution_id,
+                f"log ends at {stored}, row at {last_seq}",
+                repaired=False,
+            )
         elif stored > last_seq:
             ahead[execution_id] = stored
-            report.add("event log ahead", execution_id,
-                       f"log ends at {stored}, row at {last_seq}", repaired=repair)
+            report.add(
+                "event log ahead",
+                execution_id,
+                f"log ends at {stored}, row at {last_seq}",
+                repaired=repair,
+            )
     if repair and ahead:
         async with services.postgres.session() as session, session.begin():
             for execution_id, stored in ahead.items():

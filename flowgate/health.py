@@ -30,9 +30,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     checks = {"postgresql": services.postgres.ping(), "mongodb": services.mongo.ping()}
-    results = await asyncio.gather(
-        *(_check(name, probe) for name, probe in checks.items())
-    )
+    results = await asyncio.gather(*(_check(name, probe) for name, probe in checks.items()))
     stores = dict(results)
     down = [name for name, result in stores.items() if result["status"] != "up"]
     body = {"status": "ready" if not down else "unavailable", "down": down, "stores": stores}

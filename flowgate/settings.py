@@ -67,9 +67,7 @@ class Settings(BaseSettings):
     # lands; `None` picks the first organization by name.
     dev_organization: str | None = None
 
-    @field_validator(
-        "database_url", "mongodb_url", "redis_url", "elasticsearch_url", mode="before"
-    )
+    @field_validator("database_url", "mongodb_url", "redis_url", "elasticsearch_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `FLOWGATE_MONGODB_URL=` (set but empty) means "use the embedded default" too.

@@ -62,7 +62,7 @@ async def list_agents(
     page: PageRequest,
     filter_: AgentFilter | None = None,
     order: Ordering[AgentOrderField] | None = None,
-) -> tuple[Page[Agent], Select[tuple[Agent]]]:
+) -> tuple[Page[Agent], Select[Agent]]:
     """A page of agents and the query its `totalCount` counts."""
     query = select(Agent).where(*await agent_conditions(info, filter_ or AgentFilter()))
     field = order.field if order else AgentOrderField.CREATED_AT
@@ -78,7 +78,7 @@ async def list_agents(
     return result, query
 
 
-async def count(info: Info[Context], query: Select[tuple[Agent]]) -> int:
+async def count(info: Info[Context], query: Select[Agent]) -> int:
     async with info.context.services.postgres.session() as session:
         return await count_rows(session, query)
 

@@ -41,9 +41,7 @@ def execution_conditions(organization_id: uuid.UUID, filter_: ExecutionFilter) -
     if filter_.error_contains is not None:
         conditions.append(Execution.status == ExecutionStatus.FAILED)
         # ILIKE with the user's text escaped: `%` and `_` match themselves.
-        conditions.append(
-            Execution.error.icontains(filter_.error_contains, autoescape=True)
-        )
+        conditions.append(Execution.error.icontains(filter_.error_contains, autoescape=True))
     return conditions
 
 
@@ -53,7 +51,7 @@ async def list_executions(
     page: PageRequest,
     filter_: ExecutionFilter,
     order: Ordering[ExecutionOrderField],
-) -> tuple[Page[Execution], Select[tuple[Execution]]]:
+) -> tuple[Page[Execution], Select[Execution]]:
     query = select(Execution).where(
         *execution_conditions(info.context.principal.organization_id, filter_)
     )
@@ -69,7 +67,7 @@ async def list_executions(
     return result, query
 
 
-async def count(info: Info[Context], query: Select[tuple[Execution]]) -> int:
+async def count(info: Info[Context], query: Select[Execution]) -> int:
     async with info.context.services.postgres.session() as session:
         return await count_rows(session, query)
 

@@ -31,10 +31,6 @@ class PageRequest:
     cursor: tuple[Any, uuid.UUID] | None
     backward: bool
 
-    @property
-    def cursor_argument(self) -> str:
-        return "before" if self.backward else "after"
-
     @classmethod
     def from_arguments(
         cls,

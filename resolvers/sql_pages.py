@@ -6,10 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolvers.errors import BadInputError
 from resolvers.errors import BadInputError
 from resolvers.pagination import Page, PageRequest, encode_cursor
 
@@ -22,18 +21,18 @@ class SortKey:
     a loaded row (for its cursor), and how to turn a cursor's JSON value back into a bind
     parameter of the expression's type."""
 
-    expression: ColumnElement[Any]
+    expression: SQLColumnExpression[Any]
     value_of: Callable[[Any], Any]
     parse: Callable[[Any], Any] = lambda value: value
 
 
 async def fetch_page(
     session: AsyncSession,
-    query: Select[tuple[RowT]],
+    query: Select[RowT],
     request: PageRequest,
     *,
     sort: SortKey,
-    id_column: ColumnElement[Any],
+    id_column: SQLColumnExpression[Any],
     descending: bool,
 ) -> Page[RowT]:
     """Run `query` (already filtered and scoped) as one keyset page; one round trip."""

@@ -9,6 +9,7 @@ log. Coalesced progress ticks count as delivered."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import uuid
@@ -97,6 +98,15 @@ def _subscribe(info: Info[Context], **scope: Any) -> Subscriber:
     return bus.hub.subscribe(**scope)
 
 
+async def _next_or_idle(subscriber: Subscriber) -> dict[str, Any] | None:
+    """The next message, or `None` after `IDLE_CHECK_SECONDS` of silence (or on overflow)."""
+    try:
+        async with asyncio.timeout(IDLE_CHECK_SECONDS):
+            return await subscriber.next()
+    except TimeoutError:
+        return None
+
+
 async def execution_progress(
     info: Info[Context], *, execution_id: str, after: str | None
 ) -> AsyncIterator[ExecutionEvent | ResyncNeeded]:
@@ -124,7 +134,7 @@ async def execution_progress(
                 if _is_terminal(event):
                     return
             backlog = []
-            message = await subscriber.next(IDLE_CHECK_SECONDS)
+            message = await _next_or_idle(subscriber)
             if subscriber.overflowed:
                 raise SlowConsumerError(encode_cursor(last) if last else None)
             if message is None or message is RESYNC or message.get("type") == RESYNC["type"]:
@@ -180,7 +190,7 @@ async def execution_updates(
     hub = info.context.services.bus.hub
     try:
         while True:
-            message = await subscriber.next(IDLE_CHECK_SECONDS)
+            message = await _next_or_idle(subscriber)
             if subscriber.overflowed:
                 raise SlowConsumerError(None)
             if message is None or message.get("type") == RESYNC["type"]:

@@ -7,6 +7,8 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from beanie import SortDirection
+
 from models.documents import Workflow, WorkflowVersion
 from resolvers.errors import BadInputError
 from resolvers.filters import Ordering, WorkflowFilter, WorkflowOrderField
@@ -77,7 +79,7 @@ async def list_workflows(
             except (TypeError, ValueError):
                 raise BadInputError(page.cursor_argument, "malformed cursor") from None
         paged = {"$and": [query, _keyset(field, value, row_id, scan_descending)]}
-    direction = -1 if scan_descending else 1
+    direction = SortDirection.DESCENDING if scan_descending else SortDirection.ASCENDING
     found = (
         await Workflow.find(paged)
         .sort([(field, direction), ("_id", direction)])

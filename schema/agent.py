@@ -53,7 +53,7 @@ class Agent(Node):
             description=model.description,
             status=model.status,
             category=model.category,
-            configuration=model.configuration,
+            configuration=JSON(model.configuration),
             capabilities=model.capabilities,
             created_at=model.created_at,
             updated_at=model.updated_at,

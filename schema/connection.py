@@ -10,6 +10,7 @@ import strawberry
 from resolvers.pagination import Page
 
 NodeT = TypeVar("NodeT")
+ItemT = TypeVar("ItemT")
 
 
 @strawberry.type(description="Where a page sits in the whole list.")
@@ -40,8 +41,8 @@ class Connection(Generic[NodeT]):
     @classmethod
     def from_page(
         cls,
-        page: Page[object],
-        to_node: Callable[[object], NodeT],
+        page: Page[ItemT],
+        to_node: Callable[[ItemT], NodeT],
         counter: Callable[[], Awaitable[int]],
     ) -> Connection[NodeT]:
         edges = [

@@ -3,12 +3,29 @@
 import strawberry
 
 from models import enums
-
-AgentStatus = strawberry.enum(enums.AgentStatus, description="Whether an agent can be run.")
-ExecutionStatus = strawberry.enum(
-    enums.ExecutionStatus, description="Where an execution is in its lifecycle."
+from models.enums import (
+    AgentStatus,
+    ExecutionStatus,
+    NodeType,
+    StepStatus,
+    UserRole,
+    WorkflowStatus,
 )
-NodeType = strawberry.enum(enums.NodeType, description="What a flowchart node does.")
-UserRole = strawberry.enum(enums.UserRole, description="What a user may do.")
-WorkflowStatus = strawberry.enum(enums.WorkflowStatus, description="A workflow's lifecycle.")
-StepStatus = strawberry.enum(enums.StepStatus, description="The outcome of one step.")
+
+__all__ = [
+    "AgentStatus",
+    "ExecutionStatus",
+    "NodeType",
+    "StepStatus",
+    "UserRole",
+    "WorkflowStatus",
+]
+
+# Registered on the domain enums themselves (`strawberry.enum` returns its argument), so that
+# annotations name a class type checkers understand; the names above are those classes.
+strawberry.enum(enums.AgentStatus, description="Whether an agent can be run.")
+strawberry.enum(enums.ExecutionStatus, description="Where an execution is in its lifecycle.")
+strawberry.enum(enums.NodeType, description="What a flowchart node does.")
+strawberry.enum(enums.UserRole, description="What a user may do.")
+strawberry.enum(enums.WorkflowStatus, description="A workflow's lifecycle.")
+strawberry.enum(enums.StepStatus, description="The outcome of one step.")

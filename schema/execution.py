@@ -44,8 +44,8 @@ class ExecutionStep:
             started_at=step.started_at,
             ended_at=step.ended_at,
             duration_ms=step.duration_ms,
-            input=step.input,
-            output=step.output,
+            input=JSON(step.input),
+            output=JSON(step.output),
             error=step.error,
             ai_provider=step.ai_provider,
             tokens=step.tokens,
@@ -85,8 +85,8 @@ class Execution(Node):
             started_at=model.started_at,
             ended_at=model.ended_at,
             duration_ms=model.duration_ms,
-            input=model.input,
-            result=model.result,
+            input=JSON(model.input),
+            result=JSON(model.result),
             error=model.error,
             ai_provider=model.ai_provider,
             ai_calls=model.ai_calls,
@@ -133,5 +133,3 @@ class Execution(Node):
             percent=round(100 * done / total, 2) if total else 0.0,
             current_node=current,
         )
-
-

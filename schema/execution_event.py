@@ -17,9 +17,9 @@ from resolvers.subscriptions import encode_cursor
 from schema.enums import ExecutionStatus
 from schema.execution import Execution
 
-ExecutionEventType = strawberry.enum(
-    domain.ExecutionEventType, description="What an execution event records."
-)
+# Registered on the domain enum itself (`strawberry.enum` returns its argument), so that the
+# annotation below names a class type checkers understand.
+strawberry.enum(domain.ExecutionEventType, description="What an execution event records.")
 
 
 @strawberry.type(description="Nodes done out of the total at the time of an event.")
@@ -34,7 +34,7 @@ class ExecutionEvent:
     execution_id: strawberry.Private[uuid.UUID]
     cursor: str = strawberry.field(description="Pass as `after` to resume after this event.")
     seq: int = strawberry.field(description="1, 2, 3, ...: gap-free per execution.")
-    type: ExecutionEventType = strawberry.field(description="What happened.")
+    type: domain.ExecutionEventType = strawberry.field(description="What happened.")
     node_id: str | None = strawberry.field(description="The node it concerns, if any.")
     status: str | None = strawberry.field(
         description="The execution's new status (status changes) or the step's (steps)."
@@ -61,7 +61,7 @@ class ExecutionEvent:
             if progress
             else None,
             timestamp=event.created_at,
-            payload=event.payload,
+            payload=JSON(event.payload),
         )
 
     @strawberry.field(description="The execution, as it is now.")

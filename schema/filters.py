@@ -10,17 +10,21 @@ import strawberry
 from models import enums
 from resolvers import filters
 from resolvers.errors import BadInputError
+from resolvers.filters import (
+    AgentOrderField,
+    ExecutionOrderField,
+    SortDirection,
+    WorkflowOrderField,
+)
 from resolvers.ids import parse_id
 from schema.enums import AgentStatus, ExecutionStatus, WorkflowStatus
 
-SortDirection = strawberry.enum(filters.SortDirection, description="Ascending or descending.")
-AgentOrderField = strawberry.enum(filters.AgentOrderField, description="What agents sort by.")
-ExecutionOrderField = strawberry.enum(
-    filters.ExecutionOrderField, description="What executions sort by."
-)
-WorkflowOrderField = strawberry.enum(
-    filters.WorkflowOrderField, description="What workflows sort by."
-)
+# Registered on the `resolvers.filters` enums themselves (`strawberry.enum` returns its
+# argument), so that annotations name a class type checkers understand.
+strawberry.enum(filters.SortDirection, description="Ascending or descending.")
+strawberry.enum(filters.AgentOrderField, description="What agents sort by.")
+strawberry.enum(filters.ExecutionOrderField, description="What executions sort by.")
+strawberry.enum(filters.WorkflowOrderField, description="What workflows sort by.")
 
 
 @strawberry.input(

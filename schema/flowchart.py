@@ -53,7 +53,7 @@ class FlowNode:
             type=node.type,
             label=node.label,
             position=Position(x=node.position.x, y=node.position.y),
-            data=node.data,
+            data=JSON(node.data),
             agent_id=flowcharts.node_agent_id(node.data),
         )
 

@@ -45,7 +45,7 @@ def to_connection(counted: CountedPage) -> Connection[object]:
     async def total() -> int:
         return counted.total
 
-    return Connection.from_page(counted.page, Execution.from_model, total)  # type: ignore[arg-type, return-value]
+    return Connection.from_page(counted.page, Execution.from_model, total)
 
 
 __all__ = ["DEFAULT_PAGE_SIZE", "NestedFilter", "NestedFirst", "NestedOrder"]

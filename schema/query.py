@@ -72,7 +72,7 @@ class Query:
             filter_=filter.to_filter() if filter else None,
             order=order_by.to_ordering() if order_by else None,
         )
-        return Connection.from_page(page, Agent.from_model, lambda: agents.count(info, query))  # type: ignore[arg-type]
+        return Connection.from_page(page, Agent.from_model, lambda: agents.count(info, query))
 
     @strawberry.field(description="An agent by id; null if it does not exist.")
     async def agent(self, info: strawberry.Info[Context], id: Id) -> Agent | None:
@@ -100,7 +100,7 @@ class Query:
             filter_=filter.to_filter() if filter else ExecutionFilter().to_filter(),
             order=order_by.to_ordering() if order_by else DEFAULT_EXECUTION_ORDER,
         )
-        return Connection.from_page(  # type: ignore[arg-type]
+        return Connection.from_page(
             page, Execution.from_model, lambda: executions.count(info, query)
         )
 
@@ -130,7 +130,7 @@ class Query:
             filter_=filter.to_filter() if filter else WorkflowFilter().to_filter(),
             order=order_by.to_ordering() if order_by else DEFAULT_WORKFLOW_ORDER,
         )
-        return Connection.from_page(page, Workflow.from_model, lambda: workflows.count(query))  # type: ignore[arg-type]
+        return Connection.from_page(page, Workflow.from_model, lambda: workflows.count(query))
 
     @strawberry.field(description="A workflow by id; null if it does not exist.")
     async def workflow(self, info: strawberry.Info[Context], id: Id) -> Workflow | None:

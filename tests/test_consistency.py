@@ -42,9 +42,11 @@ async def _report_step(scratch: Scratch, execution_id: str, key: str) -> dict[st
 
 
 async def _log(execution_id: str) -> list[int]:
-    events = await ExecutionEvent.find(
-        {"execution_id": parse_id(execution_id, "Execution")}
-    ).sort("seq").to_list()
+    events = (
+        await ExecutionEvent.find({"execution_id": parse_id(execution_id, "Execution")})
+        .sort("seq")
+        .to_list()
+    )
     return [event.seq for event in events]
 
 
@@ -111,11 +113,11 @@ async def test_doctor_finds_and_removes_orphans(scratch: Scratch) -> None:
     # given: a trace and events of an execution that does not exist, and a flowchart of an
     # agent that does not exist
     ghost = uuid.uuid4()
-    await ExecutionTrace(
-        organization_id=scratch.organization_id, execution_id=ghost
-    ).insert()
+    await ExecutionTrace(organization_id=scratch.organization_id, execution_id=ghost).insert()
     await ExecutionEvent(
-        organization_id=scratch.organization_id, execution_id=ghost, seq=1,
+        organization_id=scratch.organization_id,
+        execution_id=ghost,
+        seq=1,
         type="status_changed",  # type: ignore[arg-type]
     ).insert()
 

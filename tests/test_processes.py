@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flowgate.stores.embedded import EmbeddedSecantus
 from flowgate.settings import Settings
+from flowgate.stores.embedded import EmbeddedSecantus
 from tests.processes import gateway_process, processes_using, wait_for
 
 pytestmark = pytest.mark.slow

@@ -49,9 +49,7 @@ query Workflows($n: Int!) {
 """
 
 
-async def _run(
-    client: httpx.AsyncClient, query: str, n: int, **variables: Any
-) -> dict[str, Any]:
+async def _run(client: httpx.AsyncClient, query: str, n: int, **variables: Any) -> dict[str, Any]:
     response = await client.post(
         "/graphql", json={"query": query, "variables": {"n": n, **variables}}
     )
@@ -86,8 +84,12 @@ async def test_nested_dashboard_query_costs_the_same_for_5_and_50_agents(
 
 
 async def _busiest_workflow(client: httpx.AsyncClient) -> str:
-    body = await _run(client, "query($n: Int!) { workflows(first: $n) { edges { node { id "
-                      "executions(first: 0) { totalCount } } } } }", 100)
+    body = await _run(
+        client,
+        "query($n: Int!) { workflows(first: $n) { edges { node { id "
+        "executions(first: 0) { totalCount } } } } }",
+        100,
+    )
     nodes = [edge["node"] for edge in body["data"]["workflows"]["edges"]]
     busiest = max(nodes, key=lambda node: node["executions"]["totalCount"])
     assert busiest["executions"]["totalCount"] >= 20, "the seed runs workflows often enough"

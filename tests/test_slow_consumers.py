@@ -88,10 +88,12 @@ async def test_a_subscriber_that_stops_reading_ends_with_a_resumable_error(
 
     # The app's own services: its hub is the one its mutations publish to.
     services: Services = app.state.services
-    context = Context(services, Principal(scratch.organization_id, None, UserRole.ADMIN),
-                      RoundTrips())
-    stream = await schema.subscribe(PROGRESS, variable_values={"id": execution_id},
-                                    context_value=context)
+    context = Context(
+        services, Principal(scratch.organization_id, None, UserRole.ADMIN), RoundTrips()
+    )
+    stream = await schema.subscribe(
+        PROGRESS, variable_values={"id": execution_id}, context_value=context
+    )
     first = await stream.__anext__()  # type: ignore[union-attr]
     assert first.data["executionProgress"]["seq"] == 1
     limit = services.bus.hub.queue_limit

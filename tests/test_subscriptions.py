@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from flowgate.services import Services
 from tests.scratch import Scratch, gql
 from tests.test_execution_lifecycle import FINISH, start, step
-from tests.ws import SubscriptionError, connect
+from tests.ws import GraphQLWebSocket, SubscriptionError, connect
 
 PROGRESS = """
 subscription Progress($id: ID!, $after: String) {
@@ -44,6 +44,11 @@ async def scratch(
 
 def _url(live_server: str) -> str:
     return f"ws://{live_server}/graphql"
+
+
+async def _receive_until_closed(ws: GraphQLWebSocket) -> None:
+    while True:
+        await ws.receive(10)
 
 
 async def _collect(
@@ -201,7 +206,6 @@ async def test_duplicate_operation_ids_close_with_4409(scratch: Scratch, live_se
 
         # then
         with pytest.raises(websockets.ConnectionClosed) as closed:
-            while True:
-                await ws.receive(10)
+            await _receive_until_closed(ws)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4409

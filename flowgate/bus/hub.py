@@ -47,14 +47,11 @@ class Subscriber:
             self.queue.append(message)
         self._ready.set()
 
-    async def next(self, timeout: float) -> dict[str, Any] | None:
-        """The next message, or `None` after `timeout` seconds of silence."""
+    async def next(self) -> dict[str, Any] | None:
+        """The next message, or `None` once overflowed; the caller bounds the wait."""
         while not self.queue and not self.overflowed:
             self._ready.clear()
-            try:
-                await asyncio.wait_for(self._ready.wait(), timeout)
-            except TimeoutError:
-                return None
+            await self._ready.wait()
         if self.overflowed:
             return None
         return self.queue.popleft()

@@ -94,4 +94,4 @@ class RedisBus(EventBus):
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py

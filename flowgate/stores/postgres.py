@@ -44,9 +44,7 @@ class Postgres:
             async with asyncio.timeout(self._timeout), self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as error:  # any driver or network failure means "down"
-            raise StoreUnavailableError(
-                "database_url", "PostgreSQL", describe(error)
-            ) from error
+            raise StoreUnavailableError("database_url", "PostgreSQL", describe(error)) from error
         return (time.perf_counter() - started) * 1000
 
     async def close(self) -> None:

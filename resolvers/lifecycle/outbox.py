@@ -3,6 +3,7 @@ log first, then the trace. Every step is idempotent (see `resolvers.lifecycle`).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -62,7 +63,7 @@ async def deliver_pending(
 def bus_message(entry: ExecutionOutboxEntry, event: ExecutionEvent) -> dict[str, Any]:
     """What the bus carries: the stored event, plus the execution's agent and workflow so
     dashboards can filter without a lookup."""
-    message = event.model_dump(mode="json", exclude={"id"})
+    message: dict[str, Any] = event.model_dump(mode="json", exclude={"id"})
     message["agent_id"] = entry.event.get("agent_id")
     message["workflow_id"] = entry.event.get("workflow_id")
     return message
@@ -71,10 +72,9 @@ def bus_message(entry: ExecutionOutboxEntry, event: ExecutionEvent) -> dict[str,
 async def _deliver(entry: ExecutionOutboxEntry) -> ExecutionEvent:
     event = to_document(entry)
     event.id = event_id(entry.execution_id, entry.seq)
-    try:
+    # A duplicate was delivered before; the trace step below is conditional too.
+    with contextlib.suppress(DuplicateKeyError):
         await ExecutionEvent.get_pymongo_collection().insert_one(event.model_dump(by_alias=True))
-    except DuplicateKeyError:
-        pass  # delivered before; the trace step below is conditional too
     await _apply_to_trace(entry)
     return event
 

@@ -43,7 +43,7 @@ async def start_execution(
     *,
     agent_id: str | None,
     workflow_id: str | None,
-    input_: dict[str, Any] | None,
+    input_: object | None,
     idempotency_key: str | None,
 ) -> Execution:
     """A new pending execution of an agent, or of a workflow (run by its first agent)."""
@@ -151,7 +151,7 @@ async def finish_execution(
     *,
     execution_id: str,
     status: ExecutionStatus,
-    result: dict[str, Any] | None,
+    result: object | None,
     error: str | None,
     idempotency_key: str | None,
 ) -> Execution:

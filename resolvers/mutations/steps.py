@@ -36,8 +36,9 @@ class StepReport:
     node_id: str
     status: StepStatus
     node_type: NodeType | None = None
-    input: dict[str, Any] | None = None
-    output: dict[str, Any] | None = None
+    # Any JSON the client sent: `_check` reports anything but an object.
+    input: object | None = None
+    output: object | None = None
     duration_ms: int | None = None
     ai_provider: str | None = None
     tokens: int = 0
