@@ -46,6 +46,9 @@ async def settings(test_stores: TestStores) -> AsyncIterator[Settings]:
         redis_url=os.environ.get("FLOWGATE_REDIS_URL"),
         debug_round_trips=True,
         store_timeout=5.0,
+        # Tests deliver the outbox themselves (or test the relay on its own): a relay pass at
+        # a random moment would race the consistency tests' "before" and "after".
+        relay_interval=3600,
         _env_file=None,  # type: ignore[call-arg]
     )
     await migrate.upgrade(settings)

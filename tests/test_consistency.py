@@ -133,3 +133,33 @@ async def test_doctor_finds_and_removes_orphans(scratch: Scratch) -> None:
     assert after.findings == []
     assert await ExecutionTrace.find_one({"execution_id": ghost}) is None
     assert await ExecutionEvent.find({"execution_id": ghost}).count() == 0
+
+
+async def test_the_background_relay_delivers_without_waiting_for_a_retry(
+    scratch: Scratch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a step committed while MongoDB was failing
+    import asyncio
+
+    from resolvers.lifecycle.relay import running_relay
+
+    agent_id = await scratch.create_agent("relayed")
+    execution_id = (await start(scratch, agent_id))["execution"]["id"]
+
+    async def unreachable(entry: Any) -> Any:
+        raise AutoReconnect("injected")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(outbox, "_deliver", unreachable)
+        await _report_step(scratch, execution_id, f"k-{uuid.uuid4()}")
+    assert await _log(execution_id) == [1]
+
+    # when: the relay runs (as it does in every gateway), and nobody retries
+    async with running_relay(scratch.services, interval=0.05):
+        for _ in range(100):
+            if await _log(execution_id) == [1, 2, 3, 4]:
+                break
+            await asyncio.sleep(0.05)
+
+    # then
+    assert await _log(execution_id) == [1, 2, 3, 4]

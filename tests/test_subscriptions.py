@@ -209,3 +209,27 @@ async def test_duplicate_operation_ids_close_with_4409(scratch: Scratch, live_se
             await _receive_until_closed(ws)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4409
+
+
+async def test_a_cursor_older_than_the_retained_history_gets_resync_required(
+    scratch: Scratch, live_server: str
+) -> None:
+    # given: an execution whose first events have expired (as the TTL index would do)
+    from models.documents import ExecutionEvent
+    from resolvers.ids import parse_id
+
+    agent_id = await scratch.create_agent("expired")
+    execution_id = (await start(scratch, agent_id))["execution"]["id"]
+    for node in ("a", "b"):
+        await step(scratch, execution_id, node, "SUCCEEDED")
+    first = await _collect(live_server, execution_id, limit=1)
+    await ExecutionEvent.find(
+        {"execution_id": parse_id(execution_id, "Execution"), "seq": {"$lte": 3}}
+    ).delete()
+
+    # when: a client resumes from a cursor inside the expired part
+    received = await _collect(live_server, execution_id, after=first[0]["cursor"])
+
+    # then: told to resynchronise, instead of a silent gap
+    assert [item["__typename"] for item in received] == ["ResyncRequired"]
+    assert received[0]["oldestCursor"] is not None

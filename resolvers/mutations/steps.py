@@ -13,6 +13,7 @@ from models.documents import Flowchart
 from models.enums import ExecutionEventType, ExecutionStatus, NodeType, StepStatus
 from models.sql import Execution
 from models.sql.base import utcnow
+from resolvers import audit
 from resolvers.lifecycle.events import PendingEvent
 from resolvers.lifecycle.transaction import locked_execution, run_change
 from resolvers.mutations.access import require_editor
@@ -102,6 +103,14 @@ async def report_step(
             )
         step_index = len(events)
         events.extend(_step_events(execution, step, node_type, now))
+        audit.add_entry(
+            session,
+            info,
+            action=f"execution.step.{step.status.value}",
+            object_type="Execution",
+            object_id=execution.id,
+            summary={"node_id": step.node_id, "tokens": step.tokens, "cost": step.cost},
+        )
         # The answer names the step's own event (numbers are assigned in list order).
         step_seq = execution.last_event_seq + step_index + 1
         return execution, events, {"execution_id": str(execution.id), "seq": step_seq}
