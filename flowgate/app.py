@@ -15,6 +15,10 @@ from flowgate.context import Context
 from flowgate.health import router as health_router
 from flowgate.metrics import router as metrics_router
 from flowgate.principal import DevPrincipalResolver
+from flowgate.protection.body_limit import BodyLimitMiddleware
+from flowgate.protection.persisted import PersistedQueries
+from flowgate.protection.rate_limit import RateLimited, create_rate_limiter, rate_limited_response
+from flowgate.protection.request_id import RequestIdMiddleware
 from flowgate.services import Services
 from flowgate.settings import Settings
 from flowgate.stores.roundtrips import start_counting
@@ -30,16 +34,26 @@ def create_app(settings: Settings) -> FastAPI:
         services = await Services.open(settings)
         app.state.services = services
         app.state.principals = DevPrincipalResolver(settings, services.postgres)
+        app.state.rate_limiter = create_rate_limiter(settings)
         try:
             async with running_relay(services, settings.relay_interval):
                 yield
         finally:
+            await app.state.rate_limiter.close()
+            await app.state.persisted_queries.store.close()
             await services.close()
 
     async def get_context(connection: HTTPConnection) -> Context:
         # Count from the very start of the request, so the principal lookup is counted too.
         round_trips = start_counting()
+        # HTTP requests are rate limited; a websocket is limited by its operations in flight.
+        http = connection.scope["type"] == "http"
+        limiter = connection.app.state.rate_limiter
+        if http and connection.client is not None:
+            await limiter.check("address", connection.client.host)
         principal = await connection.app.state.principals.resolve()
+        if http and principal is not None:
+            await limiter.check("principal", f"{principal.organization_id}:{principal.user_id}")
         return Context(connection.app.state.services, principal, round_trips)
 
     from schema import schema  # the schema imports resolvers; keep app import cheap
@@ -47,7 +61,11 @@ def create_app(settings: Settings) -> FastAPI:
     graphql = GraphQLRouter(
         schema,
         context_getter=get_context,
-        graphql_ide="graphiql" if not settings.is_production else None,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        # Queries may come over GET (cacheable); mutations over GET are refused (Strawberry's
+        # default, pinned by tests/test_protection.py).
+        allow_queries_via_get=True,
+        max_subscriptions_per_connection=settings.max_ws_operations,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
         # A client that opens a socket and never says hello is closed after a few seconds
         # (4408), not after Strawberry's default minute.
@@ -59,4 +77,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(graphql, prefix="/graphql")
     app.include_router(health_router)
     app.include_router(metrics_router)
+    app.add_exception_handler(RateLimited, rate_limited_response)
+    # Read here, so that a bad allow-list file stops the start with its reason.
+    app.state.persisted_queries = PersistedQueries.from_settings(settings)
+    # The last added runs first: every answer, a refused one too, carries its request id.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
     return app

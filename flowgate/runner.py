@@ -63,6 +63,7 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
             port=resolved.port,
             log_level="info",
             lifespan="on",
+            ws_max_size=resolved.max_ws_message_bytes,
             # Headers and ws pings come from our own app; uvicorn's defaults are fine otherwise.
         )
         server: uvicorn.Server

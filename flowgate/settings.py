@@ -67,6 +67,41 @@ class Settings(BaseSettings):
     # lands; `None` picks the first organization by name.
     dev_organization: str | None = None
 
+    # Protection, checked before execution. An operation nested deeper than this, with more
+    # aliases, or longer than this many tokens is refused (QUERY_TOO_DEEP, TOO_MANY_ALIASES,
+    # TOO_MANY_TOKENS).
+    max_query_depth: int = Field(default=10, ge=1)
+    max_aliases: int = Field(default=15, ge=0)
+    max_tokens: int = Field(default=2000, ge=1)
+    # The estimated cost above which an operation is refused (QUERY_TOO_COSTLY): each field
+    # costs 1, a connection multiplies what it selects by its page size (`first`/`last`,
+    # default 20), and a list of objects (steps, flowchart nodes, ...) by `cost_list_size`.
+    # A dashboard page of 100 agents with 10 executions each and their steps (~31,000) runs;
+    # 100 agents x 100 executions with their steps (~130,000) does not.
+    max_query_cost: int = Field(default=50_000, ge=1)
+    cost_list_size: int = Field(default=10, ge=1)
+    # Bytes in one request body (more: 413) and in one websocket message (more: closed, 1009).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_ws_message_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Operations in flight on one websocket; the next one gets an error of its own.
+    max_ws_operations: int = Field(default=100, ge=1)
+    # Introspection, GraphiQL and "Did you mean ...?" in validation errors; unset: on in
+    # development, off in production.
+    introspection: bool | None = None
+    graphiql: bool | None = None
+    field_suggestions: bool | None = None
+    # Requests per `rate_limit_window` seconds per principal and per client address (0: no
+    # limit); counted in Redis when `redis_url` is set, else in this process.
+    rate_limit_per_principal: int = Field(default=600, ge=0)
+    rate_limit_per_address: int = Field(default=600, ge=0)
+    rate_limit_window: float = Field(default=60.0, gt=0)
+    # Automatic persisted queries (Apollo's protocol): how many hashes this process remembers
+    # when Redis is not configured. With `persisted_queries_only`, only the operations of
+    # `persisted_queries_file` (a JSON object {sha256: query}) run.
+    persisted_queries_cache_size: int = Field(default=1000, ge=1)
+    persisted_queries_only: bool = False
+    persisted_queries_file: Path | None = None
+
     @field_validator("database_url", "mongodb_url", "redis_url", "elasticsearch_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -126,6 +161,20 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def field_suggestions_enabled(self) -> bool:
+        if self.field_suggestions is not None:
+            return self.field_suggestions
+        return not self.is_production
 
 
 class SettingsError(Exception):

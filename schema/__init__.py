@@ -2,11 +2,13 @@
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
 
+from flowgate.protection.limits import OperationLimits
+from flowgate.protection.persisted import PersistedQueriesExtension
 from resolvers.errors import ClientError
 from schema.extensions import RoundTripsInExtensions
 from schema.mutations import Mutation
+from schema.protection import MaskUnexpectedErrors, RequestIdInExtensions
 from schema.query import Query
 from schema.subscription import Subscription
 
@@ -25,8 +27,13 @@ schema = strawberry.Schema(
     mutation=Mutation,
     subscription=Subscription,
     extensions=[
+        PersistedQueriesExtension,
+        OperationLimits,
         RoundTripsInExtensions,
-        lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal server error"),
+        RequestIdInExtensions,
+        lambda: MaskUnexpectedErrors(
+            should_mask_error=_should_mask, error_message="Internal server error"
+        ),
     ],
 )
 

@@ -1,0 +1,1 @@
+"""What keeps one client or one query from taking the gateway down."""

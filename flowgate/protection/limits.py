@@ -1,0 +1,145 @@
+"""Limits checked before an operation runs: tokens, depth, aliases, cost, introspection.
+
+One schema extension applies them all, reading the app's settings from the request context
+(the schema is built once per process; each app has its own settings). Each refusal carries a
+stable `extensions.code`. It also runs validation itself, so that in production graphql-core
+omits its "Did you mean ...?" hints, which would spell out the schema field by field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+from graphql import ASTValidationRule, GraphQLError, ValidationContext, validate
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from flowgate.context import Context
+from flowgate.protection.cost import estimate_cost
+from flowgate.settings import Settings
+
+# graphql-core's own wording for the token limit, which it raises while parsing.
+_TOO_MANY_TOKENS = re.compile(r"Document contains more than \d+ tokens")
+# Hints in errors raised while coercing variables, which `validate` does not see.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_cost: int
+    list_size: int
+    introspection: bool
+    suggestions: bool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_cost=settings.max_query_cost,
+            list_size=settings.cost_list_size,
+            introspection=settings.introspection_enabled,
+            suggestions=settings.field_suggestions_enabled,
+        )
+
+
+class OperationLimits(SchemaExtension):
+    def _limits(self) -> Limits:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            return Limits.from_settings(context.services.settings)
+        # A caller of `schema.execute` without the app's context gets the defaults.
+        settings = Settings.model_construct()
+        return Limits.from_settings(settings)
+
+    def on_operation(self) -> Iterator[None]:
+        self.limits = limits = self._limits()
+        self.execution_context.parse_options["max_tokens"] = limits.max_tokens
+        rules: list[type[ASTValidationRule]] = [
+            _coded(depth_validator(limits.max_depth, None), "QUERY_TOO_DEEP"),
+            _coded(aliases_validator(limits.max_aliases), "TOO_MANY_ALIASES"),
+        ]
+        if not limits.introspection:
+            rules.append(_coded(NoSchemaIntrospectionCustomRule, "INTROSPECTION_DISABLED"))
+        self.execution_context.validation_rules += tuple(rules)
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if errors and not limits.suggestions:
+            for error in errors:
+                error.message = _SUGGESTION.sub("", error.message)
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if _TOO_MANY_TOKENS.search(error.message):
+                error.extensions = {**(error.extensions or {}), "code": "TOO_MANY_TOKENS"}
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        # Strawberry validates only when no extension has (`pre_execution_errors` is None):
+        # validating here lets graphql-core leave out suggestions, and the cost is estimated
+        # only for a document that is valid.
+        context = self.execution_context
+        if context.pre_execution_errors is None and context.graphql_document is not None:
+            schema = context.schema._schema
+            errors = validate(
+                schema,
+                context.graphql_document,
+                (*context.validation_rules, MaybeNullValidationRule, OneOfInputValidationRule),
+                hide_suggestions=not self.limits.suggestions,
+            )
+            if not errors:
+                cost = estimate_cost(
+                    schema,
+                    context.graphql_document,
+                    operation_name=context.operation_name,
+                    variables=context.variables,
+                    list_size=self.limits.list_size,
+                )
+                if cost > self.limits.max_cost:
+                    errors = [_too_costly(cost, self.limits.max_cost)]
+            context.pre_execution_errors = errors
+        yield
+
+
+def _too_costly(cost: int, limit: int) -> GraphQLError:
+    return GraphQLError(
+        f"Query too costly: estimated cost {cost} exceeds the limit of {limit}; "
+        "ask for smaller pages (`first`) or fewer nested lists",
+        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": limit},
+    )
+
+
+def _coded(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRule]:
+    """`rule`, with `code` added to the extensions of each error it reports."""
+
+    class Coded(rule):  # type: ignore[valid-type,misc]  # a subclass of a class made at runtime
+        def __init__(self, context: ValidationContext) -> None:
+            # Strawberry's limiters report while they are built, through the context.
+            report = context.on_error
+            context.on_error = lambda error: report(_with_code(error, code))  # type: ignore[method-assign]  # graphql-core's own way to collect errors
+            try:
+                super().__init__(context)
+            finally:
+                context.on_error = report  # type: ignore[method-assign]
+
+        def report_error(self, error: GraphQLError) -> None:
+            # graphql-core's rules report while the document is visited, through the rule.
+            super().report_error(_with_code(error, code))
+
+    Coded.__name__ = f"Coded{rule.__name__}"
+    return Coded
+
+
+def _with_code(error: GraphQLError, code: str) -> GraphQLError:
+    error.extensions = {**(error.extensions or {}), "code": code}
+    return error

@@ -1,0 +1,130 @@
+"""Rate limits per principal and per client address: a fixed window of requests.
+
+Counted in Redis when one is configured (one INCR + EXPIRE round trip per key, shared by every
+gateway replica), else in this process. A client over its limit gets HTTP 429 with a GraphQL
+error (code RATE_LIMITED) and a `Retry-After` header. If Redis cannot be reached the request
+is let through: an outage of the counter must not become an outage of the gateway."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from flowgate.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+class Counter(Protocol):
+    async def hit(self, key: str, window: float) -> int:
+        """Count one request under `key` in the current window; the count so far."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryCounter:
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._window_index: int | None = None
+
+    async def hit(self, key: str, window: float) -> int:
+        index = int(time.time() // window)
+        if index != self._window_index:
+            # A new window: the old counts can go, which keeps the dict small.
+            self._counts.clear()
+            self._window_index = index
+        self._counts[key] = self._counts.get(key, 0) + 1
+        return self._counts[key]
+
+    async def close(self) -> None:
+        self._counts.clear()
+
+
+class RedisCounter:
+    def __init__(self, url: str) -> None:
+        self._redis = Redis.from_url(url)
+
+    async def hit(self, key: str, window: float) -> int:
+        index = int(time.time() // window)
+        name = f"flowgate:ratelimit:{key}:{index}"
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, math.ceil(window) + 1)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+@dataclass
+class RateLimited(Exception):  # noqa: N818  # an answer to the client, not a failure of ours
+    scope: str
+    limit: int
+    window: float
+    retry_after: int
+
+
+@dataclass
+class RateLimiter:
+    counter: Counter
+    per_principal: int
+    per_address: int
+    window: float
+
+    async def check(self, scope: str, identity: str) -> None:
+        """Raise `RateLimited` when `identity` (an address or a principal) is over its limit."""
+        limit = self.per_principal if scope == "principal" else self.per_address
+        if limit <= 0:
+            return
+        try:
+            count = await self.counter.hit(f"{scope}:{identity}", self.window)
+        except (RedisError, OSError) as error:
+            log.warning("rate_limit_unavailable", error=str(error))
+            return
+        if count > limit:
+            remaining = self.window - time.time() % self.window
+            raise RateLimited(scope, limit, self.window, max(1, math.ceil(remaining)))
+
+    async def close(self) -> None:
+        await self.counter.close()
+
+
+async def rate_limited_response(_: Request, exc: Exception) -> Response:
+    """The FastAPI exception handler for `RateLimited`."""
+    if not isinstance(exc, RateLimited):
+        raise exc
+    message = (
+        f"Rate limit exceeded: {exc.limit} requests per {exc.window:g} s per {exc.scope}; "
+        f"retry in {exc.retry_after} s"
+    )
+    error = {
+        "message": message,
+        "extensions": {"code": "RATE_LIMITED", "retryAfter": exc.retry_after},
+    }
+    return Response(
+        orjson.dumps({"data": None, "errors": [error]}),
+        status_code=429,
+        media_type="application/json",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def create_rate_limiter(settings: Settings) -> RateLimiter:
+    counter: Counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    return RateLimiter(
+        counter,
+        per_principal=settings.rate_limit_per_principal,
+        per_address=settings.rate_limit_per_address,
+        window=settings.rate_limit_window,
+    )

@@ -1,0 +1,58 @@
+"""A request id for every HTTP request and websocket connection.
+
+It is taken from the client's `X-Request-ID` when that looks like an id (a proxy in front may
+have assigned one), else generated; it is returned in the `X-Request-ID` response header and
+in the GraphQL response's `extensions.requestId`, bound to every structlog line logged while
+the request runs, and quoted in masked errors, so a user's report finds the traceback."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from contextvars import ContextVar
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = "x-request-id"
+_ACCEPTED = re.compile(r"[A-Za-z0-9._-]{8,64}")
+_current: ContextVar[str | None] = ContextVar("flowgate_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served in this task, if any."""
+    return _current.get()
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in {"http", "websocket"}:
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming(scope) or uuid.uuid4().hex
+        token = _current.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
+                ]
+                message = {**message, "headers": [*headers, (b"x-request-id", request_id.encode())]}
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                _current.reset(token)
+
+
+def _incoming(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == HEADER.encode():
+            text = value.decode("latin-1")
+            return text if _ACCEPTED.fullmatch(text) else None
+    return None

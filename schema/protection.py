@@ -1,0 +1,41 @@
+"""Schema extensions that protect the gateway and its clients: the masking of unexpected
+errors (quoting the request id, with the traceback logged under it) and the request id in
+every response's `extensions`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, SchemaExtension
+
+from flowgate.protection.request_id import current_request_id
+
+log = structlog.get_logger(__name__)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Replaces an unexpected error by a message the client can quote: the request id."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = current_request_id()
+        log.error(
+            "unexpected_error",
+            request_id=request_id,
+            path=error.path,
+            message=error.message,
+            exc_info=error.original_error or error,
+        )
+        masked = super().anonymise_error(error)
+        masked.message = f"{self.error_message} (request id {request_id})"
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+        return masked
+
+
+class RequestIdInExtensions(SchemaExtension):
+    """`extensions.requestId`: the id also sent in the `X-Request-ID` header."""
+
+    def get_results(self) -> dict[str, Any]:
+        request_id = current_request_id()
+        return {"requestId": request_id} if request_id else {}
