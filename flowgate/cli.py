@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -34,12 +34,16 @@ class SeedSize(StrEnum):
 
 
 def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    """The settings, or exit with one line naming the bad variable."""
     if data_dir is not None:
         overrides["data_dir"] = data_dir
-    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as error:
+        _fail(str(error))
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     # soft_wrap: one line however long, so scripts and log collectors see one record.
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
@@ -65,10 +69,7 @@ def serve(
     """Serve the gateway on the configured stores (embedded ones where no URL is set)."""
     from flowgate import runner
 
-    try:
-        settings = _settings(data_dir, host=host, port=port)
-    except SettingsError as error:
-        _fail(str(error))
+    settings = _settings(data_dir, host=host, port=port)
     _run(lambda: runner.serve(settings))
 
 
@@ -81,10 +82,7 @@ def demo(
     """Serve with demo data: migrate, seed when the database is empty, then serve."""
     from flowgate import runner
 
-    try:
-        settings = _settings(data_dir, host=host, port=port)
-    except SettingsError as error:
-        _fail(str(error))
+    settings = _settings(data_dir, host=host, port=port)
     _run(lambda: runner.serve(settings, demo=True))
 
 
@@ -101,10 +99,7 @@ def migrate(
     from flowgate.runner import require_postgres
     from flowgate.stores.embedded import embedded_stores
 
-    try:
-        settings = _settings(data_dir)
-    except SettingsError as error:
-        _fail(str(error))
+    settings = _settings(data_dir)
     if downgrade and revision == "head":
         _fail("--downgrade needs a --revision to go down to (e.g. 'base' or '-1')")
 
@@ -137,10 +132,7 @@ def seed(
     from flowgate.runner import open_services
     from flowgate.seed import seed as seed_stores
 
-    try:
-        settings = _settings(data_dir)
-    except SettingsError as error:
-        _fail(str(error))
+    settings = _settings(data_dir)
 
     async def action() -> None:
         async with open_services(settings) as services:
@@ -158,10 +150,7 @@ def status(data_dir: DataDir = None) -> None:
     """Show whether each store is reachable, the schema revision, and row counts."""
     from flowgate.status import collect_status
 
-    try:
-        settings = _settings(data_dir)
-    except SettingsError as error:
-        _fail(str(error))
+    settings = _settings(data_dir)
 
     async def action() -> None:
         report = await collect_status(settings)
@@ -186,10 +175,7 @@ def doctor(
     from flowgate.doctor import examine
     from flowgate.runner import open_services
 
-    try:
-        settings = _settings(data_dir)
-    except SettingsError as error:
-        _fail(str(error))
+    settings = _settings(data_dir)
 
     async def action() -> None:
         async with open_services(settings) as services:
