@@ -1,0 +1,1 @@
+"""Benchmarks: run each module with `uv run python -m bench.<name>`."""
