@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from flowgate.bus.base import EventBus, LiveUpdatesUnavailableError
@@ -30,7 +32,12 @@ class RedisBus(EventBus):
     def __init__(self, hub: Hub, url: str) -> None:
         super().__init__(hub)
         self.url = url
-        self._redis: Redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=None)
+        # No retries inside redis-py: a dropped connection must reach `_listen`, which
+        # reconnects and then tells subscribers to re-read the log. Retried silently, a short
+        # outage would lose its messages without anyone resyncing.
+        self._redis: Redis = Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=None, retry=Retry(NoBackoff(), 0)
+        )
         self._listener: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self.reconnects = 0

@@ -3,7 +3,6 @@ log first, then the trace. Every step is idempotent (see `resolvers.lifecycle`).
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -43,12 +42,15 @@ async def deliver_pending(
     done: list[int] = []
     try:
         for entry in entries:
-            event = await _deliver(entry)
+            event, stored_here = await _deliver(entry)
             delivered.append(event)
             done.append(entry.id)
             # Stored first, published second: a subscriber that hears of an event can
             # always read it, and one that misses the message still finds it in the log.
-            await services.bus.publish(bus_message(entry, event))
+            # Only the deliverer whose insert stored the event publishes it, so a request
+            # and the relay racing over one entry announce it once.
+            if stored_here:
+                await services.bus.publish(bus_message(entry, event))
     except (PyMongoError, OutOfOrderError) as error:
         log.warning("outbox delivery stopped", error=str(error), pending=len(entries) - len(done))
     finally:
@@ -69,14 +71,17 @@ def bus_message(entry: ExecutionOutboxEntry, event: ExecutionEvent) -> dict[str,
     return message
 
 
-async def _deliver(entry: ExecutionOutboxEntry) -> ExecutionEvent:
+async def _deliver(entry: ExecutionOutboxEntry) -> tuple[ExecutionEvent, bool]:
+    """Store the event and apply it to the trace; whether this call is what stored it."""
     event = to_document(entry)
     event.id = event_id(entry.execution_id, entry.seq)
-    # A duplicate was delivered before; the trace step below is conditional too.
-    with contextlib.suppress(DuplicateKeyError):
+    try:
         await ExecutionEvent.get_pymongo_collection().insert_one(event.model_dump(by_alias=True))
+        stored_here = True
+    except DuplicateKeyError:
+        stored_here = False  # delivered before; the trace step below is conditional too
     await _apply_to_trace(entry)
-    return event
+    return event, stored_here
 
 
 async def _apply_to_trace(entry: ExecutionOutboxEntry) -> None:
