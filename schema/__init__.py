@@ -2,12 +2,14 @@
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
 
 from flowgate.protection.limits import OperationLimits
 from flowgate.protection.persisted import PersistedQueriesExtension
 from resolvers.errors import ClientError
 from schema.extensions import RoundTripsInExtensions
 from schema.mutations import Mutation
+from schema.naming import CachedNameConverter
 from schema.protection import MaskUnexpectedErrors, RequestIdInExtensions
 from schema.query import Query
 from schema.subscription import Subscription
@@ -26,6 +28,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
+    config=StrawberryConfig(name_converter=CachedNameConverter()),
     extensions=[
         PersistedQueriesExtension,
         OperationLimits,
