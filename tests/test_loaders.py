@@ -160,3 +160,41 @@ async def test_stats_by_agent_are_one_grouped_query(loaders: Loaders, services: 
             ).all()
             assert item.executions == len(rows)  # type: ignore[attr-defined]
             assert item.succeeded == sum(r.status == "succeeded" for r in rows)  # type: ignore[attr-defined]
+
+
+async def _workflow_ids(organization_id: uuid.UUID) -> list[uuid.UUID]:
+    found = await Workflow.find({"organization_id": organization_id}).to_list()
+    return [workflow.id for workflow in found]
+
+
+async def test_workflow_paths_are_one_round_trip_each(loaders: Loaders, services: Services) -> None:
+    # given: every workflow of the organization, and one id that names nothing
+    organization_id = loaders.agent_by_id.principal.organization_id
+    keys = [*await _workflow_ids(organization_id), uuid.uuid4()]
+    args = NestedPageArgs(first=2, filter=ExecutionFilter(), order=DEFAULT_EXECUTION_ORDER)
+
+    # when
+    pages, page_trips = await _load_all(
+        loaders.execution_page_by_workflow, [(key, args) for key in keys]
+    )
+    stats, stats_trips = await _load_all(loaders.workflow_stats_by_workflow_id, keys)
+    versions, version_trips = await _load_all(loaders.workflow_versions_by_workflow, keys)
+
+    # then: one round trip per loader, whatever the number of workflows
+    assert page_trips == {"sql": 1, "mongo": 0}
+    assert stats_trips == {"sql": 1, "mongo": 0}
+    assert version_trips == {"sql": 0, "mongo": 1}
+    # and the answers are each workflow's own, in key order
+    async with services.postgres.session() as session:
+        for key, counted, item in zip(keys, pages, stats, strict=True):
+            rows = (
+                await session.scalars(select(Execution).where(Execution.workflow_id == key))
+            ).all()
+            assert counted.total == len(rows)  # type: ignore[attr-defined]
+            assert item.executions == len(rows)  # type: ignore[attr-defined]
+    assert versions[-1] == []
+    assert all(
+        all(v.workflow_id == key for v in found)  # type: ignore[attr-defined]
+        for key, found in zip(keys, versions, strict=True)
+    )
+    assert any(versions[:-1]), "the seed keeps earlier versions of workflows"
