@@ -192,6 +192,15 @@ def doctor(
     _run(action)
 
 
+@app.command("schema")
+def print_schema() -> None:
+    """Print the GraphQL schema (SDL); `schema.graphql` in the repository is this output."""
+    from schema import schema as graphql_schema
+
+    # print(), not the rich console: the SDL is data to redirect, not text to style.
+    print(graphql_schema.as_str())
+
+
 def main() -> None:
     # Typer's own error output already names the bad option; nothing else to do here.
     sys.exit(app())
