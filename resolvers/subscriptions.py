@@ -123,8 +123,14 @@ async def execution_progress(
             # The events right after the cursor expired: say so instead of skipping them.
             yield ResyncNeeded(encode_cursor(backlog[0].seq - 1) if backlog else None)
             return
-        if not backlog and last == 0 and ExecutionStatus(execution.status).is_terminal:
-            return  # ended long ago and its history expired: nothing to stream
+        if (
+            not backlog
+            and ExecutionStatus(execution.status).is_terminal
+            and (last == 0 or last >= execution.last_event_seq)
+        ):
+            # Ended, and the client has seen the end (or the history expired): complete now
+            # rather than wait for events that will never come.
+            return
         while True:
             for event in backlog:
                 if event.seq <= last:

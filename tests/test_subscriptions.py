@@ -233,3 +233,23 @@ async def test_a_cursor_older_than_the_retained_history_gets_resync_required(
     # then: told to resynchronise, instead of a silent gap
     assert [item["__typename"] for item in received] == ["ResyncRequired"]
     assert received[0]["oldestCursor"] is not None
+
+
+async def test_resuming_a_finished_execution_at_its_end_completes_at_once(
+    scratch: Scratch, live_server: str
+) -> None:
+    # given: a finished execution, read to the end
+    agent_id = await scratch.create_agent("finished-stream")
+    execution_id = (await start(scratch, agent_id))["execution"]["id"]
+    await step(scratch, execution_id, "a", "SUCCEEDED")
+    finished = await gql(scratch.client, FINISH, {"id": execution_id, "status": "SUCCEEDED"})
+    assert finished["finishExecution"]["execution"]["status"] == "SUCCEEDED"
+    everything = await _collect(live_server, execution_id)
+
+    # when: the client reconnects with its last cursor
+    again = await asyncio.wait_for(
+        _collect(live_server, execution_id, after=everything[-1]["cursor"]), 5
+    )
+
+    # then: nothing more, and the stream completes instead of hanging
+    assert again == []
