@@ -144,7 +144,7 @@ async def test_unknown_and_foreign_executions_get_an_error_and_no_stream(
 
 
 async def test_execution_updates_stream_status_changes_of_the_organization(
-    scratch: Scratch, live_server: str
+    scratch: Scratch, live_server: str, app: FastAPI
 ) -> None:
     # given: a dashboard subscribed to one agent's executions
     agent_id = await scratch.create_agent("watched")
@@ -161,9 +161,14 @@ async def test_execution_updates_stream_status_changes_of_the_organization(
                     return
 
     ready = asyncio.Event()
+    hub = app.state.services.bus.hub
+    watching_before = hub.subscriber_count
     watcher = asyncio.create_task(watch())
     await ready.wait()
-    await asyncio.sleep(0.2)  # the server registers the subscription after the message
+    # The server registers the subscription some time after the message: wait for it.
+    async with asyncio.timeout(10):
+        while hub.subscriber_count <= watching_before:  # noqa: ASYNC110 - no event to await
+            await asyncio.sleep(0.02)
 
     # when
     await start(scratch, other_agent)
