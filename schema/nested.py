@@ -7,10 +7,9 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers.errors import BadInputError
 from resolvers.filters import ExecutionFilter as ExecutionFilterData
 from resolvers.loaders.pages import CountedPage, NestedPageArgs
-from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from resolvers.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from schema.connection import Connection
 from schema.filters import DEFAULT_EXECUTION_ORDER, ExecutionFilter, ExecutionOrder
 
@@ -28,12 +27,9 @@ NestedOrder = Annotated[
 def nested_args(
     first: int, filter_: ExecutionFilter | None, order: ExecutionOrder | None
 ) -> NestedPageArgs:
-    if first < 0:
-        raise BadInputError("first", f"must not be negative, got {first}")
-    if first > MAX_PAGE_SIZE:
-        raise BadInputError("first", f"must be at most {MAX_PAGE_SIZE}, got {first}")
+    # The same page-size rules as the root connections (`first` 0..100).
     return NestedPageArgs(
-        first=first,
+        first=PageRequest.from_arguments(first, None).limit,
         filter=filter_.to_filter() if filter_ is not None else ExecutionFilterData(),
         order=order.to_ordering() if order is not None else DEFAULT_EXECUTION_ORDER,
     )

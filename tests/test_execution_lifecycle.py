@@ -207,6 +207,7 @@ async def test_bad_input_names_every_field_and_writes_nothing(scratch: Scratch) 
     # when
     result = await step(scratch, execution_id, "", "FAILED", tokens=-1, cost=10**9, durationMs=-5)
     no_target = (await gql(scratch.client, START, {}))["startExecution"]
+    not_an_object = await start(scratch, agent_id, input=[1, 2], key="")
     bad_finish = await gql(scratch.client, FINISH, {"id": execution_id, "status": "FAILED"})
 
     # then
@@ -220,6 +221,8 @@ async def test_bad_input_names_every_field_and_writes_nothing(scratch: Scratch) 
     }
     assert no_target["__typename"] == "ValidationError"
     assert no_target["issues"][0]["path"] == "agentId"
+    assert not_an_object["__typename"] == "ValidationError"
+    assert {i["path"] for i in not_an_object["issues"]} == {"input", "idempotencyKey"}
     assert bad_finish["finishExecution"]["issues"] == [{"path": "error", "code": "REQUIRED"}]
     assert await events_of(execution_id) == before
 

@@ -258,3 +258,19 @@ async def test_resuming_a_finished_execution_at_its_end_completes_at_once(
 
     # then: nothing more, and the stream completes instead of hanging
     assert again == []
+
+
+async def test_a_malformed_cursor_gets_an_error_naming_after(
+    scratch: Scratch, live_server: str
+) -> None:
+    # given
+    agent_id = await scratch.create_agent("bad-cursor")
+    execution_id = (await start(scratch, agent_id))["execution"]["id"]
+
+    # when
+    with pytest.raises(SubscriptionError) as failure:
+        await _collect(live_server, execution_id, after="not-a-cursor")
+
+    # then
+    extensions = failure.value.errors[0]["extensions"]
+    assert extensions == {"code": "BAD_USER_INPUT", "argument": "after"}

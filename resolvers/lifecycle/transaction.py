@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from pymongo.errors import PyMongoError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,12 +68,9 @@ async def run_change(
 
 
 async def deliver(info: Info[Context], execution_id: uuid.UUID) -> None:
-    """Push the execution's committed events to MongoDB now. A failure is not the caller's:
-    the change is committed and the outbox keeps the events for a later delivery."""
-    try:
-        await deliver_pending(info.context.services, execution_id=execution_id)
-    except PyMongoError as error:
-        log.warning("event delivery deferred", execution_id=str(execution_id), error=str(error))
+    """Push the execution's committed events to MongoDB now. A MongoDB failure is not the
+    caller's: `deliver_pending` logs it and leaves the events in the outbox for later."""
+    await deliver_pending(info.context.services, execution_id=execution_id)
 
 
 async def locked_execution(
