@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 
     from flowgate.context import Context
 
-log = structlog.get_logger(__name__)
 
 # What a call does inside the transaction: returns the execution it changed, the events to
 # append, and the answer to remember for its idempotency key.
