@@ -4,6 +4,7 @@ which is what Alembic compares the migrations against."""
 from models.sql.agent import Agent
 from models.sql.api_key import ApiKey
 from models.sql.audit import AuditLogEntry
+from models.sql.auth_session import AuthSession
 from models.sql.base import Base
 from models.sql.execution import Execution
 from models.sql.idempotency import IdempotencyKey
@@ -15,6 +16,7 @@ __all__ = [
     "Agent",
     "ApiKey",
     "AuditLogEntry",
+    "AuthSession",
     "Base",
     "Execution",
     "ExecutionOutboxEntry",
