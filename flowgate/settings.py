@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     simulator_time_scale: float = Field(default=1.0, ge=0)
     # Adds per-request SQL/Mongo round-trip counts to the response `extensions`.
     debug_round_trips: bool = False
+    # Dataloaders batch each tick's loads into one query. Off only for the benchmark's naive
+    # variant (bench/), which shows what batching buys: every load is then its own round trip.
+    loader_batching: bool = True
     # The organization (slug) whose data an unauthenticated request sees until authentication
     # lands; `None` picks the first organization by name.
     dev_organization: str | None = None

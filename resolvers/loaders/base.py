@@ -24,7 +24,7 @@ class ScopedLoader(DataLoader[KeyT, ValueT], Generic[KeyT, ValueT]):
     """A loader bound to one request's services and principal."""
 
     def __init__(self, services: Services, principal: Principal) -> None:
-        super().__init__()
+        super().__init__(batch=services.settings.loader_batching)
         self.services = services
         self.principal = principal
 
