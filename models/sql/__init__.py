@@ -10,6 +10,7 @@ from models.sql.execution import Execution
 from models.sql.idempotency import IdempotencyKey
 from models.sql.organization import Organization
 from models.sql.outbox import ExecutionOutboxEntry
+from models.sql.search import SearchDocumentRow, SearchOutboxEntry
 from models.sql.user import User
 
 __all__ = [
@@ -22,5 +23,7 @@ __all__ = [
     "ExecutionOutboxEntry",
     "IdempotencyKey",
     "Organization",
+    "SearchDocumentRow",
+    "SearchOutboxEntry",
     "User",
 ]
