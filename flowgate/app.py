@@ -8,17 +8,20 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.requests import HTTPConnection
-from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
+from flowgate.auth import AuthenticationError
+from flowgate.auth.guards import Guards
+from flowgate.auth.http import unauthenticated_response
+from flowgate.auth.live import running_checks
 from flowgate.context import Context
 from flowgate.health import router as health_router
 from flowgate.metrics import router as metrics_router
-from flowgate.principal import DevPrincipalResolver
 from flowgate.protection.body_limit import BodyLimitMiddleware
 from flowgate.protection.persisted import PersistedQueries
-from flowgate.protection.rate_limit import RateLimited, create_rate_limiter, rate_limited_response
+from flowgate.protection.rate_limit import RateLimited, rate_limited_response
 from flowgate.protection.request_id import RequestIdMiddleware
+from flowgate.router import FlowgateRouter
 from flowgate.services import Services
 from flowgate.settings import Settings
 from flowgate.stores.roundtrips import start_counting
@@ -33,32 +36,39 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await Services.open(settings)
         app.state.services = services
-        app.state.principals = DevPrincipalResolver(settings, services.postgres)
-        app.state.rate_limiter = create_rate_limiter(settings)
+        app.state.guards = guards = Guards.create(services)
         try:
-            async with running_relay(services, settings.relay_interval):
+            async with (
+                running_relay(services, settings.relay_interval),
+                running_checks(guards.live_sessions),
+            ):
                 yield
         finally:
-            await app.state.rate_limiter.close()
+            await guards.close()
             await app.state.persisted_queries.store.close()
             await services.close()
 
     async def get_context(connection: HTTPConnection) -> Context:
-        # Count from the very start of the request, so the principal lookup is counted too.
-        round_trips = start_counting()
-        # HTTP requests are rate limited; a websocket is limited by its operations in flight.
-        http = connection.scope["type"] == "http"
-        limiter = connection.app.state.rate_limiter
-        if http and connection.client is not None:
-            await limiter.check("address", connection.client.host)
-        principal = await connection.app.state.principals.resolve()
-        if http and principal is not None:
-            await limiter.check("principal", f"{principal.organization_id}:{principal.user_id}")
-        return Context(connection.app.state.services, principal, round_trips)
+        services: Services = connection.app.state.services
+        guards: Guards = connection.app.state.guards
+        if connection.scope["type"] != "http":
+            # A websocket signs in with its `connection_init` (flowgate.router), and is
+            # limited by its operations in flight rather than by request rate.
+            return Context(services, guards, None, start_counting())
+        if connection.client is not None:
+            await guards.rate_limiter.check("address", connection.client.host)
+        # No credential: an anonymous context, which may only log in (every other field is
+        # guarded). A credential that cannot be used: 401 before anything runs.
+        principal = await guards.authenticator.authenticate(connection.headers.get("authorization"))
+        if principal is not None:
+            await guards.rate_limiter.check("principal", principal.rate_limit_key)
+        # Counted from here: the authentication read is per request (and cached), not per
+        # field, so it is left out of the counts that depend on the query's shape.
+        return Context(services, guards, principal, start_counting())
 
     from schema import schema  # the schema imports resolvers; keep app import cheap
 
-    graphql = GraphQLRouter(
+    graphql = FlowgateRouter(
         schema,
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -78,6 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.add_exception_handler(RateLimited, rate_limited_response)
+    app.add_exception_handler(AuthenticationError, unauthenticated_response)
     # Read here, so that a bad allow-list file stops the start with its reason.
     app.state.persisted_queries = PersistedQueries.from_settings(settings)
     # The last added runs first: every answer, a refused one too, carries its request id.

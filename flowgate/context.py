@@ -2,7 +2,8 @@
 
 Built by a FastAPI dependency for every HTTP request and websocket connection. Loaders are
 created here, inside the running event loop, so that each request batches its own loads and
-nothing is cached across users."""
+nothing is cached across users. A websocket's principal is set later, when its
+`connection_init` message carries the credential (`flowgate.router`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from functools import cached_property
 
 from strawberry.fastapi import BaseContext
 
+from flowgate.auth.guards import Guards
 from flowgate.principal import Principal
 from flowgate.services import Services
 from flowgate.stores.roundtrips import RoundTrips
@@ -18,21 +20,36 @@ from resolvers.loaders import Loaders
 
 class Context(BaseContext):
     def __init__(
-        self, services: Services, principal: Principal | None, round_trips: RoundTrips
+        self,
+        services: Services,
+        guards: Guards,
+        principal: Principal | None,
+        round_trips: RoundTrips,
     ) -> None:
         super().__init__()
         self.services = services
+        self.guards = guards
         self._principal = principal
         self.round_trips = round_trips
 
     @property
-    def principal(self) -> Principal:
-        if self._principal is None:
-            # No organization exists yet: nothing can be scoped, so nothing can be read.
-            from resolvers.errors import NoPrincipalError
+    def authenticated(self) -> bool:
+        return self._principal is not None
 
-            raise NoPrincipalError
+    @property
+    def principal(self) -> Principal:
+        """Who is asking. Fields are guarded by permission classes (`schema.permissions`), so
+        an anonymous request normally never gets here; this is the backstop."""
+        if self._principal is None:
+            from resolvers.errors import UnauthenticatedError
+
+            raise UnauthenticatedError
         return self._principal
+
+    def sign_in(self, principal: Principal) -> None:
+        """Set the principal of a websocket connection, once its credential is checked."""
+        self._principal = principal
+        self.__dict__.pop("loaders", None)
 
     @cached_property
     def loaders(self) -> Loaders:

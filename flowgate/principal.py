@@ -1,41 +1,37 @@
-"""Who is asking. Until authentication lands, every request acts as a development principal:
-an admin of one organization (`FLOWGATE_DEV_ORGANIZATION`, else the first by name)."""
+"""Who is asking: the organization, the user, their role, and the credential they used.
+
+Built by `flowgate.auth.Authenticator` from a bearer credential. Every query is scoped by
+`organization_id`; what may be done is decided by `role` (see `resolvers.permissions`)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 
-from sqlalchemy import select
-
-from flowgate.settings import Settings
-from flowgate.stores.postgres import Postgres
 from models.enums import UserRole
-from models.sql import Organization
+
+
+class CredentialKind(StrEnum):
+    ACCESS_TOKEN = "access_token"  # noqa: S105 - a JWT naming its login (`auth_sessions` row)
+    API_KEY = "api_key"  # an `api_keys` row
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What was presented: revoking it (the login or the key) ends every use of it."""
+
+    kind: CredentialKind
+    id: uuid.UUID
 
 
 @dataclass(frozen=True)
 class Principal:
     organization_id: uuid.UUID
-    user_id: uuid.UUID | None
+    user_id: uuid.UUID
     role: UserRole
+    credential: Credential
 
-
-class DevPrincipalResolver:
-    """Finds the development principal once and remembers it for the process."""
-
-    def __init__(self, settings: Settings, postgres: Postgres) -> None:
-        self._settings = settings
-        self._postgres = postgres
-        self._principal: Principal | None = None
-
-    async def resolve(self) -> Principal | None:
-        if self._principal is None:
-            query = select(Organization.id).order_by(Organization.name).limit(1)
-            if self._settings.dev_organization:
-                query = query.where(Organization.slug == self._settings.dev_organization)
-            async with self._postgres.session() as session:
-                organization_id = await session.scalar(query)
-            if organization_id is not None:
-                self._principal = Principal(organization_id, None, UserRole.ADMIN)
-        return self._principal
+    @property
+    def rate_limit_key(self) -> str:
+        return f"{self.organization_id}:{self.user_id}"

@@ -12,12 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 ENV_PREFIX = "FLOWGATE_"
+# Signs development tokens when no secret is configured. Published here, so worthless in
+# production, which refuses it.
+DEVELOPMENT_SECRET = "flowgate-development-secret-do-not-use-in-production"  # noqa: S105
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -66,9 +70,22 @@ class Settings(BaseSettings):
     # Dataloaders batch each tick's loads into one query. Off only for the benchmark's naive
     # variant (bench/), which shows what batching buys: every load is then its own round trip.
     loader_batching: bool = True
-    # The organization (slug) whose data an unauthenticated request sees until authentication
-    # lands; `None` picks the first organization by name.
-    dev_organization: str | None = None
+
+    # Identity. Access tokens (JWT, HS256) are signed with `auth_secret`; production refuses
+    # to start without one of at least 32 characters. They live `access_token_ttl` seconds;
+    # the refresh token of a login `refresh_token_ttl` seconds. A credential, once checked,
+    # is trusted for `auth_cache_ttl` seconds by this process (a revocation made elsewhere
+    # takes at most that long); open subscriptions are rechecked every
+    # `auth_recheck_interval` seconds and closed (4403) when their credential lost access.
+    auth_secret: SecretStr | None = Field(
+        default=None, description="Signs access tokens; required in production."
+    )
+    access_token_ttl: int = Field(default=900, ge=10)
+    refresh_token_ttl: int = Field(default=30 * 24 * 3600, ge=60)
+    auth_cache_ttl: float = Field(default=5.0, ge=0)
+    auth_recheck_interval: float = Field(default=2.0, gt=0)
+    # Login attempts per email address per `rate_limit_window` (a password-guessing brake).
+    login_attempts_per_email: int = Field(default=10, ge=1)
 
     # Protection, checked before execution. An operation nested deeper than this, with more
     # aliases, or longer than this many tokens is refused (QUERY_TOO_DEEP, TOO_MANY_ALIASES,
@@ -154,6 +171,24 @@ class Settings(BaseSettings):
             raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _check_auth_secret(self) -> Settings:
+        if self.is_production:
+            secret = self.auth_secret.get_secret_value() if self.auth_secret else ""
+            if len(secret) < MIN_SECRET_LENGTH or secret == DEVELOPMENT_SECRET:
+                raise ValueError(
+                    f"{ENV_PREFIX}AUTH_SECRET: production needs a random secret of at least "
+                    f"{MIN_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`)"
+                )
+        return self
+
+    @property
+    def signing_secret(self) -> str:
+        """The secret that signs access tokens: in development, a published default."""
+        if self.auth_secret is not None:
+            return self.auth_secret.get_secret_value()
+        return DEVELOPMENT_SECRET
+
     @property
     def sqlalchemy_url(self) -> URL:
         """The database URL with the asyncpg driver, whatever spelling the user gave."""
@@ -195,7 +230,9 @@ def load_settings(**overrides: object) -> Settings:
 def describe_validation_error(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else "settings"
         message = item["msg"].removeprefix("Value error, ")
-        problems.append(f"{ENV_PREFIX}{field.upper()}: {message}")
+        if item["loc"]:
+            message = f"{ENV_PREFIX}{str(item['loc'][0]).upper()}: {message}"
+        # A check across fields (no location) names its variables itself.
+        problems.append(message)
     return "; ".join(problems)

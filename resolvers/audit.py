@@ -7,11 +7,13 @@ written once the document write has succeeded (`write_entry`)."""
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
+from flowgate.principal import CredentialKind
 from models.sql import AuditLogEntry
 
 if TYPE_CHECKING:
@@ -32,12 +34,20 @@ def entry(
     object_type: str,
     object_id: object,
     summary: dict[str, Any],
+    actor: tuple[uuid.UUID, uuid.UUID] | None = None,
 ) -> AuditLogEntry:
-    principal = info.context.principal
+    """`actor` (organization id, user id) names who acted when the request has no principal
+    yet: a login."""
+    if actor is None:
+        principal = info.context.principal
+        actor = (principal.organization_id, principal.user_id)
+        actor_type = "api_key" if principal.credential.kind is CredentialKind.API_KEY else "user"
+    else:
+        actor_type = "user"
     return AuditLogEntry(
-        organization_id=principal.organization_id,
-        actor_id=principal.user_id,
-        actor_type="user" if principal.user_id is not None else "system",
+        organization_id=actor[0],
+        actor_id=actor[1],
+        actor_type=actor_type,
         action=action,
         object_type=object_type,
         object_id=str(object_id),

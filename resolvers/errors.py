@@ -7,6 +7,11 @@ from typing import Any
 
 from graphql import GraphQLError
 
+SIGN_IN = (
+    "Authentication required: send `Authorization: Bearer <access token or API key>` "
+    "(log in with the `login` mutation)"
+)
+
 
 class ClientError(GraphQLError):
     """An expected error: its message and extensions reach the client unmasked."""
@@ -26,11 +31,19 @@ class BadInputError(ClientError):
         super().__init__(f"Invalid argument `{argument}`: {problem}", argument=argument)
 
 
-class NoPrincipalError(ClientError):
+class UnauthenticatedError(ClientError):
+    """No credential was sent, or the one sent cannot be used."""
+
     code = "UNAUTHENTICATED"
 
-    def __init__(self) -> None:
-        super().__init__("No organization to act for: seed or create one first")
+    def __init__(self, message: str = SIGN_IN) -> None:
+        super().__init__(message)
+
+
+class ForbiddenClientError(ClientError):
+    """The principal is known but its role does not allow this."""
+
+    code = "FORBIDDEN"
 
 
 class StoreDownError(ClientError):

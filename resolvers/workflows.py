@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from beanie import SortDirection
 
 from models.documents import Workflow, WorkflowVersion
+from resolvers.access import readable_workflows
 from resolvers.errors import BadInputError
 from resolvers.filters import Ordering, WorkflowFilter, WorkflowOrderField
 from resolvers.loaders.versions import VERSIONS_LISTED
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from strawberry import Info
 
     from flowgate.context import Context
+    from flowgate.principal import Principal
 
 _SORT_FIELDS = {
     WorkflowOrderField.UPDATED_AT: "updated_at",
@@ -27,10 +29,11 @@ _SORT_FIELDS = {
 }
 
 
-def workflow_query(organization_id: uuid.UUID, filter_: WorkflowFilter) -> dict[str, Any]:
-    """A MongoDB filter. User text only ever appears as a value (matched literally) or as an
-    escaped regular expression, never as an operator: `{"$gt": ""}` is just a string."""
-    query: dict[str, Any] = {"organization_id": organization_id}
+def workflow_query(principal: Principal, filter_: WorkflowFilter) -> dict[str, Any]:
+    """A MongoDB filter over the workflows `principal` may read. User text only ever appears
+    as a value (matched literally) or as an escaped regular expression, never as an
+    operator: `{"$gt": ""}` is just a string."""
+    query = readable_workflows(principal)
     if filter_.statuses is not None:
         query["status"] = {"$in": [status.value for status in filter_.statuses]}
     tag_terms: dict[str, Any] = {}
@@ -62,7 +65,7 @@ async def list_workflows(
     filter_: WorkflowFilter,
     order: Ordering[WorkflowOrderField],
 ) -> tuple[Page[Workflow], dict[str, Any]]:
-    query = workflow_query(info.context.principal.organization_id, filter_)
+    query = workflow_query(info.context.principal, filter_)
     field = _SORT_FIELDS[order.field]
     scan_descending = order.descending != page.backward
     paged = dict(query)

@@ -90,7 +90,21 @@ class VersionConflict(Failure):
         return cls(code=error.code, message=error.message, current_version=error.current_version)
 
 
-@strawberry.type(description="Your role does not allow this change.")
+@strawberry.type(
+    description=(
+        "The credentials do not identify anyone: a wrong email or password, or a refresh "
+        "token that is unknown, already used, expired or logged out."
+    )
+)
+class AuthenticationFailed(Failure):
+    @classmethod
+    def from_error(cls, error: errors.AuthenticationFailedError) -> AuthenticationFailed:
+        return cls(code=error.code, message=error.message)
+
+
+@strawberry.type(
+    description="Your role, or the object's own permissions, do not allow this change."
+)
 class Forbidden(Failure):
     @classmethod
     def from_error(cls, error: errors.ForbiddenError) -> Forbidden:

@@ -24,7 +24,9 @@ from schema.filters import (
     WorkflowOrder,
 )
 from schema.flowchart import Flowchart
+from schema.identity import IdentityQuery
 from schema.node import Node
+from schema.permissions import READERS
 from schema.stats import DashboardStats, resolve_dashboard_stats
 from schema.user import User
 from schema.workflow import Workflow
@@ -50,8 +52,11 @@ _NODE_TYPES: dict[str, type] = {
 
 
 @strawberry.type(description="Everything that can be read, scoped to your organization.")
-class Query:
-    @strawberry.field(description="Agents, newest first unless `orderBy` says otherwise.")
+class Query(IdentityQuery):
+    @strawberry.field(
+        permission_classes=READERS,
+        description="Agents, newest first unless `orderBy` says otherwise.",
+    )
     async def agents(
         self,
         info: strawberry.Info[Context],
@@ -74,12 +79,17 @@ class Query:
         )
         return Connection.from_page(page, Agent.from_model, lambda: agents.count(info, query))
 
-    @strawberry.field(description="An agent by id; null if it does not exist.")
+    @strawberry.field(
+        permission_classes=READERS, description="An agent by id; null if it does not exist."
+    )
     async def agent(self, info: strawberry.Info[Context], id: Id) -> Agent | None:
         model = await agents.agent_by_id(info, parse_id(id, "Agent"))
         return Agent.from_model(model) if model is not None else None
 
-    @strawberry.field(description="Executions, newest first unless `orderBy` says otherwise.")
+    @strawberry.field(
+        permission_classes=READERS,
+        description="Executions, newest first unless `orderBy` says otherwise.",
+    )
     async def executions(
         self,
         info: strawberry.Info[Context],
@@ -104,12 +114,17 @@ class Query:
             page, Execution.from_model, lambda: executions.count(info, query)
         )
 
-    @strawberry.field(description="An execution by id; null if it does not exist.")
+    @strawberry.field(
+        permission_classes=READERS, description="An execution by id; null if it does not exist."
+    )
     async def execution(self, info: strawberry.Info[Context], id: Id) -> Execution | None:
         model = await executions.execution_by_id(info, parse_id(id, "Execution"))
         return Execution.from_model(model) if model is not None else None
 
-    @strawberry.field(description="Workflows, last updated first unless `orderBy` says otherwise.")
+    @strawberry.field(
+        permission_classes=READERS,
+        description="Workflows, last updated first unless `orderBy` says otherwise.",
+    )
     async def workflows(
         self,
         info: strawberry.Info[Context],
@@ -132,12 +147,16 @@ class Query:
         )
         return Connection.from_page(page, Workflow.from_model, lambda: workflows.count(query))
 
-    @strawberry.field(description="A workflow by id; null if it does not exist.")
+    @strawberry.field(
+        permission_classes=READERS, description="A workflow by id; null if it does not exist."
+    )
     async def workflow(self, info: strawberry.Info[Context], id: Id) -> Workflow | None:
         model = await workflows.workflow_by_id(info, parse_id(id, "Workflow"))
         return Workflow.from_model(model) if model is not None else None
 
-    @strawberry.field(description="The flowchart of an agent; null if it has none.")
+    @strawberry.field(
+        permission_classes=READERS, description="The flowchart of an agent; null if it has none."
+    )
     async def flowchart(
         self,
         info: strawberry.Info[Context],
@@ -150,11 +169,15 @@ class Query:
 
     dashboard_stats: DashboardStats = strawberry.field(
         resolver=resolve_dashboard_stats,
+        permission_classes=READERS,
         description="Execution figures for a time window: by status, duration percentiles, "
         "cost and tokens by provider, a daily series, failing agents and node types.",
     )
 
-    @strawberry.field(description="Any object by its global id (Relay); null if not found.")
+    @strawberry.field(
+        permission_classes=READERS,
+        description="Any object by its global id (Relay); null if not found.",
+    )
     async def node(self, info: strawberry.Info[Context], id: Id) -> Node | None:
         found = await nodes.node_by_global_id(info, id)
         if found is None:

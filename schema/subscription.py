@@ -18,6 +18,7 @@ from schema.execution_event import (
     ExecutionUpdate,
     ResyncRequired,
 )
+from schema.permissions import READERS
 
 
 @strawberry.input(description="Which executions' status changes to stream.")
@@ -53,8 +54,9 @@ class ExecutionUpdatesFilter:
 @strawberry.type(description="Live updates, over graphql-transport-ws (or legacy graphql-ws).")
 class Subscription:
     @strawberry.subscription(
+        permission_classes=READERS,
         description="An execution's events in order: first those after `after` (all when "
-        "absent), then live ones, each exactly once; completes after the final status."
+        "absent), then live ones, each exactly once; completes after the final status.",
     )
     async def execution_progress(
         self,
@@ -78,7 +80,8 @@ class Subscription:
                 yield ExecutionEvent.from_model(item)
 
     @strawberry.subscription(
-        description="Status changes of your organization's executions, for dashboard lists."
+        permission_classes=READERS,
+        description="Status changes of your organization's executions, for dashboard lists.",
     )
     async def execution_updates(
         self,

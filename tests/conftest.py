@@ -22,6 +22,7 @@ from flowgate.app import create_app
 from flowgate.seed import SeedSummary, seed
 from flowgate.services import Services
 from flowgate.settings import Settings
+from tests.auth import ADMIN, api_key_for, bearer
 from tests.stores import TestStores
 
 
@@ -82,16 +83,39 @@ async def app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
         yield application
 
 
+@pytest.fixture(scope="session")
+async def admin_key(seeded: SeedSummary, services: Services) -> str:
+    """An API key of the first organization's admin (`admin@acme.example`): the credential
+    that `client` and the websocket helpers (`tests.ws`) send."""
+    from tests import ws
+
+    secret, _ = await api_key_for(services, ADMIN, "tests")
+    ws.DEFAULT_PAYLOAD.update(bearer(secret))
+    return secret
+
+
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI, admin_key: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app, signed in as the first organization's admin."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://flowgate.test", headers=bearer(admin_key)
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app that sends no credential."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://flowgate.test") as http:
         yield http
 
 
 @pytest.fixture(scope="session")
-async def live_server(app: FastAPI) -> AsyncIterator[str]:
-    """The session's app on a real port, for websocket clients; its base URL (no scheme)."""
+async def live_server(app: FastAPI, admin_key: str) -> AsyncIterator[str]:
+    """The session's app on a real port, for websocket clients; its base URL (no scheme).
+    `tests.ws.connect` signs in with the admin's key unless given another payload."""
     import asyncio
 
     import uvicorn

@@ -59,7 +59,7 @@ async def gql(
 class Scratch:
     services: Services
     client: httpx.AsyncClient
-    organization_id: uuid.UUID  # the development principal's, which the app acts for
+    organization_id: uuid.UUID  # the first organization's, which `client` acts for
     other_organization_id: uuid.UUID
     prefix: str
 
@@ -68,16 +68,15 @@ class Scratch:
     async def open(
         cls, services: Services, app: FastAPI, client: httpx.AsyncClient
     ) -> AsyncIterator[Scratch]:
-        principal = await app.state.principals.resolve()
+        # `client` acts as the first organization's admin (tests/conftest.py).
         async with services.postgres.session() as session:
-            other = await session.scalar(
-                select(Organization.id).where(Organization.id != principal.organization_id)
-            )
-        assert other is not None, "the seed has two organizations"
+            mine, other = (
+                await session.scalars(select(Organization.id).order_by(Organization.name))
+            ).all()[:2]
         scratch = cls(
             services,
             client,
-            principal.organization_id,
+            mine,
             other,
             f"test-mutation-{uuid.uuid4().hex[:8]}-",
         )

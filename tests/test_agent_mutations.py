@@ -12,14 +12,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from flowgate.context import Context
-from flowgate.principal import Principal
 from flowgate.services import Services
-from flowgate.stores.roundtrips import RoundTrips
-from models.enums import ExecutionStatus, UserRole
+from models.enums import ExecutionStatus
 from models.sql import Agent, Execution
 from resolvers.ids import from_global_id, to_global_id
-from schema import schema
+from tests.auth import ADMIN, VIEWER, client_as, error_codes, user_by_email
 from tests.scratch import Scratch, gql
 
 AGENT_FIELDS = "id name description status category configuration capabilities deletedAt"
@@ -130,9 +127,9 @@ async def test_create_agent_stores_the_cleaned_agent_and_audits_it(scratch: Scra
     assert (entry.action, entry.object_type, entry.actor_type) == (
         "agent.create",
         "Agent",
-        "system",
+        "api_key",  # the `client` fixture signs in with an API key
     )
-    assert entry.actor_id is None  # the development principal is no user
+    assert entry.actor_id == (await user_by_email(scratch.services, ADMIN)).id
     assert entry.organization_id == scratch.organization_id
     assert str(entry.client_address) == "127.0.0.1"  # httpx's ASGI transport's client
     assert set(entry.summary["changed"]) == set(input_)
@@ -372,31 +369,23 @@ async def test_deleting_twice_is_not_found_the_second_time(scratch: Scratch) -> 
     assert await scratch.counts() == before
 
 
-async def test_a_viewer_is_forbidden_and_nothing_is_written(scratch: Scratch) -> None:
-    # given: a viewer of the same organization (no HTTP request: the schema directly)
-    viewer = Principal(scratch.organization_id, None, UserRole.VIEWER)
-    context = Context(scratch.services, viewer, RoundTrips())
+async def test_a_viewer_is_forbidden_and_nothing_is_written(scratch: Scratch, app: FastAPI) -> None:
+    # given: a viewer of the same organization
     agent_id = await scratch.create_agent("viewed")
     before = await scratch.counts()
 
     # when
-    created = await schema.execute(
-        CREATE_AGENT,
-        variable_values={"input": {"name": scratch.name("nope"), "category": "x"}},
-        context_value=context,
-    )
-    deleted = await schema.execute(
-        DELETE_AGENT, variable_values={"id": agent_id}, context_value=context
-    )
+    async with client_as(app, scratch.services, VIEWER) as viewer:
+        created = await viewer.post(
+            CREATE_AGENT, {"input": {"name": scratch.name("nope"), "category": "x"}}
+        )
+        deleted = await viewer.post(DELETE_AGENT, {"id": agent_id})
 
-    # then
-    assert created.errors is None, created.errors
-    assert deleted.errors is None, deleted.errors
-    assert created.data is not None
-    assert deleted.data is not None
-    assert created.data["createAgent"]["__typename"] == "Forbidden"
-    assert created.data["createAgent"]["code"] == "FORBIDDEN"
-    assert deleted.data["deleteAgent"]["__typename"] == "Forbidden"
+    # then: refused by the mutations' permission class, before any resolver ran
+    assert error_codes(created) == ["FORBIDDEN"]
+    assert created["data"] is None
+    assert error_codes(deleted) == ["FORBIDDEN"]
+    assert "Viewers may read" in deleted["errors"][0]["message"]
     assert await scratch.counts() == before
     async with scratch.services.postgres.session() as session:
         names = (await session.scalars(select(Agent.name).where(Agent.deleted_at.is_(None)))).all()

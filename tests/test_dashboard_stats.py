@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from flowgate.services import Services
 from resolvers.ids import to_global_id
+from tests.graphql import organization_ids
 
 DASHBOARD = """
 query Dashboard($since: DateTime, $until: DateTime, $agentId: ID, $workflowId: ID) {
@@ -88,9 +89,7 @@ class Store:
 @pytest.fixture(scope="module")
 async def store(seeded: object, app: FastAPI, services: Services) -> Store:
     # The organization the app acts for, found the way the app finds it.
-    principal = await app.state.principals.resolve()
-    assert principal is not None, "the seed created no organization"
-    organization_id = principal.organization_id
+    organization_id = (await organization_ids(services))[0]
     async with services.postgres.session() as session:
         executions = (
             await session.execute(EXECUTIONS_SQL, {"organization_id": organization_id})

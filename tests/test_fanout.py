@@ -23,16 +23,16 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection
 
-from flowgate.principal import DevPrincipalResolver
 from flowgate.services import Services
 from flowgate.settings import Settings
 from models.sql import Organization
 from resolvers.subscriptions import IDLE_CHECK_SECONDS
+from tests.auth import ADMIN, api_key_for, bearer
 from tests.processes import gateway_process
 from tests.redis_server import RedisServer, redis_server_path
 from tests.scratch import Scratch, gql
 from tests.test_execution_lifecycle import FINISH, events_of, start, step
-from tests.ws import SubscriptionError, connect
+from tests.ws import DEFAULT_PAYLOAD, SubscriptionError, connect
 
 needs_redis_server = pytest.mark.skipif(
     redis_server_path() is None,
@@ -131,14 +131,13 @@ async def _scratch_via(
     services: Services, settings: Settings, base_url: str
 ) -> AsyncIterator[Scratch]:
     """A Scratch whose mutations go to the gateway at `base_url`; removed on exit."""
-    principal = await DevPrincipalResolver(settings, services.postgres).resolve()
-    assert principal is not None, "the seed has organizations"
+    secret, principal = await api_key_for(services, ADMIN)
     async with services.postgres.session() as session:
         other = await session.scalar(
             select(Organization.id).where(Organization.id != principal.organization_id)
         )
     assert other is not None
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=bearer(secret)) as client:
         scratch = Scratch(
             services,
             client,
@@ -435,7 +434,7 @@ async def legacy_connect(url: str) -> AsyncIterator[LegacyGraphQLWebSocket]:
     async with websockets.connect(url, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
         assert connection.subprotocol == "graphql-ws"
         client = LegacyGraphQLWebSocket(connection)
-        await client.send({"type": "connection_init", "payload": {}})
+        await client.send({"type": "connection_init", "payload": DEFAULT_PAYLOAD})
         assert (await client.receive())["type"] == "connection_ack"
         yield client
 

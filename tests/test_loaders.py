@@ -8,16 +8,15 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from flowgate.principal import Principal
 from flowgate.services import Services
 from flowgate.stores.roundtrips import start_counting
 from models.documents import ExecutionTrace, Flowchart, Workflow
-from models.enums import UserRole
 from models.sql import Agent, Execution, Organization, User
 from resolvers.filters import ExecutionFilter
 from resolvers.loaders import Loaders
 from resolvers.loaders.pages import NestedPageArgs
 from schema.filters import DEFAULT_EXECUTION_ORDER
+from tests.auth import ADMIN, api_key_for
 
 
 async def _organizations(services: Services) -> list[uuid.UUID]:
@@ -38,8 +37,9 @@ async def _ids(
 
 @pytest.fixture
 async def loaders(services: Services, seeded: object) -> Loaders:
-    organization_id = (await _organizations(services))[0]
-    return Loaders(services, Principal(organization_id, None, UserRole.ADMIN))
+    _, admin = await api_key_for(services, ADMIN)
+    assert admin.organization_id == (await _organizations(services))[0]
+    return Loaders(services, admin)
 
 
 async def _load_all(loader: object, keys: list[object]) -> tuple[list[object], dict[str, int]]:

@@ -26,6 +26,7 @@ from flowgate.app import create_app
 from flowgate.protection.rate_limit import create_rate_limiter
 from flowgate.stores.embedded import free_port
 from resolvers.ids import to_global_id
+from tests.auth import ADMIN, api_key_for, bearer
 from tests.ws import connect
 
 TYPENAME = "{ __typename }"
@@ -55,14 +56,18 @@ async def variant(app: FastAPI, **overrides: Any) -> AsyncIterator[httpx.AsyncCl
     settings = services.settings.model_copy(update=overrides)
     other = create_app(settings)
     other.state.services = dataclasses.replace(services, settings=settings)
-    other.state.principals = app.state.principals
-    other.state.rate_limiter = create_rate_limiter(settings)
+    secret, _ = await api_key_for(services, ADMIN, "variant")
+    other.state.guards = guards = dataclasses.replace(
+        app.state.guards, rate_limiter=create_rate_limiter(settings)
+    )
     transport = httpx.ASGITransport(app=other)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://flowgate.test") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://flowgate.test", headers=bearer(secret)
+        ) as http:
             yield http
     finally:
-        await other.state.rate_limiter.close()
+        await guards.close()
         await other.state.persisted_queries.store.close()
 
 

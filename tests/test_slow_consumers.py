@@ -15,6 +15,7 @@ from flowgate.context import Context
 from flowgate.services import Services
 from flowgate.stores.roundtrips import RoundTrips
 from schema import schema
+from tests.auth import ADMIN, api_key_for
 from tests.scratch import Scratch
 from tests.test_execution_lifecycle import start, step
 
@@ -83,14 +84,10 @@ async def test_a_subscriber_that_stops_reading_ends_with_a_resumable_error(
     # given: a subscription that read one event, then stopped reading
     agent_id = await scratch.create_agent("slow")
     execution_id = (await start(scratch, agent_id))["execution"]["id"]
-    from flowgate.principal import Principal
-    from models.enums import UserRole
-
     # The app's own services: its hub is the one its mutations publish to.
     services: Services = app.state.services
-    context = Context(
-        services, Principal(scratch.organization_id, None, UserRole.ADMIN), RoundTrips()
-    )
+    _, admin = await api_key_for(services, ADMIN)
+    context = Context(services, app.state.guards, admin, RoundTrips())
     stream = await schema.subscribe(
         PROGRESS, variable_values={"id": execution_id}, context_value=context
     )

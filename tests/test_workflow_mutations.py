@@ -17,15 +17,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, select
 
-from flowgate.context import Context
-from flowgate.principal import Principal
 from flowgate.services import Services
-from flowgate.stores.roundtrips import RoundTrips
 from models.documents import Workflow, WorkflowVersion
-from models.enums import UserRole
 from models.sql import AuditLogEntry, User
 from resolvers.ids import from_global_id, to_global_id
-from schema import schema
+from tests.auth import ADMIN, USER, VIEWER, client_as, error_codes, user_by_email
 from tests.scratch import Scratch, gql
 
 WORKFLOW_FIELDS = """
@@ -102,8 +98,9 @@ query Workflow($id: ID!) {
 class WorkflowScratch:
     """`Scratch`, plus the workflows a test creates (named with its prefix)."""
 
-    def __init__(self, scratch: Scratch) -> None:
+    def __init__(self, scratch: Scratch, app: FastAPI) -> None:
         self.scratch = scratch
+        self.app = app
         self.client = scratch.client
         self.name = scratch.name
 
@@ -150,7 +147,7 @@ async def scratch(
     services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
 ) -> AsyncIterator[WorkflowScratch]:
     async with Scratch.open(services, app, client) as base:
-        workflows = WorkflowScratch(base)
+        workflows = WorkflowScratch(base, app)
         try:
             yield workflows
         finally:
@@ -271,8 +268,9 @@ async def test_create_workflow_stores_the_cleaned_workflow_and_audits_it(
     }  # fmt: skip
     assert workflow["nodes"][3]["agent"] == {"id": agent_id}
     assert workflow["edges"][1] == {"source": "route", "target": "reply", "condition": "not urgent"}
-    # the development principal has no user: no creator, and no default owner needed
-    assert workflow["owner"] is None
+    # the caller (the admin `client` signs in as) is the creator; owners were given
+    admin = await user_by_email(scratch.scratch.services, ADMIN)
+    assert workflow["owner"] == {"id": user_gid(admin.id)}
     document = await stored(workflow["id"])
     assert document.organization_id == scratch.scratch.organization_id
     assert document.nodes[3].data["agentId"] == str(from_global_id(agent_id)[1])
@@ -412,26 +410,23 @@ async def test_create_workflow_checks_each_limit(
 async def test_a_creator_with_a_user_id_is_the_owner_unless_owners_are_given(
     scratch: WorkflowScratch,
 ) -> None:
-    # given: a principal that is a user (no HTTP request: the schema directly)
-    creator, other, *_ = await scratch.user_ids()
-    principal = Principal(scratch.scratch.organization_id, creator, UserRole.USER)
+    # given: a member with the user role
+    async with client_as(scratch.app, scratch.scratch.services, USER) as member:
+        creator = member.principal.user_id
+        other = next(u for u in await scratch.user_ids() if u != creator)
 
-    async def create_as_user(input_: dict[str, Any]) -> dict[str, Any]:
-        context = Context(scratch.scratch.services, principal, RoundTrips())
-        response = await schema.execute(
-            CREATE_WORKFLOW, variable_values={"input": input_}, context_value=context
+        async def create_as_user(input_: dict[str, Any]) -> dict[str, Any]:
+            body = await member.post(CREATE_WORKFLOW, {"input": input_})
+            assert "errors" not in body, body
+            result: dict[str, Any] = body["data"]["createWorkflow"]
+            assert result["__typename"] == "CreateWorkflowPayload", result
+            return result
+
+        # when
+        defaulted = (await create_as_user({"name": scratch.name("mine")}))["workflow"]
+        given = await create_as_user(
+            {"name": scratch.name("theirs"), "permissions": {"ownerIds": [user_gid(other)]}}
         )
-        assert response.errors is None, response.errors
-        assert response.data is not None
-        result: dict[str, Any] = response.data["createWorkflow"]
-        assert result["__typename"] == "CreateWorkflowPayload", result
-        return result
-
-    # when
-    defaulted = (await create_as_user({"name": scratch.name("mine")}))["workflow"]
-    given = await create_as_user(
-        {"name": scratch.name("theirs"), "permissions": {"ownerIds": [user_gid(other)]}}
-    )
 
     # then
     assert defaulted["permissions"]["ownerIds"] == [user_gid(creator)]
@@ -744,25 +739,24 @@ async def test_a_malformed_id_to_archive_is_a_field_issue(scratch: WorkflowScrat
 async def test_a_viewer_is_forbidden_every_change_and_nothing_is_written(
     scratch: WorkflowScratch,
 ) -> None:
-    # given: a viewer of the same organization (no HTTP request: the schema directly)
-    viewer = Principal(scratch.scratch.organization_id, None, UserRole.VIEWER)
+    # given: a viewer of the same organization
     workflow = await scratch.create("viewed")
     before = await scratch.counts()
 
     # when
     results = []
-    for query, variables in (
-        (CREATE_WORKFLOW, {"input": {"name": scratch.name("nope")}}),
-        (UPDATE_WORKFLOW, {"id": workflow["id"], "input": {"name": "x"}, "expectedVersion": 1}),
-        (ARCHIVE_WORKFLOW, {"id": workflow["id"]}),
-    ):
-        context = Context(scratch.scratch.services, viewer, RoundTrips())
-        response = await schema.execute(query, variable_values=variables, context_value=context)
-        assert response.errors is None, response.errors
-        assert response.data is not None
-        results.append(next(iter(response.data.values())))
+    async with client_as(scratch.app, scratch.scratch.services, VIEWER) as viewer:
+        for query, variables in (
+            (CREATE_WORKFLOW, {"input": {"name": scratch.name("nope")}}),
+            (
+                UPDATE_WORKFLOW,
+                {"id": workflow["id"], "input": {"name": "x"}, "expectedVersion": 1},
+            ),
+            (ARCHIVE_WORKFLOW, {"id": workflow["id"]}),
+        ):
+            results.append(await viewer.post(query, variables))
 
     # then
-    assert [(r["__typename"], r["code"]) for r in results] == [("Forbidden", "FORBIDDEN")] * 3
+    assert [error_codes(r) for r in results] == [["FORBIDDEN"]] * 3
     assert await scratch.counts() == before
     assert (await stored(workflow["id"])).version == 1

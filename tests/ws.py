@@ -63,13 +63,19 @@ class SubscriptionError(Exception):
         self.errors = errors
 
 
+# The `connection_init` payload sent when a test gives none: the admin's credential, set by
+# the `live_server` fixture.
+DEFAULT_PAYLOAD: dict[str, Any] = {}
+
+
 @asynccontextmanager
 async def connect(
     url: str, payload: dict[str, Any] | None = None
 ) -> AsyncIterator[GraphQLWebSocket]:
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as connection:  # type: ignore[list-item]
         client = GraphQLWebSocket(connection)
-        await client.send({"type": "connection_init", "payload": payload or {}})
+        sent = DEFAULT_PAYLOAD if payload is None else payload
+        await client.send({"type": "connection_init", "payload": sent})
         ack = await client.receive()
         assert ack["type"] == "connection_ack", ack
         yield client

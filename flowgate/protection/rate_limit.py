@@ -82,9 +82,11 @@ class RateLimiter:
     per_address: int
     window: float
 
-    async def check(self, scope: str, identity: str) -> None:
-        """Raise `RateLimited` when `identity` (an address or a principal) is over its limit."""
-        limit = self.per_principal if scope == "principal" else self.per_address
+    async def check(self, scope: str, identity: str, limit: int | None = None) -> None:
+        """Raise `RateLimited` when `identity` (an address, a principal, ...) is over its
+        limit: `limit`, or the setting of its scope."""
+        if limit is None:
+            limit = self.per_principal if scope == "principal" else self.per_address
         if limit <= 0:
             return
         try:

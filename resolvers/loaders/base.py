@@ -52,13 +52,17 @@ class DocumentByFieldLoader(ScopedLoader[uuid.UUID, DocumentT | None], Generic[D
     field: ClassVar[str]  # as stored in MongoDB (`_id`, `agent_id`)
     attribute: ClassVar[str]  # as read off the Beanie document (`id`, `agent_id`)
 
+    def scope(self) -> dict[str, Any]:
+        """The documents the principal may see at all: its organization's."""
+        return {"organization_id": self.principal.organization_id}
+
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[DocumentT | None]:
         # Values go into the filter as BSON values, never as query operators: a key is a UUID.
         # batch_size: all matches in the first reply. The server's default first batch is 101
         # documents, so a page of 500 keys would cost a `getMore` too: a round trip that
         # grows with the rows, which is what loaders exist to prevent.
         found = await self.document.find(
-            {"organization_id": self.principal.organization_id, self.field: {"$in": list(keys)}},
+            {**self.scope(), self.field: {"$in": list(keys)}},
             batch_size=len(keys) + 1,  # +1: the cursor is exhausted, no killCursors
         ).to_list()
         by_key = {getattr(document, self.attribute): document for document in found}

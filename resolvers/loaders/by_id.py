@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from models import documents, sql
+from resolvers.access import readable_workflows
 from resolvers.loaders.base import DocumentByFieldLoader, SqlRowByIdLoader
 
 
@@ -23,6 +26,10 @@ class WorkflowByIdLoader(DocumentByFieldLoader[documents.Workflow]):
     document = documents.Workflow
     field = "_id"
     attribute = "id"
+
+    def scope(self) -> dict[str, Any]:
+        # A workflow the principal may not read does not load: it is "not found".
+        return readable_workflows(self.principal)
 
 
 class FlowchartByAgentIdLoader(DocumentByFieldLoader[documents.Flowchart]):

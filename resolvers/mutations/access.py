@@ -1,25 +1,39 @@
-"""Who may change what. One check, called first by every mutation, so that a refusal
-never follows a partial write."""
+"""Refusals of mutations on particular objects, raised before anything is written.
+
+Whether a role may change anything at all is declared on each mutation
+(`schema.permissions.WRITERS`); the rules about which objects are in `resolvers.access`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from models.enums import UserRole
-from resolvers.mutations.errors import ForbiddenError
-
-if TYPE_CHECKING:
-    from strawberry import Info
-
-    from flowgate.context import Context
-    from flowgate.principal import Principal
-
-EDITOR_ROLES = frozenset({UserRole.ADMIN, UserRole.USER})
+from flowgate.principal import Principal
+from models.documents import Workflow
+from models.sql import Agent
+from resolvers import access
+from resolvers.mutations.errors import ForbiddenError, NotFoundError
 
 
-def require_editor(info: Info[Context], action: str) -> Principal:
-    """The principal, if it may edit; viewers read only."""
-    principal = info.context.principal
-    if principal.role not in EDITOR_ROLES:
-        raise ForbiddenError(f"A {principal.role.value} may not {action}")
-    return principal
+def require_agent_change(principal: Principal, agent: Agent) -> None:
+    if not access.may_change_agent(principal, agent):
+        raise ForbiddenError(
+            "A user may change only the agents they own: ask the owner or an admin"
+        )
+
+
+def require_workflow(
+    principal: Principal,
+    workflow: Workflow | None,
+    global_id: str,
+    allowed: Callable[[Principal, Workflow], bool],
+    action: str,
+) -> Workflow:
+    """`workflow`, if `principal` may read it and may do `action` to it. One it may not read
+    is not found, so that its existence is not revealed."""
+    if workflow is None or not access.may_read_workflow(principal, workflow):
+        raise NotFoundError("Workflow", global_id)
+    if not allowed(principal, workflow):
+        raise ForbiddenError(
+            f"You may not {action} this workflow: ask one of its owners or an admin"
+        )
+    return workflow

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from models.sql import Agent
 from models.sql.base import utcnow
 from resolvers import audit
-from resolvers.mutations.access import require_editor
+from resolvers.mutations.access import require_agent_change
 from resolvers.mutations.errors import InvalidInputError, NotFoundError
 from resolvers.validation import values
 from resolvers.validation.agent import check_agent_fields
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 async def create_agent(info: Info[Context], *, fields: Mapping[str, object]) -> Agent:
     """A new agent of the principal's organization, owned by the principal's user."""
-    principal = require_editor(info, "create agents")
+    principal = info.context.principal
     issues = Issues()
     cleaned = check_agent_fields(issues, fields, creating=True)
     if issues:
@@ -55,7 +55,6 @@ async def update_agent(
     info: Info[Context], *, agent_id: str, fields: Mapping[str, object]
 ) -> Agent:
     """Change exactly the fields given; the others keep their values."""
-    require_editor(info, "change agents")
     issues = Issues()
     local_id = values.global_id(issues, "id", agent_id, "Agent")
     cleaned = check_agent_fields(issues, fields, creating=False)
@@ -80,7 +79,6 @@ async def update_agent(
 
 async def delete_agent(info: Info[Context], *, agent_id: str) -> Agent:
     """Mark the agent deleted: it leaves every list, but its executions still show it."""
-    require_editor(info, "delete agents")
     issues = Issues()
     local_id = values.global_id(issues, "id", agent_id, "Agent")
     if local_id is None:
@@ -118,4 +116,5 @@ async def _live_agent_for_update(
     )
     if agent is None:
         raise NotFoundError("Agent", global_id)
+    require_agent_change(info.context.principal, agent)
     return agent

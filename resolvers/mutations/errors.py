@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     INVALID_TRANSITION = "invalid_transition"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    AUTHENTICATION_FAILED = "authentication_failed"
 
 
 class MutationError(Exception):
@@ -61,6 +62,12 @@ class VersionConflictError(MutationError):
 
 class ForbiddenError(MutationError):
     code = ErrorCode.FORBIDDEN
+
+
+class AuthenticationFailedError(MutationError):
+    """Wrong email or password, or a refresh token that is unknown, used or expired."""
+
+    code = ErrorCode.AUTHENTICATION_FAILED
 
 
 class InvalidTransitionError(MutationError):

@@ -13,11 +13,11 @@ from models.documents import Flowchart, Workflow
 from models.enums import ExecutionEventType, ExecutionStatus, WorkflowStatus
 from models.sql import Agent, Execution
 from models.sql.base import utcnow
-from resolvers import audit
+from resolvers import access, audit
 from resolvers.lifecycle.events import PendingEvent
 from resolvers.lifecycle.state_machine import can_transition
 from resolvers.lifecycle.transaction import locked_execution, run_change
-from resolvers.mutations.access import require_editor
+from resolvers.mutations.access import require_workflow
 from resolvers.mutations.errors import InvalidInputError, InvalidTransitionError, NotFoundError
 from resolvers.validation import values
 from resolvers.validation.issues import IssueCode, Issues
@@ -47,7 +47,7 @@ async def start_execution(
     idempotency_key: str | None,
 ) -> Execution:
     """A new pending execution of an agent, or of a workflow (run by its first agent)."""
-    principal = require_editor(info, "start executions")
+    principal = info.context.principal
     issues = Issues()
     agent_local = values.global_id(issues, "agentId", agent_id, "Agent") if agent_id else None
     workflow_local = (
@@ -69,8 +69,9 @@ async def start_execution(
         workflow = await Workflow.find_one(
             {"_id": workflow_local, "organization_id": principal.organization_id}
         )
-        if workflow is None:
-            raise NotFoundError("Workflow", workflow_id or "")
+        workflow = require_workflow(
+            principal, workflow, workflow_id or "", access.may_run_workflow, "run"
+        )
         if workflow.status is WorkflowStatus.ARCHIVED:
             raise InvalidTransitionError("An archived workflow cannot be run")
         nodes_total = len(workflow.nodes)
@@ -206,7 +207,6 @@ async def _end(
     idempotency_key: str | None,
     operation: str,
 ) -> Execution:
-    require_editor(info, "end executions")
     local_id = values.global_id(issues, "executionId", execution_id, "Execution")
     key = check_key(issues, idempotency_key)
     if issues or local_id is None:

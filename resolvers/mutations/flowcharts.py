@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from models.documents import Flowchart, FlowchartMetadata
 from models.sql.base import utcnow
 from resolvers import audit
-from resolvers.mutations.access import require_editor
+from resolvers.mutations.access import require_agent_change
 from resolvers.mutations.errors import InvalidInputError, NotFoundError, VersionConflictError
 from resolvers.validation import values
 from resolvers.validation.graph import CheckedGraph, EdgeDraft, NodeDraft, check_graph
@@ -49,7 +49,7 @@ async def save_flowchart(
 ) -> Flowchart:
     """Replace the agent's flowchart (create it when there is none) and bump its version.
     `expected_version` is the version the client edited: 0 or `None` when there was none."""
-    principal = require_editor(info, "edit flowcharts")
+    principal = info.context.principal
     issues = Issues()
     local_agent_id = values.global_id(issues, "agentId", agent_id, "Agent")
     expected = expected_version or 0
@@ -72,6 +72,10 @@ async def save_flowchart(
     )
     if local_agent_id is not None and local_agent_id not in live:
         raise NotFoundError("Agent", agent_id)
+    if local_agent_id is not None:
+        agent = await info.context.loaders.agent_by_id.load(local_agent_id)
+        if agent is not None:  # it is live (checked just above)
+            require_agent_change(principal, agent)
     report_missing_agents(issues, graph.agent_references, live)
     if issues or local_agent_id is None or metadata is None:
         raise InvalidInputError(issues)

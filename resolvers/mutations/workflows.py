@@ -29,8 +29,8 @@ from pymongo.errors import DuplicateKeyError
 from models.documents import Workflow, WorkflowPermissions, WorkflowSettings, WorkflowVersion
 from models.enums import WorkflowStatus
 from models.sql.base import utcnow
-from resolvers import audit
-from resolvers.mutations.access import require_editor
+from resolvers import access, audit
+from resolvers.mutations.access import require_workflow
 from resolvers.mutations.errors import (
     InvalidInputError,
     InvalidTransitionError,
@@ -67,7 +67,7 @@ ARCHIVE_ATTEMPTS: Final = 5
 async def create_workflow(info: Info[Context], *, fields: Mapping[str, object]) -> Workflow:
     """A new workflow of the principal's organization, at version 1. The principal's user,
     if it has one, is its creator and, unless owners are given, its owner."""
-    principal = require_editor(info, "create workflows")
+    principal = info.context.principal
     issues = Issues()
     checked = check_workflow_fields(issues, fields, creating=True)
     graph = _check_graph(issues, fields, stored=None) or CheckedGraph()
@@ -107,13 +107,17 @@ async def update_workflow(
 ) -> Workflow:
     """Change exactly the fields given (nodes and edges are checked as one graph, the one not
     given taken as stored) if the stored version is still `expected_version`."""
-    principal = require_editor(info, "change workflows")
+    principal = info.context.principal
     issues = Issues()
     local_id = values.global_id(issues, "id", workflow_id, "Workflow")
     if expected_version < 1:
         issues.add("expectedVersion", IssueCode.OUT_OF_RANGE, "must be 1 or more")
     checked = check_workflow_fields(issues, fields, creating=False)
     current = await _find(info, local_id, workflow_id) if local_id is not None else None
+    if current is not None:
+        require_workflow(principal, current, workflow_id, access.may_change_workflow, "change")
+        if checked.permissions:
+            require_workflow(principal, current, workflow_id, access.may_share_workflow, "share")
     graph = _check_graph(issues, fields, stored=current)
     changes: dict[str, Any] = dict(checked.fields)
     if current is not None:
@@ -140,7 +144,7 @@ async def archive_workflow(info: Info[Context], *, workflow_id: str) -> Workflow
     """Set the status to archived, as a new version; archiving twice is an invalid
     transition. Concurrent changes are waited out, not reported: archiving needs no
     `expectedVersion`, since it keeps whatever content the workflow has."""
-    principal = require_editor(info, "archive workflows")
+    principal = info.context.principal
     issues = Issues()
     local_id = values.global_id(issues, "id", workflow_id, "Workflow")
     if local_id is None:
@@ -148,6 +152,7 @@ async def archive_workflow(info: Info[Context], *, workflow_id: str) -> Workflow
     attempt = 1
     while True:
         current = await _find(info, local_id, workflow_id)
+        require_workflow(principal, current, workflow_id, access.may_change_workflow, "archive")
         if current.status is WorkflowStatus.ARCHIVED:
             raise InvalidTransitionError("The workflow is archived already")
         try:

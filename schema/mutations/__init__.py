@@ -3,6 +3,7 @@
 
 import strawberry
 
+from schema.identity import IdentityMutations
 from schema.mutations.agents import AgentMutations
 from schema.mutations.executions import ExecutionMutations
 from schema.mutations.flowcharts import FlowchartMutations
@@ -15,7 +16,9 @@ from schema.mutations.workflows import WorkflowMutations
         "or a typed error (`... on Error { code message }`); nothing is half-written."
     )
 )
-class Mutation(AgentMutations, FlowchartMutations, WorkflowMutations, ExecutionMutations):
+class Mutation(
+    IdentityMutations, AgentMutations, FlowchartMutations, WorkflowMutations, ExecutionMutations
+):
     pass
 
 

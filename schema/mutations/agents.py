@@ -13,6 +13,7 @@ from resolvers.mutations import agents
 from schema.agent import Agent
 from schema.errors import Forbidden, NotFound, ValidationError
 from schema.mutations.capture import capture_errors
+from schema.permissions import WRITERS
 
 _FIELDS = ("name", "description", "category", "status", "configuration", "capabilities")
 
@@ -100,7 +101,9 @@ AgentId = Annotated[strawberry.ID, strawberry.argument(description="The agent's 
 
 @strawberry.type(description="Changes to agents.")
 class AgentMutations:
-    @strawberry.mutation(description="Create an agent in your organization.")
+    @strawberry.mutation(
+        permission_classes=WRITERS, description="Create an agent in your organization."
+    )
     @capture_errors
     async def create_agent(
         self,
@@ -110,7 +113,9 @@ class AgentMutations:
         model = await agents.create_agent(info, fields=input.to_fields())
         return CreateAgentPayload(agent=Agent.from_model(model))
 
-    @strawberry.mutation(description="Change some fields of an agent; the others stay.")
+    @strawberry.mutation(
+        permission_classes=WRITERS, description="Change some fields of an agent; the others stay."
+    )
     @capture_errors
     async def update_agent(
         self,
@@ -122,10 +127,11 @@ class AgentMutations:
         return UpdateAgentPayload(agent=Agent.from_model(model))
 
     @strawberry.mutation(
+        permission_classes=WRITERS,
         description=(
             "Delete an agent: it leaves lists and `agent(id)`, but past executions still "
             "show it, with `deletedAt` set."
-        )
+        ),
     )
     @capture_errors
     async def delete_agent(self, info: strawberry.Info[Context], id: AgentId) -> DeleteAgentResult:

@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from resolvers.mutations import errors
 from schema.errors import (
+    AuthenticationFailed,
     Forbidden,
     IdempotencyConflict,
     InvalidTransition,
@@ -30,6 +31,7 @@ _RESULT_OF: dict[type[errors.MutationError], Callable[[Any], Any]] = {
     errors.ForbiddenError: Forbidden.from_error,
     errors.InvalidTransitionError: InvalidTransition.from_error,
     errors.IdempotencyConflictError: IdempotencyConflict.from_error,
+    errors.AuthenticationFailedError: AuthenticationFailed.from_error,
 }
 
 

@@ -21,6 +21,7 @@ from schema.errors import (
 )
 from schema.execution import Execution
 from schema.mutations.capture import capture_errors
+from schema.permissions import WRITERS
 
 IdempotencyKey = Annotated[
     str | None,
@@ -113,7 +114,9 @@ FinishExecutionResult = Annotated[
 
 @strawberry.type
 class ExecutionMutations:
-    @strawberry.mutation(description="Start an execution of an agent, or of a workflow.")
+    @strawberry.mutation(
+        permission_classes=WRITERS, description="Start an execution of an agent, or of a workflow."
+    )
     @capture_errors
     async def start_execution(
         self,
@@ -139,7 +142,9 @@ class ExecutionMutations:
         )
         return StartExecutionPayload(execution=Execution.from_model(execution))
 
-    @strawberry.mutation(description="Report that a node started or ended.")
+    @strawberry.mutation(
+        permission_classes=WRITERS, description="Report that a node started or ended."
+    )
     @capture_errors
     async def report_execution_step(
         self,
@@ -156,7 +161,9 @@ class ExecutionMutations:
         )
         return ReportExecutionStepPayload(execution=Execution.from_model(execution), event_seq=seq)
 
-    @strawberry.mutation(description="End an execution as succeeded or failed.")
+    @strawberry.mutation(
+        permission_classes=WRITERS, description="End an execution as succeeded or failed."
+    )
     @capture_errors
     async def finish_execution(
         self,
@@ -181,7 +188,9 @@ class ExecutionMutations:
         )
         return FinishExecutionPayload(execution=Execution.from_model(execution))
 
-    @strawberry.mutation(description="Cancel a pending, running or paused execution.")
+    @strawberry.mutation(
+        permission_classes=WRITERS, description="Cancel a pending, running or paused execution."
+    )
     @capture_errors
     async def cancel_execution(
         self,

@@ -12,6 +12,7 @@ from schema.errors import Forbidden, NotFound, ValidationError, VersionConflict
 from schema.flowchart import Flowchart
 from schema.mutations.capture import capture_errors
 from schema.mutations.graph_inputs import FlowConnectionInput, FlowNodeInput
+from schema.permissions import WRITERS
 
 
 @strawberry.input(description="Title, description and layout of a flowchart.")
@@ -65,10 +66,11 @@ SaveFlowchartResult = Annotated[
 @strawberry.type(description="Changes to flowcharts.")
 class FlowchartMutations:
     @strawberry.mutation(
+        permission_classes=WRITERS,
         description=(
             "Replace an agent's flowchart (create it when it has none) and bump its version. "
             "Nothing is saved unless `expectedVersion` is the version stored now."
-        )
+        ),
     )
     @capture_errors
     async def save_flowchart(

@@ -18,6 +18,7 @@ from schema.errors import (
 )
 from schema.mutations.capture import capture_errors
 from schema.mutations.graph_inputs import FlowConnectionInput, FlowNodeInput
+from schema.permissions import WRITERS
 from schema.workflow import Workflow
 
 
@@ -250,7 +251,10 @@ WorkflowId = Annotated[strawberry.ID, strawberry.argument(description="The workf
 
 @strawberry.type(description="Changes to workflows.")
 class WorkflowMutations:
-    @strawberry.mutation(description="Create a workflow in your organization, at version 1.")
+    @strawberry.mutation(
+        permission_classes=WRITERS,
+        description="Create a workflow in your organization, at version 1.",
+    )
     @capture_errors
     async def create_workflow(
         self,
@@ -261,11 +265,12 @@ class WorkflowMutations:
         return CreateWorkflowPayload(workflow=Workflow.from_model(model))
 
     @strawberry.mutation(
+        permission_classes=WRITERS,
         description=(
             "Change some fields of a workflow and bump its version; the version replaced is "
             "kept in `Workflow.versions`. Nothing changes unless `expectedVersion` is the "
             "version stored now. An archived workflow cannot be changed."
-        )
+        ),
     )
     @capture_errors
     async def update_workflow(
@@ -283,10 +288,11 @@ class WorkflowMutations:
         return UpdateWorkflowPayload(workflow=Workflow.from_model(model))
 
     @strawberry.mutation(
+        permission_classes=WRITERS,
         description=(
             "Archive a workflow, as a new version (the one replaced is kept). Archiving an "
             "archived workflow is an InvalidTransition."
-        )
+        ),
     )
     @capture_errors
     async def archive_workflow(

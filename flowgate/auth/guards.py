@@ -1,0 +1,31 @@
+"""What a request needs to authenticate and limit its callers, as one typed bundle that the
+app creates at start-up and every request context carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowgate.auth.authenticator import Authenticator
+from flowgate.auth.live import LiveSessions
+from flowgate.protection.rate_limit import RateLimiter, create_rate_limiter
+from flowgate.services import Services
+
+
+@dataclass(frozen=True)
+class Guards:
+    authenticator: Authenticator
+    live_sessions: LiveSessions
+    rate_limiter: RateLimiter
+
+    @classmethod
+    def create(cls, services: Services) -> Guards:
+        settings = services.settings
+        authenticator = Authenticator(settings, services.postgres)
+        return cls(
+            authenticator=authenticator,
+            live_sessions=LiveSessions(authenticator, settings.auth_recheck_interval),
+            rate_limiter=create_rate_limiter(settings),
+        )
+
+    async def close(self) -> None:
+        await self.rate_limiter.close()

@@ -1,0 +1,113 @@
+"""Open websockets and the credentials they were opened with.
+
+A dashboard's subscription may stay open for days; its credential is checked when the socket
+opens and then again every `auth_recheck_interval` seconds, for every open socket at once (two
+queries, see `Authenticator.standings`). A socket whose key was revoked, whose login ended,
+whose user was deactivated or whose role was lowered is closed with 4403; the client must
+connect again, with a credential that still works."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import structlog
+from starlette.websockets import WebSocket, WebSocketState
+
+from flowgate.auth.authenticator import Authenticator, Standing
+from flowgate.principal import Principal
+from models.enums import UserRole
+
+log = structlog.get_logger(__name__)
+
+CLOSE_CODE = 4403
+_RANK = {UserRole.VIEWER: 0, UserRole.USER: 1, UserRole.ADMIN: 2}
+
+
+def lost_access(principal: Principal, standing: Standing | None) -> bool:
+    if standing is None or standing.organization_id != principal.organization_id:
+        return True
+    return _RANK[standing.role] < _RANK[principal.role]
+
+
+@dataclass(eq=False)
+class LiveSession:
+    principal: Principal
+    websocket: WebSocket
+
+    @property
+    def open(self) -> bool:
+        return WebSocketState.DISCONNECTED not in (
+            self.websocket.client_state,
+            self.websocket.application_state,
+        )
+
+
+class LiveSessions:
+    def __init__(self, authenticator: Authenticator, interval: float) -> None:
+        self._authenticator = authenticator
+        self._interval = interval
+        self._sessions: dict[int, LiveSession] = {}
+        self._ids = itertools.count()
+        self._wake = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def add(self, principal: Principal, websocket: WebSocket) -> None:
+        self._sessions[next(self._ids)] = LiveSession(principal, websocket)
+
+    def recheck_soon(self) -> None:
+        """Check now rather than at the next tick: access was just taken away here."""
+        self._wake.set()
+
+    async def check(self) -> int:
+        """Close every socket whose credential lost its access; how many were closed."""
+        for number, session in list(self._sessions.items()):
+            if not session.open:
+                del self._sessions[number]
+        if not self._sessions:
+            return 0
+        sessions = list(self._sessions.items())
+        standings = await self._authenticator.standings(s.principal.credential for _, s in sessions)
+        closed = 0
+        for number, session in sessions:
+            if lost_access(session.principal, standings.get(session.principal.credential)):
+                self._sessions.pop(number, None)
+                closed += 1
+                log.info(
+                    "websocket closed: credential lost access",
+                    user_id=str(session.principal.user_id),
+                    credential=session.principal.credential.kind.value,
+                )
+                if session.open:
+                    await session.websocket.close(CLOSE_CODE, "Credential revoked or downgraded")
+        return closed
+
+    async def run(self) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.check()
+            except Exception:  # a store hiccup must not end the checks for good
+                log.exception("live session check failed")
+
+
+@asynccontextmanager
+async def running_checks(sessions: LiveSessions) -> AsyncIterator[None]:
+    task = asyncio.create_task(sessions.run(), name="flowgate-live-session-checks")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,1 @@
+"""Logins, API keys and roles: the writes that decide who may act."""

@@ -1,0 +1,204 @@
+"""`login`, `refreshToken`, `logout`.
+
+A login is an `auth_sessions` row: access tokens name it, and its refresh token is rotated
+on each use. A refresh token presented twice (the second time after it was replaced) means
+it was copied: the whole login is ended, for the thief and the owner alike, and the owner
+logs in again. Every attempt, good or bad, is audited when the email names a user."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from flowgate.auth.credentials import matches, new_refresh_token, parse_refresh_token
+from flowgate.auth.tokens import AccessClaims, issue_access_token
+from flowgate.principal import Credential, CredentialKind
+from flowgate.protection.rate_limit import RateLimited
+from models.sql import AuthSession, User
+from resolvers import audit
+from resolvers.errors import ClientError
+from resolvers.mutations.errors import AuthenticationFailedError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from strawberry import Info
+
+    from flowgate.context import Context
+
+WRONG_LOGIN = "Wrong email or password"
+_hasher = PasswordHasher()
+# Verified when the email names no one, so that a wrong email takes as long as a wrong
+# password and does not tell which emails exist.
+_DUMMY_HASH = _hasher.hash("flowgate: no such user")
+
+
+class TooManyAttemptsError(ClientError):
+    code = "RATE_LIMITED"
+
+
+@dataclass(frozen=True)
+class Tokens:
+    user: User
+    access_token: str
+    access_token_expires_at: datetime
+    refresh_token: str
+    refresh_token_expires_at: datetime
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    # argon2 takes tens of milliseconds of CPU on purpose: off the event loop.
+    try:
+        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def login(info: Info[Context], *, email: str, password: str) -> Tokens:
+    settings = info.context.services.settings
+    email = email.strip().lower()
+    try:
+        await info.context.guards.rate_limiter.check(
+            "login", email, limit=settings.login_attempts_per_email
+        )
+    except RateLimited as limited:
+        raise TooManyAttemptsError(
+            f"Too many login attempts for this email; retry in {limited.retry_after} s",
+            retryAfter=limited.retry_after,
+        ) from None
+    async with info.context.services.postgres.session() as session, session.begin():
+        user = await session.scalar(select(User).where(User.email == email))
+        verified = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
+        if user is None:
+            raise AuthenticationFailedError(WRONG_LOGIN)
+        ok = verified and user.is_active
+        login_id, tokens = _start(session, info, user) if ok else (None, None)
+        # A failed attempt is recorded too (committed: nothing else is written).
+        audit.add_entry(
+            session,
+            info,
+            action="auth.login" if ok else "auth.login_failed",
+            object_type="User",
+            object_id=user.id,
+            summary={"session": str(login_id)}
+            if ok
+            else {"reason": "inactive" if verified else "wrong password"},
+            actor=(user.organization_id, user.id),
+        )
+    if tokens is None:
+        raise AuthenticationFailedError(WRONG_LOGIN)
+    return tokens
+
+
+async def refresh(info: Info[Context], *, refresh_token: str) -> Tokens:
+    parsed = parse_refresh_token(refresh_token.strip())
+    if parsed is None:
+        raise AuthenticationFailedError("Not a refresh token")
+    session_id, secret = parsed
+    now = datetime.now(UTC)
+    async with info.context.services.postgres.session() as session, session.begin():
+        row = (
+            await session.execute(
+                select(AuthSession, User)
+                .join(User, User.id == AuthSession.user_id)
+                .where(AuthSession.id == session_id)
+                .with_for_update(of=AuthSession)  # two refreshes at once: one wins
+            )
+        ).one_or_none()
+        if row is None:
+            raise AuthenticationFailedError("Unknown refresh token: log in again")
+        login_row, user = row.AuthSession, row.User
+        if login_row.revoked_at is not None or login_row.expires_at <= now:
+            raise AuthenticationFailedError("This login has ended: log in again")
+        if not matches(secret, login_row.refresh_hash):
+            # An old refresh token of a live login: someone kept a copy. End the login.
+            login_row.revoked_at = now
+            audit.add_entry(
+                session,
+                info,
+                action="auth.refresh_reused",
+                object_type="User",
+                object_id=user.id,
+                summary={"session": str(login_row.id)},
+                actor=(user.organization_id, user.id),
+            )
+            reused = True
+        elif not user.is_active:
+            raise AuthenticationFailedError("This user is deactivated")
+        else:
+            reused = False
+            token, digest = new_refresh_token(login_row.id)
+            login_row.refresh_hash = digest
+            login_row.refreshed_at = now
+            access, access_expires = _access_token(info, user, login_row.id)
+    if reused:
+        _forget(info, session_id)
+        raise AuthenticationFailedError(
+            "This refresh token was already used; the login is ended: log in again"
+        )
+    return Tokens(user, access, access_expires, token, login_row.expires_at)
+
+
+async def logout(info: Info[Context], *, refresh_token: str) -> None:
+    """End the login of `refresh_token`: it and every access token of that login stop
+    working (in this process at once, elsewhere within `auth_cache_ttl` seconds)."""
+    parsed = parse_refresh_token(refresh_token.strip())
+    if parsed is None:
+        raise AuthenticationFailedError("Not a refresh token")
+    session_id, secret = parsed
+    async with info.context.services.postgres.session() as session, session.begin():
+        login_row = await session.get(AuthSession, session_id, with_for_update=True)
+        if login_row is None or not matches(secret, login_row.refresh_hash):
+            raise AuthenticationFailedError("Unknown refresh token")
+        if login_row.revoked_at is None:
+            login_row.revoked_at = datetime.now(UTC)
+            audit.add_entry(
+                session,
+                info,
+                action="auth.logout",
+                object_type="User",
+                object_id=login_row.user_id,
+                summary={"session": str(login_row.id)},
+                actor=(login_row.organization_id, login_row.user_id),
+            )
+    _forget(info, session_id)
+
+
+def _start(session: AsyncSession, info: Info[Context], user: User) -> tuple[uuid.UUID, Tokens]:
+    settings = info.context.services.settings
+    login_id = uuid.uuid4()
+    token, digest = new_refresh_token(login_id)
+    expires = datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl)
+    session.add(
+        AuthSession(
+            id=login_id,
+            organization_id=user.organization_id,
+            user_id=user.id,
+            refresh_hash=digest,
+            expires_at=expires,
+        )
+    )
+    access, access_expires = _access_token(info, user, login_id)
+    return login_id, Tokens(user, access, access_expires, token, expires)
+
+
+def _access_token(info: Info[Context], user: User, login_id: uuid.UUID) -> tuple[str, datetime]:
+    settings = info.context.services.settings
+    return issue_access_token(
+        AccessClaims(user_id=user.id, organization_id=user.organization_id, session_id=login_id),
+        settings.signing_secret,
+        settings.access_token_ttl,
+    )
+
+
+def _forget(info: Info[Context], login_id: uuid.UUID) -> None:
+    """Stop trusting the login's tokens in this process now, and end its websockets."""
+    guards = info.context.guards
+    guards.authenticator.forget(credential=Credential(CredentialKind.ACCESS_TOKEN, login_id))
+    guards.live_sessions.recheck_soon()
