@@ -208,8 +208,9 @@ def test_the_gateway_environment_is_valid_flowgate_settings(
     monkeypatch.chdir(tmp_path)
     for key in [k for k in os.environ if k.startswith("FLOWGATE_")]:
         monkeypatch.delenv(key)
+    secret = "0123456789abcdef" * 4  # what `openssl rand -hex 32` gives the operator
     for key, value in environment(load_compose()["services"][GATEWAY]).items():
-        monkeypatch.setenv(key, value)
+        monkeypatch.setenv(key, interpolate(value, {"FLOWGATE_AUTH_SECRET": secret}))
 
     # when
     settings = load_settings()
@@ -217,6 +218,30 @@ def test_the_gateway_environment_is_valid_flowgate_settings(
     # then
     assert settings.is_production
     assert settings.sqlalchemy_url.host == "postgres"
+    assert settings.signing_secret == secret
+
+
+def test_the_gateway_cannot_start_without_a_signing_secret() -> None:
+    # given: the operator's environment lacks FLOWGATE_AUTH_SECRET
+    value = environment(load_compose()["services"][GATEWAY])["FLOWGATE_AUTH_SECRET"]
+
+    # then: compose refuses to interpolate it (`${NAME:?message}`)
+    with pytest.raises(ValueError, match="set FLOWGATE_AUTH_SECRET"):
+        interpolate(value, {})
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's `${NAME}` and `${NAME:?message}` (required) forms."""
+
+    def replace(match: re.Match[str]) -> str:
+        name, required = match["name"], match["required"]
+        if name in variables:
+            return variables[name]
+        if required is not None:
+            raise ValueError(required)
+        return ""
+
+    return re.sub(r"\$\{(?P<name>\w+)(?::\?(?P<required>[^}]*))?\}", replace, value)
 
 
 # --- every check can fail ------------------------------------------------------------------
