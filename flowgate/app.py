@@ -22,6 +22,7 @@ from flowgate.protection.persisted import PersistedQueries
 from flowgate.protection.rate_limit import RateLimited, rate_limited_response
 from flowgate.protection.request_id import RequestIdMiddleware
 from flowgate.router import FlowgateRouter
+from flowgate.search.indexer import running_indexer
 from flowgate.services import Services
 from flowgate.settings import Settings
 from flowgate.stores.roundtrips import start_counting
@@ -40,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             async with (
                 running_relay(services, settings.relay_interval),
+                running_indexer(services),
                 running_checks(guards.live_sessions),
             ):
                 yield

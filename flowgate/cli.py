@@ -145,6 +145,49 @@ def seed(
     _run(action)
 
 
+class SearchType(StrEnum):
+    agent = "agent"
+    workflow = "workflow"
+    execution = "execution"
+
+
+@app.command()
+def reindex(
+    types: Annotated[
+        list[SearchType] | None,
+        typer.Option("--type", help="Rebuild only these (repeatable); executions bring events."),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Rebuild the search index from the stores, into a new index swapped in when complete."""
+    from rich.progress import Progress
+
+    from flowgate.runner import open_services
+    from flowgate.search import DocumentType, SearchUnavailableError
+    from flowgate.search.rebuild import rebuild, totals
+
+    settings = _settings(data_dir)
+    chosen = frozenset(DocumentType[t.name.upper()] for t in types or list(SearchType))
+
+    async def action() -> None:
+        async with open_services(settings) as services:
+            with Progress(console=console) as bar:
+                tasks = {
+                    type_: bar.add_task(f"{type_.value}s", total=count)
+                    for type_, count in (await totals(services, chosen)).items()
+                }
+                count = await rebuild(
+                    services, chosen, lambda type_, n: bar.advance(tasks[type_], n)
+                )
+            backend = services.search.backend
+        console.print(f"Indexed {count} documents into {backend}")
+
+    try:
+        _run(action)
+    except SearchUnavailableError as error:
+        _fail(f"search index unavailable: {error}")
+
+
 @app.command()
 def status(data_dir: DataDir = None) -> None:
     """Show whether each store is reachable, the schema revision, and row counts."""

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from flowgate.bus.base import EventBus
 from flowgate.bus.factory import create_bus
+from flowgate.search.base import SearchIndex
+from flowgate.search.factory import create_search_index
 from flowgate.settings import Settings
 from flowgate.stores.mongo import Mongo
 from flowgate.stores.postgres import Postgres
@@ -20,6 +22,7 @@ class Services:
     postgres: Postgres
     mongo: Mongo
     bus: EventBus
+    search: SearchIndex
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
@@ -35,9 +38,12 @@ class Services:
             await mongo.close()
             await bus.close()
             raise
-        return cls(settings=settings, postgres=postgres, mongo=mongo, bus=bus)
+        # Not reached out to here: a search index that is down must not stop the gateway.
+        search = create_search_index(settings, postgres)
+        return cls(settings=settings, postgres=postgres, mongo=mongo, bus=bus, search=search)
 
     async def close(self) -> None:
+        await self.search.close()
         await self.bus.close()
         await self.mongo.close()
         await self.postgres.close()

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # Seconds between passes of the background relay that delivers undelivered execution
     # events from the PostgreSQL outbox to MongoDB.
     relay_interval: float = Field(default=5.0, gt=0)
+    # Search: seconds between passes of the indexer that drains the search outbox, and the
+    # Elasticsearch index alias (unset: the MongoDB database name, so that deployments and
+    # test sessions sharing a cluster each have their own).
+    search_indexer_interval: float = Field(default=1.0, gt=0)
+    search_index: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     # `flowgate demo` runs a simulated execution engine against its own /graphql: on or off,
     # the mean seconds between two executions it starts, how many run at once at most, and a
     # factor on each step's nominal 0.3-2 s (below 1 runs faster).
@@ -195,6 +200,10 @@ class Settings(BaseSettings):
         if self.database_url is None:
             raise RuntimeError("database_url is not resolved: start the embedded stores first")
         return make_url(self.database_url).set(drivername="postgresql+asyncpg")
+
+    @property
+    def search_index_name(self) -> str:
+        return self.search_index or self.mongodb_database.lower()
 
     @property
     def is_production(self) -> bool:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from flowgate.principal import CredentialKind
+from flowgate.search.outbox import mark_stale
 from models.sql import AuditLogEntry
 
 if TYPE_CHECKING:
@@ -57,14 +58,19 @@ def entry(
 
 
 def add_entry(session: AsyncSession, info: Info[Context], **fields: Any) -> None:
-    """Add the entry to `session`: it commits with the change it records."""
-    session.add(entry(info, **fields))
+    """Add the entry to `session`: it commits with the change it records, and so does the
+    search outbox entry that has the changed object reindexed."""
+    row = entry(info, **fields)
+    session.add(row)
+    mark_stale(session, row.organization_id, row.object_type, row.object_id)
 
 
 async def write_entry(info: Info[Context], **fields: Any) -> None:
     """Write the entry in its own transaction, for changes made outside PostgreSQL."""
     async with info.context.services.postgres.session() as session, session.begin():
-        session.add(entry(info, **fields))
+        row = entry(info, **fields)
+        session.add(row)
+        mark_stale(session, row.organization_id, row.object_type, row.object_id)
 
 
 def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from schema.flowchart import Flowchart
 from schema.identity import IdentityQuery
 from schema.node import Node
 from schema.permissions import READERS
+from schema.search import SearchConnection, resolve_search
 from schema.stats import DashboardStats, resolve_dashboard_stats
 from schema.user import User
 from schema.workflow import Workflow
@@ -172,6 +173,13 @@ class Query(IdentityQuery):
         permission_classes=READERS,
         description="Execution figures for a time window: by status, duration percentiles, "
         "cost and tokens by provider, a daily series, failing agents and node types.",
+    )
+
+    search: SearchConnection = strawberry.field(
+        resolver=resolve_search,
+        permission_classes=READERS,
+        description="Agents, workflows, executions and execution events (step errors and "
+        "outputs) by words, best match first, with highlights and facets.",
     )
 
     @strawberry.field(

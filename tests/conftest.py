@@ -50,6 +50,8 @@ async def settings(test_stores: TestStores) -> AsyncIterator[Settings]:
         # Tests deliver the outbox themselves (or test the relay on its own): a relay pass at
         # a random moment would race the consistency tests' "before" and "after".
         relay_interval=3600,
+        # Likewise the search indexer: tests drain the search outbox themselves.
+        search_indexer_interval=3600,
         _env_file=None,  # type: ignore[call-arg]
     )
     await migrate.upgrade(settings)

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from rich.console import Console
 from sqlalchemy import exists, select
 
+from flowgate.search.outbox import mark_all_stale
 from flowgate.seed.dataset import SIZES, SeedData, generate
 from flowgate.seed.progress import SeedProgress
 from flowgate.seed.summary import SeedError, SeedSummary
@@ -61,6 +62,8 @@ async def seed(
         phase.advance()
         await write_postgres(services, data, progress, reset=reset)
         await write_mongo(services, data, progress, reset=reset)
+        # Searchable once a gateway's indexer (or `flowgate reindex`) has caught up.
+        await mark_all_stale(services)
     return SeedSummary(
         organizations=len(data.organizations),
         users=len(data.users),

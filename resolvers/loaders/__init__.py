@@ -18,6 +18,7 @@ from resolvers.loaders.by_id import (
     UserByIdLoader,
     WorkflowByIdLoader,
 )
+from resolvers.loaders.events import ExecutionEventByIdLoader
 from resolvers.loaders.pages import ExecutionPageByAgentLoader, ExecutionPageByWorkflowLoader
 from resolvers.loaders.stats import AgentStatsByAgentIdLoader, WorkflowStatsByWorkflowIdLoader
 from resolvers.loaders.versions import WorkflowVersionsByWorkflowIdLoader
@@ -37,6 +38,7 @@ class Loaders:
         self.workflow_by_id = WorkflowByIdLoader(services, principal)
         self.flowchart_by_agent_id = FlowchartByAgentIdLoader(services, principal)
         self.trace_by_execution_id = TraceByExecutionIdLoader(services, principal)
+        self.execution_event_by_id = ExecutionEventByIdLoader(services, principal)
         self.execution_page_by_agent = ExecutionPageByAgentLoader(services, principal)
         self.execution_page_by_workflow = ExecutionPageByWorkflowLoader(services, principal)
         self.agent_stats_by_agent_id = AgentStatsByAgentIdLoader(services, principal)

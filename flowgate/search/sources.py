@@ -1,0 +1,105 @@
+"""Reading what the index should hold from the stores (the source of truth): some objects
+by id (the indexer), or all of them in batches (a rebuild)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Collection
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy import select
+
+from flowgate.search.base import DocumentType, SearchDocument, document_key
+from flowgate.search.documents import agent_document, execution_documents, workflow_document
+from flowgate.services import Services
+from models import documents, sql
+from models.enums import ExecutionEventType
+
+BATCH: Final = 500
+
+
+@dataclass
+class Loaded:
+    """What the index should now hold for some objects: documents to write, and keys (and
+    events of executions) to remove because their object is gone."""
+
+    documents: list[SearchDocument] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)
+    gone_parents: set[uuid.UUID] = field(default_factory=set)
+
+
+async def load(services: Services, type_: DocumentType, ids: Collection[uuid.UUID]) -> Loaded:
+    """The current documents of the objects `ids` of `type_`, whatever their organization."""
+    loaded = Loaded()
+    ids = list(ids)
+    if type_ is DocumentType.AGENT:
+        async with services.postgres.session() as session:
+            agents = (await session.scalars(select(sql.Agent).where(sql.Agent.id.in_(ids)))).all()
+        live = [agent for agent in agents if agent.deleted_at is None]
+        loaded.documents = [agent_document(agent) for agent in live]
+    elif type_ is DocumentType.WORKFLOW:
+        workflows = await documents.Workflow.find({"_id": {"$in": ids}}).to_list()
+        loaded.documents = [workflow_document(workflow) for workflow in workflows]
+    elif type_ is DocumentType.EXECUTION:
+        loaded.documents = await _executions(services, ids)
+        present = {d.object_id for d in loaded.documents if d.type is DocumentType.EXECUTION}
+        loaded.gone_parents = set(ids) - present
+    found = {document.object_id for document in loaded.documents}
+    loaded.gone = {document_key(type_, object_id) for object_id in ids if object_id not in found}
+    return loaded
+
+
+async def everything(
+    services: Services, type_: DocumentType
+) -> AsyncIterator[list[SearchDocument]]:
+    """Every document of a type (executions: with their events), in batches."""
+    if type_ is DocumentType.WORKFLOW:
+        batch: list[SearchDocument] = []
+        async for workflow in documents.Workflow.find({}):
+            batch.append(workflow_document(workflow))
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+        return
+    model = sql.Agent if type_ is DocumentType.AGENT else sql.Execution
+    last: uuid.UUID | None = None
+    while True:
+        query = select(model.id).order_by(model.id).limit(BATCH)
+        if last is not None:
+            query = query.where(model.id > last)
+        async with services.postgres.session() as session:
+            ids = list((await session.scalars(query)).all())
+        if not ids:
+            return
+        last = ids[-1]
+        yield (await load(services, type_, ids)).documents
+
+
+async def _executions(services: Services, ids: list[uuid.UUID]) -> list[SearchDocument]:
+    async with services.postgres.session() as session:
+        rows = (
+            await session.execute(
+                select(sql.Execution, sql.Agent)
+                .join(sql.Agent, sql.Agent.id == sql.Execution.agent_id)
+                .where(sql.Execution.id.in_(ids))
+            )
+        ).all()
+    if not rows:
+        return []
+    events = await documents.ExecutionEvent.find(
+        {"execution_id": {"$in": ids}, "type": ExecutionEventType.STEP_FINISHED.value}
+    ).to_list()
+    traces = await documents.ExecutionTrace.find({"execution_id": {"$in": ids}}).to_list()
+    events_of: dict[uuid.UUID, list[documents.ExecutionEvent]] = {}
+    for event in events:
+        events_of.setdefault(event.execution_id, []).append(event)
+    trace_of = {trace.execution_id: trace for trace in traces}
+    found: list[SearchDocument] = []
+    for execution, agent in rows:
+        found += execution_documents(
+            execution, agent, events_of.get(execution.id, []), trace_of.get(execution.id)
+        )
+    return found

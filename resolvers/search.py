@@ -1,0 +1,187 @@
+"""The `search` field: validate the arguments, ask the index, then check every hit against
+the source of truth. Each object is loaded through the request's loaders (one batch per
+type), scoped to the principal's organization; a hit whose object does not load, is deleted,
+or is a workflow the principal may not read is dropped. A page can therefore hold fewer
+than `first` results; its cursor still continues after the last hit the index returned."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import orjson
+
+from flowgate.search import metrics
+from flowgate.search.base import (
+    DocumentType,
+    Facets,
+    Reader,
+    SearchFilter,
+    SearchHit,
+    SearchRequest,
+    SearchUnavailableError,
+)
+from flowgate.search.query import QuerySyntaxError, parse
+from models.enums import UserRole
+from resolvers.access import may_read_workflow
+from resolvers.errors import BadInputError, ClientError
+
+if TYPE_CHECKING:
+    from strawberry import Info
+
+    from flowgate.context import Context
+
+DEFAULT_PAGE_SIZE: Final = 20
+MAX_PAGE_SIZE: Final = 100
+MAX_FILTER_VALUES: Final = 20
+MAX_FILTER_VALUE_LENGTH: Final = 100
+
+
+class SearchDownError(ClientError):
+    """The search index cannot answer; every other field still works."""
+
+    code = "SEARCH_UNAVAILABLE"
+
+    def __init__(self, backend: str) -> None:
+        super().__init__(
+            f"Search is unavailable: the {backend} search index cannot be reached; retry later",
+            backend=backend,
+        )
+
+
+@dataclass(frozen=True)
+class Found:
+    hit: SearchHit
+    model: Any  # the Agent row, Workflow document, Execution row or ExecutionEvent document
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    found: list[Found]
+    cursors: list[str]
+    total: int
+    facets: Facets
+    has_next_page: bool
+    end_cursor: str | None
+
+
+async def search(
+    info: Info[Context],
+    *,
+    query: str,
+    types: list[DocumentType] | None,
+    filter_: SearchFilter,
+    first: int | None,
+    after: str | None,
+) -> SearchPage:
+    request = SearchRequest(
+        query=_parse(query),
+        reader=_reader(info),
+        types=frozenset(types or ()),
+        filter=_checked_filter(filter_),
+        limit=_page_size(first),
+        after=decode_cursor(after) if after is not None else None,
+    )
+    index = info.context.services.search
+    started = time.perf_counter()
+    try:
+        results = await index.search(request)
+    except SearchUnavailableError as error:
+        raise SearchDownError(error.backend) from error
+    finally:
+        metrics.SEARCH_SECONDS.labels(backend=index.backend).observe(time.perf_counter() - started)
+    models = await asyncio.gather(*(_load(info, hit) for hit in results.hits))
+    found = [
+        Found(hit, model)
+        for hit, model in zip(results.hits, models, strict=True)
+        if _readable(info, hit, model)
+    ]
+    return SearchPage(
+        found=found,
+        cursors=[encode_cursor(item.hit.sort) for item in found],
+        total=results.total,
+        facets=results.facets,
+        has_next_page=results.has_next_page,
+        end_cursor=encode_cursor(results.hits[-1].sort) if results.hits else None,
+    )
+
+
+def encode_cursor(sort: tuple[float, str]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(sort))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        score, key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if isinstance(score, int | float) and isinstance(key, str):
+            return float(score), key
+    except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError):
+        pass
+    raise BadInputError("after", "malformed cursor")
+
+
+def _parse(query: str) -> Any:
+    if not query.strip():
+        raise BadInputError("query", "must not be empty")
+    try:
+        return parse(query)
+    except QuerySyntaxError as error:
+        raise BadInputError("query", str(error)) from None
+
+
+def _reader(info: Info[Context]) -> Reader:
+    principal = info.context.principal
+    return Reader(
+        organization_id=principal.organization_id,
+        user_id=principal.user_id,
+        everything=principal.role is UserRole.ADMIN,
+    )
+
+
+def _page_size(first: int | None) -> int:
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if not 0 < size <= MAX_PAGE_SIZE:
+        raise BadInputError("first", f"must be 1..{MAX_PAGE_SIZE}, got {size}")
+    return size
+
+
+def _checked_filter(filter_: SearchFilter) -> SearchFilter:
+    for name, values in (
+        ("status", filter_.statuses),
+        ("tag", filter_.tags),
+        ("category", filter_.categories),
+    ):
+        if len(values) > MAX_FILTER_VALUES:
+            raise BadInputError(f"filter.{name}", f"at most {MAX_FILTER_VALUES} values")
+        if any(not value or len(value) > MAX_FILTER_VALUE_LENGTH for value in values):
+            raise BadInputError(
+                f"filter.{name}", f"each value must be 1..{MAX_FILTER_VALUE_LENGTH} characters"
+            )
+    return filter_
+
+
+async def _load(info: Info[Context], hit: SearchHit) -> Any:
+    loaders = info.context.loaders
+    match hit.type:
+        case DocumentType.AGENT:
+            return await loaders.agent_by_id.load(hit.object_id)
+        case DocumentType.WORKFLOW:
+            return await loaders.workflow_by_id.load(hit.object_id)
+        case DocumentType.EXECUTION:
+            return await loaders.execution_by_id.load(hit.object_id)
+        case DocumentType.EXECUTION_EVENT:
+            return await loaders.execution_event_by_id.load(hit.object_id)
+
+
+def _readable(info: Info[Context], hit: SearchHit, model: Any) -> bool:
+    if model is None:
+        return False
+    if hit.type is DocumentType.AGENT:
+        return model.deleted_at is None
+    if hit.type is DocumentType.WORKFLOW:
+        return may_read_workflow(info.context.principal, model)
+    return True
