@@ -175,11 +175,12 @@ class Query(IdentityQuery):
         "cost and tokens by provider, a daily series, failing agents and node types.",
     )
 
-    search: SearchConnection = strawberry.field(
+    search: SearchConnection | None = strawberry.field(
         resolver=resolve_search,
         permission_classes=READERS,
         description="Agents, workflows, executions and execution events (step errors and "
-        "outputs) by words, best match first, with highlights and facets.",
+        "outputs) by words, best match first, with highlights and facets. Null, with a "
+        "SEARCH_UNAVAILABLE error, when the search index is down.",
     )
 
     @strawberry.field(

@@ -3,8 +3,8 @@
 - Agent: its name; description, model, provider and capabilities (its tags).
 - Workflow: its name; description and node labels; tags; readers unless public.
 - Execution: its agent's name; error, and the text of its input and result.
-- ExecutionEvent: a finished step (`step_finished`) with an error or a textual output: the
-  node; the error and the output's text (the output is read off the trace's step)."""
+- ExecutionEvent: a finished step (`step_finished`) with an error or prose in its output:
+  the node; the error and the output's text (the output is read off the trace's step)."""
 
 from __future__ import annotations
 
@@ -90,9 +90,12 @@ def execution_documents(
         queue = outputs.get(event.node_id)
         output = queue.pop(0) if queue else None
         error = str(event.payload.get("error") or "")
-        body = _join(error, *_strings(output))
-        if not body:
+        # Output worth finding by words is prose; single tokens (`stop`, `approve`) are not,
+        # and indexing every step for them would multiply the index for nothing.
+        prose = [text for text in _strings(output) if " " in text.strip()]
+        if not error and not prose:
             continue
+        body = _join(error, *prose)
         found.append(
             SearchDocument(
                 organization_id=event.organization_id,

@@ -197,7 +197,9 @@ async def _upsert(connection: AsyncConnection, documents: Sequence[SearchDocumen
         }
         for document in documents
     ]
-    await connection.execute(_UPSERT, {"documents": orjson.dumps(rows).decode()})
+    # default=str: asyncpg hands out UUIDs of its own class, which orjson does not know.
+    payload = orjson.dumps(rows, default=str).decode()
+    await connection.execute(_UPSERT, {"documents": payload})
 
 
 def _english_query(request: SearchRequest) -> str | None:
