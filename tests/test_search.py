@@ -235,3 +235,42 @@ async def _queued(services: Services, global_id: str) -> int:
             select(func.count()).where(SearchOutboxEntry.object_id == parse_id(global_id, "Agent"))
         )
     return int(count or 0)
+
+
+START = """
+mutation Start($agentId: ID) {
+  startExecution(agentId: $agentId) {
+    __typename ... on StartExecutionPayload { execution { id } }
+  }
+}
+"""
+
+STEP = """
+mutation Step($id: ID!, $step: StepInput!) {
+  reportExecutionStep(executionId: $id, step: $step) { __typename }
+}
+"""
+
+
+async def test_a_failed_step_is_found_by_its_error(scratch: Scratch) -> None:
+    # given: an execution whose step failed with a distinctive error
+    word = f"quokka{uuid.uuid4().hex[:8]}"
+    agent_id = await scratch.create_agent("runner")
+    started = (await gql(scratch.client, START, {"agentId": agent_id}))["startExecution"]
+    execution_id = started["execution"]["id"]
+    step = {"nodeId": "fetch", "nodeType": "ACTION", "status": "FAILED",
+            "error": f"upstream refused the {word} call"}  # fmt: skip
+    reported = await gql(scratch.client, STEP, {"id": execution_id, "step": step})
+    assert reported["reportExecutionStep"]["__typename"] == "ReportExecutionStepPayload"
+
+    # when
+    await index_all_pending(scratch.services, scratch.services.search)
+
+    # then: the step's event, with its execution reachable
+    variables = {"query": f"{word} refused", "types": ["EXECUTION_EVENT"]}
+    (edge,) = (await gql(scratch.client, SEARCH, variables))["search"]["edges"]
+    found = edge["node"]["object"]
+    assert (found["__typename"], found["nodeId"]) == ("ExecutionEvent", "fetch")
+    assert edge["node"]["highlights"][0]["fragments"] == [
+        f"upstream <em>refused</em> the <em>{word}</em> call"
+    ]

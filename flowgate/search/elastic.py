@@ -35,6 +35,7 @@ from flowgate.search.elastic_mappings import MAPPINGS, SETTINGS
 
 BACKEND: Final = "elasticsearch"
 BULK_CHUNK: Final = 500
+REBUILD_TIMEOUT: Final = 3600.0
 _FACET_FIELDS: Final = {
     "types": "type",
     "statuses": "status",
@@ -86,7 +87,7 @@ class ElasticsearchIndex:
             "sort": [{"_score": "desc"}, {"key": "asc"}],
             "size": request.limit + 1,
             "track_total_hits": True,
-            "_source": ["type", "object_id", "parent_id"],
+            "source": ["type", "object_id", "parent_id"],
             "highlight": {
                 "pre_tags": ["<em>"],
                 "post_tags": ["</em>"],
@@ -118,13 +119,15 @@ class ElasticsearchIndex:
     async def rebuild(
         self, types: frozenset[DocumentType], batches: AsyncIterator[Sequence[SearchDocument]]
     ) -> int:
+        # A rebuild copies and writes a whole index: far longer than one request may take.
+        slow = self._client.options(request_timeout=REBUILD_TIMEOUT)
         async with self._guard():
             old = await self._indices()
             new = await self._create_index(alias=False)
             try:
                 kept = [type_.value for type_ in DocumentType if type_ not in types]
                 if old and kept:
-                    await self._client.reindex(
+                    await slow.reindex(
                         source={"index": self.alias, "query": {"terms": {"type": kept}}},
                         dest={"index": new},
                         wait_for_completion=True,
@@ -132,7 +135,7 @@ class ElasticsearchIndex:
                 count = 0
                 async for batch in batches:
                     writes = [_action(new, document) for document in batch]
-                    await async_bulk(self._client, writes, chunk_size=BULK_CHUNK)
+                    await async_bulk(slow, writes, chunk_size=BULK_CHUNK)
                     count += len(batch)
                 await self._client.indices.refresh(index=new)
             except BaseException:
