@@ -1,0 +1,236 @@
+"""The servers under test, each started as a process of its own on the benchmark's stores.
+
+Flowgate runs under uvicorn directly with the app factory (`bench.gateway:create_app`), as
+`flowgate serve` does but with `--workers` and without the access log (`flowgate serve`
+logs every request at info level, and PostGraphile is run with its query log off too).
+A pinned target runs on CPU 0 (`taskset -c 0`) and the load generator on CPU 1."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+from bench.shapes import ALL_SHAPES, FLOOR_SHAPES
+from bench.stores import CACHE, ROOT, Stores
+from flowgate.stores.embedded import free_port
+
+NODE_DIR = CACHE / "node"
+POSTGRAPHILE_VERSION = "4"
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    dialect: str  # flowgate | postgraphile | floor: how requests and answers are spelled
+    description: str
+    workers: int = 1
+    pinned: bool = True
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shapes(self) -> tuple[str, ...]:
+        if self.dialect == "postgraphile":
+            return ("Q0", "Q1", "Q2", "Q3", "Q4")
+        if self.dialect == "floor":
+            return FLOOR_SHAPES
+        return ALL_SHAPES
+
+
+def all_targets() -> list[Target]:
+    cores = os.cpu_count() or 1
+    return [
+        Target("flowgate", "flowgate", "Flowgate, 1 worker on 1 core"),
+        Target(
+            f"flowgate-{cores}w",
+            "flowgate",
+            f"Flowgate, {cores} workers, all cores",
+            workers=cores,
+            pinned=False,
+        ),
+        Target(
+            "naive",
+            "flowgate",
+            "Flowgate without loader batching, 1 worker on 1 core",
+            settings={"loader_batching": "false"},
+        ),
+        Target("postgraphile", "postgraphile", "PostGraphile 4, 1 process on 1 core"),
+        Target("floor", "floor", "raw asyncpg + orjson, no GraphQL, 1 worker on 1 core"),
+    ]
+
+
+@dataclass
+class Running:
+    target: Target
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def cpu_seconds(self) -> float:
+        return tree_cpu_seconds(self.process.pid)
+
+    def rss(self) -> int:
+        return sum(p.memory_info().rss for p in _tree(self.process.pid))
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    return []
+
+
+def tree_cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a process and its descendants, as of now."""
+    if pid is None:
+        return 0.0
+    total = 0.0
+    for process in _tree(pid):
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def ensure_postgraphile() -> Path | None:
+    """PostGraphile's CLI, installed from npm into bench/.cache/node when missing."""
+    cli = NODE_DIR / "node_modules" / "postgraphile" / "cli.js"
+    if cli.exists():
+        return cli
+    if shutil.which("npm") is None:
+        print("npm not found: PostGraphile is skipped", file=sys.stderr)
+        return None
+    NODE_DIR.mkdir(parents=True, exist_ok=True)
+    if not (NODE_DIR / "package.json").exists():
+        (NODE_DIR / "package.json").write_text('{"name": "flowgate-bench", "private": true}\n')
+    print(f"installing postgraphile@{POSTGRAPHILE_VERSION} into {NODE_DIR} ...", flush=True)
+    done = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", f"postgraphile@{POSTGRAPHILE_VERSION}"],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not cli.exists():
+        print(
+            f"npm install failed, PostGraphile is skipped:\n{done.stderr[-1000:]}", file=sys.stderr
+        )
+        return None
+    return cli
+
+
+def postgraphile_version() -> str:
+    import json
+
+    package = NODE_DIR / "node_modules" / "postgraphile" / "package.json"
+    with contextlib.suppress(OSError, ValueError):
+        return str(json.loads(package.read_text())["version"])
+    return "?"
+
+
+def _command(target: Target, port: int) -> list[str]:
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1"]
+    uvicorn += ["--port", str(port), "--workers", str(target.workers)]
+    uvicorn += ["--no-access-log", "--log-level", "warning"]
+    if target.dialect == "flowgate":
+        command = [*uvicorn, "bench.gateway:create_app"]
+    elif target.dialect == "floor":
+        command = [*uvicorn, "bench.floor:create_app"]
+    else:
+        cli = ensure_postgraphile()
+        if cli is None:
+            raise RuntimeError("PostGraphile is not installed")
+        command = ["node", str(cli), "--port", str(port), "--host", "127.0.0.1", "--schema"]
+        command += ["public", "--disable-query-log", "--disable-graphiql"]
+    return (["taskset", "-c", "0"] if target.pinned else []) + command
+
+
+def _env(target: Target, stores: Stores, organization_id: str) -> dict[str, str]:
+    env = stores.env(
+        debug_round_trips="true",  # the counters are always kept; this only reports them
+        rate_limit_per_principal="0",
+        rate_limit_per_address="0",
+        relay_interval="3600",
+        # A login's access token (the fallback while `flowgate api-key create` is missing)
+        # must outlive the run; every gateway process signs with the same secret.
+        access_token_ttl="86400",  # noqa: S106 - a lifetime, not a password
+        **target.settings,
+    )
+    env.update(
+        BENCH_FLOOR_DATABASE_URL=stores.database_url,
+        BENCH_FLOOR_MONGODB_URL=stores.mongodb_url,
+        BENCH_FLOOR_MONGODB_DATABASE=stores.mongodb_database,
+        BENCH_FLOOR_ORGANIZATION=organization_id,
+        NODE_ENV="production",
+    )
+    return env
+
+
+@contextlib.contextmanager
+def running(
+    target: Target, stores: Stores, organization_id: str, logs: Path, headers: dict[str, str]
+) -> Iterator[Running]:
+    port = free_port()
+    command = _command(target, port)
+    if target.dialect == "postgraphile":
+        command[command.index("--port") : command.index("--port")] = ["-c", stores.database_url]
+    log = logs / f"{target.name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            env=_env(target, stores, organization_id),
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/graphql"
+    try:
+        _wait_ready(process, url, headers, log)
+        yield Running(target, process, url, log)
+    finally:
+        _stop(process)
+
+
+def _wait_ready(
+    process: subprocess.Popen[bytes], url: str, headers: dict[str, str], log: Path
+) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"exited with {process.returncode}: {log.read_text()[-2000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            answer = httpx.post(
+                url,
+                json={"query": "query Q0 { __typename }", "operationName": "Q0"},
+                headers=headers,
+                timeout=2,
+            )
+            if answer.status_code == 200:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not ready within 120 s: {log}")
+        time.sleep(0.25)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)  # its own session: the workers too
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
