@@ -7,11 +7,21 @@ omits its "Did you mean ...?" hints, which would spell out the schema field by f
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
-from graphql import ASTValidationRule, GraphQLError, ValidationContext, validate
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    ValidationContext,
+    parse,
+    validate,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
@@ -79,6 +89,12 @@ class OperationLimits(SchemaExtension):
                 error.message = _SUGGESTION.sub("", error.message)
 
     def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            # Parsed documents by text, shared by every request. A text that does not parse
+            # is left to Strawberry, which parses it again and reports the error as usual.
+            with contextlib.suppress(GraphQLError):
+                context.graphql_document = _parse(context.query, self.limits.max_tokens)
         yield
         for error in self.execution_context.pre_execution_errors or ():
             if _TOO_MANY_TOKENS.search(error.message):
@@ -91,12 +107,21 @@ class OperationLimits(SchemaExtension):
         context = self.execution_context
         if context.pre_execution_errors is None and context.graphql_document is not None:
             schema = context.schema._schema
-            errors = validate(
-                schema,
-                context.graphql_document,
-                (*context.validation_rules, MaybeNullValidationRule, OneOfInputValidationRule),
-                hide_suggestions=not self.limits.suggestions,
+            # Validation depends on the text and the limits only; a text that passed once
+            # passes again (graphql-core's `validate` was half the CPU of a small query).
+            valid_key = (id(schema), context.query, self.limits)
+            errors = (
+                []
+                if valid_key in _VALID
+                else validate(
+                    schema,
+                    context.graphql_document,
+                    (*context.validation_rules, MaybeNullValidationRule, OneOfInputValidationRule),
+                    hide_suggestions=not self.limits.suggestions,
+                )
             )
+            if not errors:
+                _remember_valid(valid_key)
             if not errors:
                 cost = estimate_cost(
                     schema,
@@ -109,6 +134,23 @@ class OperationLimits(SchemaExtension):
                     errors = [_too_costly(cost, self.limits.max_cost)]
             context.pre_execution_errors = errors
         yield
+
+
+@lru_cache(maxsize=1000)
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
+
+
+# Texts that passed validation, most recent last; bounded, since texts come from clients.
+_VALID: OrderedDict[tuple[int, str | None, Limits], None] = OrderedDict()
+_VALID_MAX = 1000
+
+
+def _remember_valid(key: tuple[int, str | None, Limits]) -> None:
+    _VALID[key] = None
+    _VALID.move_to_end(key)
+    if len(_VALID) > _VALID_MAX:
+        _VALID.popitem(last=False)
 
 
 def _too_costly(cost: int, limit: int) -> GraphQLError:

@@ -61,8 +61,11 @@ class DocumentByFieldLoader(ScopedLoader[uuid.UUID, DocumentT | None], Generic[D
         # batch_size: all matches in the first reply. The server's default first batch is 101
         # documents, so a page of 500 keys would cost a `getMore` too: a round trip that
         # grows with the rows, which is what loaders exist to prevent.
+        # The key field first: SecantusDB plans on the filter's first field, and on
+        # organization_id it read every document of the tenant (13 s for 200 of 30,000
+        # traces, 0.1 s this way round); MongoDB picks the unique index either way.
         found = await self.document.find(
-            {**self.scope(), self.field: {"$in": list(keys)}},
+            {self.field: {"$in": list(keys)}, **self.scope()},
             batch_size=len(keys) + 1,  # +1: the cursor is exhausted, no killCursors
         ).to_list()
         by_key = {getattr(document, self.attribute): document for document in found}
