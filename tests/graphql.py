@@ -66,7 +66,7 @@ def local_ids(edges: list[dict[str, Any]]) -> list[uuid.UUID]:
 
 
 async def organization_ids(services: Services) -> list[uuid.UUID]:
-    """Organization ids by name: the first is the one the development principal acts for."""
+    """Organization ids by name: the first is the one the `client` fixture acts for."""
     async with services.postgres.session() as session:
         query = select(Organization.id).order_by(Organization.name)
         return list((await session.scalars(query)).all())

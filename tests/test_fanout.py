@@ -3,7 +3,7 @@
 
 The gateway processes serve the session's PostgreSQL and MongoDB databases, so what one
 process writes the other (and this test process) reads. They act, as the in-process app
-does, for the development principal: the first organization by name."""
+does, as the first organization's admin."""
 
 from __future__ import annotations
 

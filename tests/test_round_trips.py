@@ -61,7 +61,7 @@ async def _run(client: httpx.AsyncClient, query: str, n: int, **variables: Any) 
 
 @pytest.fixture
 async def warm(client: httpx.AsyncClient, seeded: object) -> httpx.AsyncClient:
-    # The first request of the process looks up the development principal once.
+    # One request first: whatever the process does once (not per query) is done.
     await _run(client, "query($n: Int!) { agents(first: $n) { totalCount } }", 1)
     return client
 

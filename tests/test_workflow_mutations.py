@@ -304,7 +304,9 @@ async def test_create_workflow_with_only_a_name_takes_the_defaults(
     )
     assert (workflow["nodes"], workflow["edges"], workflow["tags"]) == ([], [], [])
     assert workflow["settings"]["timeoutSeconds"] == 3600
-    assert workflow["permissions"]["ownerIds"] == []
+    # the creator (the admin `client` signs in as) owns it
+    admin = await user_by_email(scratch.scratch.services, ADMIN)
+    assert workflow["permissions"]["ownerIds"] == [user_gid(admin.id)]
 
 
 async def test_create_workflow_reports_every_issue_at_its_path_and_writes_nothing(
@@ -472,7 +474,8 @@ async def test_update_changes_only_the_given_fields_and_keeps_the_version_it_rep
     assert kept["settings"] == {"maxRetries": 3}
     assert kept["nodes"][3]["agent"] == {"id": agent_id}
     assert kept["savedAt"] == original["updatedAt"]
-    assert kept["replacedBy"] is None  # the development principal has no user
+    admin = await user_by_email(scratch.scratch.services, ADMIN)
+    assert kept["replacedBy"] == {"id": user_gid(admin.id)}  # who made the next version
     # and the change is audited with old and new values
     [created, updated] = await scratch.scratch.audit_entries(from_global_id(original["id"])[1])
     assert (created.action, updated.action) == ("workflow.create", "workflow.update")

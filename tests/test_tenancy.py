@@ -1,0 +1,274 @@
+"""Tenancy: a principal of another organization, holding the ids of the first, learns
+nothing. Every root query, mutation and subscription is walked; the walk fails when the
+schema gains a root field without a case here, so no new field escapes the check."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from flowgate.services import Services
+from models.documents import Workflow
+from models.sql import Agent, ApiKey, Execution, User
+from resolvers.ids import to_global_id
+from schema import schema
+from tests.auth import ADMIN, OTHER_ADMIN, AsClient, api_key_for, client_as
+from tests.ws import GraphQLWebSocket, SubscriptionError, connect
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """Global ids of the first organization's objects (seeded, read only)."""
+
+    agent: str
+    execution: str
+    workflow: str
+    user: str
+    api_key: str
+    agent_ids: frozenset[str]
+
+
+@pytest.fixture
+async def foreign(services: Services, seeded: object) -> Foreign:
+    _, admin = await api_key_for(services, ADMIN, "tenancy")
+    org = admin.organization_id
+    async with services.postgres.session() as session:
+        agents = (await session.scalars(select(Agent.id).where(Agent.organization_id == org))).all()
+        execution = await session.scalar(
+            select(Execution.id).where(Execution.organization_id == org).limit(1)
+        )
+        user = await session.scalar(
+            select(User.id).where(User.organization_id == org, User.id != admin.user_id).limit(1)
+        )
+        key = await session.scalar(select(ApiKey.id).where(ApiKey.organization_id == org).limit(1))
+    workflow = await Workflow.find_one({"organization_id": org})
+    assert execution and user and key and workflow
+    return Foreign(
+        agent=to_global_id("Agent", agents[0]),
+        execution=to_global_id("Execution", execution),
+        workflow=to_global_id("Workflow", workflow.id),
+        user=to_global_id("User", user),
+        api_key=to_global_id("ApiKey", key),
+        agent_ids=frozenset(to_global_id("Agent", a) for a in agents),
+    )
+
+
+@pytest.fixture
+async def outsider(app: FastAPI, services: Services) -> Any:
+    async with client_as(app, services, OTHER_ADMIN) as client:
+        yield client
+
+
+def _data(body: dict[str, Any]) -> dict[str, Any]:
+    assert "errors" not in body, body["errors"]
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def _ids_of_connection(outsider: AsClient, field: str) -> set[str]:
+    body = await outsider.post(f"{{ {field}(first: 100) {{ edges {{ node {{ id }} }} }} }}")
+    return {edge["node"]["id"] for edge in _data(body)[field]["edges"]}
+
+
+QUERY_CASES = {
+    "agent": "query($a: ID!) { agent(id: $a) { id } }",
+    "execution": "query($e: ID!) { execution(id: $e) { id } }",
+    "workflow": "query($w: ID!) { workflow(id: $w) { id } }",
+    "flowchart": "query($a: ID!) { flowchart(agentId: $a) { id } }",
+}
+
+
+async def test_every_root_query_hides_the_other_organization(
+    outsider: AsClient, foreign: Foreign
+) -> None:
+    variables = {"a": foreign.agent, "e": foreign.execution, "w": foreign.workflow}
+    checked: set[str] = set()
+
+    # by id: null, as for an id that names nothing
+    for field, query in QUERY_CASES.items():
+        used = {k: v for k, v in variables.items() if f"${k}" in query}
+        assert _data(await outsider.post(query, used))[field] is None, field
+        checked.add(field)
+    for global_id in (foreign.agent, foreign.execution, foreign.workflow, foreign.user):
+        body = await outsider.post("query($id: ID!) { node(id: $id) { id } }", {"id": global_id})
+        assert _data(body)["node"] is None, global_id
+    checked.add("node")
+
+    # lists: none of the first organization's objects
+    mine = {foreign.agent, foreign.execution, foreign.workflow} | foreign.agent_ids
+    for field in ("agents", "executions", "workflows"):
+        assert not (await _ids_of_connection(outsider, field)) & mine, field
+        checked.add(field)
+
+    # figures: filtered by a foreign agent, nothing is counted
+    stats = _data(
+        await outsider.post(
+            "query($a: ID!) { dashboardStats(agentId: $a) { totalExecutions } }",
+            {"a": foreign.agent},
+        )
+    )["dashboardStats"]
+    assert stats["totalExecutions"] == 0
+    checked.add("dashboardStats")
+
+    # who am I, and my keys: never the first organization's
+    me = _data(await outsider.post("{ me { id email } }"))["me"]
+    assert me["email"] == OTHER_ADMIN
+    keys = _data(await outsider.post("{ apiKeys { id } }"))["apiKeys"]
+    assert {"id": foreign.api_key} not in keys
+    checked |= {"me", "apiKeys"}
+
+    # search: whatever it finds is the outsider's own
+    found = _data(
+        await outsider.post(
+            '{ search(query: "agent", first: 100) { edges { node { object { '
+            "... on Agent { id } ... on Workflow { id } ... on Execution { id } } } } } }"
+        )
+    )["search"]
+    assert not {edge["node"]["object"].get("id") for edge in found["edges"]} & mine
+    checked.add("search")
+
+    assert checked == _root_fields("Query"), "a root query without a tenancy case"
+
+
+MUTATION_CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "updateAgent": (
+        'mutation($a: ID!) { updateAgent(id: $a, input: {name: "x"}) { __typename } }',
+        {"a": "agent"},
+    ),
+    "deleteAgent": ("mutation($a: ID!) { deleteAgent(id: $a) { __typename } }", {"a": "agent"}),
+    "saveFlowchart": (
+        "mutation($a: ID!) { saveFlowchart(agentId: $a, input: {nodes: [], connections: []}) "
+        "{ __typename } }",
+        {"a": "agent"},
+    ),
+    "updateWorkflow": (
+        'mutation($w: ID!) { updateWorkflow(id: $w, input: {name: "x"}, expectedVersion: 1) '
+        "{ __typename } }",
+        {"w": "workflow"},
+    ),
+    "archiveWorkflow": (
+        "mutation($w: ID!) { archiveWorkflow(id: $w) { __typename } }",
+        {"w": "workflow"},
+    ),
+    "startExecution": (
+        "mutation($a: ID!) { startExecution(agentId: $a) { __typename } }",
+        {"a": "agent"},
+    ),
+    "reportExecutionStep": (
+        "mutation($e: ID!) { reportExecutionStep(executionId: $e, "
+        'step: {nodeId: "n", status: STARTED}) { __typename } }',
+        {"e": "execution"},
+    ),
+    "finishExecution": (
+        "mutation($e: ID!) { finishExecution(executionId: $e, status: SUCCEEDED) { __typename } }",
+        {"e": "execution"},
+    ),
+    "cancelExecution": (
+        "mutation($e: ID!) { cancelExecution(executionId: $e) { __typename } }",
+        {"e": "execution"},
+    ),
+    "revokeApiKey": (
+        "mutation($k: ID!) { revokeApiKey(id: $k) { __typename } }",
+        {"k": "api_key"},
+    ),
+    "updateUserRole": (
+        "mutation($u: ID!) { updateUserRole(userId: $u, role: VIEWER) { __typename } }",
+        {"u": "user"},
+    ),
+}
+# Mutations that take no id of an existing object: nothing of another organization to name.
+# (createWorkflow names users as owners: a foreign user is a field issue, tested below.)
+NO_FOREIGN_IDS = {"login", "refreshToken", "logout", "createApiKey", "createAgent"}
+
+
+async def test_every_mutation_on_the_other_organizations_ids_is_not_found(
+    outsider: AsClient, foreign: Foreign
+) -> None:
+    for field, (query, names) in MUTATION_CASES.items():
+        variables = {var: getattr(foreign, attribute) for var, attribute in names.items()}
+        result = _data(await outsider.post(query, variables))[field]
+        # Not found, or (for a step) refused as a whole: never the object, never a change.
+        assert result["__typename"] in {"NotFound", "ValidationError"}, (field, result)
+
+    # createWorkflow naming a foreign user as owner: that user is not found
+    created = _data(
+        await outsider.post(
+            'mutation($u: ID!) { createWorkflow(input: {name: "tenancy", '
+            "permissions: {ownerIds: [$u]}}) { __typename "
+            "... on ValidationError { issues { path code } } } }",
+            {"u": foreign.user},
+        )
+    )["createWorkflow"]
+    assert created["__typename"] == "ValidationError"
+    assert {"path": "permissions.ownerIds[0]", "code": "NOT_FOUND"} in created["issues"]
+
+    walked = set(MUTATION_CASES) | NO_FOREIGN_IDS | {"createWorkflow"}
+    assert walked == _root_fields("Mutation"), "a mutation without a tenancy case"
+
+
+async def test_every_subscription_hides_the_other_organization(
+    live_server: str, services: Services, foreign: Foreign, client: httpx.AsyncClient
+) -> None:
+    secret, _ = await api_key_for(services, OTHER_ADMIN, "tenancy-ws")
+    url = f"ws://{live_server}/graphql"
+    async with connect(url, {"Authorization": f"Bearer {secret}"}) as ws:
+        # a foreign execution's progress: not found
+        progress = await ws.subscribe(
+            "subscription($e: ID!) { executionProgress(executionId: $e) { __typename } }",
+            {"e": foreign.execution},
+        )
+        try:
+            errors = [e for payload in [p async for p in ws.results(progress)] for e in
+                      payload.get("errors", [])]  # fmt: skip
+        except SubscriptionError as refused:
+            errors = refused.errors
+        assert [e.get("extensions", {}).get("code") for e in errors] == ["NOT_FOUND"], errors
+
+        # updates: an execution started in the first organization never reaches the outsider
+        updates = await ws.subscribe("subscription { executionUpdates { id } }")
+        await asyncio.sleep(0.3)  # registered (no acknowledgement in the protocol)
+        started = await client.post(
+            "/graphql",
+            json={
+                "query": "mutation($a: ID!) { startExecution(agentId: $a) { __typename "
+                "... on StartExecutionPayload { execution { id } } } }",
+                "variables": {"a": foreign.agent},
+            },
+        )
+        execution = started.json()["data"]["startExecution"]["execution"]["id"]
+        try:
+            leaked = await _first_result(ws, updates, seconds=1.5)
+        finally:
+            await client.post(
+                "/graphql",
+                json={
+                    "query": "mutation($e: ID!) { cancelExecution(executionId: $e) "
+                    "{ __typename } }",
+                    "variables": {"e": execution},
+                },
+            )
+        assert leaked is None, f"leaked to another organization: {leaked}"
+    assert {"executionProgress", "executionUpdates"} == _root_fields("Subscription")
+
+
+async def _first_result(
+    ws: GraphQLWebSocket, operation_id: str, seconds: float
+) -> dict[str, Any] | None:
+    try:
+        async for item in ws.results(operation_id, timeout=seconds):
+            return item
+    except TimeoutError:
+        return None
+    return None
+
+
+def _root_fields(type_name: str) -> set[str]:
+    graphql_type = schema._schema.get_type(type_name)
+    assert graphql_type is not None
+    return set(graphql_type.fields)  # type: ignore[attr-defined]
