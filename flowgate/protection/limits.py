@@ -74,13 +74,7 @@ class OperationLimits(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         self.limits = limits = self._limits()
         self.execution_context.parse_options["max_tokens"] = limits.max_tokens
-        rules: list[type[ASTValidationRule]] = [
-            _coded(depth_validator(limits.max_depth, None), "QUERY_TOO_DEEP"),
-            _coded(aliases_validator(limits.max_aliases), "TOO_MANY_ALIASES"),
-        ]
-        if not limits.introspection:
-            rules.append(_coded(NoSchemaIntrospectionCustomRule, "INTROSPECTION_DISABLED"))
-        self.execution_context.validation_rules += tuple(rules)
+        self.execution_context.validation_rules += _rules(limits)
         yield
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
@@ -134,6 +128,18 @@ class OperationLimits(SchemaExtension):
                     errors = [_too_costly(cost, self.limits.max_cost)]
             context.pre_execution_errors = errors
         yield
+
+
+@lru_cache(maxsize=16)
+def _rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
+    """The rules for these limits, built once (each build makes new classes)."""
+    rules: list[type[ASTValidationRule]] = [
+        _coded(depth_validator(limits.max_depth, None), "QUERY_TOO_DEEP"),
+        _coded(aliases_validator(limits.max_aliases), "TOO_MANY_ALIASES"),
+    ]
+    if not limits.introspection:
+        rules.append(_coded(NoSchemaIntrospectionCustomRule, "INTROSPECTION_DISABLED"))
+    return tuple(rules)
 
 
 @lru_cache(maxsize=1000)
