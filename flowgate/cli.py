@@ -188,6 +188,33 @@ def reindex(
         _fail(f"search index unavailable: {error}")
 
 
+api_key_app = typer.Typer(help="API keys for engines, integrations and benchmarks.")
+app.add_typer(api_key_app, name="api-key")
+
+
+@api_key_app.command("create")
+def create_api_key(
+    email: Annotated[str, typer.Option(help="The user the key acts as (with their role).")],
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",
+    data_dir: DataDir = None,
+) -> None:
+    """Create an API key and print its secret (only the secret, on stdout; shown once)."""
+    from flowgate.auth.keys import UnknownUserError, issue_key
+    from flowgate.runner import open_services
+
+    settings = _settings(data_dir)
+
+    async def action() -> None:
+        async with open_services(settings) as services:
+            try:
+                secret = await issue_key(services, email, name)
+            except UnknownUserError as error:
+                _fail(str(error))
+        print(secret)
+
+    _run(action)
+
+
 @app.command()
 def status(data_dir: DataDir = None) -> None:
     """Show whether each store is reachable, the schema revision, and row counts."""

@@ -13,12 +13,15 @@ from rich.console import Console
 
 from flowgate import migrate
 from flowgate.app import create_app
+from flowgate.auth.keys import issue_key
 from flowgate.services import Services
 from flowgate.settings import Settings
 from flowgate.stores.embedded import embedded_stores
 from flowgate.stores.postgres import Postgres
 
 console = Console(stderr=True)
+# The seed's admin of its first organization: the demo acts as them (password: the seed's).
+DEMO_ACCOUNT = "admin@acme.example"
 
 
 @contextlib.asynccontextmanager
@@ -49,12 +52,15 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
         # here with one line naming its setting, not with a traceback from Alembic or from
         # uvicorn's lifespan.
         services = await Services.open(resolved)
+        demo_key = engine_key = ""
         try:
             await migrate.upgrade(resolved)
             if demo:
                 from flowgate.seed import seed_if_empty
 
                 await seed_if_empty(services, console=console)
+                demo_key = await issue_key(services, DEMO_ACCOUNT, "demo", replace=True)
+                engine_key = await issue_key(services, DEMO_ACCOUNT, "demo engine", replace=True)
         finally:
             await services.close()
         config = uvicorn.Config(
@@ -71,10 +77,17 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
             # Starts the simulated engine once listening, stops it before shutting down.
             from flowgate.simulator.serving import SimulatedServer
 
-            server = SimulatedServer(config, resolved)
+            server = SimulatedServer(config, resolved, engine_key)
         else:
             server = GatewayServer(config)
         console.print(f"[bold green]Flowgate[/] on http://{resolved.host}:{resolved.port}/graphql")
+        if demo:
+            # Ready to paste into GraphiQL's Headers tab (or curl -H). Also: log in as
+            # DEMO_ACCOUNT with the demo password, through the `login` mutation.
+            console.print(
+                f'Demo credential ({DEMO_ACCOUNT}): {{"Authorization": "Bearer {demo_key}"}}',
+                soft_wrap=True,
+            )
         _serving.append(server)
         try:
             await server.serve()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import time
 from pathlib import Path
@@ -18,9 +20,24 @@ pytestmark = pytest.mark.slow
 FIRST_AGENTS = "{ agents(first: 5) { edges { node { name flowchart { nodes { id type } } } } } }"
 
 
-def _first_agents(base_url: str) -> list[dict[str, object]] | None:
+def _demo_credential(log: Path) -> dict[str, str]:
+    """The ready-to-paste credential the demo prints: a JSON headers object."""
+    match = re.search(
+        r'Demo credential \([^)]*\): (\{"Authorization": "Bearer [^"]+"\})', log.read_text()
+    )
+    assert match, "the demo prints a credential"
+    headers: dict[str, str] = json.loads(match[1])
+    return headers
+
+
+def _first_agents(base_url: str, log: Path) -> list[dict[str, object]] | None:
     try:
-        response = httpx.post(f"{base_url}/graphql", json={"query": FIRST_AGENTS}, timeout=10)
+        response = httpx.post(
+            f"{base_url}/graphql",
+            json={"query": FIRST_AGENTS},
+            headers=_demo_credential(log),
+            timeout=10,
+        )
     except httpx.HTTPError:
         return None
     body = response.json()
@@ -36,7 +53,7 @@ def test_demo_serves_seeded_data_stops_cleanly_and_keeps_its_data(tmp_path: Path
 
     with gateway_process("demo", env, data_dir=data_dir) as (process, base_url):
         # when: the seeded data is there
-        first = _first_agents(base_url)
+        first = _first_agents(base_url, data_dir / "demo.log")
         ready_after = time.monotonic() - started
 
         # then: five agents, each with its flowchart, within a minute of starting
@@ -56,7 +73,7 @@ def test_demo_serves_seeded_data_stops_cleanly_and_keeps_its_data(tmp_path: Path
 
     # when: it starts again on the same folder
     with gateway_process("demo", env, data_dir=data_dir) as (_, base_url):
-        second = _first_agents(base_url)
+        second = _first_agents(base_url, data_dir / "demo.log")
 
     # then: the same data, not a second seed
     assert second == first

@@ -60,7 +60,9 @@ def from_address(client: httpx.AsyncClient, address: str) -> httpx.AsyncClient:
     transport = client._transport  # the same app, another peer address
     assert isinstance(transport, httpx.ASGITransport)
     other = httpx.ASGITransport(app=transport.app, client=(address, 4321))
-    return httpx.AsyncClient(transport=other, base_url="http://flowgate.test")
+    return httpx.AsyncClient(
+        transport=other, base_url="http://flowgate.test", headers=client.headers
+    )
 
 
 def random_address() -> str:

@@ -30,6 +30,7 @@ from models.sql import Agent, AuditLogEntry, Execution
 from models.sql.base import utcnow
 from models.sql.idempotency import IdempotencyKey
 from resolvers.ids import parse_id
+from tests.auth import bearer
 
 AgentCounters = tuple[int, datetime | None, datetime]
 CreatedIds = Callable[[], Awaitable[set[uuid.UUID]]]
@@ -205,12 +206,14 @@ class DroppingTransport(httpx.AsyncBaseTransport):
 
 
 async def test_a_lost_answer_is_retried_with_the_same_key_and_applied_once(
-    services: Services, app: FastAPI, created: CreatedIds
+    services: Services, app: FastAPI, created: CreatedIds, admin_key: str
 ) -> None:
     # given: a network that loses one answer in four after the gateway acted on the call
     transport = DroppingTransport(app, every=4)
     config = fast(concurrency=2, seed=3, failure_rate=0.0, cancel_rate=0.0)
-    async with httpx.AsyncClient(transport=transport, base_url="http://flowgate.test") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://flowgate.test", headers=bearer(admin_key)
+    ) as http:
         simulator = Simulator(http, config)
         simulator.gateway._retry_delay = 0.0
 
@@ -266,7 +269,7 @@ def test_the_demo_server_reaches_itself_and_quiets_only_the_simulators_access_li
     from flowgate.simulator.serving import TAG, SimulatedServer, _not_the_simulator
 
     settings = Settings(host="0.0.0.0", port=8123)  # noqa: S104 - a wildcard, never bound
-    server = SimulatedServer(uvicorn.Config(FastAPI()), settings)
+    server = SimulatedServer(uvicorn.Config(FastAPI()), settings, api_key="fgk_unused")
 
     def access(path: str) -> logging.LogRecord:
         args = ("127.0.0.1:5000", "POST", path, "1.1", 200)

@@ -25,9 +25,10 @@ def _not_the_simulator(record: logging.LogRecord) -> bool:
 
 
 class SimulatedServer(GatewayServer):
-    def __init__(self, config: uvicorn.Config, settings: Settings) -> None:
+    def __init__(self, config: uvicorn.Config, settings: Settings, api_key: str) -> None:
         super().__init__(config)
         self._settings = settings
+        self._api_key = api_key  # the simulated engine authenticates like a real one
         self._http: httpx.AsyncClient | None = None
         self._simulator: Simulator | None = None
 
@@ -36,7 +37,11 @@ class SimulatedServer(GatewayServer):
         if self.should_exit:
             return
         settings = self._settings
-        self._http = httpx.AsyncClient(base_url=self._base_url(), timeout=30.0)
+        self._http = httpx.AsyncClient(
+            base_url=self._base_url(),
+            timeout=30.0,
+            headers={"Authorization": f"Bearer {self._api_key}"},
+        )
         self._simulator = Simulator(
             self._http,
             SimulatorConfig(
