@@ -763,3 +763,53 @@ async def test_a_viewer_is_forbidden_every_change_and_nothing_is_written(
     assert [error_codes(r) for r in results] == [["FORBIDDEN"]] * 3
     assert await scratch.counts() == before
     assert (await stored(workflow["id"])).version == 1
+
+
+# --- workflow permissions ------------------------------------------------------------------
+
+READ_ONE = "query($id: ID!) { workflow(id: $id) { id } node(id: $id) { id } }"
+LIST_IDS = "{ workflows(first: 100) { edges { node { id } } } }"
+
+
+async def test_workflow_permissions_decide_who_reads_changes_and_shares(
+    scratch: WorkflowScratch,
+) -> None:
+    async with client_as(scratch.app, scratch.scratch.services, USER) as member:
+        me = user_gid(member.principal.user_id)
+        # given: a private workflow of the admin, naming nobody else
+        private = await scratch.create("private", permissions={"isPublic": False})
+        wid = private["id"]
+
+        async def reads() -> bool:
+            body = await member.post(READ_ONE, {"id": wid})
+            listed = await member.post(LIST_IDS)
+            ids = {e["node"]["id"] for e in listed["data"]["workflows"]["edges"]}
+            assert (body["data"]["workflow"] is None) == (body["data"]["node"] is None)
+            assert (body["data"]["workflow"] is not None) == (wid in ids)
+            return body["data"]["workflow"] is not None
+
+        async def rename(version: int) -> str:
+            body = await member.post(
+                UPDATE_WORKFLOW,
+                {"id": wid, "input": {"description": f"v{version}"}, "expectedVersion": version},
+            )
+            return str(body["data"]["updateWorkflow"]["__typename"])
+
+        # then: invisible to a member it does not name: not found, never forbidden
+        assert not await reads()
+        assert await rename(1) == "NotFound"
+
+        # when: the admin makes the member a viewer: read, but not change
+        await update(scratch.client, wid, {"permissions": {"viewerIds": [me]}}, 1)
+        assert await reads()
+        assert await rename(2) == "Forbidden"
+
+        # when: an editor: change, but not share
+        await update(scratch.client, wid, {"permissions": {"editorIds": [me]}}, 2)
+        assert await rename(3) == "UpdateWorkflowPayload"
+        share = await member.post(
+            UPDATE_WORKFLOW,
+            {"id": wid, "input": {"permissions": {"isPublic": True}}, "expectedVersion": 4},
+        )
+        assert share["data"]["updateWorkflow"]["__typename"] == "Forbidden"
+        assert (await stored(wid)).permissions.is_public is False
