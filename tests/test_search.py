@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from flowgate.search.base import SearchUnavailableError
 from flowgate.search.elastic import ElasticsearchIndex
@@ -57,13 +57,7 @@ def _unreachable_index() -> ElasticsearchIndex:
 
 @pytest.fixture(scope="module")
 async def indexed(seeded: SeedSummary, services: Services) -> SeedSummary:
-    """The seeded agents and workflows, indexed: what `flowgate seed` queued, drained as a
-    gateway would. The 3,000 seeded executions are left out to keep the suite quick (their
-    ~25 s of indexing); the indexer tests below index executions of their own."""
-    async with services.postgres.session() as session, session.begin():
-        await session.execute(
-            delete(SearchOutboxEntry).where(SearchOutboxEntry.object_type == "Execution")
-        )
+    """The seeded data, indexed: what `flowgate seed` queued, drained as a gateway would."""
     await index_all_pending(services, services.search)
     return seeded
 
@@ -96,6 +90,23 @@ async def test_seeded_agents_are_found_by_name(
     assert found["totalCount"] >= 1
     assert found["facets"]["types"] == [{"value": "Agent", "count": found["totalCount"]}]
     assert all(e["node"]["type"] == "AGENT" for e in found["edges"])
+
+
+async def test_seeded_step_errors_are_found_with_facets(
+    indexed: SeedSummary, client: httpx.AsyncClient
+) -> None:
+    # when: the phrase of the seed's rate-limit errors, as events only
+    body = await _post(client, SEARCH, query='"rate limit exceeded"', types=["EXECUTION_EVENT"])
+
+    # then
+    found = body["data"]["search"]
+    assert found["totalCount"] > 0 and found["edges"]
+    assert found["facets"]["types"] == [{"value": "ExecutionEvent", "count": found["totalCount"]}]
+    assert [s["value"] for s in found["facets"]["statuses"]] == ["failed"]
+    for edge in found["edges"]:
+        assert edge["node"]["object"]["__typename"] == "ExecutionEvent"
+        fragments = " ".join(f for h in edge["node"]["highlights"] for f in h["fragments"])
+        assert "<em>rate</em> <em>limit</em> <em>exceeded</em>" in fragments
 
 
 async def test_a_page_continues_after_its_end_cursor(

@@ -40,7 +40,9 @@ async def index_pending(services: Services, index: SearchIndex, *, limit: int = 
         .where(
             not_(and_(SearchOutboxEntry.object_type == DocumentType.EXECUTION.value, undelivered))
         )
-        .order_by(SearchOutboxEntry.id)
+        # By object, not by arrival: a large backlog (a seed) is then drained in runs of
+        # consecutive ids, which the stores read as ranges (`sources._execution_filter`).
+        .order_by(SearchOutboxEntry.object_type, SearchOutboxEntry.object_id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

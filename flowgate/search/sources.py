@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from flowgate.search.base import DocumentType, SearchDocument, document_key
 from flowgate.search.documents import agent_document, execution_documents, workflow_document
@@ -89,10 +89,11 @@ async def _executions(services: Services, ids: list[uuid.UUID]) -> list[SearchDo
         ).all()
     if not rows:
         return []
+    executions = await _execution_filter(services, ids)
     events = await documents.ExecutionEvent.find(
-        {"execution_id": {"$in": ids}, "type": ExecutionEventType.STEP_FINISHED.value}
+        {**executions, "type": ExecutionEventType.STEP_FINISHED.value}
     ).to_list()
-    traces = await documents.ExecutionTrace.find({"execution_id": {"$in": ids}}).to_list()
+    traces = await documents.ExecutionTrace.find(executions).to_list()
     events_of: dict[uuid.UUID, list[documents.ExecutionEvent]] = {}
     for event in events:
         events_of.setdefault(event.execution_id, []).append(event)
@@ -103,3 +104,19 @@ async def _executions(services: Services, ids: list[uuid.UUID]) -> list[SearchDo
             execution, agent, events_of.get(execution.id, []), trace_of.get(execution.id)
         )
     return found
+
+
+async def _execution_filter(services: Services, ids: list[uuid.UUID]) -> dict[str, Any]:
+    """A MongoDB filter on `execution_id` that selects at least `ids` (callers match the
+    results against them). A rebuild's batches, and the indexer's after a seed, are runs of
+    consecutive ids: a range over the `(execution_id, seq)` index reads just those, where an
+    `$in` of 500 ids costs 500 index seeks (about 5 s on SecantusDB). Scattered ids keep `$in`,
+    so a range never reads many more executions than were asked for."""
+    low, high = min(ids), max(ids)
+    async with services.postgres.session() as session:
+        spanned = await session.scalar(
+            select(func.count()).where(sql.Execution.id >= low, sql.Execution.id <= high)
+        )
+    if (spanned or 0) <= 2 * len(ids):
+        return {"execution_id": {"$gte": low, "$lte": high}}
+    return {"execution_id": {"$in": ids}}
