@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,19 +142,20 @@ def measure(
     try:
         if plan.warmup > 0:
             _wrk(running, body_file, plan.warmup, connections, auth)
+            _settle(running, cpu_pids)
         for _ in range(plan.repetitions):
             before = _cpu(running, cpu_pids)
             run = _wrk(running, body_file, plan.duration, connections, auth)
             after = _cpu(running, cpu_pids)
+            _settle(running, cpu_pids)
             requests = max(1, run["requests"])
             result.bad += run["non2xx"] + run["bad"] + run["connect"] + run["read"] + run["timeout"]
             result.rps_runs.append(run["requests"] / (run["duration_us"] / 1e6))
             server = (after["server"] - before["server"]) + (after["postgres"] - before["postgres"])
             result.cpu_ms_runs.append(server / requests * 1000)
             result.mongo_cpu_ms_runs.append((after["mongo"] - before["mongo"]) / requests * 1000)
-        result.rate = max(
-            1.0, min(plan.fixed_rate_max, round(result.rps * plan.fixed_rate_fraction))
-        )
+        rate = min(plan.fixed_rate_max, result.rps * plan.fixed_rate_fraction)
+        result.rate = round(rate) if rate >= 10 else max(0.5, round(rate, 1))
         fixed = _fixed_rate(running, body_file, result.rate, plan, auth, shape, expected)
         result.p50_ms, result.p99_ms = fixed["p50_ms"], fixed["p99_ms"]
         result.achieved_rate = fixed["achieved"]
@@ -167,6 +169,19 @@ def measure(
         result.correct = False
         result.problems.insert(0, f"{result.bad} bad answers under load")
     return result
+
+
+def _settle(running: Running, pids: dict[str, int | None], limit: float = 60.0) -> None:
+    """Wait until the server and the stores are idle: when wrk stops, the requests it left in
+    flight are still being answered, and would be charged to the next run."""
+    deadline = time.monotonic() + limit
+    last = _cpu(running, pids)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = _cpu(running, pids)
+        if all(now[name] - last[name] < 0.02 for name in now):  # under 10% of a core
+            return
+        last = now
 
 
 def _cpu(running: Running, pids: dict[str, int | None]) -> dict[str, float]:

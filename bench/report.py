@@ -64,11 +64,13 @@ def results_table(results: list[ShapeResult]) -> str:
         "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in sorted(results, key=lambda r: r.shape):
-        runs = " / ".join(f"{x:,.0f}" for x in r.rps_runs) or "-"
+        runs = " / ".join(f"{x:,.1f}" if x < 100 else f"{x:,.0f}" for x in r.rps_runs) or "-"
         verdict = "yes" if r.correct else "**NO**: " + "; ".join(r.problems)[:160]
+        rps = _f(r.rps, 1 if r.rps < 100 else 0)
+        rate = _f(r.rate, 1 if r.rate < 10 else 0)
         lines.append(
-            f"| {r.shape} | {r.target} | {_f(r.rps)} | {runs} | {_f(r.cpu_ms, 2)} "
-            f"| {_f(r.mongo_cpu_ms, 2)} | {_f(r.rate)} | {_f(r.p50_ms, 1)} | {_f(r.p99_ms, 1)} "
+            f"| {r.shape} | {r.target} | {rps} | {runs} | {_f(r.cpu_ms, 2)} "
+            f"| {_f(r.mongo_cpu_ms, 2)} | {rate} | {_f(r.p50_ms, 1)} | {_f(r.p99_ms, 1)} "
             f"| {_trips(r)} | {r.answer_bytes / 1024:,.1f} | {verdict} |"
         )
     return "\n".join(lines)

@@ -1,0 +1,76 @@
+"""The benchmark harness scores only right answers: its checker refuses wrong ones, and its
+query shapes are valid against the schema (a renamed field fails here, not mid-run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import parse, validate
+
+from bench.check import problems
+from bench.shapes import FLOWGATE
+from schema import schema
+
+EXPECTED_Q2 = {"agentsTotal": 51, "agents": 2, "executions": 3, "executionsTotal": 7}
+
+
+def _agent(executions: int, total: int) -> dict[str, Any]:
+    edges = [{"node": {"id": f"e{i}", "status": "SUCCEEDED"}} for i in range(executions)]
+    executions_page = {"totalCount": total, "edges": edges}
+    return {"node": {"id": "a", "name": "agent", "executions": executions_page}}
+
+
+def _answer(*agents: dict[str, Any], total: int = 51) -> dict[str, Any]:
+    return {"data": {"agents": {"totalCount": total, "edges": list(agents)}}}
+
+
+def test_a_right_answer_passes() -> None:
+    # given
+    answer = _answer(_agent(2, 5), _agent(1, 2))
+    # when
+    found = problems("flowgate", "Q2", answer, EXPECTED_Q2)
+    # then
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "complaint"),
+    [
+        (_answer(_agent(2, 5)), "agents: got 1, expected 2"),
+        (_answer(_agent(2, 5), _agent(0, 2)), "executions: got 2, expected 3"),
+        (_answer(_agent(2, 5), _agent(1, 2), total=50), "agentsTotal: got 50, expected 51"),
+        ({"data": None, "errors": [{"message": "Authentication required"}]}, "errors:"),
+        ({"data": {"agents": None}}, "unexpected shape"),
+    ],
+)
+def test_a_wrong_answer_fails(answer: dict[str, Any], complaint: str) -> None:
+    # when
+    found = problems("flowgate", "Q2", answer, EXPECTED_Q2)
+    # then
+    assert any(complaint in problem for problem in found), found
+
+
+def test_postgraphile_answers_are_counted_by_their_own_names() -> None:
+    # given: PostGraphile's spelling of the same page
+    answer = {
+        "data": {
+            "allAgents": {
+                "totalCount": 51,
+                "nodes": [
+                    {"executionsByAgentId": {"totalCount": 5, "nodes": [{}, {}]}},
+                    {"executionsByAgentId": {"totalCount": 2, "nodes": [{}]}},
+                ],
+            }
+        }
+    }
+    # then
+    assert problems("postgraphile", "Q2", answer, EXPECTED_Q2) == []
+
+
+@pytest.mark.parametrize("shape", sorted(FLOWGATE))
+def test_every_shape_is_valid_against_the_schema(shape: str) -> None:
+    # when
+    errors = validate(schema._schema, parse(FLOWGATE[shape]))
+    # then
+    assert errors == []
