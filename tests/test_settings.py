@@ -92,6 +92,7 @@ def test_good_urls_are_kept_and_the_database_url_gets_the_asyncpg_driver(
     clean_env.setenv("FLOWGATE_REDIS_URL", "redis://redis:6379/0")
     clean_env.setenv("FLOWGATE_ELASTICSEARCH_URL", "http://elasticsearch:9200")
     clean_env.setenv("FLOWGATE_ENVIRONMENT", "production")
+    clean_env.setenv("FLOWGATE_AUTH_SECRET", "f" * 64)
 
     # when
     settings = load_settings()
@@ -112,3 +113,15 @@ def test_the_database_url_is_unusable_until_resolved() -> None:
     # then
     with pytest.raises(RuntimeError, match="embedded"):
         _ = settings.sqlalchemy_url
+
+
+def test_production_without_a_signing_secret_is_one_line_naming_the_variable(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("FLOWGATE_ENVIRONMENT", "production")
+
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+
+    assert str(error.value).startswith("FLOWGATE_AUTH_SECRET: production needs")
+    assert "\n" not in str(error.value)
