@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,12 +25,14 @@ from tests.auth import (
     ADMIN,
     USER,
     VIEWER,
+    AsClient,
     api_key_for,
     bearer,
     client_as,
     error_codes,
     user_by_email,
 )
+from tests.scratch import Scratch
 from tests.ws import connect
 
 LOGIN = """
@@ -84,9 +87,25 @@ mutation SetRole($id: ID!, $role: UserRole!) {
 }
 """
 CREATE_AGENT = """
-mutation { createAgent(input: {name: "test-identity-agent", category: "x"}) {
-  __typename ... on CreateAgentPayload { agent { id } } } }
+mutation($name: String! = "test-identity-refused") {
+  createAgent(input: {name: $name, category: "x"}) {
+    __typename ... on CreateAgentPayload { agent { id } } } }
 """
+
+
+@pytest.fixture
+async def scratch(
+    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
+) -> AsyncIterator[Scratch]:
+    """Agents made here are named with the scratch's prefix and hard-deleted at the end."""
+    async with Scratch.open(services, app, client) as made:
+        yield made
+
+
+async def create_agent(as_client: AsClient, name: str) -> str:
+    body = await as_client.post(CREATE_AGENT, {"name": name})
+    agent_id: str = body["data"]["createAgent"]["agent"]["id"]
+    return agent_id
 
 
 async def post(
@@ -357,14 +376,13 @@ async def test_roles_decide_what_may_be_done(app: FastAPI, services: Services) -
 
 
 async def test_a_lowered_role_applies_to_the_next_request_and_is_audited(
-    app: FastAPI, services: Services
+    app: FastAPI, services: Services, scratch: Scratch
 ) -> None:
     async with client_as(app, services, ADMIN) as admin:
         # given: a colleague with the user role, signed in
         colleague = await _colleague(services, admin.principal.organization_id)
         async with client_as(app, services, colleague) as member:
-            first = await member.post(CREATE_AGENT)
-            agent_id = first["data"]["createAgent"]["agent"]["id"]
+            await create_agent(member, scratch.name("before"))
             role = {"id": to_global_id("User", member.principal.user_id)}
             try:
                 # when
@@ -376,9 +394,6 @@ async def test_a_lowered_role_applies_to_the_next_request_and_is_audited(
                 assert actions[-1] == "user.role_change"
             finally:
                 await admin.post(SET_ROLE, {**role, "role": "USER"})
-                await admin.post(
-                    "mutation($id: ID!) { deleteAgent(id: $id) { __typename } }", {"id": agent_id}
-                )
 
 
 async def _colleague(services: Services, organization_id: uuid.UUID) -> str:
@@ -400,24 +415,20 @@ async def _colleague(services: Services, organization_id: uuid.UUID) -> str:
     return email
 
 
-async def test_a_user_changes_only_the_agents_they_own(app: FastAPI, services: Services) -> None:
+async def test_a_user_changes_only_the_agents_they_own(
+    app: FastAPI, services: Services, scratch: Scratch
+) -> None:
     async with client_as(app, services, USER) as member, client_as(app, services, ADMIN) as admin:
-        mine = (await member.post(CREATE_AGENT))["data"]["createAgent"]["agent"]["id"]
-        theirs = (await admin.post(CREATE_AGENT))["data"]["createAgent"]["agent"]["id"]
+        mine = await create_agent(member, scratch.name("mine"))
+        theirs = await create_agent(admin, scratch.name("theirs"))
         rename = (
             'mutation($id: ID!) { updateAgent(id: $id, input: {description: "x"}) { __typename } }'
         )
-        try:
-            assert (await member.post(rename, {"id": mine}))["data"]["updateAgent"] == {
-                "__typename": "UpdateAgentPayload"
-            }
-            refused = (await member.post(rename, {"id": theirs}))["data"]["updateAgent"]
-            assert refused == {"__typename": "Forbidden"}
-        finally:
-            for agent_id in (mine, theirs):
-                await admin.post(
-                    "mutation($id: ID!) { deleteAgent(id: $id) { __typename } }", {"id": agent_id}
-                )
+        assert (await member.post(rename, {"id": mine}))["data"]["updateAgent"] == {
+            "__typename": "UpdateAgentPayload"
+        }
+        refused = (await member.post(rename, {"id": theirs}))["data"]["updateAgent"]
+        assert refused == {"__typename": "Forbidden"}
 
 
 # --- websockets ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from models.sql import Agent, ApiKey, Execution, User
 from resolvers.ids import to_global_id
 from schema import schema
 from tests.auth import ADMIN, OTHER_ADMIN, AsClient, api_key_for, client_as
+from tests.scratch import Scratch
 from tests.ws import GraphQLWebSocket, SubscriptionError, connect
 
 
@@ -213,7 +214,7 @@ async def test_every_mutation_on_the_other_organizations_ids_is_not_found(
 
 
 async def test_every_subscription_hides_the_other_organization(
-    live_server: str, services: Services, foreign: Foreign, client: httpx.AsyncClient
+    live_server: str, services: Services, foreign: Foreign, app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     secret, _ = await api_key_for(services, OTHER_ADMIN, "tenancy-ws")
     url = f"ws://{live_server}/graphql"
@@ -233,26 +234,19 @@ async def test_every_subscription_hides_the_other_organization(
         # updates: an execution started in the first organization never reaches the outsider
         updates = await ws.subscribe("subscription { executionUpdates { id } }")
         await asyncio.sleep(0.3)  # registered (no acknowledgement in the protocol)
-        started = await client.post(
-            "/graphql",
-            json={
-                "query": "mutation($a: ID!) { startExecution(agentId: $a) { __typename "
-                "... on StartExecutionPayload { execution { id } } } }",
-                "variables": {"a": foreign.agent},
-            },
-        )
-        execution = started.json()["data"]["startExecution"]["execution"]["id"]
-        try:
-            leaked = await _first_result(ws, updates, seconds=1.5)
-        finally:
-            await client.post(
+        # (on an agent of its own, removed with its executions at the end: the seed stays as is)
+        async with Scratch.open(services, app, client) as scratch:
+            started = await client.post(
                 "/graphql",
                 json={
-                    "query": "mutation($e: ID!) { cancelExecution(executionId: $e) "
-                    "{ __typename } }",
-                    "variables": {"e": execution},
+                    "query": "mutation($a: ID!) { startExecution(agentId: $a) { __typename } }",
+                    "variables": {"a": await scratch.create_agent("tenancy")},
                 },
             )
+            assert started.json()["data"]["startExecution"]["__typename"] == (
+                "StartExecutionPayload"
+            )
+            leaked = await _first_result(ws, updates, seconds=1.5)
         assert leaked is None, f"leaked to another organization: {leaked}"
     assert {"executionProgress", "executionUpdates"} == _root_fields("Subscription")
 
