@@ -51,6 +51,7 @@ class ShapeResult:
     achieved_rate: float = 0.0
     checked_under_load: int = 0
     answer_bytes: int = 0
+    connections: int = 0
 
     @property
     def rps(self) -> float:
@@ -118,24 +119,20 @@ def measure(
     result = ShapeResult(target.name, shape, correct=True)
 
     # Correctness first (and the round trips, which the gateway reports per request).
-    answer = httpx.post(running.url, json=request, headers=headers, timeout=60)
-    result.answer_bytes = len(answer.content)
-    decoded = (
-        answer.json()
-        if answer.headers.get("content-type", "").startswith("application/json")
-        else {}
-    )
-    found = [f"HTTP {answer.status_code}"] if answer.status_code != 200 else []
-    found += problems(target.dialect, shape, decoded, expected)
-    if found:
-        result.correct, result.problems = False, found
+    if not _check(running, shape, request, expected, headers, result):
         return result  # a wrong answer scores nothing
-    trips = (decoded.get("extensions") or {}).get("roundTrips")
-    if trips is not None:
-        result.round_trips = {"sql": trips["sql"], "mongo": trips["mongo"]}
 
     auth = headers.get("Authorization", "")
-    connections = plan.connections * target.workers
+    # Enough connections to keep every worker busy, but few enough that a slow shape's
+    # requests still finish well within a run: wrk counts only answers that arrive in time,
+    # and the CPU of requests cut off at the end would be charged to those that did.
+    single = min(
+        httpx.post(running.url, json=request, headers=headers, timeout=60).elapsed.total_seconds()
+        for _ in range(2)
+    )
+    per_worker = max(2, min(plan.connections, int(plan.duration / (8 * max(single, 1e-3)))))
+    connections = per_worker * target.workers
+    result.connections = connections
     with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as out:
         out.write(json.dumps(request).encode())
         body_file = Path(out.name)
@@ -169,6 +166,29 @@ def measure(
         result.correct = False
         result.problems.insert(0, f"{result.bad} bad answers under load")
     return result
+
+
+def _check(
+    running: Running,
+    shape: str,
+    request: dict[str, Any],
+    expected: dict[str, int],
+    headers: dict[str, str],
+    result: ShapeResult,
+) -> bool:
+    answer = httpx.post(running.url, json=request, headers=headers, timeout=60)
+    result.answer_bytes = len(answer.content)
+    json_answer = answer.headers.get("content-type", "").startswith("application/json")
+    decoded = answer.json() if json_answer else {}
+    found = [f"HTTP {answer.status_code}"] if answer.status_code != 200 else []
+    found += problems(running.target.dialect, shape, decoded, expected)
+    if found:
+        result.correct, result.problems = False, found
+        return False
+    trips = (decoded.get("extensions") or {}).get("roundTrips")
+    if trips is not None:
+        result.round_trips = {"sql": trips["sql"], "mongo": trips["mongo"]}
+    return True
 
 
 def _settle(running: Running, pids: dict[str, int | None], limit: float = 60.0) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import os
 import pstats
 import time
 from pathlib import Path
@@ -38,10 +37,6 @@ async def main(args: argparse.Namespace) -> None:
         )
         app = create_app(settings)
         async with app.router.lifespan_context(app):
-            if os.environ.get("BENCH_GC_FREEZE"):
-                import gc
-
-                gc.freeze()
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 secret = stores.api_key(bench_stores)

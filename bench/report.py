@@ -59,9 +59,10 @@ def _trips(result: ShapeResult) -> str:
 
 def results_table(results: list[ShapeResult]) -> str:
     lines = [
-        "| shape | target | req/s (median) | runs | CPU ms/req server+PG | Mongo CPU ms/req "
-        "| fixed rate (req/s) | p50 ms | p99 ms | round trips SQL + Mongo | answer KiB | correct |",
-        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| shape | target | req/s (median) | runs | conns | CPU ms/req server+PG "
+        "| Mongo CPU ms/req | fixed rate (req/s) | p50 ms | p99 ms | round trips SQL + Mongo "
+        "| answer KiB | correct |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in sorted(results, key=lambda r: r.shape):
         runs = " / ".join(f"{x:,.1f}" if x < 100 else f"{x:,.0f}" for x in r.rps_runs) or "-"
@@ -69,7 +70,7 @@ def results_table(results: list[ShapeResult]) -> str:
         rps = _f(r.rps, 1 if r.rps < 100 else 0)
         rate = _f(r.rate, 1 if r.rate < 10 else 0)
         lines.append(
-            f"| {r.shape} | {r.target} | {rps} | {runs} | {_f(r.cpu_ms, 2)} "
+            f"| {r.shape} | {r.target} | {rps} | {runs} | {r.connections} | {_f(r.cpu_ms, 2)} "
             f"| {_f(r.mongo_cpu_ms, 2)} | {rate} | {_f(r.p50_ms, 1)} | {_f(r.p99_ms, 1)} "
             f"| {_trips(r)} | {r.answer_bytes / 1024:,.1f} | {verdict} |"
         )
@@ -118,7 +119,8 @@ def report(
         [
             "per shape and target, one answer checked against counts computed from the stores",
             "(no errors, the expected agents, executions, steps, ...), then wrk (1 thread,",
-            f"{plan.connections} connections per worker, POST bodies from `bench/post.lua`,",
+            f"up to {plan.connections} connections per worker (fewer for slow shapes: about",
+            "duration / (8 x one request's latency); `conns`), POST bodies from `bench/post.lua`,",
             f"non-2xx and error answers counted) for {plan.warmup:g} s of warm-up and",
             f"{plan.repetitions} x {plan.duration:g} s: req/s is the median; then latency at a",
             f"fixed rate of {plan.fixed_rate_fraction:.0%} of that target's median (at most",

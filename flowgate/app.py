@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -44,6 +45,10 @@ def create_app(settings: Settings) -> FastAPI:
                 running_indexer(services),
                 running_checks(guards.live_sessions),
             ):
+                # What start-up built (the schema, the mappers, the pools) lives as long as
+                # the process: out of the collector's way, full collections stop walking it
+                # (about 10% of the CPU of a 100-agent page).
+                gc.freeze()
                 yield
         finally:
             await guards.close()
