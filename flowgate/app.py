@@ -11,17 +11,20 @@ from fastapi import FastAPI
 from fastapi.requests import HTTPConnection
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
+from flowgate import metrics, tracing
 from flowgate.auth import AuthenticationError
 from flowgate.auth.guards import Guards
 from flowgate.auth.http import unauthenticated_response
 from flowgate.auth.live import running_checks
 from flowgate.context import Context
+from flowgate.health import STORE_ERRORS, store_unavailable_response
 from flowgate.health import router as health_router
 from flowgate.metrics import router as metrics_router
 from flowgate.protection.body_limit import BodyLimitMiddleware
 from flowgate.protection.persisted import PersistedQueries
 from flowgate.protection.rate_limit import RateLimited, rate_limited_response
 from flowgate.protection.request_id import RequestIdMiddleware
+from flowgate.request_log import RequestLogMiddleware
 from flowgate.router import FlowgateRouter
 from flowgate.search.indexer import running_indexer
 from flowgate.services import Services
@@ -39,8 +42,10 @@ def create_app(settings: Settings) -> FastAPI:
         services = await Services.open(settings)
         app.state.services = services
         app.state.guards = guards = Guards.create(services)
+        metrics.watch(services)
         try:
             async with (
+                tracing.running(settings),
                 running_relay(services, settings.relay_interval),
                 running_indexer(services),
                 running_checks(guards.live_sessions),
@@ -51,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
                 gc.freeze()
                 yield
         finally:
+            metrics.unwatch(services)
             await guards.close()
             await app.state.persisted_queries.store.close()
             await services.close()
@@ -96,9 +102,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(metrics_router)
     app.add_exception_handler(RateLimited, rate_limited_response)
     app.add_exception_handler(AuthenticationError, unauthenticated_response)
+    for store_error in STORE_ERRORS:  # a store down before GraphQL runs: 503, naming it
+        app.add_exception_handler(store_error, store_unavailable_response)
     # Read here, so that a bad allow-list file stops the start with its reason.
     app.state.persisted_queries = PersistedQueries.from_settings(settings)
     # The last added runs first: every answer, a refused one too, carries its request id.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)  # inside RequestIdMiddleware: logs under its id
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pymongo.errors import ConnectionFailure
+from sqlalchemy.exc import DBAPIError
 
+from flowgate.protection.request_id import current_request_id
 from flowgate.services import Services
-from flowgate.stores.errors import StoreUnavailableError
+from flowgate.stores.errors import StoreUnavailableError, unreachable_store
 
 router = APIRouter()
 
@@ -45,3 +49,27 @@ async def _check(name: str, probe: Any) -> tuple[str, dict[str, Any]]:
     except TimeoutError:
         return name, {"status": "down", "error": f"no answer within {READY_TIMEOUT_SECONDS}s"}
     return name, {"status": "up", "latencyMs": round(latency, 2)}
+
+
+# What a store outage raises before GraphQL runs (authentication reads PostgreSQL): asyncpg's
+# OSErrors, SQLAlchemy's wrapped errors, pymongo's connection failures.
+STORE_ERRORS: tuple[type[Exception], ...] = (OSError, DBAPIError, ConnectionFailure)
+
+
+async def store_unavailable_response(_: Request, exc: Exception) -> Response:
+    """503 with a GraphQL error naming the store, for an outage met before execution (the
+    credential could not be checked); anything else is re-raised, to become a 500."""
+    store = unreachable_store(exc)
+    if store is None:
+        raise exc
+    request_id = current_request_id()
+    error = {
+        "message": f"{store} is unavailable; retry later (request id {request_id})",
+        "extensions": {"code": "STORE_UNAVAILABLE", "store": store, "requestId": request_id},
+    }
+    return Response(
+        orjson.dumps({"data": None, "errors": [error]}),
+        status_code=503,
+        media_type="application/json",
+        headers={"Retry-After": "5"},
+    )

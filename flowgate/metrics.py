@@ -1,11 +1,24 @@
-"""Prometheus metrics, served at `/metrics`."""
+"""Prometheus metrics, served at `/metrics`.
+
+Every label takes a bounded set of values: operation names are normalised and capped
+(`operation_label`), error codes are the server's own constants, stores and states are fixed.
+Gauges that describe a process-wide object (the SQLAlchemy pool, the hub's subscribers, the
+bus connection) are read at scrape time from the services that are open, so nothing has to
+remember to update them. The search indexer's metrics live in `flowgate.search.metrics`."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 from flowgate.stores.roundtrips import RoundTrips
+
+if TYPE_CHECKING:
+    from flowgate.services import Services
 
 router = APIRouter()
 
@@ -15,11 +28,128 @@ ROUND_TRIPS = Histogram(
     ["store"],
     buckets=(0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144),
 )
+OPERATIONS = Counter(
+    "flowgate_graphql_operations_total",
+    "GraphQL operations executed, by operation name and type.",
+    ["operation", "type"],
+)
+OPERATION_SECONDS = Histogram(
+    "flowgate_graphql_operation_seconds",
+    "Time to answer a GraphQL operation (a subscription: until it ends), by name and type.",
+    ["operation", "type"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+ERRORS = Counter(
+    "flowgate_graphql_errors_total",
+    "Errors in GraphQL responses, by `extensions.code` (NONE: an error without a code).",
+    ["code"],
+)
+RATE_LIMITED = Counter(
+    "flowgate_rate_limit_rejections_total",
+    "Requests refused with 429, by the limit they hit (principal, address, login).",
+    ["scope"],
+)
+WEBSOCKETS = Gauge("flowgate_websocket_connections", "Websocket connections open now.")
+SUBSCRIPTIONS = Gauge(
+    "flowgate_active_subscriptions", "Subscriptions streaming now (subscribers on the hub)."
+)
+POOL = Gauge(
+    "flowgate_sql_pool_connections",
+    "SQLAlchemy pool: connections checked out, idle in the pool, and the pool's size.",
+    ["state"],
+)
+BUS_LAG = Histogram(
+    "flowgate_event_bus_lag_seconds",
+    "Time from publishing an execution event on the bus to its delivery to this process's hub.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+BUS_RECONNECTS = Counter(
+    "flowgate_event_bus_reconnects_total", "Times the Redis bus reconnected after losing Redis."
+)
+BUS_CONNECTED = Gauge(
+    "flowgate_event_bus_connected", "1 when the event bus can deliver live updates, else 0."
+)
+
+# -- operation names --------------------------------------------------------------------
+
+MAX_OPERATION_NAMES = 200
+ANONYMOUS = "anonymous"
+OTHER = "other"  # a well-formed name beyond the cap, or one that is not a GraphQL name
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,47}")
+_seen_names: set[str] = set()
+
+
+def operation_label(name: str | None) -> str:
+    """The label of an operation name: the name itself for the first `MAX_OPERATION_NAMES`
+    distinct names this process sees, `anonymous` for none, `other` beyond the cap. A client
+    that invents a name per request cannot grow the series without bound."""
+    if not name:
+        return ANONYMOUS
+    if name in _seen_names:
+        return name
+    if not _NAME.fullmatch(name) or len(_seen_names) >= MAX_OPERATION_NAMES:
+        return OTHER
+    _seen_names.add(name)
+    return name
+
+
+def code_label(code: object) -> str:
+    """An error code as a label: codes are the server's constants; anything else is OTHER."""
+    if code is None:
+        return "NONE"
+    return code if isinstance(code, str) and _CODE.fullmatch(code) else OTHER.upper()
 
 
 def observe_round_trips(round_trips: RoundTrips) -> None:
     ROUND_TRIPS.labels(store="postgresql").observe(round_trips.sql)
     ROUND_TRIPS.labels(store="mongodb").observe(round_trips.mongo)
+
+
+# -- gauges read at scrape time -----------------------------------------------------------
+
+# The open services (one per app; a test process may run several), added and removed by
+# the app's lifespan.
+_open: list[Services] = []
+
+
+def watch(services: Services) -> None:
+    """Report the pool, hub and bus of `services` in the scrape-time gauges."""
+    _open.append(services)
+
+
+def unwatch(services: Services) -> None:
+    _open[:] = [other for other in _open if other is not services]
+
+
+def _total(read: Callable[[Services], float]) -> Callable[[], float]:
+    return lambda: float(sum(read(services) for services in list(_open)))
+
+
+def _pool_reader(state: str) -> Callable[[Services], float]:
+    def read(services: Services) -> float:
+        pool: Any = services.postgres.engine.pool  # a QueuePool; others lack the counts
+        if state == "checked_out":
+            return float(getattr(pool, "checkedout", lambda: 0)())
+        if state == "idle":
+            return float(getattr(pool, "checkedin", lambda: 0)())
+        return float(getattr(pool, "size", lambda: 0)())
+
+    return read
+
+
+def _subscribers(services: Services) -> float:
+    return float(services.bus.hub.subscriber_count)
+
+
+def _bus_connected(services: Services) -> float:
+    return 1.0 if services.bus.connected else 0.0
+
+
+for _state in ("checked_out", "idle", "size"):
+    POOL.labels(state=_state).set_function(_total(_pool_reader(_state)))
+SUBSCRIPTIONS.set_function(_total(_subscribers))
+BUS_CONNECTED.set_function(_total(_bus_connected))
 
 
 @router.get("/metrics", include_in_schema=False)

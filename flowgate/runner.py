@@ -14,6 +14,7 @@ from rich.console import Console
 from flowgate import migrate
 from flowgate.app import create_app
 from flowgate.auth.keys import issue_key
+from flowgate.logs import configure_logging
 from flowgate.services import Services
 from flowgate.settings import Settings
 from flowgate.stores.embedded import embedded_stores
@@ -63,11 +64,15 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
                 engine_key = await issue_key(services, DEMO_ACCOUNT, "demo engine", replace=True)
         finally:
             await services.close()
+        configure_logging(production=resolved.is_production)
         config = uvicorn.Config(
             create_app(resolved),
             host=resolved.host,
             port=resolved.port,
             log_level="info",
+            # Our handlers, our format (flowgate.logs); the request line replaces the access log.
+            log_config=None,
+            access_log=False,
             lifespan="on",
             ws_max_size=resolved.max_ws_message_bytes,
             # Headers and ws pings come from our own app; uvicorn's defaults are fine otherwise.

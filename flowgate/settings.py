@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     simulator_interval: float = Field(default=4.0, gt=0)
     simulator_concurrency: int = Field(default=3, ge=1, le=100)
     simulator_time_scale: float = Field(default=1.0, ge=0)
+    # OpenTelemetry: traces go to this OTLP/HTTP collector (e.g. http://collector:4318);
+    # unset, nothing is traced and no tracer is set up (`flowgate.tracing`).
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP endpoint for traces; unset turns tracing off."
+    )
     # Adds per-request SQL/Mongo round-trip counts to the response `extensions`.
     debug_round_trips: bool = False
     # Dataloaders batch each tick's loads into one query. Off only for the benchmark's naive
@@ -127,7 +132,14 @@ class Settings(BaseSettings):
     persisted_queries_only: bool = False
     persisted_queries_file: Path | None = None
 
-    @field_validator("database_url", "mongodb_url", "redis_url", "elasticsearch_url", mode="before")
+    @field_validator(
+        "database_url",
+        "mongodb_url",
+        "redis_url",
+        "elasticsearch_url",
+        "otlp_endpoint",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `FLOWGATE_MONGODB_URL=` (set but empty) means "use the embedded default" too.
@@ -169,9 +181,9 @@ class Settings(BaseSettings):
             raise ValueError(f"expected a redis:// URL, got {value!r}")
         return value
 
-    @field_validator("elasticsearch_url")
+    @field_validator("elasticsearch_url", "otlp_endpoint")
     @classmethod
-    def _check_elasticsearch_url(cls, value: str | None) -> str | None:
+    def _check_http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
         return value

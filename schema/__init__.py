@@ -10,6 +10,7 @@ from resolvers.errors import ClientError
 from schema.extensions import RoundTripsInExtensions
 from schema.mutations import Mutation
 from schema.naming import CachedNameConverter
+from schema.observe import ObserveOperations
 from schema.protection import MaskUnexpectedErrors, RequestIdInExtensions
 from schema.query import Query
 from schema.subscription import Subscription
@@ -34,6 +35,8 @@ schema = strawberry.Schema(
         OperationLimits,
         RoundTripsInExtensions,
         RequestIdInExtensions,
+        # Before the masking: it counts and logs the codes the client is sent.
+        ObserveOperations,
         lambda: MaskUnexpectedErrors(
             should_mask_error=_should_mask, error_message="Internal server error"
         ),

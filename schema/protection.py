@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from flowgate.protection.request_id import current_request_id
+from flowgate.stores.errors import unreachable_store
 
 log = structlog.get_logger(__name__)
 
@@ -20,6 +21,16 @@ class MaskUnexpectedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = current_request_id()
+        store = unreachable_store(error.original_error)
+        if store is not None:
+            # An outage, not a bug: the client may retry, and only this field failed.
+            log.warning("store_unavailable", store=store, path=error.path, message=error.message)
+            return GraphQLError(
+                f"{store} is unavailable; retry later (request id {request_id})",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "STORE_UNAVAILABLE", "store": store, "requestId": request_id},
+            )
         log.error(
             "unexpected_error",
             request_id=request_id,

@@ -11,8 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flowgate.settings import Settings
-from flowgate.stores.embedded import EmbeddedSecantus
 from tests.processes import gateway_process, processes_using, wait_for
 
 pytestmark = pytest.mark.slow
@@ -79,35 +77,5 @@ def test_demo_serves_seeded_data_stops_cleanly_and_keeps_its_data(tmp_path: Path
     assert second == first
 
 
-def test_readyz_names_mongodb_while_it_is_down_and_recovers(
-    tmp_path: Path, settings: Settings
-) -> None:
-    # given: a gateway on the session's PostgreSQL and a SecantusDB of its own
-    mongo = EmbeddedSecantus(tmp_path / "mongo-store")
-    mongo.start()
-    env = {
-        "FLOWGATE_DATABASE_URL": settings.database_url or "",
-        "FLOWGATE_MONGODB_URL": mongo.url,
-        "FLOWGATE_MONGODB_DATABASE": "flowgate_readyz",
-        "FLOWGATE_STORE_TIMEOUT": "1",
-    }
-    try:
-        with gateway_process("serve", env, data_dir=tmp_path) as (_, base_url):
-            assert httpx.get(f"{base_url}/readyz", timeout=10).status_code == 200
-
-            # when: SecantusDB stops
-            mongo.stop()
-            down = httpx.get(f"{base_url}/readyz", timeout=10)
-
-            # then: 503, naming the store that is down
-            assert down.status_code == 503
-            assert down.json()["down"] == ["mongodb"]
-            assert down.json()["stores"]["postgresql"]["status"] == "up"
-
-            # when: it comes back on the same port, without restarting the gateway
-            mongo.start()
-
-            # then
-            wait_for(lambda: httpx.get(f"{base_url}/readyz", timeout=10).status_code == 200, 30)
-    finally:
-        mongo.stop()
+# The store outages (readiness naming the store, degraded fields, recovery without a
+# restart) are tests/test_degradation.py's.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from flowgate.bus.hub import Hub
+from flowgate.bus.hub import Hub, stamped
 
 
 class LiveUpdatesUnavailableError(Exception):
@@ -35,6 +35,11 @@ class EventBus(ABC):
         return
 
     @property
+    def connected(self) -> bool:
+        """Whether live updates can be delivered now (`flowgate_event_bus_connected`)."""
+        return True
+
+    @property
     def description(self) -> str:
         return type(self).__name__
 
@@ -43,7 +48,7 @@ class InProcessBus(EventBus):
     """One gateway process: publishing is handing the message to the local hub."""
 
     async def publish(self, message: dict[str, Any]) -> None:
-        self.hub.dispatch(message)
+        self.hub.dispatch(stamped(message))
 
     @property
     def description(self) -> str:

@@ -8,13 +8,20 @@ overflowed, and its stream ends with a resumable error carrying its cursor."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from flowgate.metrics import BUS_LAG
+
 QUEUE_LIMIT = 256
 COALESCED_TYPES = frozenset({"progress"})
+
+# When a message was published (epoch seconds, set by the bus): its delivery lag is measured
+# against it. Wall clocks, since replicas compare across processes (and hosts).
+PUBLISHED_AT = "published_at"
 
 # A message that tells subscribers "you may have missed messages: read the log".
 RESYNC: dict[str, Any] = {"type": "__resync__"}
@@ -100,6 +107,9 @@ class Hub:
                     for subscriber in subscribers:
                         subscriber.offer(RESYNC)
             return
+        published_at = message.get(PUBLISHED_AT)
+        if isinstance(published_at, float):
+            BUS_LAG.observe(max(0.0, time.time() - published_at))
         execution_id = uuid.UUID(message["execution_id"])
         organization_id = uuid.UUID(message["organization_id"])
         for subscriber in self._by_execution.get(execution_id, ()):
@@ -107,3 +117,8 @@ class Hub:
         for subscriber in self._by_organization.get(organization_id, ()):
             if subscriber.accepts(message):
                 subscriber.offer(message)
+
+
+def stamped(message: dict[str, Any]) -> dict[str, Any]:
+    """`message` with the time it is published, for `flowgate_event_bus_lag_seconds`."""
+    return {**message, PUBLISHED_AT: time.time()}

@@ -20,7 +20,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from flowgate.bus.base import EventBus, LiveUpdatesUnavailableError
-from flowgate.bus.hub import RESYNC, Hub
+from flowgate.bus.hub import RESYNC, Hub, stamped
+from flowgate.metrics import BUS_RECONNECTS
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +61,10 @@ class RedisBus(EventBus):
                 await self._listener
         await self._redis.aclose()
 
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
     def check_available(self) -> None:
         if not self._connected.is_set():
             raise LiveUpdatesUnavailableError(
@@ -68,7 +73,7 @@ class RedisBus(EventBus):
 
     async def publish(self, message: dict[str, Any]) -> None:
         try:
-            await self._redis.publish(CHANNEL, orjson.dumps(message))
+            await self._redis.publish(CHANNEL, orjson.dumps(stamped(message)))
         except (RedisError, OSError) as error:
             # Stored already: subscribers here and on other replicas resync from the log
             # when the bus is back.
@@ -84,6 +89,7 @@ class RedisBus(EventBus):
                 self._connected.set()
                 if not first:
                     self.reconnects += 1
+                    BUS_RECONNECTS.inc()
                     log.info("event bus reconnected", reconnects=self.reconnects)
                     # Anything published while we were away is in the log: go and read it.
                     self.hub.dispatch(RESYNC)

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from flowgate.metrics import RATE_LIMITED
 from flowgate.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -95,6 +96,7 @@ class RateLimiter:
             log.warning("rate_limit_unavailable", error=str(error))
             return
         if count > limit:
+            RATE_LIMITED.labels(scope=scope).inc()
             remaining = self.window - time.time() % self.window
             raise RateLimited(scope, limit, self.window, max(1, math.ceil(remaining)))
 

@@ -60,6 +60,10 @@ class EmbeddedPostgres:
             # cleanup_mode=None: we stop the server ourselves, at a moment we choose, rather
             # than from the library's atexit hook (which SIGTERM would skip).
             self._server = get_server(self.pgdata, cleanup_mode=None)
+            # The library caches one handle per folder and starts its server only when it
+            # creates the handle: a restart in this process (a test that stops PostgreSQL
+            # under a running gateway) gets the cached one, and must start it again.
+            self._server.ensure_postgres_running()
         base_uri = self._server.get_uri()
         socket_dir = base_uri.split("host=", 1)[1]
         asyncio.run(_ensure_database(socket_dir, DATABASE_NAME))

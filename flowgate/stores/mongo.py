@@ -8,6 +8,7 @@ from beanie import init_beanie
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from flowgate import tracing
 from flowgate.settings import Settings
 from flowgate.stores.errors import StoreUnavailableError
 from flowgate.stores.postgres import describe
@@ -29,7 +30,7 @@ class Mongo:
             tz_aware=True,
             serverSelectionTimeoutMS=timeout_ms,
             connectTimeoutMS=timeout_ms,
-            event_listeners=[MongoCommandCounter()],
+            event_listeners=[MongoCommandCounter(), tracing.MongoCommandSpans()],
         )
         self.database: AsyncDatabase[dict[str, object]] = self.client[settings.mongodb_database]
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from flowgate import tracing
 from flowgate.settings import Settings
 from flowgate.stores.errors import StoreUnavailableError
 from flowgate.stores.roundtrips import instrument_engine
@@ -36,6 +37,7 @@ class Postgres:
             json_deserializer=_json_loads,
         )
         instrument_engine(self.engine)
+        tracing.instrument_engine(self.engine)
         # expire_on_commit=False: objects stay readable after commit, without a reload trip.
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._timeout = settings.store_timeout

@@ -11,6 +11,7 @@ from aiodataloader import DataLoader
 from beanie import Document
 from sqlalchemy import select
 
+from flowgate import tracing
 from flowgate.principal import Principal
 from flowgate.services import Services
 
@@ -27,6 +28,8 @@ class ScopedLoader(DataLoader[KeyT, ValueT], Generic[KeyT, ValueT]):
         super().__init__(batch=services.settings.loader_batching)
         self.services = services
         self.principal = principal
+        if tracing.enabled():  # checked once per request's loader, not per batch
+            self.batch_load_fn = tracing.traced_batch(type(self).__name__, self.batch_load_fn)
 
 
 class SqlRowByIdLoader(ScopedLoader[uuid.UUID, ModelT | None], Generic[ModelT]):

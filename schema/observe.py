@@ -1,0 +1,127 @@
+"""What every operation reports about itself: metrics, a trace span, and its log fields.
+
+Listed before the masking extension in `schema`, so that its exit runs after masking and it
+counts the codes the client actually sees (INTERNAL_SERVER_ERROR for a masked error)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from flowgate import tracing
+from flowgate.context import Context
+from flowgate.metrics import (
+    ERRORS,
+    OPERATION_SECONDS,
+    OPERATIONS,
+    code_label,
+    operation_label,
+)
+from flowgate.request_log import current_record
+
+log = structlog.get_logger("flowgate.request")
+
+UNKNOWN = "unknown"  # the document did not parse, so its type is unknown
+
+
+class ObserveOperations(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        with tracing.operation_span() as span:
+            self._span = span
+            yield
+            elapsed = time.perf_counter() - started
+            codes = [error_code(error) for error in self._errors()]
+            name, type_ = self._name(), self._type()
+            if span is not None:
+                tracing.describe_operation(span, self._span_attributes(name, type_))
+                if codes:
+                    span.set_attribute("graphql.error_codes", codes)
+        label = operation_label(name)
+        OPERATIONS.labels(operation=label, type=type_).inc()
+        OPERATION_SECONDS.labels(operation=label, type=type_).observe(elapsed)
+        for code in codes:
+            ERRORS.labels(code=code_label(code)).inc()
+        self._report(name, type_, codes, elapsed)
+
+    def on_execute(self) -> Iterator[None]:
+        # Parsed and validated: the operation's name and type are known; label the spans of
+        # the loaders and database calls that run from here.
+        if self._span is not None:
+            tracing.describe_operation(
+                self._span, self._span_attributes(self._name(), self._type())
+            )
+        yield
+
+    def _name(self) -> str | None:
+        try:
+            return self.execution_context.operation_name
+        except Exception:  # an unparsable document has no name to read
+            return None
+
+    def _type(self) -> str:
+        try:
+            return self.execution_context.operation_type.value
+        except Exception:  # no document, or no operation of that name
+            return UNKNOWN
+
+    def _errors(self) -> list[GraphQLError]:
+        result = self.execution_context.result
+        return list(getattr(result, "errors", None) or [])
+
+    def _principal_ids(self) -> tuple[str | None, str | None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.authenticated:
+            principal = context.principal
+            return str(principal.organization_id), str(principal.user_id)
+        return None, None
+
+    def _span_attributes(self, name: str | None, type_: str) -> dict[str, str]:
+        organization_id, _ = self._principal_ids()
+        attributes = {
+            "graphql.operation.name": name or "anonymous",
+            "graphql.operation.type": type_,
+        }
+        if organization_id is not None:
+            attributes["flowgate.organization_id"] = organization_id
+        return attributes
+
+    def _report(self, name: str | None, type_: str, codes: list[str], elapsed: float) -> None:
+        context = self.execution_context.context
+        round_trips = context.round_trips.as_dict() if isinstance(context, Context) else None
+        organization_id, user_id = self._principal_ids()
+        record = current_record()
+        if record is not None:  # an HTTP request: its line is logged by the middleware
+            record.operation = name
+            record.operation_type = type_
+            record.organization_id, record.user_id = organization_id, user_id
+            record.round_trips = round_trips
+            record.error_codes.extend(codes)
+            return
+        log.info(
+            "graphql_operation",
+            operation=name,
+            operation_type=type_,
+            organization_id=organization_id,
+            user_id=user_id,
+            duration_ms=round(elapsed * 1000, 1),
+            round_trips=round_trips,
+            error_codes=codes,
+        )
+
+
+def error_code(error: GraphQLError) -> str:
+    """The error's `extensions.code`; errors GraphQL itself raises before execution get the
+    codes the HTTP layer gives them (`flowgate.router`)."""
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    if error.original_error is None:
+        if error.message.startswith("Syntax Error"):
+            return "GRAPHQL_PARSE_FAILED"
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "NONE"
