@@ -77,19 +77,29 @@ def results_table(results: list[ShapeResult]) -> str:
     return "\n".join(lines)
 
 
-def ratio_table(results: list[ShapeResult], names: list[str]) -> str:
+def ratio_table(results: list[ShapeResult], names: list[str], *, cpu: bool = False) -> str:
+    """Flowgate (1 worker) against each other target, per shape: req/s of Flowgate over
+    theirs, or with `cpu` their CPU per request over Flowgate's (above 1: Flowgate better)."""
     by = {(r.target, r.shape): r for r in results if r.correct}
     flowgate = "flowgate"
     columns = [n for n in names if n != flowgate]
+    if not columns:
+        return "(no other target in this run)"
+    unit = "CPU ms/req, theirs / Flowgate's" if cpu else "req/s, Flowgate / theirs"
     lines = [
-        "| shape | " + " | ".join(f"Flowgate / {n} (req/s)" for n in columns) + " |",
+        "| shape | " + " | ".join(f"vs {n} ({unit})" for n in columns) + " |",
         "|---|" + "---:|" * len(columns),
     ]
     for shape in sorted({r.shape for r in results}):
         cells = []
         for name in columns:
             mine, theirs = by.get((flowgate, shape)), by.get((name, shape))
-            cells.append(f"{mine.rps / theirs.rps:.2f}" if mine and theirs and theirs.rps else "-")
+            if not (mine and theirs and theirs.rps and mine.rps):
+                cells.append("-")
+            elif cpu:
+                cells.append(f"{theirs.cpu_ms / mine.cpu_ms:.2f}")
+            else:
+                cells.append(f"{mine.rps / theirs.rps:.2f}")
         lines.append(f"| {shape} {DESCRIPTIONS[shape]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -149,4 +159,9 @@ def report(
 Ratios of requests per second (above 1: Flowgate on one core is faster):
 
 {ratio_table(results, names)}
+
+Ratios of CPU per request, server + PostgreSQL (less noisy on a shared machine; above 1:
+Flowgate spends less):
+
+{ratio_table(results, names, cpu=True)}
 """
