@@ -12,9 +12,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from flowgate.auth.credentials import api_key_prefix, digest
 from flowgate.principal import Credential, CredentialKind, Principal
 from flowgate.services import Services
-from models.sql import User
+from models.sql import ApiKey, User
 from resolvers.identity.api_keys import issue
 
 # The seeded role accounts of the first organization by name (see flowgate/seed).
@@ -74,3 +75,21 @@ class AsClient:
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+async def restore_key(services: Services, email: str, secret: str) -> None:
+    """Put back a key of `email` with this very secret: a test that reseeds (which deletes
+    every user, and so every key) must leave the session's `admin_key` working."""
+    user = await user_by_email(services, email)
+    prefix = api_key_prefix(secret)
+    assert prefix is not None
+    async with services.postgres.session() as session, session.begin():
+        session.add(
+            ApiKey(
+                organization_id=user.organization_id,
+                user_id=user.id,
+                name="tests",
+                prefix=prefix,
+                key_hash=digest(secret),
+            )
+        )

@@ -34,6 +34,7 @@ from models.documents import (
 from models.enums import ExecutionEventType, ExecutionStatus, NodeType, StepStatus, UserRole
 from models.sql import Agent, Execution, Organization, User
 from resolvers.ids import to_global_id
+from tests.auth import ADMIN, restore_key
 
 ANCHOR = datetime(2026, 11, 20, tzinfo=UTC)
 FAKE_HASH = "argon2-is-too-slow-for-unit-tests"
@@ -442,7 +443,7 @@ async def finish_a_seeded_running_execution(services: Services, client: httpx.As
 
 
 async def test_seeding_over_data_fails_and_reset_puts_the_same_data_back(
-    services: Services, client: httpx.AsyncClient, seeded: SeedSummary
+    services: Services, client: httpx.AsyncClient, seeded: SeedSummary, admin_key: str
 ) -> None:
     # given: the seeded data, changed by the engine, plus a stray row and document
     finished_id = await finish_a_seeded_running_execution(services, client)
@@ -459,8 +460,10 @@ async def test_seeding_over_data_fails_and_reset_puts_the_same_data_back(
         await seed(services, size="small", seed=42)
     assert await count_rows(services, Agent) == seeded.agents
 
-    # when: reset, with the session's seed so that other tests keep their data
+    # when: reset, with the session's seed so that other tests keep their data (and the
+    # session's admin key, which the reset deletes with its user)
     summary = await seed(services, size="small", seed=42, reset=True)
+    await restore_key(services, ADMIN, admin_key)
 
     # then
     assert await count_rows(services, Organization) == summary.organizations == 2
