@@ -4,9 +4,9 @@ Three kinds, each with its own stable shape:
 - our own checks (page sizes, cursors, ids, ranges): `extensions.code` BAD_USER_INPUT and
   `extensions.argument` naming the argument, on the path of the field;
 - GraphQL validation of literals in the document (unknown enum value, wrong type): the
-  message says what is wrong, with no `extensions` and no `path`;
+  message says what is wrong, with the code GRAPHQL_VALIDATION_FAILED and no `path`;
 - variables whose values do not fit their declared types: the message names the variable
-  and the path inside it, with no `extensions` and no `path`.
+  and the path inside it, with the code BAD_USER_INPUT and no `path`.
 """
 
 from __future__ import annotations
@@ -336,7 +336,7 @@ async def test_graphql_validation_errors_say_what_is_wrong(
     body = response.json()
     assert body.get("data") is None
     for error in body["errors"]:
-        assert "extensions" not in error
+        assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
         assert "path" not in error
     assert any(all(word in error["message"] for word in words) for error in body["errors"])
 
@@ -389,7 +389,7 @@ async def test_variables_that_do_not_fit_their_type_are_named(
     [error] = body["errors"]
     assert error["message"].startswith(f"Variable '{variable}'")
     assert detail in error["message"]
-    assert "extensions" not in error
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
     assert "path" not in error
 
 
