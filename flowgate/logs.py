@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 import orjson
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import Processor
 
 
@@ -28,7 +29,9 @@ def configure_logging(*, production: bool, stream: TextIO | None = None) -> None
     ]
     renderer: Processor
     if production:
-        shared.append(structlog.processors.dict_tracebacks)
+        # Tracebacks as data, without each frame's locals: they can hold credentials.
+        transformer = ExceptionDictTransformer(show_locals=False)
+        shared.append(structlog.processors.ExceptionRenderer(transformer))
         renderer = structlog.processors.JSONRenderer(serializer=_dumps)
     else:
         renderer = structlog.dev.ConsoleRenderer()
@@ -55,3 +58,7 @@ def configure_logging(*, production: bool, stream: TextIO | None = None) -> None
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # Strawberry logs every error of every answer, expected ones too, with a traceback. The
+    # request line has their codes, and `schema.protection` logs each unexpected one with
+    # its traceback under the request id.
+    logging.getLogger("strawberry.execution").disabled = True

@@ -11,6 +11,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -244,18 +245,28 @@ async def test_tracing_off_sets_nothing_up(client: httpx.AsyncClient, services: 
 # -- the request log line ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
+@contextmanager
+def logging_to(stream: io.StringIO, *, production: bool) -> Iterator[None]:
+    """`configure_logging` into `stream`, and the test process's logging back afterwards."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
-    stream = io.StringIO()
-    configure_logging(production=True, stream=stream)
+    quieted = [logging.getLogger(name) for name in ("strawberry.execution", "uvicorn.access")]
+    configure_logging(production=production, stream=stream)
     try:
-        yield stream
+        yield
     finally:
         structlog.reset_defaults()
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+        for logger in quieted:
+            logger.disabled = False
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    with logging_to(stream, production=True):
+        yield stream
 
 
 def _request_lines(stream: io.StringIO) -> list[dict[str, Any]]:
@@ -288,6 +299,11 @@ async def test_one_json_line_per_request(
     assert first["level"] == "info"
     assert second["request_id"] == bad.headers["x-request-id"]
     assert second["error_codes"] == ["BAD_USER_INPUT"]
+    # and only that line: an expected error is not logged again with a traceback
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    assert [line["event"] for line in lines if line.get("request_id") == second["request_id"]] == [
+        "request"
+    ]
     # never the credential
     secret = client.headers["authorization"].removeprefix("Bearer ")
     assert secret not in log_lines.getvalue()
@@ -296,17 +312,10 @@ async def test_one_json_line_per_request(
 
 def test_development_logs_are_for_a_console() -> None:
     # given
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
     stream = io.StringIO()
-    configure_logging(production=False, stream=stream)
-    try:
+    with logging_to(stream, production=False):
         # when
         structlog.get_logger("flowgate.request").info("request", operation="Dev", status=200)
-    finally:
-        structlog.reset_defaults()
-        root.handlers[:] = saved[0]
-        root.setLevel(saved[1])
 
     # then: not JSON, but the event and its fields in one line
     [line] = stream.getvalue().splitlines()
