@@ -489,3 +489,29 @@ def test_production_accepts_a_long_secret() -> None:
         _env_file=None,  # type: ignore[call-arg]
     )
     assert settings.signing_secret == "x" * 40
+
+
+async def test_lowering_a_role_closes_the_members_subscriptions(
+    live_server: str, services: Services, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    import websockets
+
+    # given: a colleague with the user role, subscribed with their own key
+    admin = await user_by_email(services, ADMIN)
+    colleague = await _colleague(services, admin.organization_id)
+    secret, member = await api_key_for(services, colleague, "dashboard")
+    role = {"id": to_global_id("User", member.user_id)}
+    try:
+        async with connect(f"ws://{live_server}/graphql", bearer(secret)) as ws:
+            await ws.subscribe("subscription { executionUpdates { id } }")
+
+            # when: an admin makes them a viewer
+            body = (await post(client, SET_ROLE, {**role, "role": "VIEWER"})).json()
+            assert body["data"]["updateUserRole"]["user"] == {"role": "VIEWER"}
+
+            # then
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.receive(timeout=settings.auth_recheck_interval * 3 + 2)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    finally:
+        await post(client, SET_ROLE, {**role, "role": "USER"})
