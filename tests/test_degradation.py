@@ -9,6 +9,7 @@ get LIVE_UPDATES_UNAVAILABLE, everything recovers) is `tests/test_fanout.py`'s
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -137,8 +138,11 @@ def _me(base_url: str, secret: str) -> dict[str, Any] | None:
 def test_postgresql_down_is_named_by_readyz_and_the_gateway_recovers(
     tmp_path: Path, settings: Settings
 ) -> None:
-    # given: a gateway on an embedded PostgreSQL of its own and the session's MongoDB server
-    postgres = EmbeddedPostgres(tmp_path / "pg")
+    # given: a gateway on an embedded PostgreSQL of its own and the session's MongoDB server.
+    # Its folder is outside pytest's temp tree: pytest resets that tree's root to 0700, which
+    # locks out the server's own user (when run as root) at its next start or stop.
+    folder = tempfile.TemporaryDirectory(prefix="flowgate-degradation-")
+    postgres = EmbeddedPostgres(Path(folder.name))
     database_url = postgres.start()
     # Every request checks its credential against PostgreSQL (no 5 s cache).
     env = _env(database_url, settings.mongodb_url or "", FLOWGATE_AUTH_CACHE_TTL="0")
@@ -171,3 +175,4 @@ def test_postgresql_down_is_named_by_readyz_and_the_gateway_recovers(
             assert (_me(base_url, secret) or {}).get("data") == up["data"]
     finally:
         postgres.stop()
+        folder.cleanup()
