@@ -202,7 +202,7 @@ async def test_login_gives_tokens_that_work_and_is_audited(
     assert (await audit_actions(services, user.id))[-1] == "auth.login"
 
 
-@pytest.mark.parametrize("email", [USER, "nobody@acme.example"])
+@pytest.mark.parametrize("email", [USER, "nobody@acme.example", "nul\x00@acme.example"])
 async def test_a_wrong_password_or_unknown_email_get_the_same_answer(
     anonymous: httpx.AsyncClient, services: Services, email: str
 ) -> None:
@@ -343,11 +343,17 @@ async def test_a_user_cannot_see_or_revoke_anothers_key_but_an_admin_can(
         assert done["__typename"] == "RevokeApiKeyPayload"
 
 
-async def test_a_bad_key_input_names_the_field(app: FastAPI, services: Services) -> None:
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("  ", "REQUIRED"), ("x" * 201, "TOO_LONG"), ("nul\x00", "INVALID")],  # NUL: found by fuzzing
+)
+async def test_a_bad_key_input_names_the_field(
+    app: FastAPI, services: Services, name: str, code: str
+) -> None:
     async with client_as(app, services, USER) as member:
-        body = await member.post(CREATE_KEY, {"input": {"name": "  ", "expiresInDays": 0}})
+        body = await member.post(CREATE_KEY, {"input": {"name": name, "expiresInDays": 0}})
     assert body["data"]["createApiKey"]["issues"] == [
-        {"path": "input.name", "code": "REQUIRED"},
+        {"path": "input.name", "code": code},
         {"path": "input.expiresInDays", "code": "OUT_OF_RANGE"},
     ]
 

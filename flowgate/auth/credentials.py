@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 API_KEY_MARK = "fgk_"
 REFRESH_TOKEN_MARK = "fgr_"  # noqa: S105 - a marker, not a secret
 PREFIX_LENGTH = len(API_KEY_MARK) + 12  # what `api_keys.prefix` keeps and lists show
+_HEX = re.compile("[0-9a-f]+")
 
 
 def digest(secret: str) -> str:
@@ -43,9 +45,10 @@ def api_key_prefix(secret: str) -> str | None:
     """The prefix of something shaped like an API key, else `None`."""
     if not secret.startswith(API_KEY_MARK) or len(secret) <= PREFIX_LENGTH + 1:
         return None
-    if secret[PREFIX_LENGTH] != "_":
+    prefix = secret[:PREFIX_LENGTH]
+    if secret[PREFIX_LENGTH] != "_" or not _HEX.fullmatch(prefix.removeprefix(API_KEY_MARK)):
         return None
-    return secret[:PREFIX_LENGTH]
+    return prefix
 
 
 def new_refresh_token(session_id: uuid.UUID) -> tuple[str, str]:

@@ -59,14 +59,10 @@ async def create_api_key(
 ) -> tuple[ApiKey, str]:
     principal = info.context.principal
     issues = Issues()
-    cleaned = name.strip()
-    if not cleaned:
-        issues.add("input.name", IssueCode.REQUIRED, "must not be blank")
-    elif len(cleaned) > MAX_NAME:
-        issues.add("input.name", IssueCode.TOO_LONG, f"at most {MAX_NAME} characters")
+    cleaned = values.text(issues, "input.name", name, max_length=MAX_NAME, required=True)
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
         issues.add("input.expiresInDays", IssueCode.OUT_OF_RANGE, f"from 1 to {MAX_EXPIRY_DAYS}")
-    if issues:
+    if issues or cleaned is None:
         raise InvalidInputError(issues)
     expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
     async with info.context.services.postgres.session() as session, session.begin():

@@ -63,6 +63,8 @@ async def verify_password(password_hash: str, password: str) -> bool:
 async def login(info: Info[Context], *, email: str, password: str) -> Tokens:
     settings = info.context.services.settings
     email = email.strip().lower()
+    if "\x00" in email:  # no user has one, and PostgreSQL text cannot hold it
+        raise AuthenticationFailedError(WRONG_LOGIN)
     try:
         await info.context.guards.rate_limiter.check(
             "login", email, limit=settings.login_attempts_per_email
