@@ -26,16 +26,25 @@ class CreateAgentInput:
     status: AgentStatus = strawberry.field(
         default=AgentStatus.ACTIVE, description="Whether it can be run."
     )
-    configuration: JSON = strawberry.field(
-        default_factory=dict,
-        description="A JSON object of at most 16 KB; `temperature`, if given, in [0, 2].",
+    # Nullable with no default, rather than `JSON! = {}`: graphql-core cannot write an object
+    # default of a custom scalar in introspection, and the standard introspection query (gql,
+    # code generators) then fails on `defaultValue`.
+    configuration: JSON | None = strawberry.field(
+        default=None,
+        description=(
+            "A JSON object of at most 16 KB; `temperature`, if given, in [0, 2]. "
+            "Absent or null: an empty object."
+        ),
     )
     capabilities: list[str] = strawberry.field(
         default_factory=list, description="At most 50, each at most 100 characters."
     )
 
     def to_fields(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _FIELDS}
+        fields = {name: getattr(self, name) for name in _FIELDS}
+        if fields["configuration"] is None:
+            fields["configuration"] = {}
+        return fields
 
 
 @strawberry.input(description="Changes to an agent: only the fields given change.")
