@@ -23,6 +23,7 @@ from sqlalchemy.types import Date
 from models.documents import ExecutionTrace
 from models.enums import ExecutionStatus, NodeType, StepStatus
 from models.sql import Agent, Execution
+from resolvers import access
 from resolvers.errors import BadInputError, StoreDownError
 from resolvers.ids import parse_id
 
@@ -112,6 +113,13 @@ async def dashboard_stats(
     """The SQL figures for the principal's organization over [since, until); the scope they
     carry is what `node_type_stats` takes."""
     scope = parse_scope(info.context.principal.organization_id, since, until, agent_id, workflow_id)
+    # The figures of a workflow are the principal's to see only if the workflow is.
+    if (
+        scope.workflow_id is not None
+        and not access.is_admin(info.context.principal)
+        and await info.context.loaders.workflow_by_id.load(scope.workflow_id) is None
+    ):
+        raise BadInputError("workflowId", "names no workflow you may read")
     summary, per_day, top_failing = await _sql_figures(info.context.services.postgres, scope)
     by_status, total, by_provider, p50, p95 = summary
     counts = {row.status: row.count for row in by_status}

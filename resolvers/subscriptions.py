@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from flowgate.bus import LiveUpdatesUnavailableError
 from flowgate.bus.hub import RESYNC, Subscriber
-from models.documents import ExecutionEvent
+from models.documents import ExecutionEvent, Workflow
 from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionEventType, ExecutionStatus
+from resolvers import access
 from resolvers.errors import BadInputError, ClientError
 from resolvers.ids import parse_id
 
@@ -191,8 +192,19 @@ async def execution_updates(
     """Status changes of the organization's executions, as they happen. A dashboard list
     refetches on reconnect, so there is no replay here; a subscriber too slow to keep up is
     closed with a resumable error."""
-    organization_id = info.context.principal.organization_id
-    subscriber = _subscribe(info, organization_id=organization_id, accepts=filter_.accepts)
+    principal = info.context.principal
+    accepts = filter_.accepts
+    if not access.is_admin(principal):
+        # Only executions of workflows the principal may read (or of no workflow), as of
+        # subscribing: a workflow shared later shows up after a reconnect.
+        collection = Workflow.get_pymongo_collection()
+        readable = set(await collection.distinct("_id", access.readable_workflows(principal)))
+
+        def accepts(message: dict[str, Any]) -> bool:
+            workflow_id = _uuid(message.get("workflow_id"))
+            return filter_.accepts(message) and (workflow_id is None or workflow_id in readable)
+
+    subscriber = _subscribe(info, organization_id=principal.organization_id, accepts=accepts)
     hub = info.context.services.bus.hub
     try:
         while True:

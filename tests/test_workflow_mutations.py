@@ -21,8 +21,9 @@ from flowgate.services import Services
 from models.documents import Workflow, WorkflowVersion
 from models.sql import AuditLogEntry, User
 from resolvers.ids import from_global_id, to_global_id
-from tests.auth import ADMIN, USER, VIEWER, client_as, error_codes, user_by_email
+from tests.auth import ADMIN, USER, VIEWER, bearer, client_as, error_codes, user_by_email
 from tests.scratch import Scratch, gql
+from tests.ws import connect
 
 WORKFLOW_FIELDS = """
   id name description version status tags category createdAt updatedAt
@@ -813,3 +814,40 @@ async def test_workflow_permissions_decide_who_reads_changes_and_shares(
         )
         assert share["data"]["updateWorkflow"]["__typename"] == "Forbidden"
         assert (await stored(wid)).permissions.is_public is False
+
+
+async def test_a_private_workflows_figures_and_live_updates_stay_private(
+    scratch: WorkflowScratch, live_server: str
+) -> None:
+    # given: a private workflow that calls a scratch agent, and a plain agent
+    called = await scratch.scratch.create_agent("called")
+    plain = await scratch.scratch.create_agent("plain")
+    private = await scratch.create(
+        "private-live", permissions={"isPublic": False}, **graph(called_agent=called)
+    )
+    start = (
+        "mutation($a: ID, $w: ID) { startExecution(agentId: $a, workflowId: $w) { __typename } }"
+    )
+    stats = "query($w: ID!) { dashboardStats(workflowId: $w) { totalExecutions } }"
+
+    async with client_as(scratch.app, scratch.scratch.services, USER) as member:
+        # figures: refused to a member the workflow does not name, given to the admin
+        refused = await member.post(stats, {"w": private["id"]})
+        assert error_codes(refused) == ["BAD_USER_INPUT"]
+        assert "errors" not in await gql_body(scratch.client, stats, {"w": private["id"]})
+
+        # live updates: the member sees the plain agent's run, not the private workflow's
+        async with connect(f"ws://{live_server}/graphql", bearer(member.secret)) as ws:
+            updates = await ws.subscribe(
+                "subscription { executionUpdates { execution { agent { id } } } }"
+            )
+            await asyncio.sleep(0.3)  # registered (the protocol does not acknowledge it)
+            for variables in ({"w": private["id"]}, {"a": plain}):
+                started = await gql(scratch.client, start, variables)
+                assert started["startExecution"]["__typename"] == "StartExecutionPayload"
+            first = await anext(aiter(ws.results(updates)))
+    assert first["data"]["executionUpdates"]["execution"]["agent"] == {"id": plain}
+
+
+async def gql_body(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> Any:
+    return (await client.post("/graphql", json={"query": query, "variables": variables})).json()
