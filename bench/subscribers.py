@@ -117,6 +117,33 @@ def seed(data_dir: Path, env: dict[str, str]) -> None:
         raise SystemExit(f"flowgate seed failed:\n{done.stdout}\n{done.stderr}")
 
 
+def credential(data_dir: Path, env: dict[str, str]) -> str:
+    """`Bearer <API key>` from `flowgate api-key create` for the seeded admin, or "" when
+    that command is missing (`measure` then logs in over HTTP)."""
+    from bench.stores import ADMIN_EMAIL
+
+    done = subprocess.run(
+        _flowgate(
+            "api-key",
+            "create",
+            "--email",
+            ADMIN_EMAIL,
+            "--name",
+            "bench-subscribers",
+            "--data-dir",
+            str(data_dir),
+        ),
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    secret = done.stdout.strip().splitlines()[-1].strip() if done.stdout.strip() else ""
+    return f"Bearer {secret}" if done.returncode == 0 and secret and " " not in secret else ""
+
+
 @dataclass
 class Gateway:
     process: subprocess.Popen[bytes]
@@ -191,6 +218,7 @@ class Shared:
     succeeded: Any  # mp.Array: SUCCEEDED updates received, per client
     stop: Any  # mp.Event: close the connections and report
     results: Any  # mp.Queue: (client index, records, errors)
+    authorization: str = ""  # sent in each connection_init payload
 
 
 def client_main(
@@ -246,7 +274,8 @@ async def _client(
                     max_queue=None,
                 )
                 connections.append(connection)
-                await connection.send('{"type":"connection_init","payload":{}}')
+                init = {"Authorization": shared.authorization} if shared.authorization else {}
+                await connection.send(json.dumps({"type": "connection_init", "payload": init}))
                 while orjson.loads(await connection.recv())["type"] != "connection_ack":
                     pass
                 await connection.send(
@@ -343,8 +372,15 @@ def measure(
     executions: int,
     interval: float,
     compression: bool,
+    authorization: str = "",
 ) -> Result:
-    with httpx.Client(base_url=gw.base_url, timeout=30) as http:
+    if not authorization:
+        from bench.stores import login
+
+        token = login(f"{gw.base_url}/graphql")
+        authorization = f"Bearer {token}" if token else ""
+    headers = {"Authorization": authorization} if authorization else {}
+    with httpx.Client(base_url=gw.base_url, timeout=30, headers=headers) as http:
         name = f"bench-subscribers-{uuid.uuid4().hex[:8]}"
         created = gql(http, CREATE_AGENT, {"input": {"name": name, "category": "benchmark"}})
         agent_id = created["createAgent"]["agent"]["id"]
@@ -359,6 +395,7 @@ def measure(
                 executions=executions,
                 interval=interval,
                 compression=compression,
+                authorization=authorization,
             )
         finally:
             gql(http, DELETE_AGENT, {"id": agent_id})
@@ -415,6 +452,7 @@ def _measure(
     executions: int,
     interval: float,
     compression: bool,
+    authorization: str,
 ) -> Result:
     context = mp.get_context("spawn")
     clients = max(1, min(clients, subscribers))
@@ -425,6 +463,7 @@ def _measure(
         succeeded=context.Array("l", clients, lock=False),
         stop=context.Event(),
         results=context.Queue(),
+        authorization=authorization,
     )
     counts = [
         subscribers // clients + (1 if i < subscribers % clients else 0) for i in range(clients)
@@ -596,12 +635,16 @@ def main() -> None:
         # Publishing is what a request does after storing; the background relay would only
         # add duplicate deliveries if it ran in between.
         "FLOWGATE_RELAY_INTERVAL": "3600",
+        # The publisher makes a few hundred calls a minute: measured, not rate limited.
+        "FLOWGATE_RATE_LIMIT_PER_PRINCIPAL": "0",
+        "FLOWGATE_RATE_LIMIT_PER_ADDRESS": "0",
     }
     results: list[Result] = []
     load_before = os.getloadavg()[0]
     try:
         print(f"seeding ({stores}) in {data_dir} ...", flush=True)
         seed(data_dir, {**base_env, "FLOWGATE_REDIS_URL": ""})
+        authorization = credential(data_dir, {**base_env, "FLOWGATE_REDIS_URL": ""})
         for bus, url in buses:
             for count in args.subscribers:
                 began = time.monotonic()
@@ -615,6 +658,7 @@ def main() -> None:
                         executions=args.executions,
                         interval=args.interval,
                         compression=args.compression,
+                        authorization=authorization,
                     )
                 results.append(result)
                 print(table([result]).splitlines()[-1], f"({time.monotonic() - began:.0f} s)")
