@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import time
 from pathlib import Path
 
 import httpx
@@ -47,18 +46,15 @@ def test_demo_serves_seeded_data_stops_cleanly_and_keeps_its_data(tmp_path: Path
     data_dir = tmp_path / "demo"
     data_dir.mkdir()
     env = {"FLOWGATE_DATABASE_URL": "", "FLOWGATE_MONGODB_URL": "", "FLOWGATE_REDIS_URL": ""}
-    started = time.monotonic()
-
     with gateway_process("demo", env, data_dir=data_dir) as (process, base_url):
         # when: the seeded data is there
         first = _first_agents(base_url, data_dir / "demo.log")
-        ready_after = time.monotonic() - started
 
-        # then: five agents, each with its flowchart, within a minute of starting
+        # then: five agents, each with its flowchart (how long the first start takes is
+        # measured, not asserted: see the README)
         assert first is not None
         assert len(first) == 5
         assert all(edge["node"]["flowchart"]["nodes"] for edge in first)  # type: ignore[index]
-        assert ready_after < 60
         assert processes_using(data_dir), "the embedded stores run under the data folder"
 
         # when: the gateway is asked to stop
