@@ -39,7 +39,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="1 repetition of 2 s, no warm-up, fixed rate for 1 s, no subscribers",
+        help="about 2 minutes: 1 repetition of 2 s, no warm-up, fixed rate for 1 s, three targets, "
+        "no subscribers",
     )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per repetition")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up")
@@ -54,7 +55,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--fixed-rate-max", type=float, default=2000.0)
     parser.add_argument("--fixed-duration", type=float, default=None, help="default: --duration")
     parser.add_argument("--shapes", nargs="+", default=list(ALL_SHAPES), choices=ALL_SHAPES)
-    parser.add_argument("--targets", nargs="+", default=names, choices=names)
+    parser.add_argument(
+        "--targets",
+        nargs="+",
+        choices=names,
+        help="default: all (with --quick: flowgate, postgraphile, floor)",
+    )
     parser.add_argument("--subscribers", type=int, nargs="*", default=[100, 1000, 5000])
     parser.add_argument("--no-subscribers", action="store_true", help="skip bench/subscribers.py")
     parser.add_argument(
@@ -76,6 +82,8 @@ def parse_args() -> argparse.Namespace:
         args.duration, args.warmup, args.repetitions = 2.0, 0.0, 1
         args.fixed_duration = args.fixed_duration or 1.0
         args.no_subscribers = True
+        args.targets = args.targets or ["flowgate", "postgraphile", "floor"]
+    args.targets = args.targets or names
     args.fixed_duration = args.fixed_duration or args.duration
     return args
 
