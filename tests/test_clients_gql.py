@@ -14,7 +14,7 @@ import httpx
 import pytest
 import websockets
 from fastapi import FastAPI
-from gql import Client, gql
+from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
@@ -95,10 +95,12 @@ async def test_gql_over_http_queries_mutates_and_validates_against_the_schema(
 
     # when: gql fetches the schema by introspection, then queries and mutates
     async with _http(live_server, admin_key) as session:
-        agent = await session.execute(AGENT, variable_values={"id": agent_id})
-        started = await session.execute(START, variable_values={"agentId": agent_id})
+        agent = await session.execute(GraphQLRequest(AGENT, variable_values={"id": agent_id}))
+        started = await session.execute(
+            GraphQLRequest(START, variable_values={"agentId": agent_id})
+        )
         # a document the schema refuses is refused by gql itself, before it is sent
-        with pytest.raises(Exception, match="Cannot query field 'nope' on type 'Agent'"):
+        with pytest.raises(Exception, match="Cannot query field 'nope' on type 'AgentConnection'"):
             await session.execute(UNKNOWN_FIELD)
 
     # then
@@ -119,7 +121,7 @@ async def test_gql_over_http_reports_graphql_errors(live_server: str, admin_key:
         )
     ) as session:
         with pytest.raises(TransportQueryError) as raised:
-            await session.execute(AGENT, variable_values={"id": "not-an-id"})
+            await session.execute(GraphQLRequest(AGENT, variable_values={"id": "not-an-id"}))
 
     # then: gql raises with the server's error, which names the argument
     assert raised.value.errors is not None
@@ -133,7 +135,7 @@ async def test_gql_over_websockets_follows_an_execution_to_its_end(
     # given: a run in progress
     agent_id = await scratch.create_agent(f"gql-{protocol}")
     async with _http(live_server, admin_key) as http:
-        started = await http.execute(START, variable_values={"agentId": agent_id})
+        started = await http.execute(GraphQLRequest(START, variable_values={"agentId": agent_id}))
         execution_id = started["startExecution"]["execution"]["id"]
 
         # when: gql subscribes while the engine reports steps and finishes
@@ -141,16 +143,21 @@ async def test_gql_over_websockets_follows_an_execution_to_its_end(
 
         async def follow() -> None:
             async with _websocket(live_server, admin_key, protocol) as ws:
-                async for result in ws.subscribe(PROGRESS, variable_values={"id": execution_id}):
+                async for result in ws.subscribe(
+                    GraphQLRequest(PROGRESS, variable_values={"id": execution_id})
+                ):
                     received.append(result["executionProgress"])
 
         following = asyncio.create_task(follow())
         for node_id in ("a", "b"):
             for status in ("STARTED", "SUCCEEDED"):
                 await http.execute(
-                    STEP, variable_values={"id": execution_id, "nodeId": node_id, "status": status}
+                    GraphQLRequest(
+                        STEP,
+                        variable_values={"id": execution_id, "nodeId": node_id, "status": status},
+                    )
                 )
-        await http.execute(FINISH, variable_values={"id": execution_id})
+        await http.execute(GraphQLRequest(FINISH, variable_values={"id": execution_id}))
         await asyncio.wait_for(following, 15)  # the stream completes by itself
 
     # then: every stored event, once, in order, ending with the final status

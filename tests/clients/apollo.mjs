@@ -162,7 +162,7 @@ async function main() {
   seen.finished = finished.data.finishExecution;
   seen.resumeEnded = await Promise.race([
     resumed.ended,
-    new Promise((resolve) => setTimeout(() => resolve({ timeout: true }), TIMEOUT)),
+    new Promise((resolve) => setTimeout(() => resolve({ timeout: true }), TIMEOUT).unref()),
   ]);
   resumed.stop();
   await second.sockets.dispose();
