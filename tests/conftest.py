@@ -50,6 +50,10 @@ async def settings(test_stores: TestStores) -> AsyncIterator[Settings]:
         # Tests deliver the outbox themselves (or test the relay on its own): a relay pass at
         # a random moment would race the consistency tests' "before" and "after".
         relay_interval=3600,
+        # The suite sends thousands of requests a minute from one address and one admin; the
+        # limits are tested on apps of their own (tests/test_rate_limit.py).
+        rate_limit_per_address=0,
+        rate_limit_per_principal=0,
         # Likewise the search indexer: tests drain the search outbox themselves.
         search_indexer_interval=3600,
         _env_file=None,  # type: ignore[call-arg]

@@ -83,7 +83,7 @@ def assert_rate_limited(response: httpx.Response, scope: str) -> None:
 
 
 async def test_an_address_over_its_limit_gets_429_and_others_do_not(
-    app: FastAPI, counter_url: str | None
+    app: FastAPI, counter_url: str | None, seeded: object
 ) -> None:
     # given: 3 requests a minute per address (a fresh address: Redis counts are shared)
     overrides: dict[str, Any] = {
