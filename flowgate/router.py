@@ -9,9 +9,8 @@ request's own header. No credential, or one that cannot be used, closes the sock
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Mapping
+from typing import Any
 
 import orjson
 import structlog
