@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     # A dashboard page of 100 agents with 10 executions each and their steps (~31,000) runs;
     # 100 agents x 100 executions with their steps (~130,000) does not.
     max_query_cost: int = Field(default=50_000, ge=1)
+    # Objects per page of a connection (`first`/`last`) and of `search`; more is refused.
+    max_page_size: int = Field(default=100, ge=1, le=10_000)
     cost_list_size: int = Field(default=10, ge=1)
     # Bytes in one request body (more: 413) and in one websocket message (more: closed, 1009).
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

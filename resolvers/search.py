@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from flowgate.context import Context
 
 DEFAULT_PAGE_SIZE: Final = 20
-MAX_PAGE_SIZE: Final = 100
 MAX_FILTER_VALUES: Final = 20
 MAX_FILTER_VALUE_LENGTH: Final = 100
 
@@ -83,7 +82,7 @@ async def search(
         reader=_reader(info),
         types=frozenset(types or ()),
         filter=_checked_filter(filter_),
-        limit=_page_size(first),
+        limit=_page_size(first, info.context.services.settings.max_page_size),
         after=decode_cursor(after) if after is not None else None,
     )
     index = info.context.services.search
@@ -142,10 +141,10 @@ def _reader(info: Info[Context]) -> Reader:
     )
 
 
-def _page_size(first: int | None) -> int:
+def _page_size(first: int | None, max_size: int) -> int:
     size = DEFAULT_PAGE_SIZE if first is None else first
-    if not 0 < size <= MAX_PAGE_SIZE:
-        raise BadInputError("first", f"must be 1..{MAX_PAGE_SIZE}, got {size}")
+    if not 0 < size <= max_size:
+        raise BadInputError("first", f"must be 1..{max_size}, got {size}")
     return size
 
 

@@ -25,11 +25,11 @@ NestedOrder = Annotated[
 
 
 def nested_args(
-    first: int, filter_: ExecutionFilter | None, order: ExecutionOrder | None
+    first: int, filter_: ExecutionFilter | None, order: ExecutionOrder | None, *, max_size: int
 ) -> NestedPageArgs:
-    # The same page-size rules as the root connections (`first` 0..100).
+    # The same page-size rules as the root connections (`first` 0..`max_page_size`).
     return NestedPageArgs(
-        first=PageRequest.from_arguments(first, None).limit,
+        first=PageRequest.from_arguments(first, None, max_size=max_size).limit,
         filter=filter_.to_filter() if filter_ is not None else ExecutionFilterData(),
         order=order.to_ordering() if order is not None else DEFAULT_EXECUTION_ORDER,
     )

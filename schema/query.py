@@ -74,7 +74,9 @@ class Query(IdentityQuery):
     ) -> Connection[Agent]:
         page, query = await agents.list_agents(
             info,
-            page=PageRequest.from_arguments(first, after, last, before),
+            page=PageRequest.from_arguments(
+                first, after, last, before, max_size=info.context.services.settings.max_page_size
+            ),
             filter_=filter.to_filter() if filter else None,
             order=order_by.to_ordering() if order_by else None,
         )
@@ -107,7 +109,9 @@ class Query(IdentityQuery):
     ) -> Connection[Execution]:
         page, query = await executions.list_executions(
             info,
-            page=PageRequest.from_arguments(first, after, last, before),
+            page=PageRequest.from_arguments(
+                first, after, last, before, max_size=info.context.services.settings.max_page_size
+            ),
             filter_=filter.to_filter() if filter else ExecutionFilter().to_filter(),
             order=order_by.to_ordering() if order_by else DEFAULT_EXECUTION_ORDER,
         )
@@ -142,7 +146,9 @@ class Query(IdentityQuery):
     ) -> Connection[Workflow]:
         page, query = await workflows.list_workflows(
             info,
-            page=PageRequest.from_arguments(first, after, last, before),
+            page=PageRequest.from_arguments(
+                first, after, last, before, max_size=info.context.services.settings.max_page_size
+            ),
             filter_=filter.to_filter() if filter else WorkflowFilter().to_filter(),
             order=order_by.to_ordering() if order_by else DEFAULT_WORKFLOW_ORDER,
         )

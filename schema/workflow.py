@@ -117,7 +117,9 @@ class Workflow(Node):
         filter: NestedFilter = None,
         order_by: NestedOrder = None,
     ) -> Connection[Annotated[Execution, strawberry.lazy("schema.execution")]]:
-        args = nested_args(first, filter, order_by)
+        args = nested_args(
+            first, filter, order_by, max_size=info.context.services.settings.max_page_size
+        )
         page = await info.context.loaders.execution_page_by_workflow.load((self.model.id, args))
         return to_execution_connection(page)  # type: ignore[return-value]
 

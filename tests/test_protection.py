@@ -363,3 +363,21 @@ async def test_a_request_id_from_the_client_is_kept(client: httpx.AsyncClient) -
     )
     assert response.headers["x-request-id"] == "trace-1234abcd"
     assert response.json()["extensions"]["requestId"] == "trace-1234abcd"
+
+
+async def test_the_page_size_limit_is_a_setting(app: FastAPI, seeded: object) -> None:
+    # given: pages of at most 5
+    async with variant(app, max_page_size=5) as client:
+        # then: 5 is served, 6 is refused naming the argument, at the root and nested alike
+        ok = await post(client, "{ agents(first: 5) { edges { node { id } } } }")
+        assert len(ok["data"]["agents"]["edges"]) == 5
+        root = await post(client, "{ agents(first: 6) { totalCount } }")
+        nested = await post(
+            client,
+            "{ agents(first: 1) { edges { node { executions(first: 6) { totalCount } } } } }",
+        )
+        found = await post(client, '{ search(query: "agent", first: 6) { totalCount } }')
+    for body in (root, nested, found):
+        assert codes(body) == ["BAD_USER_INPUT"], body
+        assert "6" in body["errors"][0]["message"]
+    assert "at most 5" in root["errors"][0]["message"]

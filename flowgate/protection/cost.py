@@ -48,6 +48,7 @@ def estimate_cost(
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
     list_size: int,
+    max_page_size: int = MAX_PAGE_SIZE,
 ) -> int:
     """The estimated cost of the operation `operation_name` of a valid `document`."""
     operation = get_operation_ast(document, operation_name)
@@ -64,7 +65,7 @@ def estimate_cost(
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    walk = _Walk(schema, fragments, values, list_size)
+    walk = _Walk(schema, fragments, values, list_size, max_page_size)
     return walk.selection_set(operation.selection_set, schema.get_root_type(operation.operation))
 
 
@@ -74,6 +75,7 @@ class _Walk:
     fragments: Mapping[str, FragmentDefinitionNode]
     variables: Mapping[str, Any]
     list_size: int
+    max_page_size: int
 
     def selection_set(
         self,
@@ -129,7 +131,7 @@ class _Walk:
                 value = self.variables.get(argument.value.name.value)
             if isinstance(value, int) and not isinstance(value, bool):
                 # Sizes out of range are refused by the field itself, with its own error.
-                return max(0, min(value, MAX_PAGE_SIZE))
+                return max(0, min(value, self.max_page_size))
         return DEFAULT_PAGE_SIZE
 
 

@@ -46,6 +46,7 @@ class Limits:
     max_tokens: int
     max_cost: int
     list_size: int
+    max_page_size: int
     introspection: bool
     suggestions: bool
 
@@ -57,6 +58,7 @@ class Limits:
             max_tokens=settings.max_tokens,
             max_cost=settings.max_query_cost,
             list_size=settings.cost_list_size,
+            max_page_size=settings.max_page_size,
             introspection=settings.introspection_enabled,
             suggestions=settings.field_suggestions_enabled,
         )
@@ -123,6 +125,7 @@ class OperationLimits(SchemaExtension):
                     operation_name=context.operation_name,
                     variables=context.variables,
                     list_size=self.limits.list_size,
+                    max_page_size=self.limits.max_page_size,
                 )
                 if cost > self.limits.max_cost:
                     errors = [_too_costly(cost, self.limits.max_cost)]
