@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 # Examples per root field: enough to reach every argument's edge cases, few enough for CI.
-EXAMPLES = int(os.environ.get("FLOWGATE_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("FLOWGATE_FUZZ_EXAMPLES", "25"))
 
 _json_leaf = st.one_of(
     st.none().map(lambda _: nodes.Null),
