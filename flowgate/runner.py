@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
@@ -98,6 +99,11 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
             await server.serve()
         finally:
             _serving.remove(server)
+        if server.force_exit and hasattr(server, "lifespan"):
+            # A forced stop (a second signal) skips the app's lifespan shutdown, which
+            # would leave its background tasks (relay, indexer) running against stores
+            # that are about to stop, and the process waiting on them.
+            await server.lifespan.shutdown()
         # uvicorn swallows SIGINT/SIGTERM to shut down gracefully; when it returns, the
         # `embedded_stores` exit stops PostgreSQL and SecantusDB before the process ends.
 
@@ -115,18 +121,21 @@ class GatewayServer(uvicorn.Server):
 
 
 _serving: list[uvicorn.Server] = []
+_stopping = threading.Event()  # set by the first signal that asked a server to stop
 
 
 def _on_signal(task: asyncio.Task[None]) -> None:
     """First signal: a graceful stop (uvicorn drains, then the stores stop). A second one
     while uvicorn drains: stop now. Outside uvicorn (migrate, seed): cancel the command,
-    whose cleanup still runs."""
+    whose cleanup still runs. Once a server was asked to stop, later signals never cancel:
+    cancelling would cut the embedded stores' shutdown short and leave PostgreSQL running."""
     if _serving:
         server = _serving[-1]
         if server.should_exit:
             server.force_exit = True
         server.should_exit = True
-    else:
+        _stopping.set()
+    elif not _stopping.is_set():
         task.cancel()
 
 
