@@ -23,6 +23,7 @@ from flowgate.seed import SeedSummary, seed
 from flowgate.services import Services
 from flowgate.settings import Settings
 from tests.auth import ADMIN, api_key_for, bearer
+from tests.scratch import Scratch
 from tests.stores import TestStores
 
 
@@ -116,6 +117,16 @@ async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://flowgate.test") as http:
         yield http
+
+
+@pytest.fixture
+async def scratch(
+    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: SeedSummary
+) -> AsyncIterator[Scratch]:
+    """What a test writes, named with a prefix of its own and hard-deleted when it ends
+    (`tests.scratch`). Modules that need more (workflows, an index) define their own."""
+    async with Scratch.open(services, app, client) as made:
+        yield made
 
 
 @pytest.fixture(scope="session")

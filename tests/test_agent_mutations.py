@@ -4,10 +4,8 @@ on failure, and an audit entry in the same transaction as each change."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -70,14 +68,6 @@ query ExecutionAgent($id: ID!) {
   execution(id: $id) { id agent { id name deletedAt } }
 }
 """
-
-
-@pytest.fixture
-async def scratch(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with Scratch.open(services, app, client) as scratch:
-        yield scratch
 
 
 def issues_of(result: dict[str, Any]) -> set[tuple[str, str]]:

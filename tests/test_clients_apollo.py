@@ -5,24 +5,9 @@ cursor (`tests/clients/apollo.mjs`). What it received is compared with the event
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import httpx
-import pytest
-from fastapi import FastAPI
-
-from flowgate.services import Services
 from tests.clients_setup import run_node
 from tests.scratch import Scratch
 from tests.test_execution_lifecycle import events_of
-
-
-@pytest.fixture
-async def scratch(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with Scratch.open(services, app, client) as scratch:
-        yield scratch
 
 
 async def test_apollo_queries_mutates_and_resumes_a_subscription_without_loss(

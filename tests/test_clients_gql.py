@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 import websockets
-from fastapi import FastAPI
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
-from flowgate.services import Services
 from tests.scratch import Scratch
 from tests.test_execution_lifecycle import events_of
 
@@ -61,14 +57,6 @@ subscription Progress($id: ID!) {
   executionProgress(executionId: $id) { ... on ExecutionEvent { seq type status } }
 }
 """)
-
-
-@pytest.fixture
-async def scratch(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with Scratch.open(services, app, client) as scratch:
-        yield scratch
 
 
 def _http(live_server: str, admin_key: str) -> Client:

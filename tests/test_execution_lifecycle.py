@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
-from flowgate.services import Services
 from models.documents import ExecutionEvent, ExecutionTrace
 from models.sql import Agent, Execution, ExecutionOutboxEntry
 from resolvers.ids import parse_id
@@ -67,14 +62,6 @@ mutation Cancel($id: ID!, $reason: String) {
 STEPS = """
 query Steps($id: ID!) { execution(id: $id) { status steps { nodeId status tokens } } }
 """
-
-
-@pytest.fixture
-async def scratch(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with Scratch.open(services, app, client) as scratch:
-        yield scratch
 
 
 async def start(scratch: Scratch, agent_id: str, **variables: Any) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from fastapi import FastAPI
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection
 
@@ -265,6 +264,7 @@ async def test_events_published_through_one_gateway_reach_subscribers_of_another
     services: Services,
     settings: Settings,
     seeded: object,
+    admin_key: str,  # the credential the websocket helpers sign in with
     tmp_path: Path,
     streams: Callable[..., Stream],
 ) -> None:
@@ -333,6 +333,7 @@ async def test_a_redis_outage_delays_events_but_loses_none(
     services: Services,
     settings: Settings,
     seeded: object,
+    admin_key: str,  # the credential the websocket helpers sign in with
     tmp_path: Path,
     streams: Callable[..., Stream],
 ) -> None:
@@ -437,14 +438,6 @@ async def legacy_connect(url: str) -> AsyncIterator[LegacyGraphQLWebSocket]:
         await client.send({"type": "connection_init", "payload": DEFAULT_PAYLOAD})
         assert (await client.receive())["type"] == "connection_ack"
         yield client
-
-
-@pytest.fixture
-async def scratch(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with Scratch.open(services, app, client) as scratch:
-        yield scratch
 
 
 async def test_legacy_graphql_ws_streams_execution_progress(

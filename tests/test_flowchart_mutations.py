@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
-from flowgate.services import Services
 from models.documents import Flowchart
 from resolvers.ids import from_global_id, to_global_id
 from resolvers.validation.graph import EdgeDraft, NodeDraft, check_graph
@@ -49,14 +45,6 @@ query Flowchart($agentId: ID!) {
   }
 }
 """
-
-
-@pytest.fixture
-async def scratch(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with Scratch.open(services, app, client) as scratch:
-        yield scratch
 
 
 def graph(title: str = "triage", *, called_agent: str | None = None) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -93,15 +92,6 @@ mutation($name: String! = "test-identity-refused") {
 """
 
 
-@pytest.fixture
-async def scratch(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    """Agents made here are named with the scratch's prefix and hard-deleted at the end."""
-    async with Scratch.open(services, app, client) as made:
-        yield made
-
-
 async def create_agent(as_client: AsClient, name: str) -> str:
     body = await as_client.post(CREATE_AGENT, {"name": name})
     agent_id: str = body["data"]["createAgent"]["agent"]["id"]
@@ -121,11 +111,11 @@ async def login(anonymous: httpx.AsyncClient, email: str = USER) -> dict[str, An
     return result
 
 
-async def audit_actions(services: Services, user_id: uuid.UUID) -> list[str]:
+async def audit_actions(services: Services, object_id: uuid.UUID) -> list[str]:
     async with services.postgres.session() as session:
         query = (
             select(AuditLogEntry.action)
-            .where(AuditLogEntry.object_id == str(user_id))
+            .where(AuditLogEntry.object_id == str(object_id))
             .order_by(AuditLogEntry.id)
         )
         return list((await session.scalars(query)).all())
@@ -319,12 +309,7 @@ async def test_an_api_key_is_shown_once_works_records_use_and_stops_when_revoked
             refused = await post(engine, ME)
             assert refused.status_code == 401
             assert "revoked" in refused.json()["errors"][0]["message"]
-    actions = await audit_actions_of_key(services, stored.id)
-    assert actions == ["api_key.create", "api_key.revoke"]
-
-
-async def audit_actions_of_key(services: Services, key_id: uuid.UUID) -> list[str]:
-    return await audit_actions(services, key_id)
+    assert await audit_actions(services, stored.id) == ["api_key.create", "api_key.revoke"]
 
 
 async def test_a_user_cannot_see_or_revoke_anothers_key_but_an_admin_can(

@@ -3,11 +3,8 @@ the queue's limit the stream ends with a resumable error; memory stays bounded."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-import pytest
 from fastapi import FastAPI
 
 from flowgate.bus.hub import Hub
@@ -26,14 +23,6 @@ subscription Progress($id: ID!, $after: String) {
   }
 }
 """
-
-
-@pytest.fixture
-async def scratch(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with Scratch.open(services, app, client) as scratch:
-        yield scratch
 
 
 def _message(seq: int, kind: str) -> dict[str, Any]:

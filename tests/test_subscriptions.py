@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 from fastapi import FastAPI
 
-from flowgate.services import Services
 from tests.scratch import Scratch, gql
 from tests.test_execution_lifecycle import FINISH, start, step
 from tests.ws import GraphQLWebSocket, SubscriptionError, connect
@@ -32,14 +29,6 @@ subscription Updates($filter: ExecutionUpdatesFilter) {
   executionUpdates(filter: $filter) { id status seq execution { agent { name } } }
 }
 """
-
-
-@pytest.fixture
-async def scratch(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with Scratch.open(services, app, client) as scratch:
-        yield scratch
 
 
 def _url(live_server: str) -> str:

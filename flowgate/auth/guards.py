@@ -3,10 +3,12 @@ app creates at start-up and every request context carries."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from flowgate.auth.authenticator import Authenticator
 from flowgate.auth.live import LiveSessions
+from flowgate.principal import Credential
 from flowgate.protection.rate_limit import RateLimiter, create_rate_limiter
 from flowgate.services import Services
 
@@ -26,6 +28,14 @@ class Guards:
             live_sessions=LiveSessions(authenticator, settings.auth_recheck_interval),
             rate_limiter=create_rate_limiter(settings),
         )
+
+    def access_changed(
+        self, *, user_id: uuid.UUID | None = None, credential: Credential | None = None
+    ) -> None:
+        """A credential or a user just lost (or changed) its access through this process:
+        stop trusting the cached principal now, and recheck the open websockets now."""
+        self.authenticator.forget(user_id=user_id, credential=credential)
+        self.live_sessions.recheck_soon()
 
     async def close(self) -> None:
         await self.rate_limiter.close()

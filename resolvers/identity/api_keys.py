@@ -104,9 +104,7 @@ async def revoke_api_key(info: Info[Context], *, key_id: str) -> ApiKey:
                 object_id=key.id,
                 summary={"name": key.name, "prefix": key.prefix, "owner": str(key.user_id)},
             )
-    guards = info.context.guards
-    guards.authenticator.forget(credential=Credential(CredentialKind.API_KEY, key.id))
-    guards.live_sessions.recheck_soon()
+    info.context.guards.access_changed(credential=Credential(CredentialKind.API_KEY, key.id))
     return key
 
 

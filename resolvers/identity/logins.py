@@ -201,6 +201,4 @@ def _access_token(info: Info[Context], user: User, login_id: uuid.UUID) -> tuple
 
 def _forget(info: Info[Context], login_id: uuid.UUID) -> None:
     """Stop trusting the login's tokens in this process now, and end its websockets."""
-    guards = info.context.guards
-    guards.authenticator.forget(credential=Credential(CredentialKind.ACCESS_TOKEN, login_id))
-    guards.live_sessions.recheck_soon()
+    info.context.guards.access_changed(credential=Credential(CredentialKind.ACCESS_TOKEN, login_id))

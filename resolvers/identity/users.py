@@ -51,7 +51,5 @@ async def update_user_role(info: Info[Context], *, user_id: str, role: UserRole)
                 object_id=user.id,
                 summary=audit.changes({"role": before.value}, {"role": role.value}),
             )
-    guards = info.context.guards
-    guards.authenticator.forget(user_id=user.id)
-    guards.live_sessions.recheck_soon()
+    info.context.guards.access_changed(user_id=user.id)
     return user
