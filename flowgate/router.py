@@ -10,26 +10,19 @@ request's own header. No credential, or one that cannot be used, closes the sock
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import orjson
-import structlog
-from starlette.requests import Request
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from flowgate.auth import AuthenticationError
 from flowgate.context import Context
 from flowgate.graphiql import graphiql_html
 from resolvers.errors import SIGN_IN
-
-log = structlog.get_logger(__name__)
 
 
 def connection_credential(params: object, websocket: WebSocket) -> str | None:
@@ -43,26 +36,6 @@ def connection_credential(params: object, websocket: WebSocket) -> str | None:
         if isinstance(token, str):
             return f"Bearer {token}"
     return websocket.headers.get("authorization")
-
-
-def coded(response: GraphQLHTTPResponse) -> GraphQLHTTPResponse:
-    """Give a code to the errors GraphQL itself raises before anything runs, so that every
-    error a client sees has one (Apollo's names): a document that does not parse or
-    validate is GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED, a variable whose value
-    does not fit its type is BAD_USER_INPUT. Errors from resolvers have theirs already."""
-    errors: list[dict[str, Any]] = response.get("errors") or []  # type: ignore[assignment]
-    for error in errors:
-        extensions = error.setdefault("extensions", {})
-        if "code" in extensions:
-            continue
-        message = error.get("message", "")
-        if message.startswith("Syntax Error"):
-            extensions["code"] = "GRAPHQL_PARSE_FAILED"
-        elif message.startswith("Variable '$"):
-            extensions["code"] = "BAD_USER_INPUT"
-        else:
-            extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
-    return response
 
 
 class TextFrames(ASGIWebSocketAdapter):
@@ -80,11 +53,6 @@ class TextFrames(ASGIWebSocketAdapter):
 
 class FlowgateRouter(GraphQLRouter[Context, None]):
     websocket_adapter_class = TextFrames
-
-    async def process_result(
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse:
-        return coded(await super().process_result(request, result))
 
     # GraphiQL opens on example operations and signs every tab in with one paste.
     @property

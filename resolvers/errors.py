@@ -40,12 +40,6 @@ class UnauthenticatedError(ClientError):
         super().__init__(message)
 
 
-class ForbiddenClientError(ClientError):
-    """The principal is known but its role does not allow this."""
-
-    code = "FORBIDDEN"
-
-
 class StoreDownError(ClientError):
     """A store needed by this field is unreachable; other fields of the response still
     resolve."""

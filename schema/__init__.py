@@ -11,7 +11,7 @@ from schema.extensions import RoundTripsInExtensions
 from schema.mutations import Mutation
 from schema.naming import CachedNameConverter
 from schema.observe import ObserveOperations
-from schema.protection import MaskUnexpectedErrors, RequestIdInExtensions
+from schema.protection import CodedVariableErrors, MaskUnexpectedErrors, RequestIdInExtensions
 from schema.query import Query
 from schema.subscription import Subscription
 
@@ -35,6 +35,7 @@ schema = strawberry.Schema(
         OperationLimits,
         RoundTripsInExtensions,
         RequestIdInExtensions,
+        CodedVariableErrors,
         # Before the masking: it counts and logs the codes the client is sent.
         ObserveOperations,
         lambda: MaskUnexpectedErrors(

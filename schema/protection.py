@@ -4,6 +4,7 @@ every response's `extensions`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
@@ -42,6 +43,20 @@ class MaskUnexpectedErrors(MaskErrors):
         masked.message = f"{self.error_message} (request id {request_id})"
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         return masked
+
+
+class CodedVariableErrors(SchemaExtension):
+    """Variables whose values do not fit their types are refused by graphql-core when the
+    operation starts, without a code: they are BAD_USER_INPUT. (Parse and validation errors
+    get theirs where they arise, in `flowgate.protection.limits`; errors of fields, which
+    have a path, carry their own or are masked with one.)"""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        for error in getattr(self.execution_context.result, "errors", None) or []:
+            extensions = error.extensions or {}
+            if error.path is None and "code" not in extensions:
+                error.extensions = {**extensions, "code": "BAD_USER_INPUT"}
 
 
 class RequestIdInExtensions(SchemaExtension):

@@ -436,4 +436,5 @@ async def test_malformed_requests_are_refused_without_leaks(
     if status == 200:
         [error] = response.json()["errors"]
         assert error["message"].startswith("Syntax Error")
+        assert error["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
         assert error["locations"]

@@ -263,3 +263,14 @@ async def test_a_malformed_cursor_gets_an_error_naming_after(
     # then
     extensions = failure.value.errors[0]["extensions"]
     assert extensions == {"code": "BAD_USER_INPUT", "argument": "after"}
+
+
+async def test_an_invalid_subscription_gets_a_coded_error(live_server: str) -> None:
+    # (A document that does not parse closes the socket with 4400: the protocol's rule.)
+    async with connect(_url(live_server)) as ws:
+        operation = await ws.subscribe("subscription { executionUpdates { nope } }")
+        with pytest.raises(SubscriptionError) as refused:
+            async for _ in ws.results(operation):
+                pass
+    codes = [error.get("extensions", {}).get("code") for error in refused.value.errors]
+    assert codes == ["GRAPHQL_VALIDATION_FAILED"], refused.value.errors

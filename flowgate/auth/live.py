@@ -55,9 +55,6 @@ class LiveSessions:
         self._ids = itertools.count()
         self._wake = asyncio.Event()
 
-    def __len__(self) -> int:
-        return len(self._sessions)
-
     def add(self, principal: Principal, websocket: WebSocket) -> None:
         self._sessions[next(self._ids)] = LiveSession(principal, websocket)
 

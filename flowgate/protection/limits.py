@@ -64,6 +64,14 @@ class Limits:
         )
 
 
+def _code(error: GraphQLError, code: str) -> None:
+    """Give `error` the code `code` unless it has one: every error a client sees has a code,
+    over HTTP and websockets alike."""
+    extensions = error.extensions or {}
+    if "code" not in extensions:
+        error.extensions = {**extensions, "code": code}
+
+
 class OperationLimits(SchemaExtension):
     def _limits(self) -> Limits:
         context = self.execution_context.context
@@ -93,8 +101,8 @@ class OperationLimits(SchemaExtension):
                 context.graphql_document = _parse(context.query, self.limits.max_tokens)
         yield
         for error in self.execution_context.pre_execution_errors or ():
-            if _TOO_MANY_TOKENS.search(error.message):
-                error.extensions = {**(error.extensions or {}), "code": "TOO_MANY_TOKENS"}
+            too_long = _TOO_MANY_TOKENS.search(error.message)
+            _code(error, "TOO_MANY_TOKENS" if too_long else "GRAPHQL_PARSE_FAILED")
 
     async def on_validate(self) -> AsyncIterator[None]:
         # Strawberry validates only when no extension has (`pre_execution_errors` is None):
@@ -129,6 +137,8 @@ class OperationLimits(SchemaExtension):
                 )
                 if cost > self.limits.max_cost:
                     errors = [_too_costly(cost, self.limits.max_cost)]
+            for error in errors:  # the limits' own rules have theirs (QUERY_TOO_DEEP, ...)
+                _code(error, "GRAPHQL_VALIDATION_FAILED")
             context.pre_execution_errors = errors
         yield
 
