@@ -1,4 +1,4 @@
-"""Reading executions."""
+"""Reading executions: only those the principal may read (`resolvers.access`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, select
 
 from models.enums import ExecutionStatus
 from models.sql import Execution
+from resolvers import access
 from resolvers.filters import ExecutionFilter, ExecutionOrderField, Ordering
 from resolvers.pagination import Page, PageRequest
 from resolvers.sorting import EXECUTION_SORT_KEYS
@@ -52,8 +53,13 @@ async def list_executions(
     filter_: ExecutionFilter,
     order: Ordering[ExecutionOrderField],
 ) -> tuple[Page[Execution], Select[Execution]]:
+    principal = info.context.principal
+    # Executions of workflows the principal may not read are left out, so that filtering
+    # by such a workflow finds nothing, as for a workflow that does not exist.
+    readable = await info.context.loaders.readable_workflow_ids.get()
     query = select(Execution).where(
-        *execution_conditions(info.context.principal.organization_id, filter_)
+        *execution_conditions(principal.organization_id, filter_),
+        access.execution_visible(principal, readable),
     )
     async with info.context.services.postgres.session() as session:
         result = await fetch_page(

@@ -1,8 +1,9 @@
 """The `search` field: validate the arguments, ask the index, then check every hit against
 the source of truth. Each object is loaded through the request's loaders (one batch per
 type), scoped to the principal's organization; a hit whose object does not load, is deleted,
-or is a workflow the principal may not read is dropped. A page can therefore hold fewer
-than `first` results; its cursor still continues after the last hit the index returned."""
+or is a workflow the principal may not read (or an execution or event of one) is dropped. A
+page can therefore hold fewer than `first` results; its cursor still continues after the
+last hit the index returned."""
 
 from __future__ import annotations
 
@@ -19,15 +20,13 @@ from flowgate.search import metrics
 from flowgate.search.base import (
     DocumentType,
     Facets,
-    Reader,
     SearchFilter,
     SearchHit,
     SearchRequest,
     SearchUnavailableError,
 )
 from flowgate.search.query import QuerySyntaxError, parse
-from models.enums import UserRole
-from resolvers.access import may_read_workflow
+from resolvers import access
 from resolvers.errors import BadInputError, ClientError
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ async def search(
 ) -> SearchPage:
     request = SearchRequest(
         query=_parse(query),
-        reader=_reader(info),
+        reader=access.search_reader(info.context.principal),
         types=frozenset(types or ()),
         filter=_checked_filter(filter_),
         limit=_page_size(first, info.context.services.settings.max_page_size),
@@ -132,15 +131,6 @@ def _parse(query: str) -> Any:
         raise BadInputError("query", str(error)) from None
 
 
-def _reader(info: Info[Context]) -> Reader:
-    principal = info.context.principal
-    return Reader(
-        organization_id=principal.organization_id,
-        user_id=principal.user_id,
-        everything=principal.role is UserRole.ADMIN,
-    )
-
-
 def _page_size(first: int | None, max_size: int) -> int:
     size = DEFAULT_PAGE_SIZE if first is None else first
     if not 0 < size <= max_size:
@@ -173,7 +163,12 @@ async def _load(info: Info[Context], hit: SearchHit) -> Any:
         case DocumentType.EXECUTION:
             return await loaders.execution_by_id.load(hit.object_id)
         case DocumentType.EXECUTION_EVENT:
-            return await loaders.execution_event_by_id.load(hit.object_id)
+            event = await loaders.execution_event_by_id.load(hit.object_id)
+            # An event is the principal's to see only if its execution is (that loader
+            # hides executions of unreadable workflows).
+            if event is None or await loaders.execution_by_id.load(event.execution_id) is None:
+                return None
+            return event
 
 
 def _readable(info: Info[Context], hit: SearchHit, model: Any) -> bool:
@@ -182,5 +177,5 @@ def _readable(info: Info[Context], hit: SearchHit, model: Any) -> bool:
     if hit.type is DocumentType.AGENT:
         return model.deleted_at is None
     if hit.type is DocumentType.WORKFLOW:
-        return may_read_workflow(info.context.principal, model)
-    return True
+        return access.may_read_workflow(info.context.principal, model)
+    return True  # executions and events: their loaders load only readable ones

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowgate.bus import LiveUpdatesUnavailableError
 from flowgate.bus.hub import RESYNC, Subscriber
-from models.documents import ExecutionEvent, Workflow
+from models.documents import ExecutionEvent
 from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionEventType, ExecutionStatus
 from resolvers import access
 from resolvers.errors import BadInputError, ClientError
@@ -193,16 +193,14 @@ async def execution_updates(
     refetches on reconnect, so there is no replay here; a subscriber too slow to keep up is
     closed with a resumable error."""
     principal = info.context.principal
-    accepts = filter_.accepts
-    if not access.is_admin(principal):
-        # Only executions of workflows the principal may read (or of no workflow), as of
-        # subscribing: a workflow shared later shows up after a reconnect.
-        collection = Workflow.get_pymongo_collection()
-        readable = set(await collection.distinct("_id", access.readable_workflows(principal)))
+    # Only executions the principal may read, as of subscribing: a workflow shared later
+    # shows up after a reconnect.
+    readable = await info.context.loaders.readable_workflow_ids.get()
 
-        def accepts(message: dict[str, Any]) -> bool:
-            workflow_id = _uuid(message.get("workflow_id"))
-            return filter_.accepts(message) and (workflow_id is None or workflow_id in readable)
+    def accepts(message: dict[str, Any]) -> bool:
+        return filter_.accepts(message) and access.of_readable_workflow(
+            message.get("workflow_id"), readable
+        )
 
     subscriber = _subscribe(info, organization_id=principal.organization_id, accepts=accepts)
     hub = info.context.services.bus.hub

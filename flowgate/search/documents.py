@@ -2,9 +2,13 @@
 
 - Agent: its name; description, model, provider and capabilities (its tags).
 - Workflow: its name; description and node labels; tags; readers unless public.
-- Execution: its agent's name; error, and the text of its input and result.
+- Execution: its agent's name; error, and the text of its input and result; its workflow's
+  readers.
 - ExecutionEvent: a finished step (`step_finished`) with an error or prose in its output:
-  the node; the error and the output's text (the output is read off the trace's step)."""
+  the node; the error and the output's text (the output is read off the trace's step); its
+  execution's readers.
+
+Readers come from the one rule, `models.access`."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 from flowgate.search.base import DocumentType, SearchDocument
-from models import documents, sql
+from models import access, documents, sql
 from models.enums import ExecutionEventType, StepStatus
 
 # Text past this many characters is not indexed (a huge JSON input would bloat the index).
@@ -39,14 +43,6 @@ def agent_document(agent: sql.Agent) -> SearchDocument:
 
 
 def workflow_document(workflow: documents.Workflow) -> SearchDocument:
-    permissions = workflow.permissions
-    readers = None
-    if not permissions.is_public:
-        # As `resolvers.access` decides: owners, editors, viewers and the creator.
-        named = [*permissions.owners, *permissions.editors, *permissions.viewers]
-        if workflow.created_by is not None:
-            named.append(workflow.created_by)
-        readers = tuple(dict.fromkeys(named))
     return SearchDocument(
         organization_id=workflow.organization_id,
         type=DocumentType.WORKFLOW,
@@ -57,7 +53,7 @@ def workflow_document(workflow: documents.Workflow) -> SearchDocument:
         status=workflow.status.value,
         category=workflow.category,
         tags=tuple(workflow.tags),
-        readers=readers,
+        readers=access.readers(workflow),
     )
 
 
@@ -66,9 +62,12 @@ def execution_documents(
     agent: sql.Agent | None,
     events: Sequence[documents.ExecutionEvent],
     trace: documents.ExecutionTrace | None,
+    workflow: documents.Workflow | None,
 ) -> list[SearchDocument]:
-    """The execution's document, then one per finished step worth finding."""
+    """The execution's document, then one per finished step worth finding; all readable by
+    whoever reads its workflow (`workflow`: the execution's, if it has one and it exists)."""
     category = agent.category if agent is not None else None
+    readers = access.execution_readers(execution.workflow_id, workflow)
     found = [
         SearchDocument(
             organization_id=execution.organization_id,
@@ -81,6 +80,7 @@ def execution_documents(
             updated_at=execution.updated_at,
             status=execution.status.value,
             category=category,
+            readers=readers,
         )
     ]
     outputs = _step_outputs(trace)
@@ -107,6 +107,7 @@ def execution_documents(
                 status=event.status,
                 category=category,
                 parent_id=execution.id,
+                readers=readers,
             )
         )
     return found

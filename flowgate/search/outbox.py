@@ -39,6 +39,26 @@ def mark_stale(
     )
 
 
+async def mark_executions_stale(
+    services: Services, organization_id: uuid.UUID, workflow_id: uuid.UUID
+) -> int:
+    """Queue every execution of a workflow whose readers changed: their documents carry the
+    workflow's readers. (Search checks each hit against the stores anyway; this keeps the
+    index's counts and facets right.) Returns how many."""
+    rows = select(
+        sql.Execution.organization_id, literal(DocumentType.EXECUTION.value), sql.Execution.id
+    ).where(
+        sql.Execution.organization_id == organization_id, sql.Execution.workflow_id == workflow_id
+    )
+    async with services.postgres.session() as session, session.begin():
+        result = await session.execute(
+            insert(sql.SearchOutboxEntry).from_select(
+                ["organization_id", "object_type", "object_id"], rows
+            )
+        )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def mark_all_stale(
     services: Services,
     types: frozenset[DocumentType] = INDEXED,

@@ -94,6 +94,14 @@ async def _executions(services: Services, ids: list[uuid.UUID]) -> list[SearchDo
         {**executions, "type": ExecutionEventType.STEP_FINISHED.value}
     ).to_list()
     traces = await documents.ExecutionTrace.find(executions).to_list()
+    # Each execution is found by its workflow's readers: one query for the batch's workflows.
+    workflow_ids = list({e.workflow_id for e, _ in rows if e.workflow_id is not None})
+    workflows = (
+        await documents.Workflow.find({"_id": {"$in": workflow_ids}}).to_list()
+        if workflow_ids
+        else []
+    )
+    workflow_of = {workflow.id: workflow for workflow in workflows}
     events_of: dict[uuid.UUID, list[documents.ExecutionEvent]] = {}
     for event in events:
         events_of.setdefault(event.execution_id, []).append(event)
@@ -101,7 +109,11 @@ async def _executions(services: Services, ids: list[uuid.UUID]) -> list[SearchDo
     found: list[SearchDocument] = []
     for execution, agent in rows:
         found += execution_documents(
-            execution, agent, events_of.get(execution.id, []), trace_of.get(execution.id)
+            execution,
+            agent,
+            events_of.get(execution.id, []),
+            trace_of.get(execution.id),
+            workflow_of.get(execution.workflow_id) if execution.workflow_id else None,
         )
     return found
 

@@ -20,6 +20,7 @@ from resolvers.loaders.by_id import (
 )
 from resolvers.loaders.events import ExecutionEventByIdLoader
 from resolvers.loaders.pages import ExecutionPageByAgentLoader, ExecutionPageByWorkflowLoader
+from resolvers.loaders.readable import ReadableWorkflowIds
 from resolvers.loaders.stats import AgentStatsByAgentIdLoader, WorkflowStatsByWorkflowIdLoader
 from resolvers.loaders.versions import WorkflowVersionsByWorkflowIdLoader
 
@@ -34,13 +35,19 @@ class Loaders:
         # owners come after a PostgreSQL one). Sharing one loader would merge the two into
         # one batch or not depending on which store answers first; apart, each is one batch.
         self.workflow_creator_by_id = UserByIdLoader(services, principal)
-        self.execution_by_id = ExecutionByIdLoader(services, principal)
+        # Executions of workflows the principal may not read are hidden on every path; the
+        # readable ids are asked for once per request, by whichever loader needs them first.
+        self.readable_workflow_ids = ReadableWorkflowIds(services, principal)
+        readable = self.readable_workflow_ids
+        self.execution_by_id = ExecutionByIdLoader(services, principal, readable)
         self.workflow_by_id = WorkflowByIdLoader(services, principal)
         self.flowchart_by_agent_id = FlowchartByAgentIdLoader(services, principal)
         self.trace_by_execution_id = TraceByExecutionIdLoader(services, principal)
         self.execution_event_by_id = ExecutionEventByIdLoader(services, principal)
-        self.execution_page_by_agent = ExecutionPageByAgentLoader(services, principal)
-        self.execution_page_by_workflow = ExecutionPageByWorkflowLoader(services, principal)
+        self.execution_page_by_agent = ExecutionPageByAgentLoader(services, principal, readable)
+        self.execution_page_by_workflow = ExecutionPageByWorkflowLoader(
+            services, principal, readable
+        )
         self.agent_stats_by_agent_id = AgentStatsByAgentIdLoader(services, principal)
         self.workflow_stats_by_workflow_id = WorkflowStatsByWorkflowIdLoader(services, principal)
         self.workflow_versions_by_workflow = WorkflowVersionsByWorkflowIdLoader(services, principal)

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
 from beanie import Document
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from flowgate import tracing
 from flowgate.principal import Principal
@@ -37,10 +37,16 @@ class SqlRowByIdLoader(ScopedLoader[uuid.UUID, ModelT | None], Generic[ModelT]):
 
     model: ClassVar[Any]
 
+    async def visible(self) -> list[ColumnElement[bool]]:
+        """What else a row must satisfy for the principal to see it."""
+        return []
+
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[ModelT | None]:
         model = self.model
         query = select(model).where(
-            model.organization_id == self.principal.organization_id, model.id.in_(keys)
+            model.organization_id == self.principal.organization_id,
+            model.id.in_(keys),
+            *await self.visible(),
         )
         async with self.services.postgres.session() as session:
             rows = (await session.scalars(query)).all()

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import ColumnElement
+
+from flowgate.principal import Principal
+from flowgate.services import Services
 from models import documents, sql
-from resolvers.access import readable_workflows
+from resolvers import access
 from resolvers.loaders.base import DocumentByFieldLoader, SqlRowByIdLoader
+from resolvers.loaders.readable import ReadableWorkflowIds
 
 
 class AgentByIdLoader(SqlRowByIdLoader[sql.Agent]):
@@ -19,7 +24,18 @@ class UserByIdLoader(SqlRowByIdLoader[sql.User]):
 
 
 class ExecutionByIdLoader(SqlRowByIdLoader[sql.Execution]):
+    """An execution of a workflow the principal may not read does not load: "not found"."""
+
     model = sql.Execution
+
+    def __init__(
+        self, services: Services, principal: Principal, readable: ReadableWorkflowIds
+    ) -> None:
+        super().__init__(services, principal)
+        self.readable = readable
+
+    async def visible(self) -> list[ColumnElement[bool]]:
+        return [access.execution_visible(self.principal, await self.readable.get())]
 
 
 class WorkflowByIdLoader(DocumentByFieldLoader[documents.Workflow]):
@@ -29,7 +45,7 @@ class WorkflowByIdLoader(DocumentByFieldLoader[documents.Workflow]):
 
     def scope(self) -> dict[str, Any]:
         # A workflow the principal may not read does not load: it is "not found".
-        return readable_workflows(self.principal)
+        return access.readable_workflows(self.principal)
 
 
 class FlowchartByAgentIdLoader(DocumentByFieldLoader[documents.Flowchart]):

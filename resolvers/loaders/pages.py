@@ -14,13 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import aliased
 
+from flowgate.principal import Principal
+from flowgate.services import Services
 from models.sql import Execution
+from resolvers import access
 from resolvers.executions import execution_conditions
 from resolvers.filters import ExecutionFilter, ExecutionOrderField, Ordering
 from resolvers.loaders.base import ScopedLoader
+from resolvers.loaders.readable import ReadableWorkflowIds
 from resolvers.pagination import Page, encode_cursor
 from resolvers.sorting import EXECUTION_SORT_KEYS
 
@@ -44,19 +48,31 @@ ExecutionPageKey = tuple[uuid.UUID, NestedPageArgs]
 class _ExecutionPageByParentLoader(ScopedLoader[ExecutionPageKey, CountedPage]):
     parent_column: Any
 
+    def __init__(
+        self, services: Services, principal: Principal, readable: ReadableWorkflowIds
+    ) -> None:
+        super().__init__(services, principal)
+        # An agent's page must not show executions of workflows the principal may not read.
+        self.readable = readable
+
     async def batch_load_fn(self, keys: Sequence[ExecutionPageKey]) -> list[CountedPage]:
         parents_by_args: dict[NestedPageArgs, list[uuid.UUID]] = defaultdict(list)
         for parent_id, args in keys:
             parents_by_args[args].append(parent_id)
         pages: dict[ExecutionPageKey, CountedPage] = {}
+        visible = access.execution_visible(self.principal, await self.readable.get())
         async with self.services.postgres.session() as session:
             for args, parent_ids in parents_by_args.items():
-                pages.update(await self._load(session, args, parent_ids))
+                pages.update(await self._load(session, args, parent_ids, visible))
         empty = Page[Execution](items=[], cursors=[], has_next_page=False, has_previous_page=False)
         return [pages.get(key, CountedPage(empty, 0)) for key in keys]
 
     async def _load(
-        self, session: Any, args: NestedPageArgs, parent_ids: list[uuid.UUID]
+        self,
+        session: Any,
+        args: NestedPageArgs,
+        parent_ids: list[uuid.UUID],
+        visible: ColumnElement[bool],
     ) -> dict[ExecutionPageKey, CountedPage]:
         sort = EXECUTION_SORT_KEYS[args.order.field]
         ordering = (
@@ -76,6 +92,7 @@ class _ExecutionPageByParentLoader(ScopedLoader[ExecutionPageKey, CountedPage]):
             .where(
                 *execution_conditions(self.principal.organization_id, args.filter),
                 parent.in_(parent_ids),
+                visible,
             )
             .subquery()
         )

@@ -17,7 +17,7 @@ from resolvers import access, audit
 from resolvers.lifecycle.events import PendingEvent
 from resolvers.lifecycle.state_machine import can_transition
 from resolvers.lifecycle.transaction import locked_execution, run_change
-from resolvers.mutations.access import require_workflow
+from resolvers.mutations.access import require_execution_driver, require_workflow
 from resolvers.mutations.errors import InvalidInputError, InvalidTransitionError, NotFoundError
 from resolvers.validation import values
 from resolvers.validation.issues import IssueCode, Issues
@@ -211,6 +211,7 @@ async def _end(
     key = check_key(issues, idempotency_key)
     if issues or local_id is None:
         raise InvalidInputError(issues)
+    await require_execution_driver(info, local_id, execution_id)
 
     async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], dict[str, Any]]:
         execution = await locked_execution(session, info, local_id, execution_id)

@@ -16,6 +16,7 @@ from models.sql.base import utcnow
 from resolvers import audit
 from resolvers.lifecycle.events import PendingEvent
 from resolvers.lifecycle.transaction import locked_execution, run_change
+from resolvers.mutations.access import require_execution_driver
 from resolvers.mutations.errors import InvalidInputError, InvalidTransitionError
 from resolvers.mutations.executions import MAX_ERROR_LENGTH, MAX_INPUT_BYTES, check_key
 from resolvers.validation import values
@@ -77,6 +78,7 @@ async def report_step(
     _check(issues, step)
     if issues or local_id is None:
         raise InvalidInputError(issues)
+    await require_execution_driver(info, local_id, execution_id)
 
     async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], dict[str, Any]]:
         execution = await locked_execution(session, info, local_id, execution_id)

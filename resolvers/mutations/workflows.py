@@ -26,6 +26,7 @@ from beanie import UpdateResponse
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
+from flowgate.search.outbox import mark_executions_stale
 from models.documents import Workflow, WorkflowPermissions, WorkflowSettings, WorkflowVersion
 from models.enums import WorkflowStatus
 from models.sql.base import utcnow
@@ -137,6 +138,9 @@ async def update_workflow(
         changes.update(nodes=graph.nodes, edges=graph.edges)
     updated = await _replace(current, changes, created_by=principal.user_id)
     await _audit(info, "workflow.update", current, updated)
+    if checked.permissions:
+        # Its executions are found in search by its readers: reindex them too.
+        await mark_executions_stale(info.context.services, updated.organization_id, updated.id)
     return updated
 
 

@@ -1,0 +1,126 @@
+"""Executions: whoever may read an execution's workflow reads the execution (one of no
+workflow, every member); who may drive one (report its steps, finish or cancel it).
+
+The readable workflows' ids are what every set-wise form takes: the SQL predicate on
+executions (`execution_visible`), the live-updates filter and the per-object check. They are
+asked of MongoDB once per request (`resolvers.loaders.ReadableWorkflowIds`), never for an
+admin, whose answer is `None`: unrestricted."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from sqlalchemy import ColumnElement, and_, or_
+
+from flowgate.principal import Principal
+from flowgate.search.base import Reader
+from flowgate.stores.mongo import Mongo
+from models.documents import Workflow
+from models.enums import UserRole
+from models.sql import Execution
+from resolvers.access.workflows import (
+    is_admin,
+    may_read_workflow,
+    may_run_workflow,
+    readable_workflows,
+)
+
+
+class ExecutionRelation(StrEnum):
+    STARTER = "starter"  # the user whose credential started it
+    AGENT_OWNER = "agent_owner"  # the owner of the agent it runs
+
+
+@dataclass(frozen=True)
+class DriveGrant:
+    """Who, besides admins, may drive an execution of no workflow: a principal of one of
+    `roles` who stands in one of `relations` to it."""
+
+    roles: frozenset[UserRole]
+    relations: frozenset[ExecutionRelation]
+
+
+DRIVERS_WITHOUT_WORKFLOW: Final = DriveGrant(
+    frozenset({UserRole.USER}), frozenset(ExecutionRelation)
+)
+
+
+async def readable_workflow_ids(mongo: Mongo, principal: Principal) -> frozenset[str] | None:
+    """The ids (as text) of the workflows `principal` may read; `None`: every workflow."""
+    if is_admin(principal):
+        return None
+    collection = mongo.database[Workflow.get_collection_name()]
+    ids = await collection.distinct("_id", readable_workflows(principal))
+    return frozenset(str(workflow_id) for workflow_id in ids)
+
+
+def execution_visible(
+    principal: Principal, readable_ids: frozenset[str] | None
+) -> ColumnElement[bool]:
+    """The executions `principal` may read, as an SQL predicate: its organization's, of no
+    workflow or of one of `readable_ids` (from `readable_workflow_ids`)."""
+    in_organization = Execution.organization_id == principal.organization_id
+    if readable_ids is None:
+        return in_organization
+    ids = sorted(uuid.UUID(workflow_id) for workflow_id in readable_ids)
+    return and_(
+        in_organization, or_(Execution.workflow_id.is_(None), Execution.workflow_id.in_(ids))
+    )
+
+
+def may_read_execution(
+    principal: Principal, execution: Execution, readable_ids: frozenset[str] | None
+) -> bool:
+    """`execution_visible` as a Python predicate over a loaded row."""
+    return execution.organization_id == principal.organization_id and of_readable_workflow(
+        execution.workflow_id, readable_ids
+    )
+
+
+def of_readable_workflow(workflow_id: object, readable_ids: frozenset[str] | None) -> bool:
+    """The workflow part of `execution_visible` in Python, for a workflow id as a row or a
+    bus message carries it: no workflow, or a readable one."""
+    return readable_ids is None or workflow_id is None or str(workflow_id) in readable_ids
+
+
+def may_drive_execution(
+    principal: Principal,
+    execution: Execution,
+    *,
+    agent_owner_id: uuid.UUID | None,
+    workflow: Workflow | None,
+) -> bool:
+    """Whether `principal` may report steps of, finish or cancel `execution`. `workflow` is
+    the execution's (`None` if it has none or it is gone); the caller has already answered
+    "not found" where `may_read_workflow` says no."""
+    if execution.organization_id != principal.organization_id:
+        return False
+    if is_admin(principal):
+        return True
+    if execution.workflow_id is not None:
+        return (
+            workflow is not None
+            and may_read_workflow(principal, workflow)
+            and may_run_workflow(principal, workflow)
+        )
+    grant = DRIVERS_WITHOUT_WORKFLOW
+    if principal.role not in grant.roles:
+        return False
+    standing = {
+        ExecutionRelation.STARTER: execution.started_by_id,
+        ExecutionRelation.AGENT_OWNER: agent_owner_id,
+    }
+    return any(standing[relation] == principal.user_id for relation in grant.relations)
+
+
+def search_reader(principal: Principal) -> Reader:
+    """Whose search it is: restricted documents (those with readers) only if the principal
+    is among their readers, unless the rule leaves it unrestricted."""
+    return Reader(
+        organization_id=principal.organization_id,
+        user_id=principal.user_id,
+        everything=is_admin(principal),
+    )
