@@ -488,3 +488,29 @@ async def test_an_execution_of_no_workflow_is_driven_by_its_starter_or_agent_own
     assert await drive(user, run_of_users_agent) == "ok"
     assert await drive(viewer, admins_run) == "FORBIDDEN"
     assert await drive(world.members["admin"], users_run) == "ok"
+
+
+# --- round trips ---------------------------------------------------------------------------
+
+
+async def test_a_member_pays_one_mongodb_round_trip_for_the_readable_ids_whatever_the_page(
+    app: FastAPI, services: Services, client: httpx.AsyncClient, seeded: object
+) -> None:
+    from tests.test_round_trips import DASHBOARD_QUERY, EXECUTIONS_QUERY
+
+    async def trips(http: httpx.AsyncClient, query: str, n: int) -> dict[str, int]:
+        response = await http.post("/graphql", json={"query": query, "variables": {"n": n}})
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        counted: dict[str, int] = body["extensions"]["roundTrips"]
+        return counted
+
+    async with client_as(app, services, USER) as member:
+        for query in (DASHBOARD_QUERY, EXECUTIONS_QUERY):
+            await trips(member.http, query, 1)  # warm
+            # when
+            small, large = await trips(member.http, query, 5), await trips(member.http, query, 50)
+            as_admin = await trips(client, query, 50)
+            # then: fixed by shape; the readable ids are one MongoDB round trip, asked once
+            assert small == large
+            assert large == {"sql": as_admin["sql"], "mongo": as_admin["mongo"] + 1}
