@@ -74,7 +74,10 @@ query($w: ID!, $e: ID!, $a: ID!) {
     totalCount edges { node { id } }
   }
   all: executions(first: 100, filter: {agentId: $a}) { totalCount edges { node { id } } }
-  agent(id: $a) { executions(first: 50) { totalCount edges { node { id } } } }
+  agent(id: $a) {
+    executions(first: 50) { totalCount edges { node { id } } }
+    stats { executions }
+  }
 }
 """
 BY_WORKFLOW = """
@@ -301,6 +304,10 @@ async def test_every_read_path_shows_an_execution_exactly_when_its_workflow_is_r
             assert (execution_id in _ids(data["byWorkflow"])) is expected, where
             assert (execution_id in _ids(data["all"])) is expected, where
             assert (execution_id in _ids(data["agent"]["executions"])) is expected, where
+            # the agent's figures count what its connection lists, no more
+            assert (
+                data["agent"]["stats"]["executions"] == data["agent"]["executions"]["totalCount"]
+            ), where
             if expected:
                 assert _ids(data["workflow"]["executions"]) == {execution_id}, where
             else:

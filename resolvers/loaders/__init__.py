@@ -48,8 +48,10 @@ class Loaders:
         self.execution_page_by_workflow = ExecutionPageByWorkflowLoader(
             services, principal, readable
         )
-        self.agent_stats_by_agent_id = AgentStatsByAgentIdLoader(services, principal)
-        self.workflow_stats_by_workflow_id = WorkflowStatsByWorkflowIdLoader(services, principal)
+        self.agent_stats_by_agent_id = AgentStatsByAgentIdLoader(services, principal, readable)
+        self.workflow_stats_by_workflow_id = WorkflowStatsByWorkflowIdLoader(
+            services, principal, None
+        )
         self.workflow_versions_by_workflow = WorkflowVersionsByWorkflowIdLoader(services, principal)
 
 

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
+from flowgate.principal import Principal
+from flowgate.services import Services
 from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionStatus
 from models.sql import Execution
 from models.sql.base import utcnow
+from resolvers import access
 from resolvers.loaders.base import ScopedLoader
+from resolvers.loaders.readable import ReadableWorkflowIds
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,19 @@ class ExecutionStats:
 class _StatsByParentLoader(ScopedLoader[uuid.UUID, ExecutionStats]):
     parent_column: Any
 
+    def __init__(
+        self, services: Services, principal: Principal, readable: ReadableWorkflowIds | None
+    ) -> None:
+        super().__init__(services, principal)
+        # An agent's figures count only the executions the principal may read. (A
+        # workflow's need no filter: the workflow loaded only if it is readable, and so
+        # are all its executions.)
+        self.readable = readable
+
+    async def visible(self) -> ColumnElement[bool]:
+        readable = await self.readable.get() if self.readable is not None else None
+        return access.execution_visible(self.principal, readable)
+
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[ExecutionStats]:
         # Read off the class: a mapped attribute read off an instance is a descriptor that
         # looks for ORM state on the loader and raises.
@@ -56,7 +73,7 @@ class _StatsByParentLoader(ScopedLoader[uuid.UUID, ExecutionStats]):
                 func.count().filter(Execution.started_at >= since),
             )
             .where(
-                Execution.organization_id == self.principal.organization_id,
+                await self.visible(),
                 parent.in_(keys),
             )
             .group_by(parent)
