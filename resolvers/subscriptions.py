@@ -193,9 +193,9 @@ async def execution_updates(
     refetches on reconnect, so there is no replay here; a subscriber too slow to keep up is
     closed with a resumable error."""
     principal = info.context.principal
-    # Only executions the principal may read, as of subscribing: a workflow shared later
-    # shows up after a reconnect.
-    readable = await info.context.loaders.readable_workflow_ids.get()
+    # Only executions the principal may read, as of subscribing (asked afresh: a socket's
+    # loaders may be older): a workflow shared later shows up after a reconnect.
+    readable = await access.readable_workflow_ids(info.context.services.mongo, principal)
 
     def accepts(message: dict[str, Any]) -> bool:
         return filter_.accepts(message) and access.of_readable_workflow(
