@@ -348,6 +348,31 @@ async def test_search_finds_executions_and_events_exactly_when_readable(world: W
         assert found["totalCount"] == 2 * len(expected), role
 
 
+SHARE = """
+mutation($id: ID!, $input: UpdateWorkflowInput!) {
+  updateWorkflow(id: $id, input: $input, expectedVersion: 1) { __typename }
+}
+"""
+
+
+async def test_sharing_a_workflow_reindexes_its_executions_for_search(world: World) -> None:
+    # given: the private workflow's execution, indexed while the user may not read it
+    user = world.members["user"]
+    workflow_id = world.workflow_of("user", "none")
+    await index_all_pending(world.scratch.services, world.scratch.services.search)
+    found = await user.post(SEARCH, {"q": world.word})
+    assert world.executions[workflow_id] not in str(found["data"])
+    # when: the admin names the user a viewer of it
+    share = {"permissions": {"viewerIds": [gid("User", user.principal.user_id)]}}
+    shared = await gql(world.scratch.client, SHARE, {"id": workflow_id, "input": share})
+    assert shared["updateWorkflow"]["__typename"] == "UpdateWorkflowPayload"
+    await index_all_pending(world.scratch.services, world.scratch.services.search)
+    # then: its execution's document now names the user among its readers
+    found = await user.post(SEARCH, {"q": world.word})
+    hits = [edge["node"]["object"] for edge in found["data"]["search"]["edges"]]
+    assert world.executions[workflow_id] in {hit.get("id") for hit in hits}
+
+
 async def test_both_subscriptions_agree_with_the_definition(world: World, live_server: str) -> None:
     url = f"ws://{live_server}/graphql"
     for role, member in world.members.items():
