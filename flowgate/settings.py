@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, ge=1)
     max_aliases: int = Field(default=15, ge=0)
     max_tokens: int = Field(default=2000, ge=1)
+    # Field selections of an operation once its fragments are expanded (each spread counted):
+    # more is refused (QUERY_TOO_LARGE) before anything else walks it. GraphiQL's
+    # introspection query has 220; fragments spreading fragments reach millions in 1 KB.
+    max_expanded_fields: int = Field(default=10_000, ge=1)
     # The estimated cost above which an operation is refused (QUERY_TOO_COSTLY): each field
     # costs 1, a connection multiplies what it selects by its page size (`first`/`last`,
     # default 20), and a list of objects (steps, flowchart nodes, ...) by `cost_list_size`.

@@ -1,0 +1,126 @@
+"""The attacks of the adversarial review (issue 13) that got through, each refused now: small
+documents that expand exponentially, page sizes the cost estimate could not read, logins that
+multiply password hashes, and requests the HTTP layer answered with a 500.
+
+Websocket protocol abuse is in `tests/test_hardening_ws.py`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from flowgate.protection.shape import measure_document
+from tests.test_protection import COSTLY_BY_VARIABLES, codes, post, variant
+
+
+def fragment_bomb(fragments: int, leaf: str = "__typename") -> str:
+    """`fragments` fragments, each spreading the previous one twice: 2^(n-1) selections."""
+    definitions = [f"fragment F0 on Query {{ {leaf} }}"]
+    definitions += [
+        f"fragment F{n} on Query {{ ...F{n - 1} ...F{n - 1} }}" for n in range(1, fragments)
+    ]
+    return f"query {{ ...F{fragments - 1} }} " + " ".join(definitions)
+
+
+# -- item 1: no validation step is exponential ------------------------------------------------
+
+
+async def test_a_fragment_bomb_is_refused_as_too_large(client: httpx.AsyncClient) -> None:
+    # given: 870 bytes that expand to 2,097,152 selections (this took 12 s to refuse, on the
+    # event loop, and each extra fragment doubled it)
+    query = fragment_bomb(22)
+    assert len(query) < 900
+
+    # when
+    body = await post(client, query)
+
+    # then
+    assert body.get("data") is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_LARGE"
+    assert error["extensions"]["fields"] == 2**21
+    assert "2097152 field selections" in error["message"]
+    assert "the limit is 10000" in error["message"]
+
+
+async def test_a_fragment_bomb_of_aliases_is_measured_without_expanding_it() -> None:
+    # 300 doublings: a number no walk could reach, measured in one pass per fragment
+    from graphql import parse
+
+    shape = measure_document(parse(fragment_bomb(300, leaf="a: __typename")))
+    assert shape.fields == shape.aliases == 10**12  # capped
+    assert shape.depths == {"anonymous": 0}
+
+
+async def test_fragments_reused_within_the_size_limit_run(client: httpx.AsyncClient) -> None:
+    body = await post(client, fragment_bomb(10))  # 512 selections of one field
+    assert body == {"data": {"__typename": "Query"}, "extensions": body["extensions"]}
+
+
+async def test_the_expanded_size_limit_is_a_setting(app: FastAPI) -> None:
+    async with variant(app, max_expanded_fields=512) as http:
+        assert "errors" not in await post(http, fragment_bomb(10))
+        assert codes(await post(http, fragment_bomb(11))) == ["QUERY_TOO_LARGE"]
+
+
+async def test_aliases_in_a_fragment_count_at_every_spread(client: httpx.AsyncClient) -> None:
+    # 8 aliases, spread twice: 16, one over the limit, as if written out
+    aliases = " ".join(f"a{i}: __typename" for i in range(8))
+    query = f"{{ ...A ...B }} fragment A on Query {{ {aliases} }} fragment B on Query {{ ...A }}"
+    body = await post(client, query)
+    assert codes(body) == ["TOO_MANY_ALIASES"]
+    assert "16 aliases found. Allowed: 15" in body["errors"][0]["message"]
+
+
+DEEP_FRAGMENT = """
+{ agents(first: 1) { edges { node { ...Deep } } } }
+fragment Deep on Agent { flowchart { agent { flowchart { agent { flowchart { agent {
+    flowchart { %s } } } } } } } }
+"""
+
+
+async def test_depth_counts_through_fragments(client: httpx.AsyncClient, seeded: object) -> None:
+    # 11 levels of selections, 8 of them in a fragment, as deep as written out
+    body = await post(client, DEEP_FRAGMENT % "agent { id }")
+    assert codes(body) == ["QUERY_TOO_DEEP"]
+    assert "'anonymous' exceeds maximum operation depth of 10" in body["errors"][0]["message"]
+    assert "errors" not in await post(client, DEEP_FRAGMENT % "id")
+
+
+async def test_fragment_cycles_are_refused_by_validation(client: httpx.AsyncClient) -> None:
+    query = "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
+    body = await post(client, query)
+    assert codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "Cannot spread fragment 'A' within itself" in body["errors"][0]["message"]
+
+
+# -- item 5: the cost is estimated from coerced values, and fails closed -----------------------
+
+
+@pytest.mark.parametrize("size", [100, 100.0])
+async def test_float_page_sizes_are_costed_as_the_ints_they_coerce_to(
+    client: httpx.AsyncClient, size: Any
+) -> None:
+    # 100.0 is the Int 100 to graphql-core: it ran 52 agents x 2,153 executions uncosted
+    body = await post(client, COSTLY_BY_VARIABLES, agents=size, executions=size)
+    assert codes(body) == ["QUERY_TOO_COSTLY"]
+    assert body["errors"][0]["extensions"]["cost"] == 130301
+
+
+async def test_a_page_size_that_does_not_coerce_counts_as_the_largest(
+    client: httpx.AsyncClient,
+) -> None:
+    # The variables will be refused when the operation starts; the estimate does not wait
+    # for that: an unreadable size is the largest page, not the default one.
+    body = await post(client, COSTLY_BY_VARIABLES, agents="100", executions=1)
+    assert codes(body) == ["QUERY_TOO_COSTLY"]
+    assert body["errors"][0]["extensions"]["cost"] > 50_000
+
+
+async def test_small_float_page_sizes_run(client: httpx.AsyncClient, seeded: object) -> None:
+    body = await post(client, COSTLY_BY_VARIABLES, agents=2.0, executions=1.0)
+    assert "errors" not in body, body
+    assert len(body["data"]["agents"]["edges"]) == 2
