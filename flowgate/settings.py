@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     auth_recheck_interval: float = Field(default=2.0, gt=0)
     # Login attempts per email address per `rate_limit_window` (a password-guessing brake).
     login_attempts_per_email: int = Field(default=10, ge=1)
+    # Login attempts per client address per window, whatever the emails (a brake on
+    # spraying many accounts, and on the CPU each attempt's password check costs), and the
+    # password checks (argon2, tens of ms of CPU each) that run at once in this process.
+    login_attempts_per_address: int = Field(default=30, ge=0)  # 0: no limit
+    max_concurrent_password_hashes: int = Field(default=2, ge=1)
 
     # Protection, checked before execution. An operation nested deeper than this, with more
     # aliases, or longer than this many tokens is refused (QUERY_TOO_DEEP, TOO_MANY_ALIASES,

@@ -6,13 +6,19 @@ Websocket protocol abuse is in `tests/test_hardening_ws.py`."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
+from flowgate.auth.passwords import PasswordVerifier, hash_password
 from flowgate.protection.shape import measure_document
+from flowgate.services import Services
+from models.sql.audit import AuditLogEntry
+from tests.test_identity import LOGIN
 from tests.test_protection import COSTLY_BY_VARIABLES, codes, post, variant
 
 
@@ -124,3 +130,85 @@ async def test_small_float_page_sizes_run(client: httpx.AsyncClient, seeded: obj
     body = await post(client, COSTLY_BY_VARIABLES, agents=2.0, executions=1.0)
     assert "errors" not in body, body
     assert len(body["data"]["agents"]["edges"]) == 2
+
+
+# -- item 6: logins cannot multiply password hashes ---------------------------------------------
+
+GUESS = "not the password"
+TWO_LOGINS = """
+mutation { a: login(email: "user@acme.example", password: "x") { __typename }
+           ...B }
+fragment B on Mutation { b: login(email: "user@acme.example", password: "x") { __typename } }
+"""
+LOGIN_AND_REFRESH = """
+mutation { login(email: "user@acme.example", password: "x") { __typename }
+           refreshToken(refreshToken: "x") { __typename } }
+"""
+
+
+@pytest.mark.parametrize("query", [TWO_LOGINS, LOGIN_AND_REFRESH])
+async def test_one_login_or_refresh_per_operation(
+    anonymous: httpx.AsyncClient, services: Services, query: str
+) -> None:
+    # given: the failed logins of a seeded user (each is audited) so far
+    before = await _login_failures(services)
+
+    # when
+    body = await post(anonymous, query)
+
+    # then: refused before anything ran
+    assert body.get("data") is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "TOO_MANY_LOGINS", "count": 2}
+    assert "At most one `login` or `refreshToken` per operation" in error["message"]
+    assert await _login_failures(services) == before
+
+
+async def test_login_attempts_per_address_are_limited(app: FastAPI, seeded: object) -> None:
+    # given: three attempts allowed per address, each with another email
+    async with variant(app, login_attempts_per_address=3, redis_url=None) as http:
+        answers = [
+            await post(http, LOGIN, email=f"spray-{n}@x.example", password=GUESS) for n in range(4)
+        ]
+    assert [a["data"]["login"]["__typename"] for a in answers[:3]] == ["AuthenticationFailed"] * 3
+    [error] = answers[3]["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert "Too many login attempts from this address" in error["message"]
+
+
+async def test_password_checks_run_at_most_two_at_once(
+    app: FastAPI, anonymous: httpx.AsyncClient
+) -> None:
+    # when: eight logins at once
+    answers = await asyncio.gather(
+        *(post(anonymous, LOGIN, email=f"c{n}@x.example", password=GUESS) for n in range(8))
+    )
+
+    # then: each was checked, never more than two hashes at a time
+    assert {a["data"]["login"]["__typename"] for a in answers} == {"AuthenticationFailed"}
+    assert 1 <= app.state.guards.passwords.peak <= 2
+
+
+async def test_the_password_verifier_answers_and_bounds(app: FastAPI) -> None:
+    verifier = PasswordVerifier(max_concurrent=1)
+    good = hash_password("secret")
+    try:
+        results = await asyncio.gather(
+            verifier.verify(good, "secret"),
+            verifier.verify(good, "wrong"),
+            verifier.verify("not a hash", "secret"),
+        )
+    finally:
+        verifier.close()
+    assert results == [True, False, False]
+    assert verifier.peak == 1
+
+
+async def _login_failures(services: Services) -> int:
+    async with services.postgres.session() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(AuditLogEntry)
+            .where(AuditLogEntry.action.like("auth.%"))
+        )
+    return int(count or 0)

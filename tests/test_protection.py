@@ -67,7 +67,7 @@ async def variant(app: FastAPI, **overrides: Any) -> AsyncIterator[httpx.AsyncCl
         ) as http:
             yield http
     finally:
-        await guards.close()
+        await guards.rate_limiter.close()  # the rest is the session app's
         await other.state.persisted_queries.store.close()
 
 

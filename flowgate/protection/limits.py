@@ -34,6 +34,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from flowgate.context import Context
 from flowgate.protection.cost import estimate_cost
 from flowgate.protection.shape import measure_document
+from flowgate.protection.single_login import OneLoginPerOperation
 from flowgate.settings import Settings
 
 # graphql-core's own wording for the token limit, which it raises while parsing.
@@ -152,7 +153,7 @@ class OperationLimits(SchemaExtension):
 @lru_cache(maxsize=16)
 def _rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
     """The rules for these limits, built once (each build makes new classes)."""
-    rules: list[type[ASTValidationRule]] = []
+    rules: list[type[ASTValidationRule]] = [OneLoginPerOperation]
     if not limits.introspection:
         rules.append(_coded(NoSchemaIntrospectionCustomRule, "INTROSPECTION_DISABLED"))
     return tuple(rules)
