@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     max_ws_message_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Operations in flight on one websocket; the next one gets an error of its own.
     max_ws_operations: int = Field(default=100, ge=1)
+    # Websockets one client address may hold open at once in this process; more: closed 1013.
+    max_ws_per_address: int = Field(default=50, ge=1)
     # Introspection, GraphiQL and "Did you mean ...?" in validation errors; unset: on in
     # development, off in production.
     introspection: bool | None = None

@@ -212,3 +212,43 @@ async def _login_failures(services: Services) -> int:
             .where(AuditLogEntry.action.like("auth.%"))
         )
     return int(count or 0)
+
+
+# -- low: requests the HTTP layer answered with a 500 -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body", ["null", "123", '"x"', "true", "[]", ' [{"query": "{ __typename }"}]']
+)
+async def test_a_json_body_that_is_not_an_object_is_a_coded_400(
+    client: httpx.AsyncClient, body: str
+) -> None:
+    response = await client.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "must be a JSON object" in error["message"]
+
+
+async def test_a_subscription_over_http_is_a_coded_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", json={"query": "subscription { executionUpdates { id } }"}
+    )
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "OPERATION_TYPE_NOT_ALLOWED"
+    assert "Subscriptions run over a websocket" in error["message"]
+
+
+async def test_a_body_that_is_not_json_keeps_its_own_coded_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", content="{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error == {
+        "message": "Unable to parse request body as JSON",
+        "extensions": {"code": "BAD_REQUEST"},
+    }

@@ -12,6 +12,7 @@ from flowgate.auth.passwords import PasswordVerifier
 from flowgate.principal import Credential
 from flowgate.protection.rate_limit import RateLimiter, create_rate_limiter
 from flowgate.services import Services
+from flowgate.sockets.per_address import SocketsPerAddress
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Guards:
     live_sessions: LiveSessions
     rate_limiter: RateLimiter
     passwords: PasswordVerifier
+    sockets: SocketsPerAddress
 
     @classmethod
     def create(cls, services: Services) -> Guards:
@@ -30,6 +32,7 @@ class Guards:
             live_sessions=LiveSessions(authenticator, settings.auth_recheck_interval),
             rate_limiter=create_rate_limiter(settings),
             passwords=PasswordVerifier(settings.max_concurrent_password_hashes),
+            sockets=SocketsPerAddress(settings.max_ws_per_address),
         )
 
     def access_changed(

@@ -104,7 +104,7 @@ class OperationLimits(SchemaExtension):
             # Parsed documents by text, shared by every request. A text that does not parse
             # is left to Strawberry, which parses it again and reports the error as usual.
             with contextlib.suppress(GraphQLError):
-                context.graphql_document = _parse(context.query, self.limits.max_tokens)
+                context.graphql_document = parse_cached(context.query, self.limits.max_tokens)
         yield
         for error in self.execution_context.pre_execution_errors or ():
             too_long = _TOO_MANY_TOKENS.search(error.message)
@@ -190,7 +190,8 @@ def _shape_errors(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
 
 
 @lru_cache(maxsize=1000)
-def _parse(query: str, max_tokens: int) -> DocumentNode:
+def parse_cached(query: str, max_tokens: int) -> DocumentNode:
+    """Parsed documents by text, shared by every request."""
     return parse(query, max_tokens=max_tokens)
 
 
