@@ -29,6 +29,7 @@ from flowgate.search.query import QuerySyntaxError, parse
 from models.enums import UserRole
 from resolvers.access import may_read_workflow
 from resolvers.errors import BadInputError, ClientError
+from resolvers.filters import check_text
 
 if TYPE_CHECKING:
     from strawberry import Info
@@ -160,6 +161,8 @@ def _checked_filter(filter_: SearchFilter) -> SearchFilter:
             raise BadInputError(
                 f"filter.{name}", f"each value must be 1..{MAX_FILTER_VALUE_LENGTH} characters"
             )
+        for value in values:  # NUL, which PostgreSQL text cannot hold: refused as elsewhere
+            check_text(value, f"filter.{name}")
     return filter_
 
 

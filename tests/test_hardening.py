@@ -18,6 +18,8 @@ from flowgate.auth.passwords import PasswordVerifier, hash_password
 from flowgate.protection.shape import measure_document
 from flowgate.services import Services
 from models.sql.audit import AuditLogEntry
+from tests.scratch import Scratch, gql
+from tests.test_agent_mutations import AGENT, CREATE_AGENT, UPDATE_AGENT, issues_of
 from tests.test_identity import LOGIN
 from tests.test_protection import COSTLY_BY_VARIABLES, codes, post, variant
 
@@ -252,3 +254,61 @@ async def test_a_body_that_is_not_json_keeps_its_own_coded_400(client: httpx.Asy
         "message": "Unable to parse request body as JSON",
         "extensions": {"code": "BAD_REQUEST"},
     }
+
+
+# -- low: bad input that was a 500 --------------------------------------------------------------
+
+SEARCH = 'query($filter: SearchFilter) { search(query: "a", filter: $filter) { totalCount } }'
+
+
+@pytest.mark.parametrize("name", ["tag", "status", "category"])
+async def test_a_nul_byte_in_a_search_filter_is_bad_input(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    body = await post(client, SEARCH, filter={name: ["a\u0000b"]})
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": f"filter.{name}"}
+    assert "must not contain NUL characters" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("configuration", "expected"),
+    [
+        ({"provider": 12345}, {("configuration.provider", "INVALID")}),
+        ({"provider": ["openai"]}, {("configuration.provider", "INVALID")}),
+        ({"provider": "p" * 51}, {("configuration.provider", "TOO_LONG")}),
+        ({"model": {"name": "x"}}, {("configuration.model", "INVALID")}),
+        ({"max_tokens": 1.5}, {("configuration.max_tokens", "INVALID")}),
+        ({"max_tokens": 0}, {("configuration.max_tokens", "OUT_OF_RANGE")}),
+        ({"top_p": 2}, {("configuration.top_p", "OUT_OF_RANGE")}),
+        ({"system_prompt": "s" * 10_001}, {("configuration.system_prompt", "TOO_LONG")}),
+        (
+            {"provider": 1, "temperature": "hot"},
+            {("configuration.provider", "INVALID"), ("configuration.temperature", "INVALID")},
+        ),
+    ],
+)
+async def test_known_configuration_keys_are_checked_on_create_and_update(
+    scratch: Scratch, configuration: dict[str, Any], expected: set[tuple[str, str]]
+) -> None:
+    # given
+    before = await scratch.counts()
+    input_ = {"name": scratch.name("config"), "category": "testing"}
+
+    # when / then: refused on create, naming the key, and nothing written
+    created = await gql(
+        scratch.client, CREATE_AGENT, {"input": {**input_, "configuration": configuration}}
+    )
+    assert issues_of(created["createAgent"]) == expected
+    assert await scratch.counts() == before
+
+    # and on update of a good agent, which keeps its configuration
+    good = {"provider": "openai", "model": "gpt-4o", "max_tokens": 1024, "top_p": 0.9}
+    made = await gql(scratch.client, CREATE_AGENT, {"input": {**input_, "configuration": good}})
+    agent = made["createAgent"]["agent"]
+    updated = await gql(
+        scratch.client, UPDATE_AGENT, {"id": agent["id"], "input": {"configuration": configuration}}
+    )
+    assert issues_of(updated["updateAgent"]) == expected
+    again = await gql(scratch.client, AGENT, {"id": agent["id"]})
+    assert again["agent"]["configuration"] == good
