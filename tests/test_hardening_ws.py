@@ -22,10 +22,16 @@ from websockets.asyncio.client import ClientConnection
 
 from flowgate.protection.persisted import sha256
 from flowgate.stores.embedded import free_port
+from resolvers.errors import BadInputError
+from resolvers.subscriptions import decode_cursor, encode_cursor
 from tests import ws
 from tests.auth import bearer
+from tests.scratch import Scratch
+from tests.test_execution_lifecycle import start as start_execution
 from tests.test_observe import logging_to
 from tests.test_protection import variant_app
+from tests.test_subscriptions import _collect as collect_progress
+from tests.ws import SubscriptionError
 
 TRANSPORT = "graphql-transport-ws"
 LEGACY = "graphql-ws"
@@ -294,3 +300,30 @@ async def test_sockets_per_address_are_capped(app: FastAPI, seeded: object, prot
         async with opened(url, protocol, bearer(secret)) as again:
             await start(again, protocol, {"query": TYPENAME})
             await assert_served(again, protocol, "1")
+
+
+# -- low: a cursor beyond int64 ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seq", [2**63, 2**64 + 5, 10**40])
+def test_a_cursor_beyond_int64_is_malformed(seq: int) -> None:
+    with pytest.raises(BadInputError) as refused:
+        decode_cursor(encode_cursor(seq))
+    assert refused.value.extensions == {"code": "BAD_USER_INPUT", "argument": "after"}
+    assert decode_cursor(encode_cursor(2**63 - 1)) == 2**63 - 1
+
+
+async def test_execution_progress_after_a_cursor_beyond_int64_is_bad_input(
+    scratch: Scratch, live_server: str
+) -> None:
+    # given
+    agent_id = await scratch.create_agent("huge-cursor")
+    execution_id = (await start_execution(scratch, agent_id))["execution"]["id"]
+
+    # when: the cursor of seq 2^63 (BSON cannot hold it: this was a 500)
+    with pytest.raises(SubscriptionError) as failure:
+        await collect_progress(live_server, execution_id, after=encode_cursor(2**63))
+
+    # then
+    error = failure.value.errors[0]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
