@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     login_attempts_per_address: int = Field(default=30, ge=0)  # 0: no limit
     max_concurrent_password_hashes: int = Field(default=2, ge=1)
 
+    # `/metrics` answers only requests with `Authorization: Bearer <metrics_token>` when set;
+    # unset, it is open in development and refused in production.
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Required by /metrics when set; production needs it."
+    )
+
     # Protection, checked before execution. An operation nested deeper than this, with more
     # aliases, or longer than this many tokens is refused (QUERY_TOO_DEEP, TOO_MANY_ALIASES,
     # TOO_MANY_TOKENS).

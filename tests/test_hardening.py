@@ -7,11 +7,13 @@ Websocket protocol abuse is in `tests/test_hardening_ws.py`."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from flowgate.auth.passwords import PasswordVerifier, hash_password
@@ -312,3 +314,55 @@ async def test_known_configuration_keys_are_checked_on_create_and_update(
     assert issues_of(updated["updateAgent"]) == expected
     again = await gql(scratch.client, AGENT, {"id": agent["id"]})
     assert again["agent"]["configuration"] == good
+
+
+# -- low: /metrics -------------------------------------------------------------------------------
+
+
+async def test_operation_names_of_anonymous_clients_are_not_labels(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    # given: a name no one has used
+    invented = f"Invented{uuid.uuid4().hex}"
+    login = f'login(email: "x@x.example", password: "{GUESS}") {{ __typename }}'
+    query = f"mutation {invented} {{ {login} }}"
+
+    # when: an anonymous client sends it, then a signed-in one
+    await anonymous.post("/graphql", json={"query": query})
+    text = (await client.get("/metrics")).text
+    assert invented not in text
+    assert 'operation="unauthenticated",type="mutation"' in text
+    await client.post("/graphql", json={"query": f"query {invented} {{ __typename }}"})
+
+    # then: only the signed-in client's name is a label
+    assert f'operation="{invented}"' in (await client.get("/metrics")).text
+
+
+async def test_metrics_can_require_a_token(app: FastAPI, seeded: object) -> None:
+    token = "t" * 40
+    async with variant(app, metrics_token=SecretStr(token)) as http:
+        refused = await http.get("/metrics")  # with the admin's key, not the token
+        assert refused.status_code == 401
+        assert "Bearer <the metrics token>" in refused.text
+        wrong = await http.get("/metrics", headers={"Authorization": "Bearer " + "u" * 40})
+        assert wrong.status_code == 401
+        served = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert served.status_code == 200
+        assert "flowgate_graphql_operations_total" in served.text
+
+
+async def test_production_serves_metrics_only_with_a_token(app: FastAPI, seeded: object) -> None:
+    secret = "s" * 40
+    async with variant(app, environment="production", auth_secret=SecretStr(secret)) as http:
+        refused = await http.get("/metrics")
+        assert refused.status_code == 403
+        assert "FLOWGATE_METRICS_TOKEN" in refused.text
+    token = "t" * 40
+    overrides = {
+        "environment": "production",
+        "auth_secret": SecretStr(secret),
+        "metrics_token": SecretStr(token),
+    }
+    async with variant(app, **overrides) as http:
+        served = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert served.status_code == 200
