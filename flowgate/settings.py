@@ -9,6 +9,10 @@ one line naming the variable rather than a driver traceback at the first query.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -18,10 +22,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 ENV_PREFIX = "FLOWGATE_"
-# Signs development tokens when no secret is configured. Published here, so worthless in
-# production, which refuses it.
+# Once the development signing secret, published here: anyone could sign tokens with it.
+# Production refuses it; development now generates its own (`development_secret`).
 DEVELOPMENT_SECRET = "flowgate-development-secret-do-not-use-in-production"  # noqa: S105
 MIN_SECRET_LENGTH = 32
+DEVELOPMENT_SECRET_FILE = "development-auth-secret"  # noqa: S105  # a file name
 
 
 class Settings(BaseSettings):
@@ -220,10 +225,11 @@ class Settings(BaseSettings):
 
     @property
     def signing_secret(self) -> str:
-        """The secret that signs access tokens: in development, a published default."""
+        """The secret that signs access tokens: in development without one, a random secret
+        kept in the data folder (so tokens outlive a restart, and no one else has it)."""
         if self.auth_secret is not None:
             return self.auth_secret.get_secret_value()
-        return DEVELOPMENT_SECRET
+        return development_secret(self.data_dir.resolve())
 
     @property
     def sqlalchemy_url(self) -> URL:
@@ -253,6 +259,23 @@ class Settings(BaseSettings):
         if self.field_suggestions is not None:
             return self.field_suggestions
         return not self.is_production
+
+
+@lru_cache(maxsize=8)
+def development_secret(data_dir: Path) -> str:
+    """The random signing secret of the development gateway of `data_dir`, made once."""
+    path = data_dir / DEVELOPMENT_SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Exclusive and private: two processes starting at once keep the first one's secret.
+        with contextlib.suppress(FileExistsError):
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+    secret = path.read_text().strip()
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{path}: not a signing secret; delete it to make a new one")
+    return secret
 
 
 class SettingsError(Exception):

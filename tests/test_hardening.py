@@ -7,7 +7,9 @@ Websocket protocol abuse is in `tests/test_hardening_ws.py`."""
 from __future__ import annotations
 
 import asyncio
+import stat
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,12 +19,21 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from flowgate.auth.passwords import PasswordVerifier, hash_password
+from flowgate.auth.tokens import issue_access_token, read_access_token
 from flowgate.protection.shape import measure_document
 from flowgate.services import Services
+from flowgate.settings import (
+    DEVELOPMENT_SECRET,
+    DEVELOPMENT_SECRET_FILE,
+    Settings,
+    development_secret,
+)
 from models.sql.audit import AuditLogEntry
+from tests.auth import USER, bearer
 from tests.scratch import Scratch, gql
 from tests.test_agent_mutations import AGENT, CREATE_AGENT, UPDATE_AGENT, issues_of
 from tests.test_identity import LOGIN
+from tests.test_identity import login as identity_login
 from tests.test_protection import COSTLY_BY_VARIABLES, codes, post, variant
 
 
@@ -366,3 +377,42 @@ async def test_production_serves_metrics_only_with_a_token(app: FastAPI, seeded:
     async with variant(app, **overrides) as http:
         served = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
         assert served.status_code == 200
+
+
+# -- low: the development signing secret is no longer published ----------------------------------
+
+
+def test_each_data_folder_has_its_own_random_development_secret(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path / "a", _env_file=None)  # type: ignore[call-arg]
+    second = Settings(data_dir=tmp_path / "b", _env_file=None)  # type: ignore[call-arg]
+    assert first.signing_secret != second.signing_secret
+    assert DEVELOPMENT_SECRET not in (first.signing_secret, second.signing_secret)
+    assert len(first.signing_secret) == 64
+    # kept: the same folder signs with the same secret after a restart, readable by its owner
+    stored = tmp_path / "a" / DEVELOPMENT_SECRET_FILE
+    assert stored.read_text() == first.signing_secret
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    development_secret.cache_clear()
+    again = Settings(data_dir=tmp_path / "a", _env_file=None)  # type: ignore[call-arg]
+    assert again.signing_secret == first.signing_secret
+
+
+async def test_a_token_signed_with_the_published_secret_is_refused(
+    anonymous: httpx.AsyncClient, settings: Settings, seeded: object
+) -> None:
+    # given: a live login, and a ten-year token for it signed with the once-published secret
+    tokens = await identity_login(anonymous)
+    claims = read_access_token(tokens["accessToken"], settings.signing_secret)
+    forged, _ = issue_access_token(claims, DEVELOPMENT_SECRET, 10 * 365 * 24 * 3600)
+
+    # when
+    response = await anonymous.post(
+        "/graphql", json={"query": "{ me { email } }"}, headers=bearer(forged)
+    )
+
+    # then
+    assert response.status_code == 401
+    genuine = await anonymous.post(
+        "/graphql", json={"query": "{ me { email } }"}, headers=bearer(tokens["accessToken"])
+    )
+    assert genuine.json()["data"]["me"]["email"] == USER
