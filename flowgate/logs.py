@@ -34,7 +34,9 @@ def configure_logging(*, production: bool, stream: TextIO | None = None) -> None
         shared.append(structlog.processors.ExceptionRenderer(transformer))
         renderer = structlog.processors.JSONRenderer(serializer=_dumps)
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        # A plain traceback: rich's, with every frame's locals, ran to 490 KB for one
+        # malformed websocket frame and held the event loop for seconds.
+        renderer = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -8,11 +8,12 @@ remember to update them. The search indexer's metrics live in `flowgate.search.m
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 from flowgate.stores.roundtrips import RoundTrips
@@ -74,6 +75,9 @@ BUS_CONNECTED = Gauge(
 
 MAX_OPERATION_NAMES = 200
 ANONYMOUS = "anonymous"
+# The name of every operation of a client that is not signed in, whatever it called it:
+# anyone may send names, and 200 invented ones pushed every real operation into `other`.
+UNAUTHENTICATED = "unauthenticated"
 OTHER = "other"  # a well-formed name beyond the cap, or one that is not a GraphQL name
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,47}")
@@ -153,5 +157,19 @@ BUS_CONNECTED.set_function(_total(_bus_connected))
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    """The metrics, to a scraper that sends `Authorization: Bearer <metrics_token>` when
+    that setting is set; without it, in development only (production refuses to serve them
+    to anyone: set a token)."""
+    settings = request.app.state.services.settings
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if token is None and settings.is_production:
+        return _refused(403, "Set FLOWGATE_METRICS_TOKEN to serve /metrics in production")
+    sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if token is not None and not hmac.compare_digest(sent.encode(), token.encode()):
+        return _refused(401, "/metrics needs `Authorization: Bearer <the metrics token>`")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _refused(status: int, message: str) -> Response:
+    return Response(message + "\n", status_code=status, media_type="text/plain")

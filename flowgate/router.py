@@ -9,20 +9,43 @@ request's own header. No credential, or one that cannot be used, closes the sock
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
+from typing import Any
 
 import orjson
+from cross_web import HTTPException  # what Strawberry's HTTP views raise to refuse
+from graphql import GraphQLError, OperationType, get_operation_ast
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
 from flowgate.auth import AuthenticationError
 from flowgate.context import Context
 from flowgate.graphiql import graphiql_html
+from flowgate.protection.limits import parse_cached
+from flowgate.sockets.legacy_ws import LegacyWSHandler
+from flowgate.sockets.transport_ws import TransportWSHandler
 from resolvers.errors import SIGN_IN
+
+NOT_AN_OBJECT = 'The request body must be a JSON object: {"query": ..., "variables": {...}}'
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions run over a websocket (graphql-transport-ws or graphql-ws), not over HTTP"
+)
+# The code of each refusal Strawberry makes before an operation runs, by HTTP status.
+_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+class CodedHTTPError(HTTPException):
+    def __init__(self, status_code: int, reason: str, code: str) -> None:
+        super().__init__(status_code, reason)
+        self.code = code
 
 
 def connection_credential(params: object, websocket: WebSocket) -> str | None:
@@ -53,6 +76,10 @@ class TextFrames(ASGIWebSocketAdapter):
 
 class FlowgateRouter(GraphQLRouter[Context, None]):
     websocket_adapter_class = TextFrames
+    # Both protocols check every frame, count operations against the rate limits and cap
+    # sockets per address (`flowgate.sockets`).
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     # GraphiQL opens on example operations and signs every tab in with one paste.
     @property
@@ -82,3 +109,48 @@ class FlowgateRouter(GraphQLRouter[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
+
+    # Strawberry answers what it refuses before an operation runs (a body that is not JSON,
+    # a mutation over GET) in plain text; clients read GraphQL errors with a code.
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as refused:
+            code = getattr(refused, "code", None) or _HTTP_CODES.get(refused.status_code)
+            error = {"message": refused.reason, "extensions": {"code": code or "BAD_REQUEST"}}
+            return Response(
+                orjson.dumps({"data": None, "errors": [error]}),
+                status_code=refused.status_code,
+                media_type="application/json",
+            )
+
+    async def parse_http_body(self, request: Any) -> Any:
+        # A JSON body that is not an object (`null`, `123`, a batch) crashed Strawberry's
+        # `data.get(...)`: a 500. Valid JSON that starts with `{` is an object.
+        if request.method == "POST" and "json" in (request.content_type or ""):
+            body = await request.get_body()
+            if body.lstrip()[:1] not in (b"{", "{"):
+                with contextlib.suppress(ValueError):
+                    orjson.loads(body)  # not JSON at all: Strawberry's own answer
+                    raise CodedHTTPError(400, NOT_AN_OBJECT, "BAD_REQUEST")
+        return await super().parse_http_body(request)
+
+    async def execute_single(  # Strawberry's signature
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> Any:
+        # Strawberry runs a subscription sent over HTTP as a query, which fails inside.
+        if request_data.query:
+            with contextlib.suppress(GraphQLError):  # a bad text gets its own error
+                document = parse_cached(request_data.query, context.services.settings.max_tokens)
+                operation = get_operation_ast(document, request_data.operation_name)
+                if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
+                    raise CodedHTTPError(400, SUBSCRIPTION_OVER_HTTP, "OPERATION_TYPE_NOT_ALLOWED")
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )

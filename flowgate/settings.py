@@ -9,6 +9,10 @@ one line naming the variable rather than a driver traceback at the first query.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -18,10 +22,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 ENV_PREFIX = "FLOWGATE_"
-# Signs development tokens when no secret is configured. Published here, so worthless in
-# production, which refuses it.
+# Once the development signing secret, published here: anyone could sign tokens with it.
+# Production refuses it; development now generates its own (`development_secret`).
 DEVELOPMENT_SECRET = "flowgate-development-secret-do-not-use-in-production"  # noqa: S105
 MIN_SECRET_LENGTH = 32
+DEVELOPMENT_SECRET_FILE = "development-auth-secret"  # noqa: S105  # a file name
 
 
 class Settings(BaseSettings):
@@ -96,6 +101,17 @@ class Settings(BaseSettings):
     auth_recheck_interval: float = Field(default=2.0, gt=0)
     # Login attempts per email address per `rate_limit_window` (a password-guessing brake).
     login_attempts_per_email: int = Field(default=10, ge=1)
+    # Login attempts per client address per window, whatever the emails (a brake on
+    # spraying many accounts, and on the CPU each attempt's password check costs), and the
+    # password checks (argon2, tens of ms of CPU each) that run at once in this process.
+    login_attempts_per_address: int = Field(default=30, ge=0)  # 0: no limit
+    max_concurrent_password_hashes: int = Field(default=2, ge=1)
+
+    # `/metrics` answers only requests with `Authorization: Bearer <metrics_token>` when set;
+    # unset, it is open in development and refused in production.
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Required by /metrics when set; production needs it."
+    )
 
     # Protection, checked before execution. An operation nested deeper than this, with more
     # aliases, or longer than this many tokens is refused (QUERY_TOO_DEEP, TOO_MANY_ALIASES,
@@ -103,6 +119,10 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, ge=1)
     max_aliases: int = Field(default=15, ge=0)
     max_tokens: int = Field(default=2000, ge=1)
+    # Field selections of an operation once its fragments are expanded (each spread counted):
+    # more is refused (QUERY_TOO_LARGE) before anything else walks it. GraphiQL's
+    # introspection query has 220; fragments spreading fragments reach millions in 1 KB.
+    max_expanded_fields: int = Field(default=10_000, ge=1)
     # The estimated cost above which an operation is refused (QUERY_TOO_COSTLY): each field
     # costs 1, a connection multiplies what it selects by its page size (`first`/`last`,
     # default 20), and a list of objects (steps, flowchart nodes, ...) by `cost_list_size`.
@@ -117,6 +137,8 @@ class Settings(BaseSettings):
     max_ws_message_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Operations in flight on one websocket; the next one gets an error of its own.
     max_ws_operations: int = Field(default=100, ge=1)
+    # Websockets one client address may hold open at once in this process; more: closed 1013.
+    max_ws_per_address: int = Field(default=50, ge=1)
     # Introspection, GraphiQL and "Did you mean ...?" in validation errors; unset: on in
     # development, off in production.
     introspection: bool | None = None
@@ -203,10 +225,11 @@ class Settings(BaseSettings):
 
     @property
     def signing_secret(self) -> str:
-        """The secret that signs access tokens: in development, a published default."""
+        """The secret that signs access tokens: in development without one, a random secret
+        kept in the data folder (so tokens outlive a restart, and no one else has it)."""
         if self.auth_secret is not None:
             return self.auth_secret.get_secret_value()
-        return DEVELOPMENT_SECRET
+        return development_secret(self.data_dir.resolve())
 
     @property
     def sqlalchemy_url(self) -> URL:
@@ -236,6 +259,23 @@ class Settings(BaseSettings):
         if self.field_suggestions is not None:
             return self.field_suggestions
         return not self.is_production
+
+
+@lru_cache(maxsize=8)
+def development_secret(data_dir: Path) -> str:
+    """The random signing secret of the development gateway of `data_dir`, made once."""
+    path = data_dir / DEVELOPMENT_SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Exclusive and private: two processes starting at once keep the first one's secret.
+        with contextlib.suppress(FileExistsError):
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+    secret = path.read_text().strip()
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{path}: not a signing secret; delete it to make a new one")
+    return secret
 
 
 class SettingsError(Exception):

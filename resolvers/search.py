@@ -28,6 +28,7 @@ from flowgate.search.base import (
 from flowgate.search.query import QuerySyntaxError, parse
 from resolvers import access
 from resolvers.errors import BadInputError, ClientError
+from resolvers.filters import check_text
 
 if TYPE_CHECKING:
     from strawberry import Info
@@ -150,6 +151,8 @@ def _checked_filter(filter_: SearchFilter) -> SearchFilter:
             raise BadInputError(
                 f"filter.{name}", f"each value must be 1..{MAX_FILTER_VALUE_LENGTH} characters"
             )
+        for value in values:  # NUL, which PostgreSQL text cannot hold: refused as elsewhere
+            check_text(value, f"filter.{name}")
     return filter_
 
 

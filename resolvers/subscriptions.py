@@ -62,6 +62,9 @@ class ResyncNeeded:
     oldest_cursor: str | None
 
 
+MAX_SEQ = 2**63 - 1
+
+
 def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
 
@@ -73,7 +76,8 @@ def decode_cursor(cursor: str) -> int:
         seq = int(number)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadInputError("after", "malformed cursor") from None
-    if prefix != "seq" or seq < 0:
+    # A sequence number is a BSON int64 (and a PostgreSQL bigint): a larger one is no cursor.
+    if prefix != "seq" or not 0 <= seq <= MAX_SEQ:
         raise BadInputError("after", "malformed cursor")
     return seq
 

@@ -18,6 +18,7 @@ from flowgate.metrics import (
     ERRORS,
     OPERATION_SECONDS,
     OPERATIONS,
+    UNAUTHENTICATED,
     code_label,
     operation_label,
 )
@@ -41,7 +42,7 @@ class ObserveOperations(SchemaExtension):
                 tracing.describe_operation(span, self._span_attributes(name, type_))
                 if codes:
                     span.set_attribute("graphql.error_codes", codes)
-        label = operation_label(name)
+        label = operation_label(name) if self._may_name() else UNAUTHENTICATED
         OPERATIONS.labels(operation=label, type=type_).inc()
         OPERATION_SECONDS.labels(operation=label, type=type_).observe(elapsed)
         for code in codes:
@@ -72,6 +73,16 @@ class ObserveOperations(SchemaExtension):
     def _errors(self) -> list[GraphQLError]:
         result = self.execution_context.result
         return list(getattr(result, "errors", None) or [])
+
+    def _may_name(self) -> bool:
+        """Whether the client's operation name may become a label: signed-in clients' names
+        (capped by `operation_label`), or any on an allow-list gateway, where every operation
+        that runs is registered."""
+        context = self.execution_context.context
+        if not isinstance(context, Context):
+            return True  # `schema.execute` in-process: the caller is the code itself
+        settings = context.services.settings
+        return context.authenticated or settings.persisted_queries_only
 
     def _principal_ids(self) -> tuple[str | None, str | None]:
         context = self.execution_context.context

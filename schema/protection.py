@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from flowgate.protection.request_id import current_request_id
 from flowgate.stores.errors import unreachable_store
@@ -22,6 +23,14 @@ class MaskUnexpectedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = current_request_id()
+        if isinstance(error.original_error, InvalidOperationTypeError):
+            # The legacy graphql-ws protocol runs subscriptions only: the client's mistake.
+            return GraphQLError(
+                "graphql-ws runs subscriptions only: send queries and mutations over HTTP "
+                "or graphql-transport-ws",
+                nodes=error.nodes,
+                extensions={"code": "OPERATION_TYPE_NOT_ALLOWED", "requestId": request_id},
+            )
         store = unreachable_store(error.original_error)
         if store is not None:
             # An outage, not a bug: the client may retry, and only this field failed.

@@ -55,6 +55,7 @@ async def settings(test_stores: TestStores) -> AsyncIterator[Settings]:
         # limits are tested on apps of their own (tests/test_rate_limit.py).
         rate_limit_per_address=0,
         rate_limit_per_principal=0,
+        login_attempts_per_address=0,
         # Likewise the search indexer: tests drain the search outbox themselves.
         search_indexer_interval=3600,
         _env_file=None,  # type: ignore[call-arg]

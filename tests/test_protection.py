@@ -24,6 +24,7 @@ from fastapi import FastAPI
 import resolvers.agents
 from flowgate.app import create_app
 from flowgate.protection.rate_limit import create_rate_limiter
+from flowgate.sockets.per_address import SocketsPerAddress
 from flowgate.stores.embedded import free_port
 from resolvers.ids import to_global_id
 from tests.auth import ADMIN, api_key_for, bearer
@@ -47,8 +48,8 @@ UPDATES = "subscription { executionUpdates { id status } }"
 
 
 @asynccontextmanager
-async def variant(app: FastAPI, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of an app built from the session's settings with `overrides`.
+async def variant_app(app: FastAPI, **overrides: Any) -> AsyncIterator[tuple[FastAPI, str]]:
+    """An app built from the session's settings with `overrides`, and an admin key.
 
     It shares the session app's open services rather than opening its own: a second lifespan
     would re-initialise Beanie for the whole process and close its Mongo client on exit."""
@@ -58,17 +59,26 @@ async def variant(app: FastAPI, **overrides: Any) -> AsyncIterator[httpx.AsyncCl
     other.state.services = dataclasses.replace(services, settings=settings)
     secret, _ = await api_key_for(services, ADMIN, "variant")
     other.state.guards = guards = dataclasses.replace(
-        app.state.guards, rate_limiter=create_rate_limiter(settings)
+        app.state.guards,
+        rate_limiter=create_rate_limiter(settings),
+        sockets=SocketsPerAddress(settings.max_ws_per_address),
     )
-    transport = httpx.ASGITransport(app=other)
     try:
+        yield other, secret
+    finally:
+        await guards.rate_limiter.close()  # the rest is the session app's
+        await other.state.persisted_queries.store.close()
+
+
+@asynccontextmanager
+async def variant(app: FastAPI, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app built from the session's settings with `overrides`."""
+    async with variant_app(app, **overrides) as (other, secret):
+        transport = httpx.ASGITransport(app=other)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://flowgate.test", headers=bearer(secret)
         ) as http:
             yield http
-    finally:
-        await guards.close()
-        await other.state.persisted_queries.store.close()
 
 
 async def post(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:

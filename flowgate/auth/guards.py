@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from flowgate.auth.authenticator import Authenticator
 from flowgate.auth.live import LiveSessions
+from flowgate.auth.passwords import PasswordVerifier
 from flowgate.principal import Credential
 from flowgate.protection.rate_limit import RateLimiter, create_rate_limiter
 from flowgate.services import Services
+from flowgate.sockets.per_address import SocketsPerAddress
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,8 @@ class Guards:
     authenticator: Authenticator
     live_sessions: LiveSessions
     rate_limiter: RateLimiter
+    passwords: PasswordVerifier
+    sockets: SocketsPerAddress
 
     @classmethod
     def create(cls, services: Services) -> Guards:
@@ -27,6 +31,8 @@ class Guards:
             authenticator=authenticator,
             live_sessions=LiveSessions(authenticator, settings.auth_recheck_interval),
             rate_limiter=create_rate_limiter(settings),
+            passwords=PasswordVerifier(settings.max_concurrent_password_hashes),
+            sockets=SocketsPerAddress(settings.max_ws_per_address),
         )
 
     def access_changed(
@@ -38,4 +44,5 @@ class Guards:
         self.live_sessions.recheck_soon()
 
     async def close(self) -> None:
+        self.passwords.close()
         await self.rate_limiter.close()

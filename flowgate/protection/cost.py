@@ -1,14 +1,20 @@
 """An operation's cost, estimated before it runs from the page sizes it asks for.
 
 Each field costs 1. A connection multiplies what it selects by its page size (`first` or
-`last`, from a literal or a variable, else the default page size), because that many nodes
-come back; its `edges` list is that same page, so it does not multiply again. Any other list
-of objects (an execution's steps, a flowchart's nodes) multiplies by `list_size`, a guess at
-a typical length. So `agents(first: 100) { edges { node { executions(first: 100) ... } } }`
-costs about 100 x 100 x what each execution selects, whatever the data holds today."""
+`last`, the values the field will see once graphql-core has coerced them, else the default
+page size), because that many nodes come back; its `edges` list is that same page, so it
+does not multiply again. Any other list of objects (an execution's steps, a flowchart's
+nodes) multiplies by `list_size`, a guess at a typical length. So
+`agents(first: 100) { edges { node { executions(first: 100) ... } } }` costs about
+100 x 100 x what each execution selects, whatever the data holds today.
+
+It fails closed: a page size that cannot be read (variables that do not coerce, which the
+operation will refuse anyway) counts as the largest page. Each fragment is costed once and
+its cost reused at every spread (`flowgate.protection.shape` bounds how many there are)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +24,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
@@ -27,13 +34,15 @@ from graphql import (
     GraphQLSchema,
     GraphQLType,
     InlineFragmentNode,
-    IntValueNode,
     SelectionSetNode,
-    VariableNode,
     get_named_type,
     get_operation_ast,
     is_composite_type,
-    value_from_ast_untyped,
+)
+from graphql.execution.values import (
+    VariableValues,
+    get_argument_values,
+    get_variable_values,
 )
 
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -54,18 +63,24 @@ def estimate_cost(
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0
-    values = {
-        definition.variable.name.value: value_from_ast_untyped(definition.default_value)
-        for definition in operation.variable_definitions or ()
-        if definition.default_value is not None
-    }
-    values.update(variables or {})
+    # The values the fields will see: `100.0` is the Int 100 to graphql-core, and to us.
+    values = (
+        get_variable_values(schema, operation.variable_definitions or (), dict(variables or {}))
+        if variables is None or isinstance(variables, Mapping)
+        else None
+    )
     fragments = {
         definition.name.value: definition
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    walk = _Walk(schema, fragments, values, list_size, max_page_size)
+    walk = _Walk(
+        schema,
+        fragments,
+        None if isinstance(values, list) else values,  # errors: fail closed
+        list_size,
+        max_page_size,
+    )
     return walk.selection_set(operation.selection_set, schema.get_root_type(operation.operation))
 
 
@@ -73,33 +88,37 @@ def estimate_cost(
 class _Walk:
     schema: GraphQLSchema
     fragments: Mapping[str, FragmentDefinitionNode]
-    variables: Mapping[str, Any]
+    variables: VariableValues | None  # None: they do not coerce
     list_size: int
     max_page_size: int
+    costed: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def selection_set(
-        self,
-        selection_set: SelectionSetNode,
-        parent: GraphQLNamedType | None,
-        seen: frozenset[str] = frozenset(),
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None
     ) -> int:
         cost = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                cost += self.field(selection, parent, seen)
+                cost += self.field(selection, parent)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
-                cost += self.selection_set(selection.selection_set, target, seen)
+                cost += self.selection_set(selection.selection_set, target)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is not None and name not in seen:
-                    target = self.schema.get_type(fragment.type_condition.name.value)
-                    cost += self.selection_set(fragment.selection_set, target, seen | {name})
+                cost += self.fragment(selection.name.value)
         return cost
 
-    def field(self, node: FieldNode, parent: GraphQLNamedType | None, seen: frozenset[str]) -> int:
+    def fragment(self, name: str) -> int:
+        """A fragment's cost does not depend on where it is spread: costed once."""
+        if name not in self.costed:
+            self.costed[name] = 0  # a cycle (refused by validation) adds nothing
+            fragment = self.fragments.get(name)
+            if fragment is not None:
+                target = self.schema.get_type(fragment.type_condition.name.value)
+                self.costed[name] = self.selection_set(fragment.selection_set, target)
+        return self.costed[name]
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType | None) -> int:
         definition = _field_definition(parent, node.name.value)
         # Introspection (`__schema`, `__type`) and unknown fields cost 1: the schema's own
         # description is served from memory, and validation has refused unknown fields.
@@ -107,32 +126,33 @@ class _Walk:
             return 1
         child = get_named_type(definition.type)
         return 1 + self.multiplier(node, definition, parent) * self.selection_set(
-            node.selection_set, child, seen
+            node.selection_set, child
         )
 
     def multiplier(
         self, node: FieldNode, definition: GraphQLField, parent: GraphQLNamedType | None
     ) -> int:
         if _is_connection(get_named_type(definition.type)):
-            return self.page_size(node)
+            return self.page_size(node, definition)
         if _is_list_of_objects(definition.type):
             # A connection's `edges` is the page its connection has already counted.
             return 1 if parent is not None and _is_connection(parent) else self.list_size
         return 1
 
-    def page_size(self, node: FieldNode) -> int:
-        for argument in node.arguments or ():
-            if argument.name.value not in PAGE_ARGUMENTS:
-                continue
-            value: Any = None
-            if isinstance(argument.value, IntValueNode):
-                value = int(argument.value.value)
-            elif isinstance(argument.value, VariableNode):
-                value = self.variables.get(argument.value.name.value)
-            if isinstance(value, int) and not isinstance(value, bool):
-                # Sizes out of range are refused by the field itself, with its own error.
-                return max(0, min(value, self.max_page_size))
-        return DEFAULT_PAGE_SIZE
+    def page_size(self, node: FieldNode, definition: GraphQLField) -> int:
+        if self.variables is None:
+            return self.max_page_size
+        try:
+            arguments = get_argument_values(definition, node, self.variables)
+        except GraphQLError:
+            return self.max_page_size  # the field will refuse it; until then, fail closed
+        sizes = [arguments[name] for name in PAGE_ARGUMENTS if arguments.get(name) is not None]
+        if not sizes:
+            return DEFAULT_PAGE_SIZE
+        if not all(isinstance(size, int) for size in sizes):
+            return self.max_page_size
+        # Sizes out of range are refused by the field itself, with its own error.
+        return max(0, min(int(max(sizes)), self.max_page_size))
 
 
 def _field_definition(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:

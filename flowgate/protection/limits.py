@@ -1,9 +1,14 @@
-"""Limits checked before an operation runs: tokens, depth, aliases, cost, introspection.
+"""Limits checked before an operation runs: tokens, expanded size, depth, aliases, cost,
+introspection.
 
 One schema extension applies them all, reading the app's settings from the request context
 (the schema is built once per process; each app has its own settings). Each refusal carries a
 stable `extensions.code`. It also runs validation itself, so that in production graphql-core
-omits its "Did you mean ...?" hints, which would spell out the schema field by field."""
+omits its "Did you mean ...?" hints, which would spell out the schema field by field.
+
+Nothing here is exponential in the document: its shape (expanded size, depth, aliases) is
+measured in one pass that measures each fragment once (`flowgate.protection.shape`), and a
+document over a limit is refused before graphql-core's rules or the cost estimate walk it."""
 
 from __future__ import annotations
 
@@ -18,19 +23,18 @@ from graphql import (
     ASTValidationRule,
     DocumentNode,
     GraphQLError,
-    ValidationContext,
     parse,
     validate,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as aliases_validator
-from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from flowgate.context import Context
 from flowgate.protection.cost import estimate_cost
+from flowgate.protection.shape import measure_document
+from flowgate.protection.single_login import OneLoginPerOperation
 from flowgate.settings import Settings
 
 # graphql-core's own wording for the token limit, which it raises while parsing.
@@ -43,6 +47,7 @@ _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 class Limits:
     max_depth: int
     max_aliases: int
+    max_fields: int
     max_tokens: int
     max_cost: int
     list_size: int
@@ -55,6 +60,7 @@ class Limits:
         return cls(
             max_depth=settings.max_query_depth,
             max_aliases=settings.max_aliases,
+            max_fields=settings.max_expanded_fields,
             max_tokens=settings.max_tokens,
             max_cost=settings.max_query_cost,
             list_size=settings.cost_list_size,
@@ -98,7 +104,7 @@ class OperationLimits(SchemaExtension):
             # Parsed documents by text, shared by every request. A text that does not parse
             # is left to Strawberry, which parses it again and reports the error as usual.
             with contextlib.suppress(GraphQLError):
-                context.graphql_document = _parse(context.query, self.limits.max_tokens)
+                context.graphql_document = parse_cached(context.query, self.limits.max_tokens)
         yield
         for error in self.execution_context.pre_execution_errors or ():
             too_long = _TOO_MANY_TOKENS.search(error.message)
@@ -117,7 +123,8 @@ class OperationLimits(SchemaExtension):
             errors = (
                 []
                 if valid_key in _VALID
-                else validate(
+                else _shape_errors(context.graphql_document, self.limits)
+                or validate(
                     schema,
                     context.graphql_document,
                     (*context.validation_rules, MaybeNullValidationRule, OneOfInputValidationRule),
@@ -137,7 +144,7 @@ class OperationLimits(SchemaExtension):
                 )
                 if cost > self.limits.max_cost:
                     errors = [_too_costly(cost, self.limits.max_cost)]
-            for error in errors:  # the limits' own rules have theirs (QUERY_TOO_DEEP, ...)
+            for error in errors:  # the limits' own errors have theirs (QUERY_TOO_DEEP, ...)
                 _code(error, "GRAPHQL_VALIDATION_FAILED")
             context.pre_execution_errors = errors
         yield
@@ -146,17 +153,45 @@ class OperationLimits(SchemaExtension):
 @lru_cache(maxsize=16)
 def _rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
     """The rules for these limits, built once (each build makes new classes)."""
-    rules: list[type[ASTValidationRule]] = [
-        _coded(depth_validator(limits.max_depth, None), "QUERY_TOO_DEEP"),
-        _coded(aliases_validator(limits.max_aliases), "TOO_MANY_ALIASES"),
-    ]
+    rules: list[type[ASTValidationRule]] = [OneLoginPerOperation]
     if not limits.introspection:
         rules.append(_coded(NoSchemaIntrospectionCustomRule, "INTROSPECTION_DISABLED"))
     return tuple(rules)
 
 
+def _shape_errors(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
+    """The limits on the document's shape it passes, as errors; checked first, since they
+    bound what every later step walks."""
+    shape = measure_document(document)
+    if shape.fields > limits.max_fields:
+        return [
+            GraphQLError(
+                f"Query too large: {shape.fields} field selections once its fragments are "
+                f"expanded; the limit is {limits.max_fields}",
+                extensions={"code": "QUERY_TOO_LARGE", "fields": shape.fields},
+            )
+        ]
+    errors = [
+        GraphQLError(
+            f"'{name}' exceeds maximum operation depth of {limits.max_depth}",
+            extensions={"code": "QUERY_TOO_DEEP"},
+        )
+        for name, depth in shape.depths.items()
+        if depth > limits.max_depth
+    ]
+    if shape.aliases > limits.max_aliases:
+        errors.append(
+            GraphQLError(
+                f"{shape.aliases} aliases found. Allowed: {limits.max_aliases}",
+                extensions={"code": "TOO_MANY_ALIASES"},
+            )
+        )
+    return errors
+
+
 @lru_cache(maxsize=1000)
-def _parse(query: str, max_tokens: int) -> DocumentNode:
+def parse_cached(query: str, max_tokens: int) -> DocumentNode:
+    """Parsed documents by text, shared by every request."""
     return parse(query, max_tokens=max_tokens)
 
 
@@ -184,15 +219,6 @@ def _coded(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRule]:
     """`rule`, with `code` added to the extensions of each error it reports."""
 
     class Coded(rule):  # type: ignore[valid-type,misc]  # a subclass of a class made at runtime
-        def __init__(self, context: ValidationContext) -> None:
-            # Strawberry's limiters report while they are built, through the context.
-            report = context.on_error
-            context.on_error = lambda error: report(_with_code(error, code))  # type: ignore[method-assign]  # graphql-core's own way to collect errors
-            try:
-                super().__init__(context)
-            finally:
-                context.on_error = report  # type: ignore[method-assign]
-
         def report_error(self, error: GraphQLError) -> None:
             # graphql-core's rules report while the document is visited, through the rule.
             super().report_error(_with_code(error, code))

@@ -75,6 +75,12 @@ class RateLimited(Exception):  # noqa: N818  # an answer to the client, not a fa
     window: float
     retry_after: int
 
+    def describe(self) -> str:
+        return (
+            f"Rate limit exceeded: {self.limit} requests per {self.window:g} s per "
+            f"{self.scope}; retry in {self.retry_after} s"
+        )
+
 
 @dataclass
 class RateLimiter:
@@ -108,12 +114,8 @@ async def rate_limited_response(_: Request, exc: Exception) -> Response:
     """The FastAPI exception handler for `RateLimited`."""
     if not isinstance(exc, RateLimited):
         raise exc
-    message = (
-        f"Rate limit exceeded: {exc.limit} requests per {exc.window:g} s per {exc.scope}; "
-        f"retry in {exc.retry_after} s"
-    )
     error = {
-        "message": message,
+        "message": exc.describe(),
         "extensions": {"code": "RATE_LIMITED", "retryAfter": exc.retry_after},
     }
     return Response(

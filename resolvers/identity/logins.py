@@ -7,17 +7,15 @@ logs in again. Every attempt, good or bad, is audited when the email names a use
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from flowgate.auth.credentials import matches, new_refresh_token, parse_refresh_token
+from flowgate.auth.passwords import hash_password
 from flowgate.auth.tokens import AccessClaims, issue_access_token
 from flowgate.principal import Credential, CredentialKind
 from flowgate.protection.rate_limit import RateLimited
@@ -33,10 +31,9 @@ if TYPE_CHECKING:
     from flowgate.context import Context
 
 WRONG_LOGIN = "Wrong email or password"
-_hasher = PasswordHasher()
 # Verified when the email names no one, so that a wrong email takes as long as a wrong
 # password and does not tell which emails exist.
-_DUMMY_HASH = _hasher.hash("flowgate: no such user")
+_DUMMY_HASH = hash_password("flowgate: no such user")
 
 
 class TooManyAttemptsError(ClientError):
@@ -52,31 +49,27 @@ class Tokens:
     refresh_token_expires_at: datetime
 
 
-async def verify_password(password_hash: str, password: str) -> bool:
-    # argon2 takes tens of milliseconds of CPU on purpose: off the event loop.
-    try:
-        return await asyncio.to_thread(_hasher.verify, password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 async def login(info: Info[Context], *, email: str, password: str) -> Tokens:
     settings = info.context.services.settings
     email = email.strip().lower()
     if "\x00" in email:  # no user has one, and PostgreSQL text cannot hold it
         raise AuthenticationFailedError(WRONG_LOGIN)
-    try:
-        await info.context.guards.rate_limiter.check(
-            "login", email, limit=settings.login_attempts_per_email
+    await _count_attempt(info, "login", email, settings.login_attempts_per_email, "for this email")
+    request = info.context.request
+    if request is not None and request.client is not None:
+        await _count_attempt(
+            info,
+            "login_address",
+            request.client.host,
+            settings.login_attempts_per_address,
+            "from this address",
         )
-    except RateLimited as limited:
-        raise TooManyAttemptsError(
-            f"Too many login attempts for this email; retry in {limited.retry_after} s",
-            retryAfter=limited.retry_after,
-        ) from None
+    guards = info.context.guards
     async with info.context.services.postgres.session() as session, session.begin():
         user = await session.scalar(select(User).where(User.email == email))
-        verified = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
+        verified = await guards.passwords.verify(
+            user.password_hash if user else _DUMMY_HASH, password
+        )
         if user is None:
             raise AuthenticationFailedError(WRONG_LOGIN)
         ok = verified and user.is_active
@@ -96,6 +89,18 @@ async def login(info: Info[Context], *, email: str, password: str) -> Tokens:
     if tokens is None:
         raise AuthenticationFailedError(WRONG_LOGIN)
     return tokens
+
+
+async def _count_attempt(
+    info: Info[Context], scope: str, identity: str, limit: int, what: str
+) -> None:
+    try:
+        await info.context.guards.rate_limiter.check(scope, identity, limit=limit)
+    except RateLimited as limited:
+        raise TooManyAttemptsError(
+            f"Too many login attempts {what}; retry in {limited.retry_after} s",
+            retryAfter=limited.retry_after,
+        ) from None
 
 
 async def refresh(info: Info[Context], *, refresh_token: str) -> Tokens:

@@ -17,6 +17,10 @@ CAPABILITIES_MAX: Final = 50
 CAPABILITY_MAX: Final = 100
 TEMPERATURE_MIN: Final = 0.0
 TEMPERATURE_MAX: Final = 2.0
+PROVIDER_MAX: Final = 50  # executions.ai_provider
+MODEL_MAX: Final = 100
+MAX_TOKENS_MAX: Final = 1_000_000
+SYSTEM_PROMPT_MAX: Final = 10_000
 
 REQUIRED_ON_CREATE: Final = ("name", "category")
 
@@ -66,22 +70,51 @@ def _status(issues: Issues, path: str, value: object) -> AgentStatus | None:
 
 
 def _configuration(issues: Issues, path: str, value: object) -> dict[str, Any] | None:
+    """A JSON object whose known keys have the types and sizes the rest of the platform
+    reads them with (`provider` is copied into a 50-character column by `startExecution`:
+    a number there failed every execution of the agent). Other keys are the agent's own."""
     configuration = values.json_object(issues, path, value, max_bytes=CONFIGURATION_MAX_BYTES)
-    if configuration is None or "temperature" not in configuration:
-        return configuration
-    temperature = configuration["temperature"]
-    # bool is an int to Python, but `true` is no temperature.
-    if isinstance(temperature, bool) or not isinstance(temperature, int | float):
-        issues.add(f"{path}.temperature", IssueCode.INVALID, "must be a number")
+    if configuration is None:
         return None
-    if not TEMPERATURE_MIN <= temperature <= TEMPERATURE_MAX:
-        issues.add(
-            f"{path}.temperature",
-            IssueCode.OUT_OF_RANGE,
-            f"must be between {TEMPERATURE_MIN:g} and {TEMPERATURE_MAX:g}, got {temperature}",
-        )
-        return None
-    return configuration
+    found = issues.total
+    for key, check in _CONFIGURATION_KEYS.items():
+        if key in configuration:
+            check(issues, f"{path}.{key}", configuration[key])
+    return configuration if issues.total == found else None
+
+
+def _number(
+    low: float, high: float, *, integer: bool = False
+) -> Callable[[Issues, str, object], None]:
+    def check(issues: Issues, path: str, value: object) -> None:
+        # bool is an int to Python, but `true` is no number.
+        if isinstance(value, bool) or not isinstance(value, int if integer else int | float):
+            issues.add(
+                path, IssueCode.INVALID, "must be an integer" if integer else "must be a number"
+            )
+        elif not low <= value <= high:
+            issues.add(
+                path, IssueCode.OUT_OF_RANGE, f"must be between {low:g} and {high:g}, got {value}"
+            )
+
+    return check
+
+
+def _string(max_length: int) -> Callable[[Issues, str, object], None]:
+    def check(issues: Issues, path: str, value: object) -> None:
+        values.text(issues, path, value, max_length=max_length, required=True, trim=False)
+
+    return check
+
+
+_CONFIGURATION_KEYS: Final[dict[str, Callable[[Issues, str, object], None]]] = {
+    "provider": _string(PROVIDER_MAX),
+    "model": _string(MODEL_MAX),
+    "temperature": _number(TEMPERATURE_MIN, TEMPERATURE_MAX),
+    "top_p": _number(0, 1),
+    "max_tokens": _number(1, MAX_TOKENS_MAX, integer=True),
+    "system_prompt": _string(SYSTEM_PROMPT_MAX),
+}
 
 
 def _capabilities(issues: Issues, path: str, value: object) -> list[str] | None:

@@ -1,0 +1,86 @@
+"""The legacy graphql-ws protocol, held to what graphql-transport-ws enforces: a socket
+that does not say `connection_init` in time is closed (4408), a second `connection_init`
+is refused (4429) instead of acknowledged with one more keep-alive task each (20,000 of
+them pinned the CPU), and malformed frames close the socket (4400)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any, cast
+
+import structlog
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    ConnectionInitMessage,
+    OperationMessage,
+    StartMessage,
+)
+
+from flowgate.context import Context
+from flowgate.sockets.admission import (
+    PROTOCOL_ERROR,
+    TRY_AGAIN_LATER,
+    Admitted,
+    address_of,
+    admit,
+    message_problem,
+)
+
+log = structlog.get_logger(__name__)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    init_received = False
+
+    async def handle(self) -> None:
+        with self.context.guards.sockets.holding(address_of(self.context)) as admitted:
+            if not admitted:
+                await self.websocket.close(TRY_AGAIN_LATER, "Too many websockets from here")
+                return
+            timeout = asyncio.create_task(self._close_unless_initialised())
+            try:
+                await super().handle()
+            finally:
+                timeout.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await timeout
+
+    async def _close_unless_initialised(self) -> None:
+        wait: Any = getattr(self.view, "connection_init_wait_timeout", None)
+        await asyncio.sleep(wait.total_seconds() if wait is not None else 60)
+        if not self.init_received:
+            await self.websocket.close(4408, "Connection initialisation timeout")
+
+    async def handle_message(self, message: OperationMessage) -> None:
+        problem = message_problem(message)
+        if problem is not None:
+            await self.websocket.close(PROTOCOL_ERROR, problem)
+            return
+        try:
+            await super().handle_message(message)
+        except Exception:
+            # A bug of ours: logged (without locals) under the socket, which is closed.
+            log.exception("websocket_message_failed", type=message["type"])
+            await self.websocket.close(1011, "Internal error")
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if self.init_received:
+            await self.websocket.close(4429, "Too many initialisation requests")
+            return
+        self.init_received = True
+        await super().handle_connection_init(message)
+
+    async def handle_start(self, message: StartMessage) -> None:
+        if not self.connection_acknowledged:
+            await super().handle_start(message)  # closes it, 4401
+            return
+        admitted = await admit(self.context, cast("dict[str, Any]", message["payload"]))
+        if not isinstance(admitted, Admitted):
+            await self.send_message(
+                {"type": "error", "id": message["id"], "payload": admitted.formatted}
+            )
+            return
+        await super().handle_start(
+            {**message, "payload": {**message["payload"], "query": admitted.query}}
+        )
