@@ -26,7 +26,13 @@ from beanie import UpdateResponse
 from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
-from models.documents import Workflow, WorkflowPermissions, WorkflowSettings, WorkflowVersion
+from models.documents import (
+    Workflow,
+    WorkflowContent,
+    WorkflowPermissions,
+    WorkflowSettings,
+    WorkflowVersion,
+)
 from models.enums import WorkflowStatus
 from models.sql.base import utcnow
 from resolvers import access, audit
@@ -56,10 +62,7 @@ if TYPE_CHECKING:
     from flowgate.context import Context
 
 # What a version is made of: what a snapshot keeps and an audit summary compares.
-CONTENT_FIELDS: Final = frozenset(
-    {"name", "description", "status", "nodes", "edges", "tags", "category", "settings",
-     "permissions"}
-)  # fmt: skip
+CONTENT_FIELDS: Final = frozenset(WorkflowContent.model_fields)
 # A concurrent change between reading and archiving makes archiving look again, this often.
 ARCHIVE_ATTEMPTS: Final = 5
 
