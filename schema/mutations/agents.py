@@ -8,9 +8,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from flowgate.context import Context
-from models.enums import AgentStatus  # the GraphQL enum is this class (see schema.enums)
 from resolvers.mutations import agents
 from schema.agent import Agent
+from schema.enums import AgentStatus
 from schema.errors import Forbidden, NotFound, ValidationError
 from schema.mutations.capture import capture_errors
 from schema.permissions import WRITERS

@@ -10,8 +10,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from flowgate.context import Context
-from models.enums import ExecutionStatus, NodeType, StepStatus
 from resolvers.mutations import executions, steps
+from schema.enums import ExecutionStatus, NodeType, StepStatus
 from schema.errors import (
     Forbidden,
     IdempotencyConflict,
