@@ -94,7 +94,7 @@ class DeleteAgentPayload:
 
 
 CreateAgentResult = Annotated[
-    CreateAgentPayload | ValidationError | Forbidden,
+    CreateAgentPayload | ValidationError,
     strawberry.union("CreateAgentResult", description="The new agent, or why there is none."),
 ]
 UpdateAgentResult = Annotated[

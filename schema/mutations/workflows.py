@@ -221,7 +221,7 @@ class ArchiveWorkflowPayload:
 
 
 CreateWorkflowResult = Annotated[
-    CreateWorkflowPayload | ValidationError | Forbidden,
+    CreateWorkflowPayload | ValidationError,
     strawberry.union("CreateWorkflowResult", description="The new workflow, or why there is none."),
 ]
 UpdateWorkflowResult = Annotated[
