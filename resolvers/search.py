@@ -11,7 +11,7 @@ import base64
 import binascii
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, assert_never
 
 import orjson
 
@@ -174,6 +174,8 @@ async def _load(info: Info[Context], hit: SearchHit) -> Any:
             return await loaders.execution_by_id.load(hit.object_id)
         case DocumentType.EXECUTION_EVENT:
             return await loaders.execution_event_by_id.load(hit.object_id)
+        case _:  # the type checker proves every kind of result is loaded
+            assert_never(hit.type)
 
 
 def _readable(info: Info[Context], hit: SearchHit, model: Any) -> bool:

@@ -43,6 +43,8 @@ Last = Annotated[
 Before = Annotated[str | None, strawberry.argument(description="Cursor to continue before.")]
 Id = Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")]
 
+# The GraphQL type of each type name `resolvers.nodes` finds (tests/test_single_sources.py
+# checks that the two agree with the schema's `Node` implementations).
 _NODE_TYPES: dict[str, type] = {
     "Agent": Agent,
     "Execution": Execution,

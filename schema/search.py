@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 
 import strawberry
 
@@ -24,6 +24,14 @@ SearchObject = Annotated[
     Agent | Workflow | Execution | ExecutionEvent,
     strawberry.union("SearchObject", description="The object a search result stands for."),
 ]
+# The GraphQL type of each kind of result: the members of `SearchObject`, one for each
+# `SearchType` (tests/test_single_sources.py checks that the three agree).
+OBJECT_TYPES: Final[dict[search.DocumentType, type]] = {
+    search.DocumentType.AGENT: Agent,
+    search.DocumentType.WORKFLOW: Workflow,
+    search.DocumentType.EXECUTION: Execution,
+    search.DocumentType.EXECUTION_EVENT: ExecutionEvent,
+}
 
 
 @strawberry.input(description="Narrows results to exact values; within a field any value.")
@@ -64,19 +72,13 @@ class SearchResult:
     @classmethod
     def from_found(cls, found: resolvers.Found) -> SearchResult:
         hit = found.hit
-        objects = {
-            search.DocumentType.AGENT: Agent,
-            search.DocumentType.WORKFLOW: Workflow,
-            search.DocumentType.EXECUTION: Execution,
-            search.DocumentType.EXECUTION_EVENT: ExecutionEvent,
-        }
         return cls(
             score=hit.score,
             type=hit.type,
             highlights=[
                 SearchHighlight(field=h.field, fragments=list(h.fragments)) for h in hit.highlights
             ],
-            object=objects[hit.type].from_model(found.model),  # type: ignore[attr-defined]
+            object=OBJECT_TYPES[hit.type].from_model(found.model),  # type: ignore[attr-defined]
         )
 
 

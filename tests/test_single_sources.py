@@ -6,7 +6,13 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from graphql import GraphQLObjectType, GraphQLUnionType
+
 import models.enums
+import schema.search as search_schema
+from flowgate.search.base import DocumentType
+from resolvers import nodes
+from schema import query, schema
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 
@@ -36,3 +42,35 @@ def test_schema_modules_take_graphql_enums_from_schema_enums() -> None:
     # then: none; `from schema.enums import X` names the registered enum explicitly
     assert enum_names
     assert found == []
+
+
+def test_node_types_agree_between_the_schema_and_the_resolvers() -> None:
+    # given: the types that implement `Node` in the schema
+    implementing = {
+        name
+        for name, graphql_type in schema._schema.type_map.items()
+        if isinstance(graphql_type, GraphQLObjectType)
+        and any(interface.name == "Node" for interface in graphql_type.interfaces)
+    }
+
+    # then: `node(id)` can find each (resolvers) and build each (schema), and nothing else
+    assert set(nodes.NODE_TYPES) == implementing
+    assert {
+        name: definition_name(graphql_type) for name, graphql_type in query._NODE_TYPES.items()
+    } == {name: name for name in implementing}
+
+
+def test_search_result_types_agree_between_the_enum_the_table_and_the_union() -> None:
+    # given
+    union = schema._schema.type_map["SearchObject"]
+    assert isinstance(union, GraphQLUnionType)
+
+    # then: every kind of result has its GraphQL type, and the union lists exactly those
+    assert set(search_schema.OBJECT_TYPES) == set(DocumentType)
+    assert {member.name for member in union.types} == {
+        definition_name(graphql_type) for graphql_type in search_schema.OBJECT_TYPES.values()
+    }
+
+
+def definition_name(strawberry_type: type) -> str:
+    return str(strawberry_type.__strawberry_definition__.name)  # type: ignore[attr-defined]
