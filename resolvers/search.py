@@ -29,13 +29,13 @@ from flowgate.search.query import QuerySyntaxError, parse
 from models.enums import UserRole
 from resolvers.access import may_read_workflow
 from resolvers.errors import BadInputError, ClientError
+from resolvers.pagination import DEFAULT_PAGE_SIZE
 
 if TYPE_CHECKING:
     from strawberry import Info
 
     from flowgate.context import Context
 
-DEFAULT_PAGE_SIZE: Final = 20
 MAX_FILTER_VALUES: Final = 20
 MAX_FILTER_VALUE_LENGTH: Final = 100
 

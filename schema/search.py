@@ -10,7 +10,7 @@ from flowgate.context import Context
 from flowgate.search import base as search
 from resolvers import search as resolvers
 from schema.agent import Agent
-from schema.connection import PageInfo
+from schema.connection import PAGE_SIZE_BOUNDS, PageInfo
 from schema.execution import Execution
 from schema.execution_event import ExecutionEvent
 from schema.workflow import Workflow
@@ -142,7 +142,7 @@ async def resolve_search(
         SearchFilter | None, strawberry.argument(description="Only these exact values.")
     ] = None,
     first: Annotated[
-        int | None, strawberry.argument(description="Page size (default 20, at most 100).")
+        int | None, strawberry.argument(description=f"Page size ({PAGE_SIZE_BOUNDS}).")
     ] = None,
     after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = (
         None

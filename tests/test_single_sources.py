@@ -12,6 +12,7 @@ import models.enums
 import schema.search as search_schema
 from flowgate.search.base import DocumentType
 from resolvers import nodes
+from resolvers.pagination import MAX_PAGE_SIZE
 from schema import query, schema
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
@@ -74,3 +75,24 @@ def test_search_result_types_agree_between_the_enum_the_table_and_the_union() ->
 
 def definition_name(strawberry_type: type) -> str:
     return str(strawberry_type.__strawberry_definition__.name)  # type: ignore[attr-defined]
+
+
+def test_page_size_arguments_describe_the_limit_without_hard_coding_it() -> None:
+    # given: every `first`/`last` argument of the schema (the maximum is a setting)
+    arguments = {
+        f"{type_name}.{field_name}({argument_name}:)": argument.description or ""
+        for type_name, graphql_type in schema._schema.type_map.items()
+        if isinstance(graphql_type, GraphQLObjectType) and not type_name.startswith("__")
+        for field_name, field in graphql_type.fields.items()
+        for argument_name, argument in field.args.items()
+        if argument_name in ("first", "last")
+    }
+
+    # then: each names the limit as the gateway's, not as the default number
+    assert arguments
+    wrong = {
+        where: description
+        for where, description in arguments.items()
+        if "page-size limit" not in description or str(MAX_PAGE_SIZE) in description
+    }
+    assert wrong == {}
