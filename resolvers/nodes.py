@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final
 
+from models.documents import Flowchart
 from resolvers import agents
 from resolvers.ids import from_global_id
 
@@ -13,30 +16,31 @@ if TYPE_CHECKING:
     from flowgate.context import Context
 
 
-async def node_by_global_id(info: Info[Context], global_id: str) -> tuple[str, Any] | None:
-    """(type name, model) for a global id, `None` for an unknown type or a missing object.
-    Every type loads through its scoped loader, so another tenant's id is just missing."""
-    type_name, local_id = from_global_id(global_id)
-    loaders = info.context.loaders
-    model: Any
-    if type_name == "Agent":
-        model = await agents.agent_by_id(info, local_id)
-    elif type_name == "Execution":
-        model = await loaders.execution_by_id.load(local_id)
-    elif type_name == "Workflow":
-        model = await loaders.workflow_by_id.load(local_id)
-    elif type_name == "User":
-        model = await loaders.user_by_id.load(local_id)
-    elif type_name == "Flowchart":
-        model = await _flowchart_by_id(info, local_id)
-    else:
-        return None
-    return (type_name, model) if model is not None else None
-
-
-async def _flowchart_by_id(info: Info[Context], flowchart_id: Any) -> Any:
-    from models.documents import Flowchart
-
+async def _flowchart_by_id(info: Info[Context], flowchart_id: uuid.UUID) -> Flowchart | None:
     return await Flowchart.find_one(
         {"_id": flowchart_id, "organization_id": info.context.principal.organization_id}
     )
+
+
+# How each type that implements `Node` is found, by type name: the one list of them on this
+# side (`schema.query` maps the same names to GraphQL types; tests/test_single_sources.py
+# checks that the two and the schema's `Node` implementations agree). Each goes through a
+# scoped loader or query, so another tenant's id is just missing.
+_FIND: Final[dict[str, Callable[[Info[Context], uuid.UUID], Awaitable[Any]]]] = {
+    "Agent": agents.agent_by_id,
+    "Execution": lambda info, local_id: info.context.loaders.execution_by_id.load(local_id),
+    "Workflow": lambda info, local_id: info.context.loaders.workflow_by_id.load(local_id),
+    "User": lambda info, local_id: info.context.loaders.user_by_id.load(local_id),
+    "Flowchart": _flowchart_by_id,
+}
+NODE_TYPES: Final = frozenset(_FIND)
+
+
+async def node_by_global_id(info: Info[Context], global_id: str) -> tuple[str, Any] | None:
+    """(type name, model) for a global id, `None` for an unknown type or a missing object."""
+    type_name, local_id = from_global_id(global_id)
+    find = _FIND.get(type_name)
+    if find is None:
+        return None
+    model = await find(info, local_id)
+    return (type_name, model) if model is not None else None

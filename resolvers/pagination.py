@@ -11,14 +11,19 @@ import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import orjson
 
+from flowgate.settings import Settings
 from resolvers.errors import BadInputError
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
+# The page size of a connection or search when `first`/`last` is not given: the one home of
+# this rule (the cost estimate and the argument descriptions read it here).
+DEFAULT_PAGE_SIZE: Final = 20
+# The largest page when no limit is passed: the gateway's `max_page_size` setting as it is
+# when the environment does not set it (every request passes the configured one).
+MAX_PAGE_SIZE: Final[int] = Settings.model_fields["max_page_size"].default
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ import base64
 import binascii
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, assert_never
 
 import orjson
 
@@ -29,13 +29,13 @@ from flowgate.search.query import QuerySyntaxError, parse
 from resolvers import access
 from resolvers.errors import BadInputError, ClientError
 from resolvers.filters import check_text
+from resolvers.pagination import DEFAULT_PAGE_SIZE
 
 if TYPE_CHECKING:
     from strawberry import Info
 
     from flowgate.context import Context
 
-DEFAULT_PAGE_SIZE: Final = 20
 MAX_FILTER_VALUES: Final = 20
 MAX_FILTER_VALUE_LENGTH: Final = 100
 
@@ -172,6 +172,8 @@ async def _load(info: Info[Context], hit: SearchHit) -> Any:
             if event is None or await loaders.execution_by_id.load(event.execution_id) is None:
                 return None
             return event
+        case _:  # the type checker proves every kind of result is loaded
+            assert_never(hit.type)
 
 
 def _readable(info: Info[Context], hit: SearchHit, model: Any) -> bool:

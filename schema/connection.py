@@ -7,7 +7,13 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from resolvers.pagination import Page
+from resolvers.pagination import DEFAULT_PAGE_SIZE, Page
+
+# How page-size arguments state their bounds. The maximum is a setting of the gateway
+# (`FLOWGATE_MAX_PAGE_SIZE`), so no description names a number for it: a page too large is
+# refused with an error that names the limit in force.
+PAGE_SIZE_LIMIT = "at most the gateway's page-size limit"
+PAGE_SIZE_BOUNDS = f"default {DEFAULT_PAGE_SIZE}, {PAGE_SIZE_LIMIT}"
 
 NodeT = TypeVar("NodeT")
 ItemT = TypeVar("ItemT")

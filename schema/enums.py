@@ -22,7 +22,9 @@ __all__ = [
 ]
 
 # Registered on the domain enums themselves (`strawberry.enum` returns its argument), so that
-# annotations name a class type checkers understand; the names above are those classes.
+# annotations name a class type checkers understand; the names above are those classes. Schema
+# modules import them from here, never from `models.enums`: the import that names the enum is
+# the one that registers it (tests/test_single_sources.py checks it).
 strawberry.enum(enums.AgentStatus, description="Whether an agent can be run.")
 strawberry.enum(enums.ExecutionStatus, description="Where an execution is in its lifecycle.")
 strawberry.enum(enums.NodeType, description="What a flowchart node does.")

@@ -9,9 +9,9 @@ import strawberry
 
 from flowgate.context import Context
 from models import sql
-from models.enums import UserRole
 from resolvers.identity import api_keys, logins, users
 from resolvers.ids import to_global_id
+from schema.enums import UserRole
 from schema.errors import AuthenticationFailed, Forbidden, NotFound, ValidationError
 from schema.mutations.capture import capture_errors
 from schema.permissions import ADMINS, READERS

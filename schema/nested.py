@@ -10,11 +10,11 @@ import strawberry
 from resolvers.filters import ExecutionFilter as ExecutionFilterData
 from resolvers.loaders.pages import CountedPage, NestedPageArgs
 from resolvers.pagination import DEFAULT_PAGE_SIZE, PageRequest
-from schema.connection import Connection
+from schema.connection import PAGE_SIZE_BOUNDS, Connection
 from schema.filters import DEFAULT_EXECUTION_ORDER, ExecutionFilter, ExecutionOrder
 
 NestedFirst = Annotated[
-    int, strawberry.argument(description="How many per parent (default 20, at most 100).")
+    int, strawberry.argument(description=f"How many per parent ({PAGE_SIZE_BOUNDS}).")
 ]
 NestedFilter = Annotated[
     ExecutionFilter | None, strawberry.argument(description="Which executions to include.")

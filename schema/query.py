@@ -11,7 +11,7 @@ from resolvers import agents, executions, flowcharts, nodes, workflows
 from resolvers.ids import parse_id
 from resolvers.pagination import PageRequest
 from schema.agent import Agent
-from schema.connection import Connection
+from schema.connection import PAGE_SIZE_BOUNDS, PAGE_SIZE_LIMIT, Connection
 from schema.execution import Execution
 from schema.filters import (
     DEFAULT_EXECUTION_ORDER,
@@ -34,15 +34,17 @@ from schema.workflow import Workflow
 
 First = Annotated[
     int | None,
-    strawberry.argument(description="Page size going forward (default 20, at most 100)."),
+    strawberry.argument(description=f"Page size going forward ({PAGE_SIZE_BOUNDS})."),
 ]
 After = Annotated[str | None, strawberry.argument(description="Cursor to continue after.")]
 Last = Annotated[
-    int | None, strawberry.argument(description="Page size going backward (at most 100).")
+    int | None, strawberry.argument(description=f"Page size going backward ({PAGE_SIZE_LIMIT}).")
 ]
 Before = Annotated[str | None, strawberry.argument(description="Cursor to continue before.")]
 Id = Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")]
 
+# The GraphQL type of each type name `resolvers.nodes` finds (tests/test_single_sources.py
+# checks that the two agree with the schema's `Node` implementations).
 _NODE_TYPES: dict[str, type] = {
     "Agent": Agent,
     "Execution": Execution,

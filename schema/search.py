@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 
 import strawberry
 
@@ -10,7 +10,7 @@ from flowgate.context import Context
 from flowgate.search import base as search
 from resolvers import search as resolvers
 from schema.agent import Agent
-from schema.connection import PageInfo
+from schema.connection import PAGE_SIZE_BOUNDS, PageInfo
 from schema.execution import Execution
 from schema.execution_event import ExecutionEvent
 from schema.workflow import Workflow
@@ -24,6 +24,14 @@ SearchObject = Annotated[
     Agent | Workflow | Execution | ExecutionEvent,
     strawberry.union("SearchObject", description="The object a search result stands for."),
 ]
+# The GraphQL type of each kind of result: the members of `SearchObject`, one for each
+# `SearchType` (tests/test_single_sources.py checks that the three agree).
+OBJECT_TYPES: Final[dict[search.DocumentType, type]] = {
+    search.DocumentType.AGENT: Agent,
+    search.DocumentType.WORKFLOW: Workflow,
+    search.DocumentType.EXECUTION: Execution,
+    search.DocumentType.EXECUTION_EVENT: ExecutionEvent,
+}
 
 
 @strawberry.input(description="Narrows results to exact values; within a field any value.")
@@ -64,19 +72,13 @@ class SearchResult:
     @classmethod
     def from_found(cls, found: resolvers.Found) -> SearchResult:
         hit = found.hit
-        objects = {
-            search.DocumentType.AGENT: Agent,
-            search.DocumentType.WORKFLOW: Workflow,
-            search.DocumentType.EXECUTION: Execution,
-            search.DocumentType.EXECUTION_EVENT: ExecutionEvent,
-        }
         return cls(
             score=hit.score,
             type=hit.type,
             highlights=[
                 SearchHighlight(field=h.field, fragments=list(h.fragments)) for h in hit.highlights
             ],
-            object=objects[hit.type].from_model(found.model),  # type: ignore[attr-defined]
+            object=OBJECT_TYPES[hit.type].from_model(found.model),  # type: ignore[attr-defined]
         )
 
 
@@ -140,7 +142,7 @@ async def resolve_search(
         SearchFilter | None, strawberry.argument(description="Only these exact values.")
     ] = None,
     first: Annotated[
-        int | None, strawberry.argument(description="Page size (default 20, at most 100).")
+        int | None, strawberry.argument(description=f"Page size ({PAGE_SIZE_BOUNDS}).")
     ] = None,
     after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = (
         None

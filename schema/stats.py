@@ -7,11 +7,10 @@ from typing import Annotated
 
 import strawberry
 
-import schema.enums  # noqa: F401 - registers the GraphQL enums on the classes below
 from flowgate.context import Context
-from models.enums import ExecutionStatus, NodeType
 from resolvers import stats
 from schema.agent import Agent
+from schema.enums import ExecutionStatus, NodeType
 
 
 @strawberry.type(description="How many executions in the window are in one status.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -67,12 +67,15 @@ def _user_ids(ids: list[object]) -> list[strawberry.ID]:
     return [strawberry.ID(to_global_id("User", user_id)) for user_id in ids]  # type: ignore[arg-type]
 
 
-@strawberry.type(description="A multi-agent workflow: nodes that call agents, joined by edges.")
-class Workflow(Node):
-    model: strawberry.Private[documents.Workflow]
+@strawberry.type(description="The content of a workflow at one version (not in the schema).")
+class WorkflowContent:
+    """The fields `Workflow` and `WorkflowVersion` share, read from a `WorkflowContent`
+    document by `content_of`. `version` is here, not in the subclasses, so that both keep
+    it where clients have seen it; the subclasses word some descriptions their own way."""
+
+    version: int = strawberry.field(description="Bumped by every update.")
     name: str = strawberry.field(description="Display name.")
     description: str = strawberry.field(description="What it does.")
-    version: int = strawberry.field(description="Bumped by every update.")
     status: WorkflowStatus = strawberry.field(description="Draft, active or archived.")
     nodes: list[FlowNode] = strawberry.field(description="The steps.")
     edges: list[FlowConnection] = strawberry.field(description="The edges between steps.")
@@ -80,6 +83,27 @@ class Workflow(Node):
     category: str = strawberry.field(description="Grouping.")
     settings: WorkflowSettings = strawberry.field(description="Run limits and notifications.")
     permissions: WorkflowPermissions = strawberry.field(description="Access control.")
+
+    @staticmethod
+    def content_of(model: documents.Workflow | documents.WorkflowVersion) -> dict[str, Any]:
+        """The keyword arguments of the shared fields, for a subclass's `from_model`."""
+        return {
+            "version": model.version,
+            "name": model.name,
+            "description": model.description,
+            "status": model.status,
+            "nodes": [FlowNode.from_model(node) for node in model.nodes],
+            "edges": [FlowConnection.from_model(edge) for edge in model.edges],
+            "tags": model.tags,
+            "category": model.category,
+            "settings": WorkflowSettings.from_model(model.settings),
+            "permissions": WorkflowPermissions.from_model(model.permissions),
+        }
+
+
+@strawberry.type(description="A multi-agent workflow: nodes that call agents, joined by edges.")
+class Workflow(Node, WorkflowContent):
+    model: strawberry.Private[documents.Workflow]
     created_at: datetime = strawberry.field(description="When it was created.")
     updated_at: datetime = strawberry.field(description="When it was last changed.")
 
@@ -88,18 +112,9 @@ class Workflow(Node):
         return cls(
             model=model,
             id=strawberry.ID(to_global_id("Workflow", model.id)),
-            name=model.name,
-            description=model.description,
-            version=model.version,
-            status=model.status,
-            nodes=[FlowNode.from_model(node) for node in model.nodes],
-            edges=[FlowConnection.from_model(edge) for edge in model.edges],
-            tags=model.tags,
-            category=model.category,
-            settings=WorkflowSettings.from_model(model.settings),
-            permissions=WorkflowPermissions.from_model(model.permissions),
             created_at=model.created_at,
             updated_at=model.updated_at,
+            **WorkflowContent.content_of(model),
         )
 
     @strawberry.field(description="The user who created it (PostgreSQL).")

@@ -94,12 +94,16 @@ async def app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
 @pytest.fixture(scope="session")
 async def admin_key(seeded: SeedSummary, services: Services) -> str:
     """An API key of the first organization's admin (`admin@acme.example`): the credential
-    that `client` and the websocket helpers (`tests.ws`) send."""
-    from tests import ws
-
+    that `client` sends."""
     secret, _ = await api_key_for(services, ADMIN, "tests")
-    ws.DEFAULT_PAYLOAD.update(bearer(secret))
     return secret
+
+
+@pytest.fixture
+def admin_payload(admin_key: str) -> dict[str, str]:
+    """The `connection_init` payload that signs a websocket (`tests.ws.connect`) in as the
+    admin of `admin_key`."""
+    return bearer(admin_key)
 
 
 @pytest.fixture
@@ -133,7 +137,7 @@ async def scratch(
 @pytest.fixture(scope="session")
 async def live_server(app: FastAPI, admin_key: str) -> AsyncIterator[str]:
     """The session's app on a real port, for websocket clients; its base URL (no scheme).
-    `tests.ws.connect` signs in with the admin's key unless given another payload."""
+    `tests.ws.connect` signs in with the payload it is given (`admin_payload`)."""
     import asyncio
 
     import uvicorn

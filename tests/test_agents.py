@@ -16,6 +16,7 @@ from models.documents import Flowchart
 from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionStatus
 from models.sql import Agent, Execution, User
 from resolvers.ids import to_global_id
+from tests.connections import ConnectionSpec, ConnectionTests, FilterCase
 from tests.graphql import all_edges, gql, gql_data, local_id, local_ids, organization_ids
 
 AGENTS = """
@@ -91,112 +92,7 @@ def newest_first(agents: list[Agent]) -> list[uuid.UUID]:
     return [a.id for a in sorted(agents, key=lambda a: (a.created_at, a.id), reverse=True)]
 
 
-async def test_connection_has_edges_page_info_and_total_count_of_live_agents(
-    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
-) -> None:
-    # given
-    async with services.postgres.session() as session:
-        live = await session.scalar(
-            select(func.count())
-            .select_from(Agent)
-            .where(Agent.organization_id == organization_id, Agent.deleted_at.is_(None))
-        )
-    expected = newest_first(await live_agents(services, organization_id))
-    assert live is not None
-    assert live > PAGE_SIZE
-
-    # when
-    data = await gql_data(client, AGENTS, {"first": PAGE_SIZE})
-
-    # then
-    connection = data["agents"]
-    assert connection["totalCount"] == live
-    assert local_ids(connection["edges"]) == expected[:PAGE_SIZE]
-    assert all(edge["cursor"] and edge["node"]["deletedAt"] is None for edge in connection["edges"])
-    assert connection["pageInfo"] == {
-        "hasNextPage": True,
-        "hasPreviousPage": False,
-        "startCursor": connection["edges"][0]["cursor"],
-        "endCursor": connection["edges"][-1]["cursor"],
-    }
-
-
-async def test_forward_pages_walk_every_agent_once_in_order_with_opaque_cursors(
-    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
-) -> None:
-    # given
-    expected = newest_first(await live_agents(services, organization_id))
-
-    # when
-    pages: list[dict[str, Any]] = []
-    after = None
-    while True:
-        data = await gql_data(client, AGENTS, {"first": PAGE_SIZE, "after": after})
-        pages.append(data["agents"])
-        if not data["agents"]["pageInfo"]["hasNextPage"]:
-            break
-        after = data["agents"]["pageInfo"]["endCursor"]
-
-    # then
-    walked = [edge for page in pages for edge in page["edges"]]
-    assert local_ids(walked) == expected
-    assert len(pages) == -(-len(expected) // PAGE_SIZE)
-    assert [page["pageInfo"]["hasPreviousPage"] for page in pages] == [False] + [True] * (
-        len(pages) - 1
-    )
-    assert {page["totalCount"] for page in pages} == {len(expected)}
-    for edge in walked:
-        agent_id = local_id(edge["node"]["id"])
-        assert str(agent_id) not in edge["cursor"]
-        assert agent_id.hex not in edge["cursor"]
-        assert str(agent_id) not in edge["node"]["id"]
-
-
-async def test_backward_pages_return_the_forward_items_in_reverse_page_order(
-    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
-) -> None:
-    # given
-    expected = newest_first(await live_agents(services, organization_id))
-
-    # when
-    pages: list[dict[str, Any]] = []
-    before = None
-    while True:
-        data = await gql_data(client, AGENTS, {"last": PAGE_SIZE, "before": before})
-        pages.append(data["agents"])
-        if not data["agents"]["pageInfo"]["hasPreviousPage"]:
-            break
-        before = data["agents"]["pageInfo"]["startCursor"]
-
-    # then
-    walked = [edge for page in reversed(pages) for edge in page["edges"]]
-    assert local_ids(walked) == expected
-    end = len(expected)
-    for page in pages:
-        assert local_ids(page["edges"]) == expected[max(0, end - PAGE_SIZE) : end]
-        end -= PAGE_SIZE
-    assert pages[0]["pageInfo"]["hasNextPage"] is False
-    assert all(page["pageInfo"]["hasNextPage"] for page in pages[1:])
-
-
-async def test_a_page_before_a_cursor_is_the_items_just_before_it(
-    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID
-) -> None:
-    # given
-    expected = newest_first(await live_agents(services, organization_id))
-    forward = await gql_data(client, AGENTS, {"first": 10})
-    cursor = forward["agents"]["edges"][9]["cursor"]
-
-    # when
-    data = await gql_data(client, AGENTS, {"last": 4, "before": cursor})
-
-    # then
-    assert local_ids(data["agents"]["edges"]) == expected[5:9]
-    assert data["agents"]["pageInfo"]["hasPreviousPage"] is True
-    assert data["agents"]["pageInfo"]["hasNextPage"] is True
-
-
-def _filter_cases() -> list[Any]:
+def _filter_cases() -> tuple[FilterCase, ...]:
     """(GraphQL filter, predicate on an Agent row), built from the seeded agents."""
 
     def status(agents: list[Agent], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -269,26 +165,7 @@ def _filter_cases() -> list[Any]:
         has_no_flowchart,
         combined,
     ]
-    return [pytest.param(case, id=case.__name__) for case in cases]
-
-
-@pytest.mark.parametrize("case", _filter_cases())
-async def test_each_filter_matches_an_independent_query(
-    client: httpx.AsyncClient, services: Services, organization_id: uuid.UUID, case: Any
-) -> None:
-    # given
-    agents = await live_agents(services, organization_id)
-    flowcharts = await Flowchart.find({"organization_id": organization_id}).to_list()
-    graphql_filter, predicate = case(agents, {"with_flowchart": {f.agent_id for f in flowcharts}})
-    expected = newest_first([a for a in agents if predicate(a)])
-
-    # when
-    edges = await all_edges(client, AGENTS, "agents", {"filter": graphql_filter}, PAGE_SIZE)
-    total = await gql_data(client, AGENTS, {"filter": graphql_filter, "first": 1})
-
-    # then
-    assert local_ids(edges) == expected
-    assert total["agents"]["totalCount"] == len(expected)
+    return tuple(cases)
 
 
 async def test_filters_that_select_some_agents_do_not_select_all(
@@ -334,35 +211,40 @@ ORDER_COLUMNS = {
 }
 
 
-@pytest.mark.parametrize("direction", ["ASC", "DESC"])
-@pytest.mark.parametrize("field", list(ORDER_COLUMNS))
-async def test_order_by_each_field_and_direction_across_pages(
-    client: httpx.AsyncClient,
-    services: Services,
-    organization_id: uuid.UUID,
-    field: str,
-    direction: str,
-) -> None:
-    # given: ties broken by id; agents that never ran sort before all others ascending
+async def _newest_first(services: Services, organization_id: uuid.UUID) -> list[Agent]:
+    agents = await live_agents(services, organization_id)
+    return sorted(agents, key=lambda a: (a.created_at, a.id), reverse=True)
+
+
+async def _ordered_ids(
+    services: Services, organization_id: uuid.UUID, field: str, direction: str
+) -> list[uuid.UUID]:
+    # Ties broken by id; agents that never ran sort before all others ascending.
     column = ORDER_COLUMNS[field]
     order = (
         (column.asc().nulls_first(), Agent.id.asc())
         if direction == "ASC"
         else (column.desc().nulls_last(), Agent.id.desc())
     )
-    expected = [a.id for a in await live_agents(services, organization_id, *order)]
+    return [a.id for a in await live_agents(services, organization_id, *order)]
 
-    # when
-    edges = await all_edges(
-        client,
-        AGENTS,
-        "agents",
-        {"orderBy": {"field": field, "direction": direction}},
-        PAGE_SIZE,
+
+async def _with_flowchart(services: Services, organization_id: uuid.UUID) -> dict[str, Any]:
+    flowcharts = await Flowchart.find({"organization_id": organization_id}).to_list()
+    return {"with_flowchart": {f.agent_id for f in flowcharts}}
+
+
+class TestAgentsConnection(ConnectionTests):
+    spec = ConnectionSpec(
+        field="agents",
+        query=AGENTS,
+        page_size=PAGE_SIZE,
+        rows=_newest_first,
+        ordered_ids=_ordered_ids,
+        order_fields=tuple(ORDER_COLUMNS),
+        filter_cases=_filter_cases(),
+        context=_with_flowchart,
     )
-
-    # then
-    assert local_ids(edges) == expected
 
 
 async def test_agent_by_id_is_the_same_as_in_the_list(

@@ -18,7 +18,8 @@ from models.documents import ExecutionTrace, Workflow
 from models.enums import ExecutionStatus
 from models.sql import Agent, Execution
 from resolvers.ids import to_global_id
-from tests.graphql import all_edges, gql, gql_data, local_id, local_ids, organization_ids
+from tests.connections import ConnectionSpec, ConnectionTests, FilterCase
+from tests.graphql import gql, gql_data, local_id, organization_ids
 
 EXECUTIONS = """
 query Executions(
@@ -75,73 +76,10 @@ async def organization_id(services: Services, seeded: object) -> uuid.UUID:
 @pytest.fixture
 async def executions(services: Services, organization_id: uuid.UUID) -> list[Execution]:
     """The organization's executions, newest first (the default order), by SQL of our own."""
-    query = (
-        select(Execution)
-        .where(Execution.organization_id == organization_id)
-        .order_by(Execution.started_at.desc(), Execution.id.desc())
-    )
-    async with services.postgres.session() as session:
-        return list((await session.scalars(query)).all())
+    return await _newest_first(services, organization_id)
 
 
-async def test_connection_shape_and_total_count(
-    client: httpx.AsyncClient, executions: list[Execution]
-) -> None:
-    # when
-    data = await gql_data(client, EXECUTIONS, {"first": 5})
-
-    # then
-    connection = data["executions"]
-    assert connection["totalCount"] == len(executions)
-    assert local_ids(connection["edges"]) == [e.id for e in executions[:5]]
-    assert connection["pageInfo"] == {
-        "hasNextPage": True,
-        "hasPreviousPage": False,
-        "startCursor": connection["edges"][0]["cursor"],
-        "endCursor": connection["edges"][-1]["cursor"],
-    }
-
-
-async def test_forward_pages_walk_every_execution_once_newest_first(
-    client: httpx.AsyncClient, executions: list[Execution]
-) -> None:
-    # when
-    edges = await all_edges(client, EXECUTIONS, "executions")
-
-    # then
-    walked = local_ids(edges)
-    assert walked == [e.id for e in executions]
-    assert len(set(walked)) == len(walked)
-    for edge, execution in zip(edges, executions, strict=True):
-        assert str(execution.id) not in edge["cursor"]
-        assert execution.id.hex not in edge["cursor"]
-
-
-async def test_backward_pages_mirror_forward_pages(
-    client: httpx.AsyncClient, executions: list[Execution]
-) -> None:
-    # given
-    first_pages = await gql_data(client, EXECUTIONS, {"first": 100})
-    cursor = first_pages["executions"]["edges"][60]["cursor"]
-
-    # when
-    before_cursor = await gql_data(client, EXECUTIONS, {"last": 25, "before": cursor})
-    very_last = await gql_data(client, EXECUTIONS, {"last": 30})
-    previous = await gql_data(
-        client,
-        EXECUTIONS,
-        {"last": 30, "before": very_last["executions"]["pageInfo"]["startCursor"]},
-    )
-
-    # then
-    assert local_ids(before_cursor["executions"]["edges"]) == [e.id for e in executions[35:60]]
-    assert local_ids(very_last["executions"]["edges"]) == [e.id for e in executions[-30:]]
-    assert very_last["executions"]["pageInfo"]["hasPreviousPage"] is True
-    assert very_last["executions"]["pageInfo"]["hasNextPage"] is False
-    assert local_ids(previous["executions"]["edges"]) == [e.id for e in executions[-60:-30]]
-
-
-def _filter_cases() -> list[Any]:
+def _filter_cases() -> tuple[FilterCase, ...]:
     """(GraphQL filter, predicate on an Execution row), built from the seeded executions."""
 
     def status(rows: list[Execution], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -220,7 +158,7 @@ def _filter_cases() -> list[Any]:
         error_underscore,
         combined,
     ]
-    return [pytest.param(case, id=case.__name__) for case in cases]
+    return tuple(cases)
 
 
 def _failed_with(text: str) -> Callable[[Execution], bool]:
@@ -229,23 +167,6 @@ def _failed_with(text: str) -> Callable[[Execution], bool]:
         and e.error is not None
         and text.lower() in e.error.lower()
     )
-
-
-@pytest.mark.parametrize("case", _filter_cases())
-async def test_each_filter_matches_an_independent_query(
-    client: httpx.AsyncClient, executions: list[Execution], case: Any
-) -> None:
-    # given
-    graphql_filter, predicate = case(executions, {})
-    expected = [e.id for e in executions if predicate(e)]
-
-    # when
-    edges = await all_edges(client, EXECUTIONS, "executions", {"filter": graphql_filter})
-    total = await gql_data(client, EXECUTIONS, {"filter": graphql_filter, "first": 0})
-
-    # then
-    assert local_ids(edges) == expected
-    assert total["executions"]["totalCount"] == len(expected)
 
 
 async def test_the_seed_tells_the_filters_apart(executions: list[Execution]) -> None:
@@ -268,17 +189,20 @@ ORDER_COLUMNS = {
 }
 
 
-@pytest.mark.parametrize("direction", ["ASC", "DESC"])
-@pytest.mark.parametrize("field", list(ORDER_COLUMNS))
-async def test_order_by_each_field_and_direction_across_pages(
-    client: httpx.AsyncClient,
-    services: Services,
-    organization_id: uuid.UUID,
-    field: str,
-    direction: str,
-) -> None:
-    # given: ties broken by id; executions without a duration yet sort before all others
-    # ascending
+async def _newest_first(services: Services, organization_id: uuid.UUID) -> list[Execution]:
+    query = (
+        select(Execution)
+        .where(Execution.organization_id == organization_id)
+        .order_by(Execution.started_at.desc(), Execution.id.desc())
+    )
+    async with services.postgres.session() as session:
+        return list((await session.scalars(query)).all())
+
+
+async def _ordered_ids(
+    services: Services, organization_id: uuid.UUID, field: str, direction: str
+) -> list[uuid.UUID]:
+    # Ties broken by id; executions without a duration yet sort before all others ascending.
     column = ORDER_COLUMNS[field]
     order = (
         (column.asc().nulls_first(), Execution.id.asc())
@@ -287,15 +211,19 @@ async def test_order_by_each_field_and_direction_across_pages(
     )
     query = select(Execution.id).where(Execution.organization_id == organization_id)
     async with services.postgres.session() as session:
-        expected = list((await session.scalars(query.order_by(*order))).all())
+        return list((await session.scalars(query.order_by(*order))).all())
 
-    # when
-    edges = await all_edges(
-        client, EXECUTIONS, "executions", {"orderBy": {"field": field, "direction": direction}}
+
+class TestExecutionsConnection(ConnectionTests):
+    spec = ConnectionSpec(
+        field="executions",
+        query=EXECUTIONS,
+        page_size=25,
+        rows=_newest_first,
+        ordered_ids=_ordered_ids,
+        order_fields=tuple(ORDER_COLUMNS),
+        filter_cases=_filter_cases(),
     )
-
-    # then
-    assert local_ids(edges) == expected
 
 
 async def test_execution_by_id_is_the_same_as_in_the_list(client: httpx.AsyncClient) -> None:

@@ -31,7 +31,7 @@ from tests.processes import gateway_process
 from tests.redis_server import RedisServer, redis_server_path
 from tests.scratch import Scratch, gql
 from tests.test_execution_lifecycle import FINISH, events_of, start, step
-from tests.ws import DEFAULT_PAYLOAD, SubscriptionError, connect
+from tests.ws import SubscriptionError, connect
 
 needs_redis_server = pytest.mark.skipif(
     redis_server_path() is None,
@@ -168,11 +168,13 @@ class Stream:
         self.task: asyncio.Task[None] | None = None
 
     @classmethod
-    def open(cls, url: str, query: str, variables: dict[str, Any], field: str) -> Stream:
+    def open(
+        cls, url: str, sign_in: dict[str, Any], query: str, variables: dict[str, Any], field: str
+    ) -> Stream:
         stream = cls()
 
         async def read() -> None:
-            async with connect(url) as ws:
+            async with connect(url, sign_in) as ws:
                 operation = await ws.subscribe(query, variables)
                 async for payload in ws.results(operation, timeout=60):
                     if payload.get("errors"):
@@ -211,12 +213,13 @@ class Stream:
 
 
 @pytest.fixture
-async def streams() -> AsyncIterator[Callable[..., Stream]]:
-    """`streams(url, query, variables, field)` opens a Stream; all are closed at the end."""
+async def streams(admin_payload: dict[str, str]) -> AsyncIterator[Callable[..., Stream]]:
+    """`streams(url, query, variables, field)` opens a Stream signed in as the admin; all are
+    closed at the end."""
     opened: list[Stream] = []
 
     def open_stream(url: str, query: str, variables: dict[str, Any], field: str) -> Stream:
-        stream = Stream.open(url, query, variables, field)
+        stream = Stream.open(url, admin_payload, query, variables, field)
         opened.append(stream)
         return stream
 
@@ -238,9 +241,11 @@ async def _drive(execution_id: str, stream: Stream, action: Awaitable[Any]) -> N
     await stream.wait_for_seq(await _stored(execution_id))
 
 
-async def _subscription_error(url: str, execution_id: str) -> list[dict[str, Any]] | None:
+async def _subscription_error(
+    url: str, sign_in: dict[str, Any], execution_id: str
+) -> list[dict[str, Any]] | None:
     """Try a new executionProgress subscription: its errors, or None if it streamed."""
-    async with connect(url) as ws:
+    async with connect(url, sign_in) as ws:
         operation = await ws.subscribe(PROGRESS, {"id": execution_id})
         try:
             async for payload in ws.results(operation, timeout=5):
@@ -345,6 +350,7 @@ async def test_a_redis_outage_delays_events_but_loses_none(
             _scratch_via(services, settings, gateway) as scratch,
         ):
             ws_url = gateway.replace("http://", "ws://") + "/graphql"
+            sign_in = bearer(admin_key)
             agent_id = await scratch.create_agent("outage")
 
             # given: a subscriber following an execution live
@@ -369,7 +375,7 @@ async def test_a_redis_outage_delays_events_but_loses_none(
             # ... a new subscription fails with a clear error once the bus notices the outage
             deadline = time.monotonic() + 15
             while True:
-                errors = await _subscription_error(ws_url, execution_id)
+                errors = await _subscription_error(ws_url, sign_in, execution_id)
                 if errors is not None:
                     break
                 assert time.monotonic() < deadline, "new subscriptions kept streaming"
@@ -386,7 +392,7 @@ async def test_a_redis_outage_delays_events_but_loses_none(
 
             # then: the gateway reconnects (new subscriptions stream again) ...
             deadline = time.monotonic() + 20
-            while (errors := await _subscription_error(ws_url, execution_id)) is not None:
+            while (errors := await _subscription_error(ws_url, sign_in, execution_id)) is not None:
                 assert _codes(errors) == {"LIVE_UPDATES_UNAVAILABLE"}, errors
                 assert time.monotonic() < deadline, "the bus did not reconnect"
                 await asyncio.sleep(0.5)
@@ -431,17 +437,19 @@ class LegacyGraphQLWebSocket:
 
 
 @asynccontextmanager
-async def legacy_connect(url: str) -> AsyncIterator[LegacyGraphQLWebSocket]:
+async def legacy_connect(
+    url: str, payload: dict[str, Any]
+) -> AsyncIterator[LegacyGraphQLWebSocket]:
     async with websockets.connect(url, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
         assert connection.subprotocol == "graphql-ws"
         client = LegacyGraphQLWebSocket(connection)
-        await client.send({"type": "connection_init", "payload": DEFAULT_PAYLOAD})
+        await client.send({"type": "connection_init", "payload": payload})
         assert (await client.receive())["type"] == "connection_ack"
         yield client
 
 
 async def test_legacy_graphql_ws_streams_execution_progress(
-    scratch: Scratch, live_server: str
+    scratch: Scratch, live_server: str, admin_payload: dict[str, str]
 ) -> None:
     # given: an execution, and a client speaking the legacy protocol
     agent_id = await scratch.create_agent("legacy")
@@ -460,7 +468,7 @@ async def test_legacy_graphql_ws_streams_execution_progress(
             assert not message["payload"].get("errors"), message
             received.append(message["payload"]["data"]["executionProgress"])
 
-    async with legacy_connect(f"ws://{live_server}/graphql") as ws:
+    async with legacy_connect(f"ws://{live_server}/graphql", admin_payload) as ws:
         await ws.send(
             {
                 "id": "progress",

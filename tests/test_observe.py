@@ -92,14 +92,14 @@ async def test_operations_latency_and_errors_are_counted_by_name_type_and_code(
 
 
 async def test_pool_websockets_subscriptions_and_bus_lag_are_exported(
-    app: FastAPI, client: httpx.AsyncClient, live_server: str
+    app: FastAPI, client: httpx.AsyncClient, live_server: str, admin_payload: dict[str, str]
 ) -> None:
     # given: a dashboard subscribed over a websocket
     sockets = _key("flowgate_websocket_connections")
     subscriptions = _key("flowgate_active_subscriptions")
     lag = _key("flowgate_event_bus_lag_seconds_count")
     before = await scrape(client)
-    async with connect(f"ws://{live_server}/graphql") as ws:
+    async with connect(f"ws://{live_server}/graphql", admin_payload) as ws:
         await ws.subscribe(UPDATES)
         deadline = asyncio.get_running_loop().time() + 10
         while (during := await scrape(client))[subscriptions] <= before[subscriptions]:

@@ -236,16 +236,20 @@ async def small_ws_server(app: FastAPI) -> AsyncIterator[str]:
         await task
 
 
-async def test_a_websocket_message_under_the_limit_is_served(small_ws_server: str) -> None:
-    async with connect(small_ws_server) as ws:
+async def test_a_websocket_message_under_the_limit_is_served(
+    small_ws_server: str, admin_payload: dict[str, str]
+) -> None:
+    async with connect(small_ws_server, admin_payload) as ws:
         query = "{ __typename }" + " " * 1_000_000
         operation = await ws.subscribe(query)
         results = [payload async for payload in ws.results(operation)]
     assert results == [{"data": {"__typename": "Query"}, "extensions": results[0]["extensions"]}]
 
 
-async def test_a_websocket_message_over_the_limit_closes_the_socket(small_ws_server: str) -> None:
-    async with connect(small_ws_server) as ws:
+async def test_a_websocket_message_over_the_limit_closes_the_socket(
+    small_ws_server: str, admin_payload: dict[str, str]
+) -> None:
+    async with connect(small_ws_server, admin_payload) as ws:
         await ws.subscribe("{ __typename }" + " " * 1_100_000)
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.receive(10)
@@ -253,8 +257,10 @@ async def test_a_websocket_message_over_the_limit_closes_the_socket(small_ws_ser
     assert closed.value.rcvd.code == 1009  # message too big
 
 
-async def test_operations_per_websocket_are_capped_at_100(live_server: str, seeded: object) -> None:
-    async with connect(f"ws://{live_server}/graphql") as ws:
+async def test_operations_per_websocket_are_capped_at_100(
+    live_server: str, admin_payload: dict[str, str]
+) -> None:
+    async with connect(f"ws://{live_server}/graphql", admin_payload) as ws:
         # given: 99 subscriptions in flight; one more operation (a query) still runs
         for _ in range(99):
             await ws.subscribe(UPDATES)

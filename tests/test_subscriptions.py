@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -35,16 +36,29 @@ def _url(live_server: str) -> str:
     return f"ws://{live_server}/graphql"
 
 
+@dataclass(frozen=True)
+class Live:
+    """Where a dashboard connects, and the `connection_init` payload it signs in with."""
+
+    url: str
+    payload: dict[str, str]
+
+
+@pytest.fixture
+def live(live_server: str, admin_payload: dict[str, str]) -> Live:
+    return Live(_url(live_server), admin_payload)
+
+
 async def _receive_until_closed(ws: GraphQLWebSocket) -> None:
     while True:
         await ws.receive(10)
 
 
 async def _collect(
-    live_server: str, execution_id: str, after: str | None = None, limit: int | None = None
+    live: Live, execution_id: str, after: str | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
     received: list[dict[str, Any]] = []
-    async with connect(_url(live_server)) as ws:
+    async with connect(live.url, live.payload) as ws:
         operation = await ws.subscribe(PROGRESS, {"id": execution_id, "after": after})
         async for payload in ws.results(operation):
             if payload.get("errors"):
@@ -56,9 +70,7 @@ async def _collect(
     return received
 
 
-async def test_replay_then_live_without_gap_or_duplicate(
-    scratch: Scratch, live_server: str
-) -> None:
+async def test_replay_then_live_without_gap_or_duplicate(scratch: Scratch, live: Live) -> None:
     # given: an execution with some history
     agent_id = await scratch.create_agent("streamed")
     execution_id = (await start(scratch, agent_id))["execution"]["id"]
@@ -73,7 +85,7 @@ async def test_replay_then_live_without_gap_or_duplicate(
         await gql(scratch.client, FINISH, {"id": execution_id, "status": "SUCCEEDED"})
 
     # when
-    received, _ = await asyncio.gather(_collect(live_server, execution_id), keep_working())
+    received, _ = await asyncio.gather(_collect(live, execution_id), keep_working())
 
     # then: every event once, in order, ending with the final status (then completed)
     seqs = [event["seq"] for event in received]
@@ -84,19 +96,17 @@ async def test_replay_then_live_without_gap_or_duplicate(
     assert received[0]["execution"]["agent"]["name"] == scratch.name("streamed")
 
 
-async def test_resume_after_disconnect_with_the_last_cursor(
-    scratch: Scratch, live_server: str
-) -> None:
+async def test_resume_after_disconnect_with_the_last_cursor(scratch: Scratch, live: Live) -> None:
     # given: a subscriber that read three events and went away
     agent_id = await scratch.create_agent("resumed")
     execution_id = (await start(scratch, agent_id))["execution"]["id"]
     await step(scratch, execution_id, "a", "SUCCEEDED")
-    first = await _collect(live_server, execution_id, limit=3)
+    first = await _collect(live, execution_id, limit=3)
 
     # when: more happens while it is away, and it comes back with its cursor
     await step(scratch, execution_id, "b", "SUCCEEDED")
     await gql(scratch.client, FINISH, {"id": execution_id, "status": "FAILED", "error": "x"})
-    second = await _collect(live_server, execution_id, after=first[-1]["cursor"])
+    second = await _collect(live, execution_id, after=first[-1]["cursor"])
 
     # then: the two sessions together are the whole log, each event once
     seqs = [event["seq"] for event in first + second]
@@ -105,7 +115,7 @@ async def test_resume_after_disconnect_with_the_last_cursor(
 
 
 async def test_unknown_and_foreign_executions_get_an_error_and_no_stream(
-    scratch: Scratch, live_server: str
+    scratch: Scratch, live: Live
 ) -> None:
     # given: an id that names nothing, and an execution of the other organization
     from sqlalchemy import select
@@ -124,7 +134,7 @@ async def test_unknown_and_foreign_executions_get_an_error_and_no_stream(
     for execution_id in ids:
         # when
         with pytest.raises(SubscriptionError) as failure:
-            await _collect(live_server, execution_id)
+            await _collect(live, execution_id)
 
         # then: a clear error with a code, not a stream
         codes = {error.get("extensions", {}).get("code") for error in failure.value.errors}
@@ -133,7 +143,7 @@ async def test_unknown_and_foreign_executions_get_an_error_and_no_stream(
 
 
 async def test_execution_updates_stream_status_changes_of_the_organization(
-    scratch: Scratch, live_server: str, app: FastAPI
+    scratch: Scratch, live: Live, app: FastAPI
 ) -> None:
     # given: a dashboard subscribed to one agent's executions
     agent_id = await scratch.create_agent("watched")
@@ -141,7 +151,7 @@ async def test_execution_updates_stream_status_changes_of_the_organization(
     received: list[dict[str, Any]] = []
 
     async def watch() -> None:
-        async with connect(_url(live_server)) as ws:
+        async with connect(live.url, live.payload) as ws:
             operation = await ws.subscribe(UPDATES, {"filter": {"agentIds": [agent_id]}})
             ready.set()
             async for payload in ws.results(operation):
@@ -188,11 +198,11 @@ async def test_connection_init_timeout_closes_with_4408(live_server: str, settin
     assert closed.value.rcvd.code == 4408
 
 
-async def test_duplicate_operation_ids_close_with_4409(scratch: Scratch, live_server: str) -> None:
+async def test_duplicate_operation_ids_close_with_4409(scratch: Scratch, live: Live) -> None:
     # given: a running subscription
     agent_id = await scratch.create_agent("duplicated")
     execution_id = (await start(scratch, agent_id))["execution"]["id"]
-    async with connect(_url(live_server)) as ws:
+    async with connect(live.url, live.payload) as ws:
         await ws.subscribe(PROGRESS, {"id": execution_id}, operation_id="same")
 
         # when: a second one with the same id
@@ -206,7 +216,7 @@ async def test_duplicate_operation_ids_close_with_4409(scratch: Scratch, live_se
 
 
 async def test_a_cursor_older_than_the_retained_history_gets_resync_required(
-    scratch: Scratch, live_server: str
+    scratch: Scratch, live: Live
 ) -> None:
     # given: an execution whose first events have expired (as the TTL index would do)
     from models.documents import ExecutionEvent
@@ -216,13 +226,13 @@ async def test_a_cursor_older_than_the_retained_history_gets_resync_required(
     execution_id = (await start(scratch, agent_id))["execution"]["id"]
     for node in ("a", "b"):
         await step(scratch, execution_id, node, "SUCCEEDED")
-    first = await _collect(live_server, execution_id, limit=1)
+    first = await _collect(live, execution_id, limit=1)
     await ExecutionEvent.find(
         {"execution_id": parse_id(execution_id, "Execution"), "seq": {"$lte": 3}}
     ).delete()
 
     # when: a client resumes from a cursor inside the expired part
-    received = await _collect(live_server, execution_id, after=first[0]["cursor"])
+    received = await _collect(live, execution_id, after=first[0]["cursor"])
 
     # then: told to resynchronise, instead of a silent gap
     assert [item["__typename"] for item in received] == ["ResyncRequired"]
@@ -230,7 +240,7 @@ async def test_a_cursor_older_than_the_retained_history_gets_resync_required(
 
 
 async def test_resuming_a_finished_execution_at_its_end_completes_at_once(
-    scratch: Scratch, live_server: str
+    scratch: Scratch, live: Live
 ) -> None:
     # given: a finished execution, read to the end
     agent_id = await scratch.create_agent("finished-stream")
@@ -238,36 +248,32 @@ async def test_resuming_a_finished_execution_at_its_end_completes_at_once(
     await step(scratch, execution_id, "a", "SUCCEEDED")
     finished = await gql(scratch.client, FINISH, {"id": execution_id, "status": "SUCCEEDED"})
     assert finished["finishExecution"]["execution"]["status"] == "SUCCEEDED"
-    everything = await _collect(live_server, execution_id)
+    everything = await _collect(live, execution_id)
 
     # when: the client reconnects with its last cursor
-    again = await asyncio.wait_for(
-        _collect(live_server, execution_id, after=everything[-1]["cursor"]), 5
-    )
+    again = await asyncio.wait_for(_collect(live, execution_id, after=everything[-1]["cursor"]), 5)
 
     # then: nothing more, and the stream completes instead of hanging
     assert again == []
 
 
-async def test_a_malformed_cursor_gets_an_error_naming_after(
-    scratch: Scratch, live_server: str
-) -> None:
+async def test_a_malformed_cursor_gets_an_error_naming_after(scratch: Scratch, live: Live) -> None:
     # given
     agent_id = await scratch.create_agent("bad-cursor")
     execution_id = (await start(scratch, agent_id))["execution"]["id"]
 
     # when
     with pytest.raises(SubscriptionError) as failure:
-        await _collect(live_server, execution_id, after="not-a-cursor")
+        await _collect(live, execution_id, after="not-a-cursor")
 
     # then
     extensions = failure.value.errors[0]["extensions"]
     assert extensions == {"code": "BAD_USER_INPUT", "argument": "after"}
 
 
-async def test_an_invalid_subscription_gets_a_coded_error(live_server: str) -> None:
+async def test_an_invalid_subscription_gets_a_coded_error(live: Live) -> None:
     # (A document that does not parse closes the socket with 4400: the protocol's rule.)
-    async with connect(_url(live_server)) as ws:
+    async with connect(live.url, live.payload) as ws:
         operation = await ws.subscribe("subscription { executionUpdates { nope } }")
         with pytest.raises(SubscriptionError) as refused:
             async for _ in ws.results(operation):

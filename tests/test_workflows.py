@@ -17,7 +17,8 @@ from models.documents import Workflow
 from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionStatus
 from models.sql import Execution, User
 from resolvers.ids import to_global_id
-from tests.graphql import all_edges, gql, gql_data, local_id, local_ids, organization_ids
+from tests.connections import ConnectionSpec, ConnectionTests, FilterCase
+from tests.graphql import all_edges, gql, gql_data, local_ids, organization_ids
 
 WORKFLOWS = """
 query Workflows(
@@ -72,94 +73,33 @@ async def organization_id(services: Services, seeded: object) -> uuid.UUID:
 
 
 @pytest.fixture
-async def workflows(organization_id: uuid.UUID) -> list[Workflow]:
+async def workflows(services: Services, organization_id: uuid.UUID) -> list[Workflow]:
     """The organization's workflows, last updated first (the default order)."""
-    found = await Workflow.find({"organization_id": organization_id}).to_list()
-    return sorted(found, key=lambda w: (w.updated_at, w.id), reverse=True)
+    return await _last_updated_first(services, organization_id)
 
 
 def ids(workflows: list[Workflow]) -> list[uuid.UUID]:
     return [w.id for w in workflows]
 
 
-async def test_connection_shape_and_total_count(
-    client: httpx.AsyncClient, workflows: list[Workflow]
-) -> None:
-    # given
-    assert len(workflows) > PAGE_SIZE
-
-    # when
-    data = await gql_data(client, WORKFLOWS, {"first": PAGE_SIZE})
-
-    # then
-    connection = data["workflows"]
-    assert connection["totalCount"] == len(workflows)
-    assert local_ids(connection["edges"]) == ids(workflows)[:PAGE_SIZE]
-    assert connection["pageInfo"] == {
-        "hasNextPage": True,
-        "hasPreviousPage": False,
-        "startCursor": connection["edges"][0]["cursor"],
-        "endCursor": connection["edges"][-1]["cursor"],
-    }
-
-
-async def test_forward_pages_walk_every_workflow_once_in_order(
-    client: httpx.AsyncClient, workflows: list[Workflow]
-) -> None:
-    # when
-    edges = await all_edges(client, WORKFLOWS, "workflows", page_size=PAGE_SIZE)
-
-    # then
-    assert local_ids(edges) == ids(workflows)
-    for edge in edges:
-        workflow_id = local_id(edge["node"]["id"])
-        assert str(workflow_id) not in edge["cursor"]
-        assert workflow_id.hex not in edge["cursor"]
-
-
-async def test_backward_pages_return_the_forward_items_in_reverse_page_order(
-    client: httpx.AsyncClient, workflows: list[Workflow]
-) -> None:
-    # given
-    expected = ids(workflows)
-
-    # when
-    pages: list[dict[str, Any]] = []
-    before = None
-    while True:
-        data = await gql_data(client, WORKFLOWS, {"last": PAGE_SIZE, "before": before})
-        pages.append(data["workflows"])
-        if not data["workflows"]["pageInfo"]["hasPreviousPage"]:
-            break
-        before = data["workflows"]["pageInfo"]["startCursor"]
-
-    # then
-    end = len(expected)
-    for page in pages:
-        assert local_ids(page["edges"]) == expected[max(0, end - PAGE_SIZE) : end]
-        end -= PAGE_SIZE
-    assert end <= 0
-    assert pages[0]["pageInfo"]["hasNextPage"] is False
-
-
-def _filter_cases() -> list[Any]:
+def _filter_cases() -> tuple[FilterCase, ...]:
     """(GraphQL filter, predicate on a Workflow), built from the seeded workflows."""
 
-    def status(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def status(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         most_common = Counter(w.status for w in rows).most_common(1)[0][0]
         wanted = {w.status for w in rows} - {most_common}
         return {"status": sorted(s.name for s in wanted)}, lambda w: w.status in wanted
 
-    def tags_any(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def tags_any(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         counts = Counter(t for w in rows for t in w.tags).most_common()
         wanted = {counts[-1][0], counts[len(counts) // 2][0]}
         return {"tagsAny": sorted(wanted)}, lambda w: bool(wanted & set(w.tags))
 
-    def tags_all(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def tags_all(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         wanted = set(next(w for w in rows if len(w.tags) >= 2).tags[:2])
         return {"tagsAll": sorted(wanted)}, lambda w: wanted <= set(w.tags)
 
-    def tags_any_and_all(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def tags_any_and_all(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         tagged = next(w for w in rows if len(w.tags) >= 2)
         any_of, all_of = set(tagged.tags[:2]), {tagged.tags[0]}
         return (
@@ -167,38 +107,40 @@ def _filter_cases() -> list[Any]:
             lambda w: bool(any_of & set(w.tags)) and all_of <= set(w.tags),
         )
 
-    def category(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def category(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         wanted = Counter(w.category for w in rows).most_common(1)[0][0]
         return {"category": wanted}, lambda w: w.category == wanted
 
-    def created_by(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def created_by(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         creator = Counter(w.created_by for w in rows if w.created_by).most_common(1)[0][0]
         return (
             {"createdBy": to_global_id("User", creator)},
             lambda w: w.created_by == creator,
         )
 
-    def text_in_name(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def text_in_name(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         word = max(rows[0].name.split(), key=len)
         return {"text": word.swapcase()}, _containing(word)
 
-    def text_in_description(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def text_in_description(
+        rows: list[Workflow], ctx: dict[str, Any]
+    ) -> tuple[dict[str, Any], Any]:
         word = max(rows[-1].description.split(), key=len)
         return {"text": word.upper()}, _containing(word)
 
-    def text_operator(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def text_operator(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         return {"text": INJECTION}, _containing(INJECTION)
 
-    def text_regex(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def text_regex(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         return {"text": ".*"}, _containing(".*")
 
-    def tags_any_operator(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def tags_any_operator(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         return {"tagsAny": [INJECTION]}, lambda w: INJECTION in w.tags
 
-    def tags_all_operator(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def tags_all_operator(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         return {"tagsAll": [INJECTION]}, lambda w: INJECTION in w.tags
 
-    def category_operator(rows: list[Workflow]) -> tuple[dict[str, Any], Any]:
+    def category_operator(rows: list[Workflow], ctx: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         return {"category": INJECTION}, lambda w: w.category == INJECTION
 
     cases = [
@@ -216,30 +158,11 @@ def _filter_cases() -> list[Any]:
         tags_all_operator,
         category_operator,
     ]
-    return [pytest.param(case, id=case.__name__) for case in cases]
+    return tuple(cases)
 
 
 def _containing(text: str) -> Any:
     return lambda w: text.lower() in w.name.lower() or text.lower() in w.description.lower()
-
-
-@pytest.mark.parametrize("case", _filter_cases())
-async def test_each_filter_matches_an_independent_query(
-    client: httpx.AsyncClient, workflows: list[Workflow], case: Any
-) -> None:
-    # given
-    graphql_filter, predicate = case(workflows)
-    expected = [w.id for w in workflows if predicate(w)]
-
-    # when
-    edges = await all_edges(
-        client, WORKFLOWS, "workflows", {"filter": graphql_filter}, page_size=PAGE_SIZE
-    )
-    total = await gql_data(client, WORKFLOWS, {"filter": graphql_filter, "first": 0})
-
-    # then
-    assert local_ids(edges) == expected
-    assert total["workflows"]["totalCount"] == len(expected)
 
 
 async def test_the_seed_tells_the_filters_apart(workflows: list[Workflow]) -> None:
@@ -259,31 +182,29 @@ ORDER_KEYS = {
 }
 
 
-@pytest.mark.parametrize("direction", ["ASC", "DESC"])
-@pytest.mark.parametrize("field", list(ORDER_KEYS))
-async def test_order_by_each_field_and_direction_across_pages(
-    client: httpx.AsyncClient, workflows: list[Workflow], field: str, direction: str
-) -> None:
-    # given: MongoDB compares names by code point, as Python does; ties broken by id
-    expected = ids(sorted(workflows, key=ORDER_KEYS[field], reverse=direction == "DESC"))
+async def _last_updated_first(services: Services, organization_id: uuid.UUID) -> list[Workflow]:
+    found = await Workflow.find({"organization_id": organization_id}).to_list()
+    return sorted(found, key=lambda w: (w.updated_at, w.id), reverse=True)
 
-    # when
-    forward = await all_edges(
-        client,
-        WORKFLOWS,
-        "workflows",
-        {"orderBy": {"field": field, "direction": direction}},
+
+async def _ordered_ids(
+    services: Services, organization_id: uuid.UUID, field: str, direction: str
+) -> list[uuid.UUID]:
+    # MongoDB compares names by code point, as Python does; ties broken by id.
+    found = await Workflow.find({"organization_id": organization_id}).to_list()
+    return ids(sorted(found, key=ORDER_KEYS[field], reverse=direction == "DESC"))
+
+
+class TestWorkflowsConnection(ConnectionTests):
+    spec = ConnectionSpec(
+        field="workflows",
+        query=WORKFLOWS,
         page_size=PAGE_SIZE,
+        rows=_last_updated_first,
+        ordered_ids=_ordered_ids,
+        order_fields=tuple(ORDER_KEYS),
+        filter_cases=_filter_cases(),
     )
-    last_page = await gql_data(
-        client,
-        WORKFLOWS,
-        {"orderBy": {"field": field, "direction": direction}, "last": PAGE_SIZE},
-    )
-
-    # then
-    assert local_ids(forward) == expected
-    assert local_ids(last_page["workflows"]["edges"]) == expected[-PAGE_SIZE:]
 
 
 async def test_workflow_by_id_is_the_same_as_in_the_list(client: httpx.AsyncClient) -> None:

@@ -63,19 +63,13 @@ class SubscriptionError(Exception):
         self.errors = errors
 
 
-# The `connection_init` payload sent when a test gives none: the admin's credential, set by
-# the `live_server` fixture.
-DEFAULT_PAYLOAD: dict[str, Any] = {}
-
-
 @asynccontextmanager
-async def connect(
-    url: str, payload: dict[str, Any] | None = None
-) -> AsyncIterator[GraphQLWebSocket]:
+async def connect(url: str, payload: dict[str, Any]) -> AsyncIterator[GraphQLWebSocket]:
+    """A signed-in client: `payload` is the `connection_init` payload (`tests.auth.bearer`
+    of a credential; the `admin_payload` fixture holds the admin's)."""
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as connection:  # type: ignore[list-item]
         client = GraphQLWebSocket(connection)
-        sent = DEFAULT_PAYLOAD if payload is None else payload
-        await client.send({"type": "connection_init", "payload": sent})
+        await client.send({"type": "connection_init", "payload": payload})
         ack = await client.receive()
         assert ack["type"] == "connection_ack", ack
         yield client

@@ -9,16 +9,15 @@ connect again, with a credential that still works."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import structlog
 from starlette.websockets import WebSocket, WebSocketState
 
 from flowgate.auth.authenticator import Authenticator, Standing
+from flowgate.background import in_background
 from flowgate.principal import Principal
 from models.enums import UserRole
 
@@ -99,12 +98,5 @@ class LiveSessions:
                 log.exception("live session check failed")
 
 
-@asynccontextmanager
-async def running_checks(sessions: LiveSessions) -> AsyncIterator[None]:
-    task = asyncio.create_task(sessions.run(), name="flowgate-live-session-checks")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def running_checks(sessions: LiveSessions) -> AbstractAsyncContextManager[None]:
+    return in_background(sessions.run, name="flowgate-live-session-checks")

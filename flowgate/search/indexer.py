@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import structlog
 from sqlalchemy import and_, delete, exists, func, not_, select
 
+from flowgate.background import in_background
 from flowgate.search import metrics, sources
 from flowgate.search.base import DocumentType, SearchIndex, SearchUnavailableError
 from flowgate.services import Services
@@ -119,16 +120,9 @@ async def index_forever(services: Services, index: SearchIndex, interval: float)
             log.warning("search indexer pass failed", error=str(error))
 
 
-@contextlib.asynccontextmanager
-async def running_indexer(services: Services) -> AsyncIterator[None]:
+def running_indexer(services: Services) -> AbstractAsyncContextManager[None]:
     """The indexer as a background task for the app's lifespan."""
     interval = services.settings.search_indexer_interval
-    task = asyncio.create_task(
-        index_forever(services, services.search, interval), name="search-indexer"
+    return in_background(
+        lambda: index_forever(services, services.search, interval), name="search-indexer"
     )
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -8,6 +8,7 @@ import random
 from datetime import timedelta
 
 from flowgate.seed.entities import Doc, WorkflowSeed, new_id
+from models.documents import WorkflowContent
 from models.enums import WorkflowStatus
 
 REVIEW_NODES = {"review", "gate", "publish", "rework"}
@@ -42,15 +43,12 @@ def build_versions(rng: random.Random, workflows: list[WorkflowSeed]) -> list[Do
                     "workflow_id": workflow.id,
                     "organization_id": workflow.organization_id,
                     "version": number,
-                    "name": current["name"],
-                    "description": current["description"],
+                    # The content as the workflow holds it now, but for what changed since:
+                    **{name: current[name] for name in WorkflowContent.model_fields},
                     "status": status(workflow, number),
                     "nodes": nodes,
                     "edges": edges,
                     "tags": current["tags"][: max(1, len(current["tags"]) - latest + number)],
-                    "category": current["category"],
-                    "settings": current["settings"],
-                    "permissions": current["permissions"],
                     "updated_at": saved[number - 1],
                     # Taken by the change that replaced it: when the next version was saved.
                     "created_at": saved[number] if number < latest - 1 else workflow.updated_at,

@@ -7,7 +7,12 @@ from models.documents.common import Connection, FlowNode
 from models.documents.execution_event import ExecutionEvent
 from models.documents.execution_trace import ExecutionStep, ExecutionTrace
 from models.documents.flowchart import Flowchart, FlowchartMetadata
-from models.documents.workflow import Workflow, WorkflowPermissions, WorkflowSettings
+from models.documents.workflow import (
+    Workflow,
+    WorkflowContent,
+    WorkflowPermissions,
+    WorkflowSettings,
+)
 from models.documents.workflow_version import WorkflowVersion
 
 ALL_DOCUMENTS: list[type[Document]] = [
@@ -28,6 +33,7 @@ __all__ = [
     "Flowchart",
     "FlowchartMetadata",
     "Workflow",
+    "WorkflowContent",
     "WorkflowPermissions",
     "WorkflowSettings",
     "WorkflowVersion",

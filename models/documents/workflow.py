@@ -1,5 +1,6 @@
 import uuid
 from datetime import datetime
+from typing import Any
 
 from beanie import Document
 from pydantic import BaseModel, Field
@@ -32,14 +33,13 @@ class WorkflowPermissions(BaseModel):
     is_public: bool = False
 
 
-class Workflow(Document):
-    """A multi-agent workflow: nodes (each may call an agent) joined by edges."""
+class WorkflowContent(BaseModel):
+    """What a version of a workflow is made of: the workflow holds it now, each of its
+    `WorkflowVersion` snapshots as it was. A field added here is kept by both, copied into
+    snapshots and compared by audit summaries, with nothing else to list it."""
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)  # type: ignore[assignment]
-    organization_id: uuid.UUID
     name: str
     description: str = ""
-    version: int = 1
     status: WorkflowStatus = WorkflowStatus.DRAFT
     nodes: list[FlowNode] = Field(default_factory=list)
     edges: list[Connection] = Field(default_factory=list)
@@ -47,6 +47,18 @@ class Workflow(Document):
     category: str = "general"
     settings: WorkflowSettings = Field(default_factory=WorkflowSettings)
     permissions: WorkflowPermissions = Field(default_factory=WorkflowPermissions)
+
+    def content(self) -> dict[str, Any]:
+        """The content fields by name, as they are (not copies)."""
+        return {name: getattr(self, name) for name in WorkflowContent.model_fields}
+
+
+class Workflow(WorkflowContent, Document):
+    """A multi-agent workflow: nodes (each may call an agent) joined by edges."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4)  # type: ignore[assignment]
+    organization_id: uuid.UUID
+    version: int = 1
     created_by: uuid.UUID | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

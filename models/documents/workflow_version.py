@@ -5,15 +5,13 @@ from beanie import Document
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from models.documents.common import Connection, FlowNode
-from models.documents.workflow import Workflow, WorkflowPermissions, WorkflowSettings
-from models.enums import WorkflowStatus
+from models.documents.workflow import Workflow, WorkflowContent
 from models.sql.base import utcnow
 
 __all__ = ["WorkflowVersion"]
 
 
-class WorkflowVersion(Document):
+class WorkflowVersion(WorkflowContent, Document):
     """A previous version of a workflow, kept when an update or an archive replaced it.
 
     Its content is a function of `(workflow_id, version)`: every change of a workflow bumps
@@ -25,16 +23,7 @@ class WorkflowVersion(Document):
     workflow_id: uuid.UUID
     organization_id: uuid.UUID
     version: int
-    # The content of that version, as the workflow held it.
-    name: str
-    description: str = ""
-    status: WorkflowStatus
-    nodes: list[FlowNode] = Field(default_factory=list)
-    edges: list[Connection] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    category: str
-    settings: WorkflowSettings = Field(default_factory=WorkflowSettings)
-    permissions: WorkflowPermissions = Field(default_factory=WorkflowPermissions)
+    # The content of that version is the inherited `WorkflowContent`, as the workflow held it.
     updated_at: datetime  # when this version was saved
     # The snapshot itself: taken by the change that replaced this version.
     created_at: datetime = Field(default_factory=utcnow)
@@ -47,17 +36,9 @@ class WorkflowVersion(Document):
             workflow_id=workflow.id,
             organization_id=workflow.organization_id,
             version=workflow.version,
-            name=workflow.name,
-            description=workflow.description,
-            status=workflow.status,
-            nodes=workflow.nodes,
-            edges=workflow.edges,
-            tags=workflow.tags,
-            category=workflow.category,
-            settings=workflow.settings,
-            permissions=workflow.permissions,
             updated_at=workflow.updated_at,
             created_by=created_by,
+            **workflow.content(),
         )
 
     class Settings:

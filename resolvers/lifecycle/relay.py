@@ -5,11 +5,11 @@ for the engine's next call."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 
 import structlog
 
+from flowgate.background import in_background
 from flowgate.services import Services
 from resolvers.lifecycle.outbox import deliver_pending
 
@@ -27,12 +27,5 @@ async def relay_forever(services: Services, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
-@contextlib.asynccontextmanager
-async def running_relay(services: Services, interval: float) -> AsyncIterator[None]:
-    task = asyncio.create_task(relay_forever(services, interval), name="outbox-relay")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def running_relay(services: Services, interval: float) -> AbstractAsyncContextManager[None]:
+    return in_background(lambda: relay_forever(services, interval), name="outbox-relay")

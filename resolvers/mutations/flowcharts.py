@@ -19,7 +19,7 @@ from models.sql.base import utcnow
 from resolvers import audit
 from resolvers.mutations.access import require_agent_change
 from resolvers.mutations.errors import InvalidInputError, NotFoundError, VersionConflictError
-from resolvers.validation import values
+from resolvers.validation import described, values
 from resolvers.validation.graph import CheckedGraph, EdgeDraft, NodeDraft, check_graph
 from resolvers.validation.issues import IssueCode, Issues
 from resolvers.validation.references import live_agent_ids, report_missing_agents
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 MAX_DOCUMENT_BYTES: Final = 256 * 1024
 TITLE_MAX: Final = 200
-DESCRIPTION_MAX: Final = 5_000
 LAYOUT_MAX: Final = 50
 
 
@@ -143,7 +142,7 @@ def _check_metadata(issues: Issues, draft: FlowchartDraft) -> FlowchartMetadata 
     found = issues.total
     title = values.text(issues, "metadata.title", draft.title, max_length=TITLE_MAX)
     description = values.text(
-        issues, "metadata.description", draft.description, max_length=DESCRIPTION_MAX
+        issues, "metadata.description", draft.description, max_length=described.DESCRIPTION_MAX
     )
     layout = values.text(issues, "metadata.layout", draft.layout, max_length=LAYOUT_MAX)
     if issues.total > found or title is None or description is None or layout is None:

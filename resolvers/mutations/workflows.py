@@ -27,7 +27,13 @@ from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
 from flowgate.search.outbox import mark_executions_stale
-from models.documents import Workflow, WorkflowPermissions, WorkflowSettings, WorkflowVersion
+from models.documents import (
+    Workflow,
+    WorkflowContent,
+    WorkflowPermissions,
+    WorkflowSettings,
+    WorkflowVersion,
+)
 from models.enums import WorkflowStatus
 from models.sql.base import utcnow
 from resolvers import access, audit
@@ -57,10 +63,7 @@ if TYPE_CHECKING:
     from flowgate.context import Context
 
 # What a version is made of: what a snapshot keeps and an audit summary compares.
-CONTENT_FIELDS: Final = frozenset(
-    {"name", "description", "status", "nodes", "edges", "tags", "category", "settings",
-     "permissions"}
-)  # fmt: skip
+CONTENT_FIELDS: Final = frozenset(WorkflowContent.model_fields)
 # A concurrent change between reading and archiving makes archiving look again, this often.
 ARCHIVE_ATTEMPTS: Final = 5
 

@@ -6,12 +6,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from models.enums import AgentStatus
-from resolvers.validation import values
+from resolvers.validation import described, values
 from resolvers.validation.issues import IssueCode, Issues
 
-NAME_MAX: Final = 200
-DESCRIPTION_MAX: Final = 5_000
-CATEGORY_MAX: Final = 100
 CONFIGURATION_MAX_BYTES: Final = 16 * 1024
 CAPABILITIES_MAX: Final = 50
 CAPABILITY_MAX: Final = 100
@@ -46,18 +43,6 @@ def check_agent_fields(
             if checked is not None:
                 cleaned[field] = checked
     return cleaned
-
-
-def _name(issues: Issues, path: str, value: object) -> str | None:
-    return values.text(issues, path, value, max_length=NAME_MAX, required=True)
-
-
-def _description(issues: Issues, path: str, value: object) -> str | None:
-    return values.text(issues, path, value, max_length=DESCRIPTION_MAX)
-
-
-def _category(issues: Issues, path: str, value: object) -> str | None:
-    return values.text(issues, path, value, max_length=CATEGORY_MAX, required=True)
 
 
 def _status(issues: Issues, path: str, value: object) -> AgentStatus | None:
@@ -118,30 +103,13 @@ _CONFIGURATION_KEYS: Final[dict[str, Callable[[Issues, str, object], None]]] = {
 
 
 def _capabilities(issues: Issues, path: str, value: object) -> list[str] | None:
-    if not isinstance(value, list):
-        issues.add(path, IssueCode.INVALID, "must be a list of strings")
-        return None
-    if len(value) > CAPABILITIES_MAX:
-        issues.add(
-            path,
-            IssueCode.TOO_MANY,
-            f"must have at most {CAPABILITIES_MAX} items, got {len(value)}",
-        )
-        return None
-    found = issues.total
-    cleaned = [
-        values.text(issues, f"{path}[{index}]", item, max_length=CAPABILITY_MAX, required=True)
-        for index, item in enumerate(value)
-    ]
-    if issues.total > found:
-        return None
-    return [item for item in cleaned if item is not None]
+    return values.strings(
+        issues, path, value, max_items=CAPABILITIES_MAX, max_length=CAPABILITY_MAX
+    )
 
 
 _CHECKS: Final[dict[str, Callable[[Issues, str, object], Any]]] = {
-    "name": _name,
-    "description": _description,
-    "category": _category,
+    **described.CHECKS,
     "status": _status,
     "configuration": _configuration,
     "capabilities": _capabilities,

@@ -42,6 +42,28 @@ def text(
     return cleaned
 
 
+def strings(
+    issues: Issues, path: str, value: object, *, max_items: int, max_length: int
+) -> list[str] | None:
+    """A list of at most `max_items` strings, each as `text` with `required` checks it."""
+    if not isinstance(value, list):
+        issues.add(path, IssueCode.INVALID, "must be a list of strings")
+        return None
+    if len(value) > max_items:
+        issues.add(
+            path, IssueCode.TOO_MANY, f"must have at most {max_items} items, got {len(value)}"
+        )
+        return None
+    found = issues.total
+    cleaned = [
+        text(issues, f"{path}[{index}]", item, max_length=max_length, required=True)
+        for index, item in enumerate(value)
+    ]
+    if issues.total > found:
+        return None
+    return [item for item in cleaned if item is not None]
+
+
 def json_object(
     issues: Issues, path: str, value: object, *, max_bytes: int | None
 ) -> dict[str, Any] | None:

@@ -18,12 +18,9 @@ from flowgate.stores.postgres import Postgres
 from models.documents import WorkflowPermissions, WorkflowSettings
 from models.enums import WorkflowStatus
 from models.sql import User
-from resolvers.validation import values
+from resolvers.validation import described, values
 from resolvers.validation.issues import IssueCode, Issues
 
-NAME_MAX: Final = 200
-DESCRIPTION_MAX: Final = 5_000
-CATEGORY_MAX: Final = 100
 TAGS_MAX: Final = 30
 TAG_MAX: Final = 50
 TIMEOUT_SECONDS: Final = (1, 86_400)
@@ -125,18 +122,6 @@ async def _user_ids(
         return set((await session.scalars(query)).all())
 
 
-def _name(issues: Issues, path: str, value: object) -> str | None:
-    return values.text(issues, path, value, max_length=NAME_MAX, required=True)
-
-
-def _description(issues: Issues, path: str, value: object) -> str | None:
-    return values.text(issues, path, value, max_length=DESCRIPTION_MAX)
-
-
-def _category(issues: Issues, path: str, value: object) -> str | None:
-    return values.text(issues, path, value, max_length=CATEGORY_MAX, required=True)
-
-
 def _status(issues: Issues, path: str, value: object) -> WorkflowStatus | None:
     try:
         status = WorkflowStatus(str(value))
@@ -152,29 +137,8 @@ def _status(issues: Issues, path: str, value: object) -> WorkflowStatus | None:
 
 def _tags(issues: Issues, path: str, value: object) -> list[str] | None:
     """At most `TAGS_MAX` tags, trimmed, duplicates dropped (the first one stays)."""
-    items = _strings(issues, path, value, max_items=TAGS_MAX, max_length=TAG_MAX)
+    items = values.strings(issues, path, value, max_items=TAGS_MAX, max_length=TAG_MAX)
     return list(dict.fromkeys(items)) if items is not None else None
-
-
-def _strings(
-    issues: Issues, path: str, value: object, *, max_items: int, max_length: int
-) -> list[str] | None:
-    if not isinstance(value, list):
-        issues.add(path, IssueCode.INVALID, "must be a list of strings")
-        return None
-    if len(value) > max_items:
-        issues.add(
-            path, IssueCode.TOO_MANY, f"must have at most {max_items} items, got {len(value)}"
-        )
-        return None
-    found = issues.total
-    cleaned = [
-        values.text(issues, f"{path}[{index}]", item, max_length=max_length, required=True)
-        for index, item in enumerate(value)
-    ]
-    if issues.total > found:
-        return None
-    return [item for item in cleaned if item is not None]
 
 
 def _whole_number(issues: Issues, path: str, value: object, bounds: tuple[int, int]) -> int | None:
@@ -219,7 +183,7 @@ def _settings(issues: Issues, path: str, value: object) -> dict[str, Any]:
         elif name == "concurrency":
             checked = _whole_number(issues, item_path, item, CONCURRENCY)
         elif name == "notificationChannels":
-            channels = _strings(
+            channels = values.strings(
                 issues, item_path, item, max_items=CHANNELS_MAX, max_length=CHANNEL_MAX
             )
             checked = list(dict.fromkeys(channels)) if channels is not None else None
@@ -278,9 +242,7 @@ def _user_list(
 
 
 _CHECKS: Final[dict[str, Callable[[Issues, str, object], Any]]] = {
-    "name": _name,
-    "description": _description,
-    "category": _category,
+    **described.CHECKS,
     "status": _status,
     "tags": _tags,
 }

@@ -8,9 +8,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from flowgate.context import Context
-from models.enums import AgentStatus  # the GraphQL enum is this class (see schema.enums)
 from resolvers.mutations import agents
 from schema.agent import Agent
+from schema.enums import AgentStatus
 from schema.errors import Forbidden, NotFound, ValidationError
 from schema.mutations.capture import capture_errors
 from schema.permissions import WRITERS
@@ -94,7 +94,7 @@ class DeleteAgentPayload:
 
 
 CreateAgentResult = Annotated[
-    CreateAgentPayload | ValidationError | Forbidden,
+    CreateAgentPayload | ValidationError,
     strawberry.union("CreateAgentResult", description="The new agent, or why there is none."),
 ]
 UpdateAgentResult = Annotated[

@@ -10,8 +10,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from flowgate.context import Context
-from models.enums import ExecutionStatus, NodeType, StepStatus
 from resolvers.mutations import executions, steps
+from schema.enums import ExecutionStatus, NodeType, StepStatus
 from schema.errors import (
     Forbidden,
     IdempotencyConflict,
@@ -96,18 +96,12 @@ ReportExecutionStepResult = Annotated[
     ReportExecutionStepPayload
     | ValidationError
     | NotFound
-    | Forbidden
     | InvalidTransition
     | IdempotencyConflict,
     strawberry.union("ReportExecutionStepResult", description="The step recorded, or why not."),
 ]
 FinishExecutionResult = Annotated[
-    FinishExecutionPayload
-    | ValidationError
-    | NotFound
-    | Forbidden
-    | InvalidTransition
-    | IdempotencyConflict,
+    FinishExecutionPayload | ValidationError | NotFound | InvalidTransition | IdempotencyConflict,
     strawberry.union("FinishExecutionResult", description="The ended execution, or why not."),
 ]
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
-import schema.enums  # noqa: F401 - registers the GraphQL enums on the domain enums
-from models.enums import NodeType
 from resolvers.validation.graph import EdgeDraft, NodeDraft
+from schema.enums import NodeType
 
 
 @strawberry.input(description="A node's position on the canvas.")

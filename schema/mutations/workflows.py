@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import strawberry
 
 from flowgate.context import Context
-from models.enums import WorkflowStatus  # the GraphQL enum is this class (see schema.enums)
 from resolvers.mutations import workflows
+from schema.enums import WorkflowStatus
 from schema.errors import (
     Forbidden,
     InvalidTransition,
@@ -221,7 +221,7 @@ class ArchiveWorkflowPayload:
 
 
 CreateWorkflowResult = Annotated[
-    CreateWorkflowPayload | ValidationError | Forbidden,
+    CreateWorkflowPayload | ValidationError,
     strawberry.union("CreateWorkflowResult", description="The new workflow, or why there is none."),
 ]
 UpdateWorkflowResult = Annotated[
