@@ -10,8 +10,11 @@ request's own header. No credential, or one that cannot be used, closes the sock
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import orjson
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
@@ -21,7 +24,8 @@ from strawberry.types.unset import UnsetType
 
 from flowgate.auth import AuthenticationError
 from flowgate.context import Context
-from flowgate.graphiql import graphiql_html
+from flowgate.graphiql import graphiql_page
+from flowgate.settings import GraphiQLAssets
 from resolvers.errors import SIGN_IN
 
 
@@ -54,10 +58,21 @@ class TextFrames(ASGIWebSocketAdapter):
 class FlowgateRouter(GraphQLRouter[Context, None]):
     websocket_adapter_class = TextFrames
 
-    # GraphiQL opens on example operations and signs every tab in with one paste.
+    def __init__(
+        self, *args: Any, graphiql_assets: GraphiQLAssets = "bundled", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.graphiql_assets: GraphiQLAssets = graphiql_assets
+
+    # GraphiQL opens on example operations and signs every tab in with one paste; its files
+    # come from the gateway (or a CDN), under the page's own security headers.
     @property
     def graphql_ide_html(self) -> str:
-        return graphiql_html()
+        return graphiql_page(self.graphiql_assets).html
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        page = graphiql_page(self.graphiql_assets)
+        return HTMLResponse(page.html, headers=page.headers)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         websocket = context.request
