@@ -10,10 +10,38 @@
   const subscriptionUrl = url.replace(/^http/, "ws");
 
   // The pasted credential lives in sessionStorage: it survives a reload of the tab and ends
-  // with it. localStorage (where earlier versions kept it) would keep it on disk for every
-  // later visitor of this browser profile and hand it to any script on the origin, forever;
-  // a credential left there by an earlier version is removed.
+  // with it. localStorage would keep it on disk for every later user of this browser
+  // profile and hand it to any script on the origin, forever.
+  //
+  // GraphiQL's own state stays in localStorage (tabs and history outlive the browser tab),
+  // minus headers: `shouldPersistHeaders: false` below keeps them out of the tabs, but
+  // GraphiQL 3.8 stores every run's headers in its history (and favorites) regardless.
+  const WITH_HEADERS = /^graphiql:(queries|favorites|tabState)$/;
+  function withoutHeaders(value) {
+    try {
+      return JSON.stringify(JSON.parse(value), (key, item) => (key === "headers" ? null : item));
+    } catch {
+      return value;
+    }
+  }
+  const ours = () => Object.keys(localStorage).filter((key) => key.startsWith("graphiql:"));
+  const storage = {
+    getItem: (key) => localStorage.getItem(key),
+    setItem: (key, value) =>
+      localStorage.setItem(key, WITH_HEADERS.test(key) ? withoutHeaders(value) : value),
+    removeItem: (key) => localStorage.removeItem(key),
+    clear: () => ours().forEach((key) => localStorage.removeItem(key)),
+    get length() {
+      return ours().length;
+    },
+  };
+  // What earlier versions of this page left there: the credential, GraphiQL's headers, and
+  // headers in its history and tabs; removed before GraphiQL reads them.
   localStorage.removeItem(CREDENTIAL);
+  localStorage.removeItem("graphiql:headers");
+  for (const key of ours().filter((key) => WITH_HEADERS.test(key))) {
+    storage.setItem(key, localStorage.getItem(key));
+  }
 
   // One paste signs in every tab: the last Authorization typed in any tab is sent with
   // operations whose own tab has none.
@@ -65,6 +93,7 @@
   root.render(
     React.createElement(GraphiQL, {
       fetcher,
+      storage,
       defaultTabs: shared ? [{ query: shared }, ...TABS] : TABS,
       query: shared || TABS[0].query,
       plugins: [GraphiQLPluginExplorer.explorerPlugin()],
