@@ -4,7 +4,9 @@ does not go to the gateway is aborted. The page loads on the example operations 
 gateway's own files, the credential the demo printed goes into the Headers tab, the
 dashboard example runs and shows its answer, and the live-executions subscription shows
 events from the demo's simulated engine, signed in over the websocket with the same
-credential; the credential stays out of localStorage, and no other site can frame the page."""
+credential; the credential stays out of localStorage, and no other site can frame the page.
+With `FLOWGATE_GRAPHIQL_ASSETS=cdn` the same page loads the same files from the CDN
+(`tests/clients/graphiql_cdn.mjs`), each passing its integrity check."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ import pytest
 from pymongo import MongoClient
 
 from flowgate.graphiql import examples
-from flowgate.graphiql.page import SCRIPTS, STYLES
+from flowgate.graphiql.assets import assets
+from flowgate.graphiql.page import SCRIPTS, STYLES, source
 from tests import stores
 from tests.clients_setup import CLIENTS, node_command, node_result, require_chromium
 from tests.processes import gateway_process
@@ -120,3 +123,37 @@ def test_graphiql_runs_the_examples_and_shows_live_events(
     assert "{ me { id } }" in seen["storage"]["local"]
     # and a page of another origin that frames the IDE shows nothing of it
     assert seen["framed"] is False
+
+
+def test_graphiql_loads_from_the_cdn_when_set_so(
+    tmp_path: Path, demo_stores: dict[str, str]
+) -> None:
+    chromium = require_chromium()
+    command = node_command("graphiql_cdn.mjs")
+    # the CDN's URL of each vendored file -> where the gateway serves the same file
+    cdn_files = {source(a, "cdn"): a.url for a in assets().values() if a.package}
+    env = {**demo_stores, "FLOWGATE_GRAPHIQL_ASSETS": "cdn"}
+
+    # when: a gateway set to the CDN serves the page
+    with gateway_process("serve", env, data_dir=tmp_path) as (_, base_url):
+        finished = subprocess.run(
+            command,
+            cwd=CLIENTS,
+            env={
+                **os.environ,
+                "FLOWGATE_URL": base_url,
+                "CDN_FILES": json.dumps(cdn_files),
+                "CHROMIUM": str(chromium),
+            },
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    seen = node_result("graphiql_cdn.mjs", finished.returncode, finished.stdout, finished.stderr)
+
+    # then: it loaded every vendored file from the CDN, each passing its integrity check and
+    # the page's policy (a failure of either is a console error), and opened on the examples
+    assert sorted(seen["fromCdn"]) == sorted(cdn_files)
+    assert seen["blocked"] == []
+    assert seen["console"] == []
+    assert seen["tabs"] == ["Dashboard", "Search", "LiveExecutions"]
