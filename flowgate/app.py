@@ -17,6 +17,7 @@ from flowgate.auth.guards import Guards
 from flowgate.auth.http import unauthenticated_response
 from flowgate.auth.live import running_checks
 from flowgate.context import Context
+from flowgate.graphiql import assets_router as graphiql_assets
 from flowgate.health import STORE_ERRORS, store_unavailable_response
 from flowgate.health import router as health_router
 from flowgate.metrics import router as metrics_router
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         schema,
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        graphiql_assets=settings.graphiql_assets,
         # Queries may come over GET (cacheable); mutations over GET are refused (Strawberry's
         # default, pinned by tests/test_protection.py).
         allow_queries_via_get=True,
@@ -98,6 +100,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app = FastAPI(title="Flowgate", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(graphql, prefix="/graphql")
+    if settings.graphiql_enabled:  # GraphiQL's files, under /graphql/static
+        app.include_router(graphiql_assets)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.add_exception_handler(RateLimited, rate_limited_response)

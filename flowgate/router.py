@@ -17,7 +17,7 @@ import orjson
 from cross_web import HTTPException  # what Strawberry's HTTP views raise to refuse
 from graphql import GraphQLError, OperationType, get_operation_ast
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
@@ -28,8 +28,9 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from flowgate.auth import AuthenticationError
 from flowgate.context import Context
-from flowgate.graphiql import graphiql_html
+from flowgate.graphiql import graphiql_page
 from flowgate.protection.limits import parse_cached
+from flowgate.settings import GraphiQLAssets
 from flowgate.sockets.legacy_ws import LegacyWSHandler
 from flowgate.sockets.transport_ws import TransportWSHandler
 from resolvers.errors import SIGN_IN
@@ -81,10 +82,21 @@ class FlowgateRouter(GraphQLRouter[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
-    # GraphiQL opens on example operations and signs every tab in with one paste.
+    def __init__(
+        self, *args: Any, graphiql_assets: GraphiQLAssets = "bundled", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.graphiql_assets: GraphiQLAssets = graphiql_assets
+
+    # GraphiQL opens on example operations and signs every tab in with one paste; its files
+    # come from the gateway (or a CDN), under the page's own security headers.
     @property
     def graphql_ide_html(self) -> str:
-        return graphiql_html()
+        return graphiql_page(self.graphiql_assets).html
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        page = graphiql_page(self.graphiql_assets)
+        return HTMLResponse(page.html, headers=page.headers)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         websocket = context.request

@@ -27,6 +27,9 @@ ENV_PREFIX = "FLOWGATE_"
 DEVELOPMENT_SECRET = "flowgate-development-secret-do-not-use-in-production"  # noqa: S105
 MIN_SECRET_LENGTH = 32
 DEVELOPMENT_SECRET_FILE = "development-auth-secret"  # noqa: S105  # a file name
+# Where the GraphiQL page loads GraphiQL, React and the rest from: the gateway itself, or a
+# public CDN (the same files and versions).
+GraphiQLAssets = Literal["bundled", "cdn"]
 
 
 class Settings(BaseSettings):
@@ -144,6 +147,7 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     graphiql: bool | None = None
     field_suggestions: bool | None = None
+    graphiql_assets: GraphiQLAssets = "bundled"
     # Requests per `rate_limit_window` seconds per principal and per client address (0: no
     # limit); counted in Redis when `redis_url` is set, else in this process.
     rate_limit_per_principal: int = Field(default=600, ge=0)

@@ -1,8 +1,12 @@
 """GraphiQL as an analyst meets it: `flowgate demo` running, the page in headless Debian
-Chromium driven by Playwright (`tests/clients/graphiql.mjs`). The page loads on the example
-operations, the credential the demo printed goes into the Headers tab, the dashboard example
-runs and shows its answer, and the live-executions subscription shows events from the demo's
-simulated engine, signed in over the websocket with the same credential."""
+Chromium driven by Playwright (`tests/clients/graphiql.mjs`), offline: every request that
+does not go to the gateway is aborted. The page loads on the example operations from the
+gateway's own files, the credential the demo printed goes into the Headers tab, the
+dashboard example runs and shows its answer, and the live-executions subscription shows
+events from the demo's simulated engine, signed in over the websocket with the same
+credential; the credential stays out of localStorage, and no other site can frame the page.
+With `FLOWGATE_GRAPHIQL_ASSETS=cdn` the same page loads the same files from the CDN
+(`tests/clients/graphiql_cdn.mjs`), each passing its integrity check."""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ import pytest
 from pymongo import MongoClient
 
 from flowgate.graphiql import examples
+from flowgate.graphiql.assets import assets
+from flowgate.graphiql.page import SCRIPTS, STYLES, source
 from tests import stores
 from tests.clients_setup import CLIENTS, node_command, node_result, require_chromium
 from tests.processes import gateway_process
@@ -86,11 +92,14 @@ def test_graphiql_runs_the_examples_and_shows_live_events(
                 for e in live
             ]
 
-    # then: the page opened on one tab per example, every file it needed was served (no
-    # request left the machine unanswered), and the browser reported no error
+    # then: the page opened on one tab per example, from the gateway's files alone (it
+    # asked for nothing elsewhere), each sent compressed, and the browser reported no error
+    # (a Content-Security-Policy violation included)
     assert seen["tabs"] == ["Dashboard", "Search", "LiveExecutions"]
     assert len(seen["tabs"]) == len(examples())
     assert seen["blocked"] == []
+    loaded = {path.rsplit("/", 1)[1]: (status, coding) for path, status, coding in seen["files"]}
+    assert loaded == {name: (200, "gzip") for name in STYLES + SCRIPTS}
     assert seen["console"] == []
     # the dashboard ran and its answer is the gateway's
     assert "errors" not in seen["query"], seen["query"]
@@ -103,3 +112,48 @@ def test_graphiql_runs_the_examples_and_shows_live_events(
     assert all(event["status"] in {"RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"} for event in live)
     assert [execution["id"] for execution in executions] == [event["id"] for event in live]
     assert all(execution["agent"]["name"] for execution in executions)
+    # the credential was kept for the browser tab's session, never in localStorage
+    token = credential["Authorization"].removeprefix("Bearer ")
+    assert token in seen["storage"]["session"]
+    assert token not in seen["storage"]["local"]
+    # where an earlier version of the page had left one, it is gone (not shown in the Headers
+    # editor either), history kept
+    assert json.loads(seen["headersTyped"]) == credential
+    assert "leftover-credential" not in seen["storage"]["local"]
+    assert "{ me { id } }" in seen["storage"]["local"]
+    # and a page of another origin that frames the IDE shows nothing of it
+    assert seen["framed"] is False
+
+
+def test_graphiql_loads_from_the_cdn_when_set_so(
+    tmp_path: Path, demo_stores: dict[str, str]
+) -> None:
+    chromium = require_chromium()
+    command = node_command("graphiql_cdn.mjs")
+    # the CDN's URL of each vendored file -> where the gateway serves the same file
+    cdn_files = {source(a, "cdn"): a.url for a in assets().values() if a.package}
+    env = {**demo_stores, "FLOWGATE_GRAPHIQL_ASSETS": "cdn"}
+
+    # when: a gateway set to the CDN serves the page
+    with gateway_process("serve", env, data_dir=tmp_path) as (_, base_url):
+        finished = subprocess.run(
+            command,
+            cwd=CLIENTS,
+            env={
+                **os.environ,
+                "FLOWGATE_URL": base_url,
+                "CDN_FILES": json.dumps(cdn_files),
+                "CHROMIUM": str(chromium),
+            },
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    seen = node_result("graphiql_cdn.mjs", finished.returncode, finished.stdout, finished.stderr)
+
+    # then: it loaded every vendored file from the CDN, each passing its integrity check and
+    # the page's policy (a failure of either is a console error), and opened on the examples
+    assert sorted(seen["fromCdn"]) == sorted(cdn_files)
+    assert seen["blocked"] == []
+    assert seen["console"] == []
+    assert seen["tabs"] == ["Dashboard", "Search", "LiveExecutions"]

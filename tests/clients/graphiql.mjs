@@ -1,42 +1,39 @@
 // GraphiQL as an analyst uses it, in headless Debian Chromium driven by Playwright: open the
 // page, paste the credential into the Headers tab, run the first example (the dashboard),
-// then the live-executions subscription, and watch the response pane change.
+// then the live-executions subscription, and watch the response pane change; then check where
+// the credential was kept, and that another site cannot frame the page.
 //
 // Environment: FLOWGATE_URL (the gateway's base URL), FLOWGATE_HEADERS (the credential as the
 // demo prints it, a JSON object), CHROMIUM (the browser, default /usr/bin/chromium),
 // SCREENSHOT (a PNG to write at the end, or on failure). Prints one JSON object of what it
 // saw; the pytest side (tests/test_clients_graphiql.py) makes the assertions.
 //
-// The machine has no network beyond package registries: the page's CDN files (unpkg) are
-// answered from this project's node_modules, which hold the same pinned versions; the
-// browser checks them against the page's integrity hashes as it would the CDN's.
+// Offline, as on an air-gapped install: every request that does not go to the gateway
+// itself is aborted (and listed in `blocked`); the page must load all it needs from there.
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 const base = process.env.FLOWGATE_URL;
+const gateway = new URL(base).origin;
 const credential = process.env.FLOWGATE_HEADERS;
+const LEFTOVER = "Bearer leftover-credential";
 const LIVE_EVENTS = 2; // distinct subscription payloads to wait for
 const TIMEOUT = 45_000;
 
-const seen = { tabs: [], blocked: [], connectionInit: [], query: null, events: [], console: [] };
-
-// https://unpkg.com/<package>@<version>/<file> -> node_modules/<package>/<file>, if that
-// version is the one installed.
-function fromNodeModules(url) {
-  const match = new URL(url).pathname.match(/^\/((?:@[^/]+\/)?[^@/]+)@([^/]+)\/(.+)$/);
-  if (!match) return null;
-  const [, name, version, file] = match;
-  const root = join(HERE, "node_modules", name);
-  const installed = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
-  if (installed !== version) return null;
-  const type = file.endsWith(".css") ? "text/css" : "application/javascript";
-  return { body: readFileSync(join(root, file)), contentType: type };
-}
+const seen = {
+  tabs: [],
+  blocked: [],
+  files: [], // what the page loaded from the gateway: [path, status, content-encoding]
+  connectionInit: [],
+  query: null,
+  events: [],
+  console: [],
+  storage: null,
+  framed: null,
+};
 
 async function editorText(page, selector) {
   return page.$eval(`${selector} .CodeMirror`, (element) => element.CodeMirror.getValue());
@@ -59,17 +56,23 @@ async function main() {
   });
   const page = context.pages()[0] ?? (await context.newPage());
   try {
-    await context.route("https://unpkg.com/**", async (route) => {
-      const file = fromNodeModules(route.request().url());
-      if (!file) {
-        seen.blocked.push(route.request().url());
-        return route.abort();
+    await context.route("**/*", async (route) => {
+      const url = route.request().url();
+      if (url.startsWith("data:") || new URL(url).origin === gateway) return route.continue();
+      seen.blocked.push(url);
+      return route.abort("internetdisconnected");
+    });
+    page.on("response", async (response) => {
+      const path = new URL(response.url()).pathname;
+      if (path.startsWith("/graphql/static/")) {
+        seen.files.push([path, response.status(), (await response.allHeaders())["content-encoding"] ?? null]);
       }
-      return route.fulfill({
-        status: 200,
-        body: file.body,
-        contentType: file.contentType,
-        headers: { "access-control-allow-origin": "*" },
+    });
+    // A violation of the page's Content-Security-Policy becomes a console error, as a
+    // person with the developer tools open would see it.
+    await context.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (event) => {
+        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
       });
     });
     page.on("console", (message) => {
@@ -81,6 +84,16 @@ async function main() {
         if (message.type === "connection_init") seen.connectionInit.push(message.payload ?? null);
       });
     });
+
+    // what earlier versions of the page left in localStorage: the credential, and history
+    // with its headers
+    await page.goto(`${base}/healthz`);
+    await page.evaluate((leftover) => {
+      const headers = JSON.stringify({ Authorization: leftover });
+      localStorage.setItem("flowgate:authorization", leftover);
+      localStorage.setItem("graphiql:headers", headers);
+      localStorage.setItem("graphiql:queries", JSON.stringify({ queries: [{ query: "{ me { id } }", headers }] }));
+    }, LEFTOVER);
 
     // the page loads, on the example tabs
     await page.goto(`${base}/graphql`);
@@ -115,6 +128,22 @@ async function main() {
     }
     seen.events = seen.events.map((text) => JSON.parse(text));
     await page.locator(".graphiql-execute-button").click(); // stop
+
+    // the credential is kept for this browser tab only
+    seen.storage = await page.evaluate(() => ({
+      local: JSON.stringify(localStorage),
+      session: JSON.stringify(sessionStorage),
+    }));
+
+    // another site frames the page: the browser refuses to show it
+    const other = await context.newPage();
+    await other.setContent(`<iframe src="${base}/graphql" width="800" height="600"></iframe>`);
+    await other.waitForTimeout(1500);
+    const frame = other.frames().find((f) => f !== other.mainFrame());
+    seen.framed = frame
+      ? await frame.evaluate(() => Boolean(document.getElementById("graphiql"))).catch(() => false)
+      : false;
+    await other.close();
   } finally {
     if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
     await context.close();
