@@ -1,0 +1,105 @@
+"""The differential harness of compiled execution: the same request to the session's app
+(compiled execution on, the default) and to a twin with `compiled_execution=False`, as the
+same seeded user, must give the same data and errors (byte for byte once keys are sorted),
+and the compiled answer may not cost more round trips."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+from fastapi import FastAPI
+
+from flowgate.app import create_app
+from flowgate.services import Services
+from flowgate.settings import Settings
+from tests.auth import api_key_for, bearer
+
+# Every seeded role of both organizations (flowgate/seed/organizations.py).
+ROLES = tuple(
+    f"{role}@{slug}.example" for slug in ("acme", "globex") for role in ("admin", "user", "viewer")
+)
+
+
+async def plain_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """A twin of the session's app that answers every field through the resolvers."""
+    application = create_app(settings.model_copy(update={"compiled_execution": False}))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def canonical(self) -> bytes:
+        """Data and errors with sorted keys: what must be equal byte for byte."""
+        kept = {key: self.body.get(key) for key in ("data", "errors")}
+        return orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)
+
+    @property
+    def round_trips(self) -> dict[str, int]:
+        trips: dict[str, int] = self.body.get("extensions", {}).get("roundTrips", {})
+        return trips
+
+
+@dataclass
+class Pair:
+    """One seeded user's clients of both apps."""
+
+    email: str
+    compiled: httpx.AsyncClient
+    plain: httpx.AsyncClient
+
+    async def both(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> tuple[Answer, Answer]:
+        request = {"query": query, "variables": variables or {}}
+        compiled = await self.compiled.post("/graphql", json=request)
+        plain = await self.plain.post("/graphql", json=request)
+        return Answer(compiled.status_code, compiled.json()), Answer(
+            plain.status_code, plain.json()
+        )
+
+    async def check(self, query: str, variables: dict[str, Any] | None = None) -> Answer:
+        """Both answers equal, compiled round trips no more; returns the compiled answer."""
+        compiled, plain = await self.both(query, variables)
+        context = f"as {self.email}: {query}\nvariables: {variables}"
+        assert compiled.status == plain.status, context
+        assert compiled.canonical == plain.canonical, (
+            f"{context}\ncompiled: {compiled.canonical[:2000]!r}"
+            f"\nplain:    {plain.canonical[:2000]!r}"
+        )
+        for store, trips in compiled.round_trips.items():
+            assert trips <= plain.round_trips.get(store, 0), (
+                context,
+                compiled.round_trips,
+                plain.round_trips,
+            )
+        return compiled
+
+
+async def pairs(
+    services: Services, compiled_app: FastAPI, plain: FastAPI, stack: AsyncExitStack
+) -> dict[str, Pair]:
+    made: dict[str, Pair] = {}
+    for email in ROLES:
+        secret, _ = await api_key_for(services, email, "compiled-diff")
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app),
+                    base_url="http://flowgate.test",
+                    headers=bearer(secret),
+                )
+            )
+            for app in (compiled_app, plain)
+        ]
+        made[email] = Pair(email, clients[0], clients[1])
+    return made
