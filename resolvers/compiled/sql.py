@@ -110,5 +110,20 @@ def json_value_text(value: Expression) -> Expression:
     if isinstance(kind, Integer):
         return cast(value, Text)
     if isinstance(kind, Numeric):
-        return float_text(value)
+        return _orjson_float_text(value)
     raise TypeError(f"no cursor rendering for a sort key of type {kind!r}")
+
+
+def _orjson_float_text(value: Expression) -> Expression:
+    """A NUMERIC value as orjson writes `float(value)`: plain decimals from 1e-5 on (with
+    `.0` when integral), an exponent without leading zeros below (`9e-6`). The decimal is
+    the NUMERIC's own text, trimmed: exact for the 14 significant digits our NUMERIC columns
+    hold, which a float's shortest form keeps."""
+    trimmed = func.rtrim(func.rtrim(cast(value, Text), lit("0")), lit("."))
+    decimal = trimmed.op("||")(case((trimmed.op("~")(lit("\\.")), lit("")), else_=lit(".0")))
+    exponent = func.regexp_replace(float_text(value), lit("e([-+])0*"), lit("e\\1"))
+    return case(
+        (value == 0, lit("0.0")),
+        (func.abs(value) < literal_column("0.00001"), exponent),
+        else_=decimal,
+    )
