@@ -1,5 +1,5 @@
-"""Compiled execution equals the resolvers on 540 seeded random operations (selections,
-aliases, fragments, arguments, filters, orders, pages, cursors, variables), 90 as each seeded
+"""Compiled execution equals the resolvers on 510 seeded random operations (selections,
+aliases, fragments, arguments, filters, orders, pages, cursors, variables), 85 as each seeded
 role of both organizations. Reproduce one with its seed: `operation(Random(SEED + n), ...)`
 needs the pools learnt from the operations before it, so rerun the module."""
 
@@ -19,7 +19,7 @@ from tests.compiled import ROLES, Pair, pairs, plain_app
 from tests.compiled_operations import Pools, operation
 
 SEED = 1616
-PER_ROLE = 90
+PER_ROLE = 85
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ class SqlRowByIdLoader(ScopedLoader[uuid.UUID, ModelT | None], Generic[ModelT]):
         query = select(model).where(
             model.organization_id == self.principal.organization_id, model.id.in_(keys)
         )
-        async with self.services.postgres.session() as session:
+        async with self.services.postgres.read_session() as session:
             rows = (await session.scalars(query)).all()
         by_id = {row.id: row for row in rows}
         return [by_id.get(key) for key in keys]

@@ -122,7 +122,7 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     services.settings.max_page_size,
                 )
                 statement = await binder.root(plan)
-                return await fetch_json(services.postgres.engine, statement)
+                return await fetch_json(services.postgres.read_engine, statement)
         except ClientError:
             pass  # the resolver raises it again, and reports it as always
         except Exception:
