@@ -64,3 +64,33 @@ async def test_graphiql_example(users: dict[str, Pair], email: str, example: str
     if "subscription" in text.split("{", 1)[0]:
         pytest.skip("a subscription: not a query, never compiled")
     await users[email].check(text)
+
+
+async def test_the_setting_turns_compilation_off(users: dict[str, Pair]) -> None:
+    # given the twin with FLOWGATE_COMPILED_EXECUTION=false
+    compiled, plain = await users[ROLES[0]].both(FLOWGATE["Q2"])
+
+    # then: it pages agents, counts them and loads their executions separately
+    assert compiled.round_trips == {"sql": 1, "mongo": 0}
+    assert plain.round_trips["sql"] > 1
+
+
+async def test_another_organizations_objects_are_not_found(users: dict[str, Pair]) -> None:
+    # given an agent and an execution of the first organization
+    acme, globex = users["admin@acme.example"], users["admin@globex.example"]
+    data = await gql_data(
+        acme.plain,
+        "{ agents(first: 1) { edges { node {"
+        " id executions(first: 1) { edges { node { id } } } } } } }",
+    )
+    agent = data["agents"]["edges"][0]["node"]
+    execution_id = agent["executions"]["edges"][0]["node"]["id"]
+    query = "query($a: ID!, $e: ID!) { agent(id: $a) { id name } execution(id: $e) { id } }"
+
+    # when the other organization asks for them, then neither path reveals them
+    answer = await globex.check(query, {"a": agent["id"], "e": execution_id}, roots=2)
+    assert answer.body["data"] == {"agent": None, "execution": None}
+    # ...while their own organization sees them, compiled
+    mine = await acme.check(query, {"a": agent["id"], "e": execution_id}, roots=2)
+    assert mine.body["data"]["agent"]["id"] == agent["id"]
+    assert mine.round_trips == {"sql": 2, "mongo": 0}
