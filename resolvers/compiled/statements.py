@@ -81,14 +81,33 @@ def _clause(expression: Any) -> Any:
     return clause() if clause is not None else expression
 
 
+# Aliases are made once per process and reused: building an alias's column collection cost
+# more than the rest of a statement (3-4 ms per alias of `executions` on a busy machine).
+# Within one statement each is used once: `new_statement` restarts the numbering. Statements
+# are built synchronously (no await while building), so requests never interleave here.
+_aliases: dict[tuple[Any, int], FromClause] = {}
+_used: dict[Any, int] = {}
+
+
+def new_statement() -> None:
+    """Start numbering aliases afresh for the next statement."""
+    _used.clear()
+
+
 def alias_of(model: Any) -> FromClause:
-    return model.__table__.alias()  # type: ignore[no-any-return]
+    number = _used.get(model, 0)
+    _used[model] = number + 1
+    alias = _aliases.get((model, number))
+    if alias is None:
+        alias = _aliases[model, number] = model.__table__.alias(f"{model.__tablename__}_{number}")
+    return alias
 
 
 def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest) -> Select[Any]:
     """A root connection as the resolver path pages it (`resolvers.sql_pages.fetch_page`):
     keyset after/before the cursor, one row more than the page to know whether more follow,
     and `totalCount` over the same terms without the cursor."""
+    new_statement()
     scanned = alias_of(listing.model)
     terms = listing.terms(scanned)
     backward_scan = listing.descending != page.backward

@@ -67,6 +67,9 @@ class Binder:
         self.principal = principal
         self.readable_ids = readable_ids
         self.max_page_size = max_page_size
+        # False when the statement holds data read while building it (the ids of agents with
+        # a flowchart, from MongoDB): it may then not be reused.
+        self.cacheable = True
 
     def arguments(self, field_def: Any, details: Any) -> dict[str, Any]:
         """The field's arguments as its resolver receives them: Python names, input objects
@@ -105,6 +108,7 @@ class Binder:
                 return terms
 
             target = self._object(plan.target)
+            statements.new_statement()
             return select(statements.to_one(model, target, matches).label("data"))
         if not isinstance(plan.target, ConnectionPlan):
             raise TypeError(f"{plan.field_name} is not a connection")
@@ -119,6 +123,7 @@ class Binder:
         filter_input = args.get("filter")
         if plan.field_name == "agents":
             agent_filter = filter_input.to_filter() if filter_input else AgentFilter()
+            self.cacheable = agent_filter.has_flowchart is None
             ordering = order.to_ordering() if order else None
             field = ordering.field if ordering else AgentOrderField.CREATED_AT
             listing = Listing(

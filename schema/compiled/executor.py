@@ -13,10 +13,12 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import orjson
 import structlog
 from graphql import GraphQLObjectType, OperationType
 from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path
+from sqlalchemy import Select
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from flowgate.context import Context
@@ -33,6 +35,8 @@ PLAN_CACHE_SIZE = 512
 # An operation whose root field cannot be compiled is remembered as such: no replanning.
 _NOT_COMPILABLE = "not compilable"
 plans: BoundedCache[RootPlan | str] = BoundedCache(PLAN_CACHE_SIZE)
+STATEMENT_CACHE_SIZE = 1024
+built: BoundedCache[Select[Any]] = BoundedCache(STATEMENT_CACHE_SIZE)
 
 
 class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -45,10 +49,11 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         if path.prev is None and self._compiles(parent_type):
-            plan = self._plan(parent_type, field_details_list)
+            key = self._cache_key(field_details_list)
+            plan = self._plan(key, parent_type, field_details_list)
             if plan is not None:
                 return self._execute_compiled(
-                    plan, parent_type, source, field_details_list, path, position_context
+                    key, plan, parent_type, source, field_details_list, path, position_context
                 )
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
@@ -64,11 +69,12 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             and context.services.settings.compiled_execution
         )
 
-    def _plan(self, parent_type: GraphQLObjectType, details: list[FieldDetails]) -> RootPlan | None:
+    def _plan(
+        self, key: tuple[Any, ...], parent_type: GraphQLObjectType, details: list[FieldDetails]
+    ) -> RootPlan | None:
         name = details[0].node.name.value
         if name not in ROOTS:
             return None
-        key = self._cache_key(details)
         cached = plans.get(key)
         if cached is None:
             try:
@@ -101,6 +107,7 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     async def _execute_compiled(
         self,
+        key: tuple[Any, ...],
         plan: RootPlan,
         parent_type: GraphQLObjectType,
         source: Any,
@@ -113,15 +120,20 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         context: Context = self.context_value
         try:
             if await self._permitted(parent_type, plan.field_name, source, info):
-                services = context.services
-                binder = Binder(
-                    self,
-                    info,
-                    context.principal,
-                    await readable_workflow_ids(services, context.principal),
-                    services.settings.max_page_size,
-                )
-                statement = await binder.root(plan)
+                services, principal = context.services, context.principal
+                readable = await readable_workflow_ids(services, principal)
+                # The same operation with the same variables, for the same organization and
+                # visibility, is the same statement: built once (building costs more than
+                # running it), run with fresh data every time.
+                statement_key = (key, self._variables_key(), principal.organization_id, readable)
+                statement = built.get(statement_key)
+                if statement is None:
+                    binder = Binder(
+                        self, info, principal, readable, services.settings.max_page_size
+                    )
+                    statement = await binder.root(plan)
+                    if binder.cacheable:
+                        built.put(statement_key, statement)
                 return await fetch_json(services.postgres.read_engine, statement)
         except ClientError:
             pass  # the resolver raises it again, and reports it as always
@@ -129,6 +141,9 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             log.warning("compiled execution failed; answered by the resolvers", exc_info=True)
         result = super().execute_field(parent_type, source, details, path, position_context)
         return await result if self.is_awaitable(result) else result
+
+    def _variables_key(self) -> bytes:
+        return orjson.dumps(self.variable_values.coerced, option=orjson.OPT_SORT_KEYS, default=repr)
 
     @staticmethod
     async def _permitted(parent_type: GraphQLObjectType, name: str, source: Any, info: Any) -> bool:
