@@ -48,8 +48,9 @@ async def require_postgres(settings: Settings) -> None:
         await postgres.close()
 
 
-async def serve(settings: Settings, *, demo: bool = False) -> None:
-    """Serve until SIGINT or SIGTERM. With `demo`, migrate and seed an empty database first."""
+async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> None:
+    """Serve until SIGINT or SIGTERM. With `demo`, migrate and seed an empty database first.
+    With `workers` > 1, that many processes serve (`flowgate.workers`)."""
     async with embedded_stores(settings) as resolved:
         # Reach every store before migrating or starting uvicorn: an unreachable one fails
         # here with one line naming its setting, not with a traceback from Alembic or from
@@ -67,6 +68,15 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
         finally:
             await services.close()
         configure_logging(production=resolved.is_production)
+        if workers > 1:
+            from flowgate.workers import serve_workers
+
+            console.print(
+                f"[bold green]Flowgate[/] on http://{resolved.host}:{resolved.port}/graphql"
+                f" ({workers} workers)"
+            )
+            await serve_workers(resolved, workers)
+            return
         config = uvicorn.Config(
             create_app(resolved),
             host=resolved.host,
