@@ -26,11 +26,16 @@ ROLES = tuple(
 )
 
 
-async def plain_app(settings: Settings) -> AsyncIterator[FastAPI]:
+async def plain_app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
     """A twin of the session's app that answers every field through the resolvers."""
     application = create_app(settings.model_copy(update={"compiled_execution": False}))
-    async with application.router.lifespan_context(application):
-        yield application
+    try:
+        async with application.router.lifespan_context(application):
+            yield application
+    finally:
+        # Beanie binds the documents to one client per process: the twin's, which its
+        # lifespan has closed. Bind them back to the session's.
+        await services.mongo.open()
 
 
 @dataclass

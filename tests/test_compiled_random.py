@@ -27,7 +27,7 @@ async def users(
     settings: Settings, services: Services, app: FastAPI, seeded: SeedSummary
 ) -> AsyncIterator[dict[str, Pair]]:
     async with AsyncExitStack() as stack:
-        async for plain in plain_app(settings):
+        async for plain in plain_app(settings, services):
             yield await pairs(services, app, plain, stack)
 
 

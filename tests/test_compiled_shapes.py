@@ -25,8 +25,10 @@ EXAMPLES = {
 
 
 @pytest.fixture(scope="module")
-async def plain(settings: Settings, seeded: SeedSummary) -> AsyncIterator[FastAPI]:
-    async for application in plain_app(settings):
+async def plain(
+    settings: Settings, services: Services, seeded: SeedSummary
+) -> AsyncIterator[FastAPI]:
+    async for application in plain_app(settings, services):
         yield application
 
 
