@@ -65,12 +65,19 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     data_dir: DataDir = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Gateway processes on the port (default: one per core)."),
+    ] = None,
 ) -> None:
     """Serve the gateway on the configured stores (embedded ones where no URL is set)."""
+    import os
+
     from flowgate import runner
 
     settings = _settings(data_dir, host=host, port=port)
-    _run(lambda: runner.serve(settings))
+    count = workers if workers is not None else len(os.sched_getaffinity(0))
+    _run(lambda: runner.serve(settings, workers=count))
 
 
 @app.command()

@@ -10,6 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
+import uvloop
 from rich.console import Console
 
 from flowgate import migrate
@@ -47,8 +48,9 @@ async def require_postgres(settings: Settings) -> None:
         await postgres.close()
 
 
-async def serve(settings: Settings, *, demo: bool = False) -> None:
-    """Serve until SIGINT or SIGTERM. With `demo`, migrate and seed an empty database first."""
+async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> None:
+    """Serve until SIGINT or SIGTERM. With `demo`, migrate and seed an empty database first.
+    With `workers` > 1, that many processes serve (`flowgate.workers`)."""
     async with embedded_stores(settings) as resolved:
         # Reach every store before migrating or starting uvicorn: an unreachable one fails
         # here with one line naming its setting, not with a traceback from Alembic or from
@@ -66,6 +68,15 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
         finally:
             await services.close()
         configure_logging(production=resolved.is_production)
+        if workers > 1:
+            from flowgate.workers import serve_workers
+
+            console.print(
+                f"[bold green]Flowgate[/] on http://{resolved.host}:{resolved.port}/graphql"
+                f" ({workers} workers)"
+            )
+            await serve_workers(resolved, workers)
+            return
         config = uvicorn.Config(
             create_app(resolved),
             host=resolved.host,
@@ -76,6 +87,7 @@ async def serve(settings: Settings, *, demo: bool = False) -> None:
             access_log=False,
             lifespan="on",
             ws_max_size=resolved.max_ws_message_bytes,
+            http="httptools",  # the C parser (uvicorn[standard]); h11 costs more per request
             # Headers and ws pings come from our own app; uvicorn's defaults are fine otherwise.
         )
         server: uvicorn.Server
@@ -150,5 +162,9 @@ def run(coroutine_factory: object) -> None:
                 loop.add_signal_handler(signum, _on_signal, task)
         await coroutine_factory()  # type: ignore[operator]
 
-    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
-        asyncio.run(main())
+    # uvloop: the event loop uvicorn would pick itself if it made the loop (here we do).
+    with (
+        contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt),
+        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+    ):
+        runner.run(main())

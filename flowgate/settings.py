@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     # Dataloaders batch each tick's loads into one query. Off only for the benchmark's naive
     # variant (bench/), which shows what batching buys: every load is then its own round trip.
     loader_batching: bool = True
+    # Root fields over PostgreSQL types are answered by one JSON-building statement each
+    # (`resolvers.compiled`); false answers every field through the resolvers, to compare or
+    # to fall back. Both give the same answer (tests/test_compiled_*.py).
+    compiled_execution: bool = True
 
     # Identity. Access tokens (JWT, HS256) are signed with `auth_secret`; production refuses
     # to start without one of at least 32 characters. They live `access_token_ttl` seconds;

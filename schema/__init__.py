@@ -7,6 +7,7 @@ from strawberry.schema.config import StrawberryConfig
 from flowgate.protection.limits import OperationLimits
 from flowgate.protection.persisted import PersistedQueriesExtension
 from resolvers.errors import ClientError
+from schema.compiled.executor import CompiledExecutionContext
 from schema.extensions import RoundTripsInExtensions
 from schema.mutations import Mutation
 from schema.naming import CachedNameConverter
@@ -30,6 +31,8 @@ schema = strawberry.Schema(
     mutation=Mutation,
     subscription=Subscription,
     config=StrawberryConfig(name_converter=CachedNameConverter()),
+    # Root query fields over PostgreSQL run as one statement each (`schema.compiled`).
+    execution_context_class=CompiledExecutionContext,
     extensions=[
         PersistedQueriesExtension,
         OperationLimits,

@@ -40,10 +40,18 @@ class Postgres:
         tracing.instrument_engine(self.engine)
         # expire_on_commit=False: objects stay readable after commit, without a reload trip.
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads of one statement (loader batches, compiled fields) need no transaction: on
+        # an autocommit connection they cost no BEGIN and no ROLLBACK on the wire.
+        self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._timeout = settings.store_timeout
 
     def session(self) -> AsyncSession:
         return self.sessions()
+
+    def read_session(self) -> AsyncSession:
+        """A session for reads only, without a transaction (see `read_engine`)."""
+        return self.read_sessions()
 
     async def ping(self) -> float:
         """Run `SELECT 1`; return the latency in milliseconds or raise StoreUnavailableError."""

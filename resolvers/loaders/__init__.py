@@ -4,7 +4,9 @@ Every `batch_load_fn` makes one round trip for all the keys of its batch and ret
 in key order, `None` (or an empty page) for a missing key. Every query is scoped to the
 principal's organization, so an id of another tenant resolves to `None`, never to the row.
 Batches of different loaders run concurrently, so each opens its own session: an
-`AsyncSession` must never be shared by two coroutines."""
+`AsyncSession` must never be shared by two coroutines. Those sessions are read sessions
+(`Postgres.read_session`): a batch is one statement and needs no transaction, so it costs
+no BEGIN and no ROLLBACK on the wire."""
 
 from __future__ import annotations
 

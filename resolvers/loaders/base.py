@@ -48,7 +48,7 @@ class SqlRowByIdLoader(ScopedLoader[uuid.UUID, ModelT | None], Generic[ModelT]):
             model.id.in_(keys),
             *await self.visible(),
         )
-        async with self.services.postgres.session() as session:
+        async with self.services.postgres.read_session() as session:
             rows = (await session.scalars(query)).all()
         by_id = {row.id: row for row in rows}
         return [by_id.get(key) for key in keys]

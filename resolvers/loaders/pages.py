@@ -61,7 +61,7 @@ class _ExecutionPageByParentLoader(ScopedLoader[ExecutionPageKey, CountedPage]):
             parents_by_args[args].append(parent_id)
         pages: dict[ExecutionPageKey, CountedPage] = {}
         visible = access.execution_visible(self.principal, await self.readable.get())
-        async with self.services.postgres.session() as session:
+        async with self.services.postgres.read_session() as session:
             for args, parent_ids in parents_by_args.items():
                 pages.update(await self._load(session, args, parent_ids, visible))
         empty = Page[Execution](items=[], cursors=[], has_next_page=False, has_previous_page=False)

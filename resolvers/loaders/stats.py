@@ -78,7 +78,7 @@ class _StatsByParentLoader(ScopedLoader[uuid.UUID, ExecutionStats]):
             )
             .group_by(parent)
         )
-        async with self.services.postgres.session() as session:
+        async with self.services.postgres.read_session() as session:
             rows = (await session.execute(query)).all()
         stats = {
             row[0]: ExecutionStats(

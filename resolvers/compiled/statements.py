@@ -1,0 +1,283 @@
+"""The SQL of compiled fields: one statement per root field that builds its JSON.
+
+Connections and relations are correlated subqueries (`json_agg` over a keyset-limited
+derived table per parent), so a nested selection stays one statement however many rows it
+answers. Every table reached is a fresh alias, and the WHERE terms are the resolver path's
+own (`agent_conditions`, `execution_conditions`, the sort keys of `resolvers.sorting`),
+re-pointed at the alias: one definition of each rule, two uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    false,
+    func,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.util import ClauseAdapter
+
+from resolvers.compiled.sql import Expression, cursor, empty_array, json_object, lit
+from resolvers.errors import BadInputError
+from resolvers.pagination import PageRequest
+from resolvers.sql_pages import SortKey
+
+NodeJson = Callable[[FromClause], Expression]
+
+
+@dataclass(frozen=True)
+class Edges:
+    """An `edges` selection: (response key, "cursor" | "node" | a type name) in order."""
+
+    parts: tuple[tuple[str, str], ...]
+    node: NodeJson | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionShape:
+    """What a connection's selection asks for, in response order: "totalCount", "pageInfo",
+    "edges" or a type name (for `__typename`)."""
+
+    parts: tuple[tuple[str, str | Edges | tuple[tuple[str, str], ...]], ...]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The rows a connection pages over: a mapped class, its terms (on the class's own
+    columns) and how it is ordered."""
+
+    model: Any
+    conditions: Sequence[ColumnElement[bool]]
+    sort: SortKey
+    descending: bool
+    extra: list[Callable[[FromClause], ColumnElement[bool]]] = field(default_factory=list)
+
+    def terms(self, table: FromClause) -> list[ColumnElement[bool]]:
+        adapter = ClauseAdapter(table)
+        return [adapter.traverse(_clause(term)) for term in self.conditions] + [
+            term(table) for term in self.extra
+        ]
+
+    def key(self, table: FromClause) -> Expression:
+        return ClauseAdapter(table).traverse(_clause(self.sort.expression))  # type: ignore[no-any-return]
+
+    def scan(self, table: FromClause, *, descending: bool) -> tuple[Expression, Expression]:
+        key, row_id = self.key(table), table.c.id
+        return (key.desc(), row_id.desc()) if descending else (key.asc(), row_id.asc())
+
+
+def _clause(expression: Any) -> Any:
+    # A mapped attribute (`Agent.name`) is not itself a SQL element: the adapter would leave
+    # it pointing at the table rather than at the alias.
+    clause = getattr(expression, "__clause_element__", None)
+    return clause() if clause is not None else expression
+
+
+# Aliases are made once per process and reused: building an alias's column collection cost
+# more than the rest of a statement (3-4 ms per alias of `executions` on a busy machine).
+# Within one statement each is used once: `new_statement` restarts the numbering. Statements
+# are built synchronously (no await while building), so requests never interleave here.
+_aliases: dict[tuple[Any, int], FromClause] = {}
+_used: dict[Any, int] = {}
+
+
+def new_statement() -> None:
+    """Start numbering aliases afresh for the next statement."""
+    _used.clear()
+
+
+def alias_of(model: Any) -> FromClause:
+    number = _used.get(model, 0)
+    _used[model] = number + 1
+    alias = _aliases.get((model, number))
+    if alias is None:
+        alias = _aliases[model, number] = model.__table__.alias(f"{model.__tablename__}_{number}")
+    return alias
+
+
+def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest) -> Select[Any]:
+    """A root connection as the resolver path pages it (`resolvers.sql_pages.fetch_page`):
+    keyset after/before the cursor, one row more than the page to know whether more follow,
+    and `totalCount` over the same terms without the cursor."""
+    new_statement()
+    scanned = alias_of(listing.model)
+    terms = listing.terms(scanned)
+    backward_scan = listing.descending != page.backward
+    if page.cursor is not None:
+        value, row_id = page.cursor
+        try:
+            parsed = listing.sort.parse(value)
+        except BadInputError:
+            raise BadInputError(page.cursor_argument, "malformed cursor") from None
+        key = tuple_(listing.key(scanned), scanned.c.id)
+        bound = tuple_(parsed, row_id)
+        terms.append(key < bound if backward_scan else key > bound)
+    order = listing.scan(scanned, descending=backward_scan)
+    rows = (
+        select(
+            scanned.c.id.label("id"),
+            listing.key(scanned).label("sk"),
+            func.row_number().over(order_by=order).label("rn"),
+        )
+        .where(*terms)
+        .order_by(*order)
+        .limit(page.limit + 1)
+        .cte()
+    )
+    in_page = rows.c.rn <= page.limit
+    # Display order: the scan's, reversed for a backward page.
+    first, last = (
+        (rows.c.rn.desc(), rows.c.rn.asc())
+        if page.backward
+        else (rows.c.rn.asc(), rows.c.rn.desc())
+    )
+    has_more = select(func.count()).select_from(rows).scalar_subquery() > page.limit
+    had_cursor = true() if page.cursor is not None else false()
+
+    def edge_cursor(at_first: bool) -> Expression:
+        ordered = first if at_first else last
+        query = select(cursor(rows.c.sk, rows.c.id)).where(in_page).order_by(ordered).limit(1)
+        return query.scalar_subquery()
+
+    def total() -> Expression:
+        counted = alias_of(listing.model)
+        return (
+            select(func.count())
+            .select_from(counted)
+            .where(*listing.terms(counted))
+            .scalar_subquery()
+        )
+
+    def edges(selection: Edges) -> Expression:
+        node = alias_of(listing.model)
+        edge = json_object(_edge_parts(selection, rows.c.sk, rows.c.id, node))
+        aggregated = func.json_agg(aggregate_order_by(edge, first))
+        return (
+            select(func.coalesce(aggregated, empty_array()))
+            .select_from(rows.join(node, node.c.id == rows.c.id))
+            .where(in_page)
+            .scalar_subquery()
+        )
+
+    page_info = {
+        "hasNextPage": has_more if not page.backward else had_cursor,
+        "hasPreviousPage": has_more if page.backward else had_cursor,
+    }
+    return select(_connection_json(shape, total, edges, page_info, edge_cursor).label("data"))
+
+
+def nested_connection(
+    shape: ConnectionShape,
+    listing: Listing,
+    first: int,
+    parent: Callable[[FromClause], ColumnElement[bool]],
+) -> Expression:
+    """A connection per parent row (`Agent.executions`), as its loader pages it
+    (`resolvers.loaders.pages`): the first `first` rows, `totalCount` of all, more follow
+    when the total exceeds the page."""
+    scanned = alias_of(listing.model)
+    order = listing.scan(scanned, descending=listing.descending)
+    rows = (
+        select(
+            scanned.c.id.label("id"),
+            listing.key(scanned).label("sk"),
+            func.row_number().over(order_by=order).label("rn"),
+        )
+        .where(*listing.terms(scanned), parent(scanned))
+        .order_by(*order)
+        .limit(first)
+        .correlate_except(scanned)
+        # LATERAL: correlated to the parent row (a plain derived table would not be).
+        .lateral()
+    )
+
+    def total() -> Expression:
+        counted = alias_of(listing.model)
+        query = select(func.count()).select_from(counted)
+        return query.where(*listing.terms(counted), parent(counted)).scalar_subquery()
+
+    def edge_cursor(at_first: bool) -> Expression:
+        ordered = rows.c.rn.asc() if at_first else rows.c.rn.desc()
+        query = select(cursor(rows.c.sk, rows.c.id)).order_by(ordered).limit(1)
+        return query.scalar_subquery()
+
+    def edges(selection: Edges) -> Expression:
+        node = alias_of(listing.model)
+        edge = json_object(_edge_parts(selection, rows.c.sk, rows.c.id, node))
+        aggregated = func.json_agg(aggregate_order_by(edge, rows.c.rn.asc()))
+        return (
+            select(func.coalesce(aggregated, empty_array()))
+            .select_from(rows.join(node, node.c.id == rows.c.id))
+            .scalar_subquery()
+        )
+
+    page_info = {"hasNextPage": total() > first, "hasPreviousPage": false()}
+    return _connection_json(shape, total, edges, page_info, edge_cursor)
+
+
+def to_one(
+    model: Any,
+    node: NodeJson,
+    matches: Callable[[FromClause], Sequence[ColumnElement[bool]]],
+) -> Expression:
+    """One row's JSON (or NULL) as a scalar subquery."""
+    table = alias_of(model)
+    return select(node(table)).where(*matches(table)).limit(1).scalar_subquery()
+
+
+def _edge_parts(
+    selection: Edges, sort_value: Expression, row_id: Expression, node: FromClause
+) -> list[tuple[str, Expression]]:
+    parts: list[tuple[str, Expression]] = []
+    for key, part in selection.parts:
+        if part == "cursor":
+            parts.append((key, cursor(sort_value, row_id)))
+        elif part == "node" and selection.node is not None:
+            parts.append((key, selection.node(node)))
+        else:
+            parts.append((key, lit(part)))
+    return parts
+
+
+def _connection_json(
+    shape: ConnectionShape,
+    total: Callable[[], Expression],
+    edges: Callable[[Edges], Expression],
+    page_info: dict[str, Expression],
+    edge_cursor: Callable[[bool], Expression],
+) -> Expression:
+    parts: list[tuple[str, Expression]] = []
+    for key, part in shape.parts:
+        if isinstance(part, Edges):
+            parts.append((key, edges(part)))
+        elif isinstance(part, tuple):
+            parts.append((key, json_object(_page_info(part, page_info, edge_cursor))))
+        elif part == "totalCount":
+            parts.append((key, total()))
+        else:
+            parts.append((key, lit(part)))
+    return json_object(parts)
+
+
+def _page_info(
+    selection: tuple[tuple[str, str], ...],
+    flags: dict[str, Expression],
+    edge_cursor: Callable[[bool], Expression],
+) -> list[tuple[str, Expression]]:
+    parts: list[tuple[str, Expression]] = []
+    for key, part in selection:
+        if part in flags:
+            parts.append((key, flags[part]))
+        elif part in ("startCursor", "endCursor"):
+            parts.append((key, edge_cursor(part == "startCursor")))
+        else:
+            parts.append((key, lit(part)))
+    return parts

@@ -1,0 +1,220 @@
+"""A plan plus one request's arguments and principal: the SQL statement of a root field.
+
+Arguments are validated by the same functions the resolvers call (`PageRequest`, the filter
+inputs' `to_filter`, `nested_args`, `parse_id`), so a bad argument raises the same
+`BadInputError`; the executor then answers that root field through the resolvers, which
+report it exactly as they always do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql.execution.values import get_argument_values
+from sqlalchemy import ColumnElement, FromClause, Select, select
+from strawberry.types.arguments import convert_arguments
+
+from flowgate.principal import Principal
+from models import sql
+from resolvers.agents import agent_conditions
+from resolvers.compiled import statements
+from resolvers.compiled.sql import (
+    Expression,
+    enum_name,
+    float_json,
+    global_id,
+    iso_datetime,
+    json_object,
+    lit,
+)
+from resolvers.compiled.statements import ConnectionShape, Edges, Listing
+from resolvers.compiled.visibility import execution_visible
+from resolvers.executions import execution_conditions
+from resolvers.filters import AgentFilter, AgentOrderField, Ordering
+from resolvers.ids import parse_id
+from resolvers.pagination import PageRequest
+from resolvers.sorting import AGENT_SORT_KEYS, EXECUTION_SORT_KEYS
+from schema.compiled.plan import (
+    ConnectionPlan,
+    EdgesPlan,
+    ObjectPlan,
+    Relation,
+    RootPlan,
+    Scalar,
+    Typename,
+)
+from schema.filters import DEFAULT_EXECUTION_ORDER, ExecutionFilter
+from schema.nested import nested_args
+
+# The fields with resolvers that the planner may compile (see `Binder.relation`).
+RELATIONS = frozenset({"Agent.owner", "Execution.agent", "Agent.executions"})
+ROOTS = frozenset({"agents", "executions", "agent", "execution"})
+
+
+class Binder:
+    """Builds the statement of one root field for one request."""
+
+    def __init__(
+        self,
+        executor: Any,
+        info: Any,
+        principal: Principal,
+        readable_ids: frozenset[str] | None,
+        max_page_size: int,
+    ) -> None:
+        self.executor = executor
+        self.info = info
+        self.principal = principal
+        self.readable_ids = readable_ids
+        self.max_page_size = max_page_size
+        # False when the statement holds data read while building it (the ids of agents with
+        # a flowchart, from MongoDB): it may then not be reused.
+        self.cacheable = True
+
+    def arguments(self, field_def: Any, details: Any) -> dict[str, Any]:
+        """The field's arguments as its resolver receives them: Python names, input objects
+        as their Strawberry classes (Strawberry's own conversion)."""
+        executor = self.executor
+        raw = get_argument_values(
+            field_def,
+            details.node,
+            executor.variable_values,
+            details.fragment_variable_values,
+            executor.hide_suggestions,
+        )
+        strawberry_schema = executor.schema._strawberry_schema
+        return convert_arguments(
+            raw,
+            field_def.extensions["strawberry-definition"].arguments,
+            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+            config=strawberry_schema.config,
+        )
+
+    async def root(self, plan: RootPlan) -> Select[Any]:
+        args = self.arguments(plan.field_def, plan.details)
+        organization = self.principal.organization_id
+        if plan.field_name in ("agent", "execution"):
+            model, type_name = (
+                (sql.Agent, "Agent") if plan.field_name == "agent" else (sql.Execution, "Execution")
+            )
+            row_id = parse_id(args["id"], type_name)
+
+            def matches(table: FromClause) -> list[ColumnElement[bool]]:
+                terms = [table.c.id == row_id, table.c.organization_id == organization]
+                if model is sql.Agent:  # a deleted agent is not found (`agent_by_id`)
+                    terms.append(table.c.deleted_at.is_(None))
+                else:
+                    terms.append(execution_visible(self.principal, table, self.readable_ids))
+                return terms
+
+            target = self._object(plan.target)
+            statements.new_statement()
+            return select(statements.to_one(model, target, matches).label("data"))
+        if not isinstance(plan.target, ConnectionPlan):
+            raise TypeError(f"{plan.field_name} is not a connection")
+        page = PageRequest.from_arguments(
+            args.get("first"),
+            args.get("after"),
+            args.get("last"),
+            args.get("before"),
+            max_size=self.max_page_size,
+        )
+        order = args.get("order_by")
+        filter_input = args.get("filter")
+        if plan.field_name == "agents":
+            agent_filter = filter_input.to_filter() if filter_input else AgentFilter()
+            self.cacheable = agent_filter.has_flowchart is None
+            ordering = order.to_ordering() if order else None
+            field = ordering.field if ordering else AgentOrderField.CREATED_AT
+            listing = Listing(
+                sql.Agent,
+                await agent_conditions(self.info, agent_filter),
+                AGENT_SORT_KEYS[field],
+                ordering.descending if ordering else True,
+            )
+        else:
+            execution_filter = (filter_input or ExecutionFilter()).to_filter()
+            execution_order = order.to_ordering() if order else DEFAULT_EXECUTION_ORDER
+            conditions = execution_conditions(organization, execution_filter)
+            listing = self._executions(conditions, execution_order)
+        return statements.root_connection(self._shape(plan.target), listing, page)
+
+    def _executions(self, conditions: list[Any], ordering: Ordering[Any]) -> Listing:
+        """Executions under the resolvers' terms, and only those the principal may see."""
+        principal, readable = self.principal, self.readable_ids
+        return Listing(
+            sql.Execution,
+            conditions,
+            EXECUTION_SORT_KEYS[ordering.field],
+            ordering.descending,
+            [lambda table: execution_visible(principal, table, readable)],
+        )
+
+    def _shape(self, plan: ConnectionPlan) -> ConnectionShape:
+        parts: list[tuple[str, Any]] = []
+        for key, part in plan.parts:
+            if isinstance(part, EdgesPlan):
+                node = self._object(part.node) if part.node is not None else None
+                parts.append((key, Edges(part.parts, node)))
+            else:
+                parts.append((key, part))
+        return ConnectionShape(tuple(parts))
+
+    def _object(self, plan: ObjectPlan | ConnectionPlan) -> Callable[[FromClause], Expression]:
+        if not isinstance(plan, ObjectPlan):
+            raise TypeError("expected an object plan")
+
+        def build(table: FromClause) -> Expression:
+            return json_object([(key, self._field(f, table, plan)) for key, f in plan.fields])
+
+        return build
+
+    def _field(
+        self, field: Scalar | Typename | Relation, table: FromClause, parent: ObjectPlan
+    ) -> Expression:
+        if isinstance(field, Typename):
+            return lit(field.name)
+        if isinstance(field, Relation):
+            return self.relation(field, table)
+        if field.render == "id":
+            return global_id(parent.type_name, table.c.id)
+        return _RENDER[field.render](table.c[field.column], field)
+
+    def relation(self, relation: Relation, parent: FromClause) -> Expression:
+        organization = self.principal.organization_id
+        if relation.path == "Agent.owner":
+            return statements.to_one(
+                sql.User,
+                self._object(relation.target),
+                lambda t: [t.c.id == parent.c.owner_id, t.c.organization_id == organization],
+            )
+        if relation.path == "Execution.agent":
+            # Deleted agents too: an execution still shows the agent that ran.
+            return statements.to_one(
+                sql.Agent,
+                self._object(relation.target),
+                lambda t: [t.c.id == parent.c.agent_id, t.c.organization_id == organization],
+            )
+        if relation.path == "Agent.executions" and isinstance(relation.target, ConnectionPlan):
+            args = self.arguments(relation.field_def, relation.details)
+            nested = nested_args(
+                args["first"], args.get("filter"), args.get("order_by"), max_size=self.max_page_size
+            )
+            conditions = execution_conditions(organization, nested.filter)
+            listing = self._executions(conditions, nested.order)
+            return statements.nested_connection(
+                self._shape(relation.target),
+                listing,
+                nested.first,
+                lambda t: t.c.agent_id == parent.c.id,
+            )
+        raise TypeError(f"no compiled form of {relation.path}")
+
+
+# How a column is rendered, by the planner's `Scalar.render`.
+_RENDER: dict[str, Callable[[Any, Scalar], Expression]] = {
+    "plain": lambda column, _: column,
+    "datetime": lambda column, _: iso_datetime(column),
+    "float": lambda column, field: float_json(column, nullable=field.nullable),
+    "enum": lambda column, field: enum_name(column, dict(field.enum_names)),
+}

@@ -1,0 +1,126 @@
+"""The differential harness of compiled execution: the same request to the session's app
+(compiled execution on, the default) and to a twin with `compiled_execution=False`, as the
+same seeded user, must give the same data and errors (byte for byte once keys are sorted),
+and the compiled answer may not cost more round trips."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+from fastapi import FastAPI
+
+from flowgate.app import create_app
+from flowgate.services import Services
+from flowgate.settings import Settings
+from tests.auth import api_key_for, bearer
+
+# Every seeded role of both organizations (flowgate/seed/organizations.py).
+ROLES = tuple(
+    f"{role}@{slug}.example" for slug in ("acme", "globex") for role in ("admin", "user", "viewer")
+)
+
+
+async def plain_app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
+    """A twin of the session's app that answers every field through the resolvers."""
+    application = create_app(settings.model_copy(update={"compiled_execution": False}))
+    try:
+        async with application.router.lifespan_context(application):
+            yield application
+    finally:
+        # Beanie binds the documents to one client per process: the twin's, which its
+        # lifespan has closed. Bind them back to the session's.
+        await services.mongo.open()
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def canonical(self) -> bytes:
+        """Data and errors with sorted keys: what must be equal byte for byte."""
+        kept = {key: self.body.get(key) for key in ("data", "errors")}
+        return orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)
+
+    @property
+    def round_trips(self) -> dict[str, int]:
+        trips: dict[str, int] = self.body.get("extensions", {}).get("roundTrips", {})
+        return trips
+
+
+@dataclass
+class Pair:
+    """One seeded user's clients of both apps."""
+
+    email: str
+    compiled: httpx.AsyncClient
+    plain: httpx.AsyncClient
+
+    async def both(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> tuple[Answer, Answer]:
+        request = {"query": query, "variables": variables or {}}
+        # Side by side: the two apps share nothing but the stores.
+        compiled, plain = await asyncio.gather(
+            self.compiled.post("/graphql", json=request), self.plain.post("/graphql", json=request)
+        )
+        return Answer(compiled.status_code, compiled.json()), Answer(
+            plain.status_code, plain.json()
+        )
+
+    async def check(
+        self, query: str, variables: dict[str, Any] | None = None, *, roots: int = 1
+    ) -> Answer:
+        """Both answers equal, compiled round trips no more; returns the compiled answer.
+
+        Round trips are compared for one root field without errors only: two root fields
+        resolved by the resolvers share loader batches or not depending on which store
+        answers first, and an error abandons sibling fields whose loads may or may not have
+        gone out yet, on either path."""
+        compiled, plain = await self.both(query, variables)
+        context = f"as {self.email}: {query}\nvariables: {variables}"
+        assert compiled.status == plain.status, context
+        assert compiled.canonical == plain.canonical, f"{context}\n{_difference(compiled, plain)}"
+        comparable = roots == 1 and "errors" not in plain.body
+        for store, trips in compiled.round_trips.items() if comparable else ():
+            assert trips <= plain.round_trips.get(store, 0), (
+                context,
+                compiled.round_trips,
+                plain.round_trips,
+            )
+        return compiled
+
+
+async def pairs(
+    services: Services, compiled_app: FastAPI, plain: FastAPI, stack: AsyncExitStack
+) -> dict[str, Pair]:
+    made: dict[str, Pair] = {}
+    for email in ROLES:
+        secret, _ = await api_key_for(services, email, "compiled-diff")
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app),
+                    base_url="http://flowgate.test",
+                    headers=bearer(secret),
+                )
+            )
+            for app in (compiled_app, plain)
+        ]
+        made[email] = Pair(email, clients[0], clients[1])
+    return made
+
+
+def _difference(compiled: Answer, plain: Answer) -> str:
+    """Where the two canonical answers first differ, with some context."""
+    left, right = compiled.canonical, plain.canonical
+    at = next((i for i, (a, b) in enumerate(zip(left, right, strict=False)) if a != b), 0)
+    start = max(0, at - 300)
+    return f"compiled: ...{left[start : at + 300]!r}\nplain:    ...{right[start : at + 300]!r}"

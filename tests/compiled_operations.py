@@ -1,0 +1,247 @@
+"""Seeded random operations over the compilable part of the schema (and a little beyond it, so
+that fallback is exercised too): selections, aliases, fragments, arguments, filters, orders,
+pages, cursors and variables. `operation(rng, pools)` returns (query, variables); the same
+seed gives the same operations, so a failure names the operation it reproduces with."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+AGENT_SCALARS = [
+    "id",
+    "name",
+    "description",
+    "status",
+    "category",
+    "configuration",
+    "capabilities",
+    "createdAt",
+    "updatedAt",
+    "lastExecutionAt",
+    "executionCount",
+    "deletedAt",
+    "__typename",
+]
+EXECUTION_SCALARS = [
+    "id",
+    "status",
+    "startedAt",
+    "endedAt",
+    "durationMs",
+    "input",
+    "result",
+    "error",
+    "aiProvider",
+    "aiCalls",
+    "tokens",
+    "cost",
+    "__typename",
+]
+USER_SCALARS = ["id", "email", "name", "role", "createdAt", "__typename"]
+# Fields the planner does not compile: their root field falls back to the resolvers.
+AGENT_FALLBACK = ("stats { successRate executions }", "flowchart { id version }")
+EXECUTION_FALLBACK = ("progress { percent nodesDone }", "steps { nodeId status }")
+AGENT_ORDER = ("CREATED_AT", "UPDATED_AT", "NAME", "LAST_EXECUTION_AT", "EXECUTION_COUNT")
+EXECUTION_ORDER = ("STARTED_AT", "DURATION", "COST", "TOKENS")
+AGENT_STATUS = ("ACTIVE", "INACTIVE", "RUNNING", "PAUSED")
+EXECUTION_STATUS = ("PENDING", "RUNNING", "PAUSED", "SUCCEEDED", "FAILED", "CANCELLED")
+CATEGORIES = ("support", "research", "sales", "operations", "engineering", "finance")
+SIZES = (0, 1, 2, 3, 5, 10, 20, 101, -1)
+BAD_CURSOR = "bm90IGEgY3Vyc29y"
+
+
+@dataclass
+class Pools:
+    """Ids and cursors seen in earlier answers, for by-id fields and `after`/`before`."""
+
+    ids: list[str] = field(default_factory=lambda: ["QWdlbnQ6bm9wZQ", "not-an-id"])
+    cursors: list[str] = field(default_factory=lambda: [BAD_CURSOR])
+
+    def learn(self, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "id" and isinstance(item, str):
+                    self.ids.append(item)
+                elif key in ("cursor", "endCursor", "startCursor") and isinstance(item, str):
+                    self.cursors.append(item)
+                else:
+                    self.learn(item)
+        elif isinstance(value, list):
+            for item in value:
+                self.learn(item)
+
+
+class Builder:
+    def __init__(self, rng: random.Random, pools: Pools) -> None:
+        self.rng = rng
+        self.pools = pools
+        self.variables: dict[str, Any] = {}
+        self.definitions: list[str] = []
+        self.fragments: list[str] = []
+        self.aliases = 0
+
+    def name(self, field: str) -> str:
+        if self.aliases < 8 and self.rng.random() < 0.15:
+            self.aliases += 1
+            return f"{field}{self.aliases}: {field}"
+        return field
+
+    def argument(self, name: str, type_: str, literal: str, value: Any) -> str:
+        """`name: literal`, or `name: $v` with the value as a variable."""
+        if self.rng.random() < 0.4:
+            variable = f"v{len(self.variables)}"
+            self.variables[variable] = value
+            self.definitions.append(f"${variable}: {type_}")
+            return f"{name}: ${variable}"
+        return f"{name}: {literal}"
+
+    def pick(self, options: tuple[str, ...] | list[str], low: int = 1) -> list[str]:
+        return self.rng.sample(list(options), self.rng.randint(low, min(len(options), 6)))
+
+    def wrap(self, type_: str, fields: str) -> str:
+        roll = self.rng.random()
+        if roll < 0.15:
+            name = f"F{len(self.fragments)}"
+            self.fragments.append(f"fragment {name} on {type_} {{ {fields} }}")
+            return f"...{name}"
+        if roll < 0.25:
+            return f"... on {type_} {{ {fields} }}"
+        return fields
+
+    def agent(self, depth: int) -> str:
+        fields = [self.name(f) for f in self.pick(AGENT_SCALARS)]
+        if self.rng.random() < 0.3:
+            fields.append(f"{self.name('owner')} {{ {' '.join(self.pick(USER_SCALARS))} }}")
+        if depth < 2 and self.rng.random() < 0.4:
+            connection = self.connection("Execution", depth + 1)
+            fields.append(f"{self.name('executions')}{self.nested_args()} {connection}")
+        if self.rng.random() < 0.05:
+            fields.append(self.rng.choice(AGENT_FALLBACK))
+        return self.wrap("Agent", " ".join(fields))
+
+    def execution(self, depth: int) -> str:
+        fields = [self.name(f) for f in self.pick(EXECUTION_SCALARS)]
+        if depth < 2 and self.rng.random() < 0.3:
+            fields.append(f"{self.name('agent')} {{ {self.agent(depth + 1)} }}")
+        if self.rng.random() < 0.05:
+            fields.append(self.rng.choice(EXECUTION_FALLBACK))
+        return self.wrap("Execution", " ".join(fields))
+
+    def connection(self, type_: str, depth: int) -> str:
+        node = self.agent(depth) if type_ == "Agent" else self.execution(depth)
+        edge = self.pick(["cursor", f"node {{ {node} }}", "__typename"])
+        if not any(part.startswith("node") for part in edge):
+            edge.append(f"node {{ {node} }}")
+        parts = [f"{self.name('edges')} {{ {' '.join(edge)} }}"]
+        if self.rng.random() < 0.6:
+            parts.append(self.name("totalCount"))
+        if self.rng.random() < 0.5:
+            info = self.pick(
+                ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"]
+            )
+            parts.append(f"pageInfo {{ {' '.join(info)} }}")
+        if self.rng.random() < 0.1:
+            parts.append("__typename")
+        self.rng.shuffle(parts)
+        return "{ " + " ".join(parts) + " }"
+
+    def nested_args(self) -> str:
+        args = []
+        if self.rng.random() < 0.7:
+            size = self.rng.choice(SIZES[:-2]) if self.rng.random() < 0.95 else 101
+            args.append(self.argument("first", "Int!", str(size), size))
+        if self.rng.random() < 0.4:
+            args.append(self.execution_filter())
+        if self.rng.random() < 0.4:
+            args.append(self.order(EXECUTION_ORDER, "ExecutionOrder"))
+        return f"({', '.join(args)})" if args else ""
+
+    def order(self, fields: tuple[str, ...], type_: str) -> str:
+        field_, direction = self.rng.choice(fields), self.rng.choice(("ASC", "DESC"))
+        literal = f"{{field: {field_}, direction: {direction}}}"
+        return self.argument("orderBy", type_, literal, {"field": field_, "direction": direction})
+
+    def execution_filter(self) -> str:
+        value: dict[str, Any] = {}
+        if self.rng.random() < 0.5:
+            value["status"] = self.rng.sample(EXECUTION_STATUS, self.rng.randint(1, 3))
+        if self.rng.random() < 0.3:
+            low = self.rng.choice((0, 1000, 20000))
+            value["durationMs"] = {"min": low, "max": low + self.rng.choice((5000, 60000, -1))}
+        if self.rng.random() < 0.3:
+            value["started"] = {"from": f"2026-11-{self.rng.randint(1, 28):02d}T00:00:00Z"}
+        if self.rng.random() < 0.2:
+            value["errorContains"] = self.rng.choice(("time", "rate", "%", "x"))
+        return self.argument("filter", "ExecutionFilter", _literal(value), value)
+
+    def agent_filter(self) -> str:
+        value: dict[str, Any] = {}
+        if self.rng.random() < 0.5:
+            value["status"] = self.rng.sample(AGENT_STATUS, self.rng.randint(1, 2))
+        if self.rng.random() < 0.3:
+            value["category"] = self.rng.sample(CATEGORIES, 2)
+        if self.rng.random() < 0.3:
+            value["nameContains"] = self.rng.choice(("a", "re", "bot", "_", "Z"))
+        if self.rng.random() < 0.2:
+            value["created"] = {"from": "2026-01-01T00:00:00Z", "to": "2026-11-15T00:00:00Z"}
+        return self.argument("filter", "AgentFilter", _literal(value), value)
+
+    def page_args(self) -> list[str]:
+        args = []
+        backward = self.rng.random() < 0.25
+        size = self.rng.choice(SIZES)
+        args.append(self.argument("last" if backward else "first", "Int", str(size), size))
+        if self.rng.random() < 0.35 and self.pools.cursors:
+            cursor = self.rng.choice(self.pools.cursors)
+            name = "before" if backward else "after"
+            args.append(self.argument(name, "String", f'"{cursor}"', cursor))
+        return args
+
+    def root(self) -> str:
+        kind = self.rng.choice(("agents", "executions") * 2 + ("agent", "execution"))
+        if kind in ("agent", "execution"):
+            global_id = self.rng.choice(self.pools.ids)
+            argument = self.argument("id", "ID!", f'"{global_id}"', global_id)
+            body = self.agent(0) if kind == "agent" else self.execution(0)
+            return f"{self.name(kind)}({argument}) {{ {body} }}"
+        args = self.page_args()
+        if self.rng.random() < 0.5:
+            args.append(self.agent_filter() if kind == "agents" else self.execution_filter())
+        if self.rng.random() < 0.6:
+            order = AGENT_ORDER if kind == "agents" else EXECUTION_ORDER
+            args.append(self.order(order, "AgentOrder" if kind == "agents" else "ExecutionOrder"))
+        type_ = "Agent" if kind == "agents" else "Execution"
+        return f"{self.name(kind)}({', '.join(args)}) {self.connection(type_, 0)}"
+
+
+@dataclass
+class Operation:
+    query: str
+    variables: dict[str, Any]
+    roots: int
+
+
+def operation(rng: random.Random, pools: Pools) -> Operation:
+    builder = Builder(rng, pools)
+    roots = [builder.root() for _ in range(1 if rng.random() < 0.8 else 2)]
+    if len(roots) == 2:  # two root fields need different response keys
+        head, _, rest = roots[1].partition("(")
+        roots[1] = f"second: {head.split(': ')[-1]}({rest}"
+    definitions = f"({', '.join(builder.definitions)})" if builder.definitions else ""
+    query = f"query Generated{definitions} {{ {' '.join(roots)} }}"
+    return Operation("\n".join([query, *builder.fragments]), builder.variables, len(roots))
+
+
+def _literal(value: Any) -> str:
+    """A GraphQL literal of a JSON-like value (enum names and field names unquoted)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, str) and (value in AGENT_STATUS or value in EXECUTION_STATUS):
+        return value
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value).lower() if isinstance(value, bool) else str(value)

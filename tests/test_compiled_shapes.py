@@ -1,0 +1,98 @@
+"""Compiled execution answers the benchmark shapes and the GraphiQL examples exactly as the
+resolvers do, as every seeded role of both organizations (harness: tests/compiled.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from bench.shapes import FLOWGATE
+from flowgate.seed import SeedSummary
+from flowgate.services import Services
+from flowgate.settings import Settings
+from tests.compiled import ROLES, Pair, pairs, plain_app
+from tests.graphql import gql_data
+
+EXAMPLES = {
+    path.stem: path.read_text()
+    for path in sorted((Path(__file__).parents[1] / "flowgate/graphiql/examples").glob("*.graphql"))
+}
+
+
+@pytest.fixture(scope="module")
+async def plain(
+    settings: Settings, services: Services, seeded: SeedSummary
+) -> AsyncIterator[FastAPI]:
+    async for application in plain_app(settings, services):
+        yield application
+
+
+@pytest.fixture(scope="module")
+async def users(services: Services, app: FastAPI, plain: FastAPI) -> AsyncIterator[dict[str, Pair]]:
+    async with AsyncExitStack() as stack:
+        yield await pairs(services, app, plain, stack)
+
+
+async def _variables(pair: Pair, shape: str) -> dict[str, object]:
+    if shape == "Q1":
+        data = await gql_data(pair.plain, "{ agents(first: 1) { edges { node { id } } } }")
+        return {"id": data["agents"]["edges"][0]["node"]["id"]}
+    if shape == "Q6":
+        until = datetime.now(UTC)
+        return {"since": (until - timedelta(days=30)).isoformat(), "until": until.isoformat()}
+    return {}
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("shape", sorted(FLOWGATE))
+async def test_bench_shape(users: dict[str, Pair], email: str, shape: str) -> None:
+    pair = users[email]
+    answer = await pair.check(FLOWGATE[shape], await _variables(pair, shape))
+    assert "errors" not in answer.body
+    if shape in ("Q1", "Q2", "Q3"):
+        # Compiled indeed: one statement for the one root field, nothing else.
+        assert answer.round_trips == {"sql": 1, "mongo": 0}
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+async def test_graphiql_example(users: dict[str, Pair], email: str, example: str) -> None:
+    text = EXAMPLES[example]
+    if "subscription" in text.split("{", 1)[0]:
+        pytest.skip("a subscription: not a query, never compiled")
+    await users[email].check(text)
+
+
+async def test_the_setting_turns_compilation_off(users: dict[str, Pair]) -> None:
+    # given the twin with FLOWGATE_COMPILED_EXECUTION=false
+    compiled, plain = await users[ROLES[0]].both(FLOWGATE["Q2"])
+
+    # then: it pages agents, counts them and loads their executions separately
+    assert compiled.round_trips == {"sql": 1, "mongo": 0}
+    assert plain.round_trips["sql"] > 1
+
+
+async def test_another_organizations_objects_are_not_found(users: dict[str, Pair]) -> None:
+    # given an agent and an execution of the first organization
+    acme, globex = users["admin@acme.example"], users["admin@globex.example"]
+    data = await gql_data(
+        acme.plain,
+        "{ agents(first: 1) { edges { node {"
+        " id executions(first: 1) { edges { node { id } } } } } } }",
+    )
+    agent = data["agents"]["edges"][0]["node"]
+    execution_id = agent["executions"]["edges"][0]["node"]["id"]
+    query = "query($a: ID!, $e: ID!) { agent(id: $a) { id name } execution(id: $e) { id } }"
+
+    # when the other organization asks for them, then neither path reveals them
+    answer = await globex.check(query, {"a": agent["id"], "e": execution_id}, roots=2)
+    assert answer.body["data"] == {"agent": None, "execution": None}
+    # ...while their own organization sees them, compiled
+    mine = await acme.check(query, {"a": agent["id"], "e": execution_id}, roots=2)
+    assert mine.body["data"]["agent"]["id"] == agent["id"]
+    assert mine.round_trips == {"sql": 2, "mongo": 0}
