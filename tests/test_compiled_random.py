@@ -40,6 +40,10 @@ async def test_random_operations(users: dict[str, Pair], email: str) -> None:
         generated = operation(rng, pools)
         answer = await pair.check(generated.query, generated.variables, roots=generated.roots)
         pools.learn(answer.body.get("data"))
-        compiled_roots += answer.round_trips == {"sql": 1, "mongo": 0}
-    # Not vacuous: many operations did run compiled (a compiled root field is 1 statement).
+        # A compiled root field is one statement (and, for a member reading executions, the
+        # one lookup of the workflows they may read).
+        compiled_roots += answer.round_trips.get("sql") == 1 and answer.round_trips.get(
+            "mongo", 0
+        ) <= int(not email.startswith("admin@"))
+    # Not vacuous: many operations did run compiled.
     assert compiled_roots > PER_ROLE // 4

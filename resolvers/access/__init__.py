@@ -32,6 +32,7 @@ from resolvers.access.executions import (
     may_drive_execution,
     may_read_execution,
     of_readable_workflow,
+    readable_ids_parameter,
     readable_workflow_ids,
     search_reader,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "may_run_workflow",
     "may_share_workflow",
     "of_readable_workflow",
+    "readable_ids_parameter",
     "readable_workflow_ids",
     "readable_workflows",
     "search_reader",

@@ -11,9 +11,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import BindParameter, ColumnElement, and_, or_
 
 from flowgate.principal import Principal
 from flowgate.search.base import Reader
@@ -58,17 +58,28 @@ async def readable_workflow_ids(mongo: Mongo, principal: Principal) -> frozenset
 
 
 def execution_visible(
-    principal: Principal, readable_ids: frozenset[str] | None
+    principal: Principal, readable_ids: frozenset[str] | BindParameter[Any] | None
 ) -> ColumnElement[bool]:
     """The executions `principal` may read, as an SQL predicate: its organization's, of no
-    workflow or of one of `readable_ids` (from `readable_workflow_ids`)."""
+    workflow or of one of `readable_ids` (from `readable_workflow_ids`). The ids may be an
+    expanding bind parameter, bound when the statement runs (`readable_ids_parameter`):
+    a cached statement then serves every set of ids."""
     in_organization = Execution.organization_id == principal.organization_id
     if readable_ids is None:
         return in_organization
-    ids = sorted(uuid.UUID(workflow_id) for workflow_id in readable_ids)
+    ids = (
+        readable_ids
+        if isinstance(readable_ids, BindParameter)
+        else readable_ids_parameter(readable_ids)
+    )
     return and_(
         in_organization, or_(Execution.workflow_id.is_(None), Execution.workflow_id.in_(ids))
     )
+
+
+def readable_ids_parameter(readable_ids: frozenset[str]) -> list[uuid.UUID]:
+    """The value `execution_visible` compares workflow ids with, for `readable_ids`."""
+    return sorted(uuid.UUID(workflow_id) for workflow_id in readable_ids)
 
 
 def may_read_execution(

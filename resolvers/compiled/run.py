@@ -10,7 +10,9 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
-async def fetch_json(engine: AsyncEngine, statement: Select[Any]) -> Any:
+async def fetch_json(
+    engine: AsyncEngine, statement: Select[Any], values: dict[str, Any] | None = None
+) -> Any:
     """The one value the statement returns, decoded from JSON (None for SQL NULL)."""
     async with engine.connect() as connection:
-        return (await connection.execute(statement)).scalar_one()
+        return (await connection.execute(statement, values or {})).scalar_one()

@@ -1,15 +1,16 @@
 """Which executions a principal may see, as a SQL predicate on a compiled statement's table:
 the rule of `resolvers.access` (one definition), re-pointed at the statement's alias.
 
-The readable workflows' ids come from the request's loaders (`ReadableWorkflowIds`), so the
-compiled path and the resolvers share one MongoDB round trip per request, and none for an
-admin (`None`: unrestricted)."""
+The readable workflows' ids are a bind parameter, so that one cached statement serves every
+request of a role, and so that they are asked for (from the request's loaders: one MongoDB
+round trip shared with the resolvers, none for an admin) only when the statement runs, after
+its arguments were checked, as the resolvers check theirs before any I/O."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, FromClause
+from sqlalchemy import BindParameter, ColumnElement, FromClause, bindparam
 from sqlalchemy.sql.util import ClauseAdapter
 
 from flowgate.principal import Principal
@@ -18,15 +19,19 @@ from resolvers import access
 if TYPE_CHECKING:
     from resolvers.loaders import Loaders
 
-
-async def readable_workflow_ids(loaders: Loaders) -> frozenset[str] | None:
-    """The workflows whose executions the request's principal may see; `None`: all."""
-    return await loaders.readable_workflow_ids.get()
+READABLE_IDS: BindParameter[Any] = bindparam("readable_workflow_ids", expanding=True)
 
 
-def execution_visible(
-    principal: Principal, table: FromClause, readable_ids: frozenset[str] | None
-) -> ColumnElement[bool]:
+def execution_visible(principal: Principal, table: FromClause) -> ColumnElement[bool]:
     """`access.execution_visible` over `table` (an alias of the executions table)."""
-    predicate = access.execution_visible(principal, readable_ids)
+    readable = None if access.is_admin(principal) else READABLE_IDS
+    predicate = access.execution_visible(principal, readable)
     return ClauseAdapter(table).traverse(predicate)
+
+
+async def parameters(loaders: Loaders, principal: Principal) -> dict[str, Any]:
+    """The values of `READABLE_IDS` for this request's principal (none for an admin)."""
+    readable = await loaders.readable_workflow_ids.get()
+    if readable is None or access.is_admin(principal):
+        return {}
+    return {READABLE_IDS.key: access.readable_ids_parameter(readable)}

@@ -59,13 +59,11 @@ class Binder:
         executor: Any,
         info: Any,
         principal: Principal,
-        readable_ids: frozenset[str] | None,
         max_page_size: int,
     ) -> None:
         self.executor = executor
         self.info = info
         self.principal = principal
-        self.readable_ids = readable_ids
         self.max_page_size = max_page_size
         # False when the statement holds data read while building it (the ids of agents with
         # a flowchart, from MongoDB): it may then not be reused.
@@ -104,7 +102,7 @@ class Binder:
                 if model is sql.Agent:  # a deleted agent is not found (`agent_by_id`)
                     terms.append(table.c.deleted_at.is_(None))
                 else:
-                    terms.append(execution_visible(self.principal, table, self.readable_ids))
+                    terms.append(execution_visible(self.principal, table))
                 return terms
 
             target = self._object(plan.target)
@@ -141,13 +139,13 @@ class Binder:
 
     def _executions(self, conditions: list[Any], ordering: Ordering[Any]) -> Listing:
         """Executions under the resolvers' terms, and only those the principal may see."""
-        principal, readable = self.principal, self.readable_ids
+        principal = self.principal
         return Listing(
             sql.Execution,
             conditions,
             EXECUTION_SORT_KEYS[ordering.field],
             ordering.descending,
-            [lambda table: execution_visible(principal, table, readable)],
+            [lambda table: execution_visible(principal, table)],
         )
 
     def _shape(self, plan: ConnectionPlan) -> ConnectionShape:

@@ -23,7 +23,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from flowgate.context import Context
 from resolvers.compiled.run import fetch_json
-from resolvers.compiled.visibility import readable_workflow_ids
+from resolvers.compiled.visibility import parameters
 from resolvers.errors import ClientError
 from schema.compiled.bind import RELATIONS, ROOTS, Binder
 from schema.compiled.cache import BoundedCache
@@ -121,20 +121,22 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             if await self._permitted(parent_type, plan.field_name, source, info):
                 services, principal = context.services, context.principal
-                readable = await readable_workflow_ids(context.loaders)
-                # The same operation with the same variables, for the same organization and
-                # visibility, is the same statement: built once (building costs more than
-                # running it), run with fresh data every time.
-                statement_key = (key, self._variables_key(), principal.organization_id, readable)
+                # The same operation with the same variables, for the same organization, is
+                # the same statement: built once (building costs more than running it), run
+                # with fresh data and the request's readable workflows every time.
+                statement_key = (key, self._variables_key(), principal.organization_id)
                 statement = built.get(statement_key)
                 if statement is None:
-                    binder = Binder(
-                        self, info, principal, readable, services.settings.max_page_size
-                    )
+                    binder = Binder(self, info, principal, services.settings.max_page_size)
                     statement = await binder.root(plan)
                     if binder.cacheable:
                         built.put(statement_key, statement)
-                return await fetch_json(services.postgres.read_engine, statement)
+                # A plan that reads no executions binds no ids; if it did read them after all,
+                # the missing value fails the statement (and the resolvers answer): closed.
+                values = (
+                    await parameters(context.loaders, principal) if plan.reaches_executions else {}
+                )
+                return await fetch_json(services.postgres.read_engine, statement, values)
         except ClientError:
             pass  # the resolver raises it again, and reports it as always
         except Exception:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from graphql import (
@@ -81,6 +81,29 @@ class RootPlan:
     field_def: GraphQLField
     details: FieldDetails
     target: ObjectPlan | ConnectionPlan
+
+    @cached_property
+    def reaches_executions(self) -> bool:
+        """Whether the statement reads executions, and so needs the readable workflows (a
+        MongoDB round trip for a non-admin that a plan without executions must not pay)."""
+        return self.field_name in EXECUTION_ROOTS or _reaches(self.target)
+
+
+# Where a plan reads the executions table: these root fields and relations.
+EXECUTION_ROOTS = frozenset({"execution", "executions"})
+EXECUTION_RELATIONS = frozenset({"Agent.executions"})
+
+
+def _reaches(plan: ObjectPlan | ConnectionPlan | None) -> bool:
+    if isinstance(plan, ConnectionPlan):
+        return any(isinstance(part, EdgesPlan) and _reaches(part.node) for _, part in plan.parts)
+    if plan is None:
+        return False
+    return any(
+        isinstance(field, Relation)
+        and (field.path in EXECUTION_RELATIONS or _reaches(field.target))
+        for _, field in plan.fields
+    )
 
 
 class Planner:

@@ -96,12 +96,18 @@ ReportExecutionStepResult = Annotated[
     ReportExecutionStepPayload
     | ValidationError
     | NotFound
+    | Forbidden
     | InvalidTransition
     | IdempotencyConflict,
     strawberry.union("ReportExecutionStepResult", description="The step recorded, or why not."),
 ]
 FinishExecutionResult = Annotated[
-    FinishExecutionPayload | ValidationError | NotFound | InvalidTransition | IdempotencyConflict,
+    FinishExecutionPayload
+    | ValidationError
+    | NotFound
+    | Forbidden
+    | InvalidTransition
+    | IdempotencyConflict,
     strawberry.union("FinishExecutionResult", description="The ended execution, or why not."),
 ]
 
