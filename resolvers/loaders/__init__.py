@@ -19,6 +19,10 @@ from resolvers.loaders.by_id import (
     WorkflowByIdLoader,
 )
 from resolvers.loaders.events import ExecutionEventByIdLoader
+from resolvers.loaders.organizations import (
+    FiguresByOrganizationLoader,
+    OrganizationByIdLoader,
+)
 from resolvers.loaders.pages import ExecutionPageByAgentLoader, ExecutionPageByWorkflowLoader
 from resolvers.loaders.stats import AgentStatsByAgentIdLoader, WorkflowStatsByWorkflowIdLoader
 from resolvers.loaders.versions import WorkflowVersionsByWorkflowIdLoader
@@ -44,6 +48,8 @@ class Loaders:
         self.agent_stats_by_agent_id = AgentStatsByAgentIdLoader(services, principal)
         self.workflow_stats_by_workflow_id = WorkflowStatsByWorkflowIdLoader(services, principal)
         self.workflow_versions_by_workflow = WorkflowVersionsByWorkflowIdLoader(services, principal)
+        self.organization_by_id = OrganizationByIdLoader(services, principal)
+        self.figures_by_organization = FiguresByOrganizationLoader(services, principal)
 
 
 __all__ = ["Loaders"]
