@@ -9,6 +9,7 @@ import strawberry
 
 from flowgate.context import Context
 from models import sql
+from resolvers.identity import members
 from resolvers.ids import to_global_id
 from schema.enums import UserRole
 from schema.node import Node
@@ -48,7 +49,7 @@ class User(Node):
     ) -> Annotated[Organization, strawberry.lazy("schema.organization")] | None:
         from schema.organization import Organization
 
-        model = await info.context.loaders.organization_by_id.load(self.model.organization_id)
+        model = await members.organization_of(info, self.model)
         return Organization.from_model(model) if model is not None else None
 
     @classmethod

@@ -134,6 +134,12 @@ async def test_every_root_query_hides_the_other_organization(
     assert not {edge["node"]["object"].get("id") for edge in found["edges"]} & mine
     checked.add("search")
 
+    # people: only the outsider's own organization
+    people = _data(await outsider.post("{ users(first: 100) { edges { node { id email } } } }"))
+    assert foreign.user not in {edge["node"]["id"] for edge in people["users"]["edges"]}
+    assert all(e["node"]["email"].endswith("@globex.example") for e in people["users"]["edges"])
+    checked.add("users")
+
     assert checked == _root_fields("Query"), "a root query without a tenancy case"
 
 
@@ -182,10 +188,23 @@ MUTATION_CASES: dict[str, tuple[str, dict[str, Any]]] = {
         "mutation($u: ID!) { updateUserRole(userId: $u, role: VIEWER) { __typename } }",
         {"u": "user"},
     ),
+    "deactivateUser": (
+        "mutation($u: ID!) { deactivateUser(userId: $u) { __typename } }",
+        {"u": "user"},
+    ),
+    "reactivateUser": (
+        "mutation($u: ID!) { reactivateUser(userId: $u) { __typename } }",
+        {"u": "user"},
+    ),
 }
 # Mutations that take no id of an existing object: nothing of another organization to name.
 # (createWorkflow names users as owners: a foreign user is a field issue, tested below.)
 NO_FOREIGN_IDS = {"login", "refreshToken", "logout", "createApiKey", "createAgent"}
+# People: these act on the caller and their own organization (an invite's token names its
+# organization; `acceptInvite` of a token is tested in tests/test_people_invites.py).
+NO_FOREIGN_IDS |= {
+    "inviteUser", "acceptInvite", "updateProfile", "changePassword", "updateOrganization",
+}  # fmt: skip
 
 
 async def test_every_mutation_on_the_other_organizations_ids_is_not_found(

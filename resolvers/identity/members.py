@@ -68,6 +68,15 @@ async def count(info: Info[Context], query: Select[User]) -> int:
         return await count_rows(session, query)
 
 
+async def organization_of(info: Info[Context], user: User) -> Organization | None:
+    """The user's organization: through the request's loader, or, in the answer of a login
+    (no principal yet), read for the user who has just proved who they are."""
+    if info.context.authenticated:
+        return await info.context.loaders.organization_by_id.load(user.organization_id)
+    async with info.context.services.postgres.session() as session:
+        return await session.get(Organization, user.organization_id)
+
+
 async def update_organization(
     info: Info[Context], *, name: str | None, slug: str | None
 ) -> Organization:
