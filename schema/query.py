@@ -11,6 +11,7 @@ from resolvers import agents, executions, flowcharts, nodes, workflows
 from resolvers.ids import parse_id
 from resolvers.pagination import PageRequest
 from schema.agent import Agent
+from schema.audit import AuditQuery
 from schema.connection import Connection
 from schema.execution import Execution
 from schema.filters import (
@@ -53,7 +54,7 @@ _NODE_TYPES: dict[str, type] = {
 
 
 @strawberry.type(description="Everything that can be read, scoped to your organization.")
-class Query(IdentityQuery):
+class Query(IdentityQuery, AuditQuery):
     @strawberry.field(
         permission_classes=READERS,
         description="Agents, newest first unless `orderBy` says otherwise.",

@@ -5,18 +5,20 @@ schema gains a root field without a case here, so no new field escapes the check
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from flowgate.services import Services
 from models.documents import Workflow
-from models.sql import Agent, ApiKey, Execution, User
-from resolvers.ids import to_global_id
+from models.sql import Agent, ApiKey, AuditLogEntry, Execution, User
+from resolvers.ids import from_global_id, to_global_id
 from schema import schema
 from tests.auth import ADMIN, OTHER_ADMIN, AsClient, api_key_for, client_as
 from tests.scratch import Scratch
@@ -86,7 +88,7 @@ QUERY_CASES = {
 
 
 async def test_every_root_query_hides_the_other_organization(
-    outsider: AsClient, foreign: Foreign
+    outsider: AsClient, foreign: Foreign, services: Services
 ) -> None:
     variables = {"a": foreign.agent, "e": foreign.execution, "w": foreign.workflow}
     checked: set[str] = set()
@@ -139,6 +141,17 @@ async def test_every_root_query_hides_the_other_organization(
     assert foreign.user not in {edge["node"]["id"] for edge in people["users"]["edges"]}
     assert all(e["node"]["email"].endswith("@globex.example") for e in people["users"]["edges"])
     checked.add("users")
+
+    # the audit log: none of the first organization's entries, even asked for by object
+    async with _foreign_audit_entry(services, foreign.agent):
+        log = _data(
+            await outsider.post(
+                "query($o: ID!) { auditLog(first: 100, filter: {objectId: $o}) { totalCount } }",
+                {"o": foreign.agent},
+            )
+        )
+    assert log["auditLog"]["totalCount"] == 0
+    checked.add("auditLog")
 
     assert checked == _root_fields("Query"), "a root query without a tenancy case"
 
@@ -279,6 +292,25 @@ async def _first_result(
     except TimeoutError:
         return None
     return None
+
+
+@asynccontextmanager
+async def _foreign_audit_entry(services: Services, agent: str) -> AsyncIterator[None]:
+    """An audit entry of the first organization about `agent`, there while the block runs."""
+    _, agent_id = from_global_id(agent)
+    async with services.postgres.session() as session, session.begin():
+        organization = await session.scalar(
+            select(Agent.organization_id).where(Agent.id == agent_id)
+        )
+        entry = AuditLogEntry(organization_id=organization, actor_type="system",
+                              action="tenancy.probe", object_type="Agent",
+                              object_id=str(agent_id), summary={})  # fmt: skip
+        session.add(entry)
+    try:
+        yield
+    finally:
+        async with services.postgres.session() as session, session.begin():
+            await session.execute(delete(AuditLogEntry).where(AuditLogEntry.id == entry.id))
 
 
 def _root_fields(type_name: str) -> set[str]:

@@ -1,4 +1,4 @@
-"""people: profiles, preferences, last login, invites
+"""people: profiles, preferences, last login, invites; the audit log paged by id
 
 Revision ID: 0005
 Revises: 0004
@@ -77,6 +77,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_invites_token_hash")),
     )
     op.create_index(
+        op.f("ix_audit_log_organization_id_id"), "audit_log", ["organization_id", "id"]
+    )
+    op.create_index(
         op.f("ix_invites_organization_id_email"),
         "invites",
         ["organization_id", "email"],
@@ -85,6 +88,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_audit_log_organization_id_id"), table_name="audit_log")
     op.drop_index(op.f("ix_invites_organization_id_email"), table_name="invites")
     op.drop_table("invites")
     op.drop_constraint(op.f("uq_users_organization_id_username"), "users", type_="unique")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flowgate.principal import Principal
 from flowgate.services import Services
+from resolvers.loaders.audit import AuditEntriesByObjectLoader
 from resolvers.loaders.by_id import (
     AgentByIdLoader,
     ExecutionByIdLoader,
@@ -50,6 +51,7 @@ class Loaders:
         self.workflow_versions_by_workflow = WorkflowVersionsByWorkflowIdLoader(services, principal)
         self.organization_by_id = OrganizationByIdLoader(services, principal)
         self.figures_by_organization = FiguresByOrganizationLoader(services, principal)
+        self.audit_entries_by_object = AuditEntriesByObjectLoader(services, principal)
 
 
 __all__ = ["Loaders"]
