@@ -118,6 +118,21 @@ async def test_every_root_query_hides_the_other_organization(
     )["dashboardStats"]
     assert stats["totalExecutions"] == 0
     checked.add("dashboardStats")
+    grouped = _data(
+        await outsider.post(
+            "query($a: ID!) { executionAggregate(groupBy: [AGENT], filter: {agentId: $a}) "
+            "{ count } }",
+            {"a": foreign.agent},
+        )
+    )["executionAggregate"]
+    assert grouped == []
+    everything = _data(
+        await outsider.post(
+            "{ executionAggregate(groupBy: [AGENT], first: 1000) { key { agentId } } }"
+        )
+    )["executionAggregate"]
+    assert not {group["key"]["agentId"] for group in everything} & foreign.agent_ids
+    checked.add("executionAggregate")
 
     # who am I, and my keys: never the first organization's
     me = _data(await outsider.post("{ me { id email } }"))["me"]

@@ -117,10 +117,26 @@ class _Walk:
             return self.page_size(node)
         if _is_list_of_objects(definition.type):
             # A connection's `edges` is the page its connection has already counted.
-            return 1 if parent is not None and _is_connection(parent) else self.list_size
+            if parent is not None and _is_connection(parent):
+                return 1
+            # A list that takes `first` (`executionAggregate`, `history`) returns that many.
+            # Not capped at the page size: such a field has a bound of its own, which it
+            # enforces, and up to which it is counted.
+            if "first" in definition.args:
+                requested = self.requested_size(node)
+                return self.list_size if requested is None else max(0, requested)
+            return self.list_size
         return 1
 
     def page_size(self, node: FieldNode) -> int:
+        requested = self.requested_size(node)
+        if requested is None:
+            return DEFAULT_PAGE_SIZE
+        # Sizes out of range are refused by the field itself, with its own error.
+        return max(0, min(requested, self.max_page_size))
+
+    def requested_size(self, node: FieldNode) -> int | None:
+        """The `first` or `last` the field is given, if it is a number."""
         for argument in node.arguments or ():
             if argument.name.value not in PAGE_ARGUMENTS:
                 continue
@@ -130,9 +146,8 @@ class _Walk:
             elif isinstance(argument.value, VariableNode):
                 value = self.variables.get(argument.value.name.value)
             if isinstance(value, int) and not isinstance(value, bool):
-                # Sizes out of range are refused by the field itself, with its own error.
-                return max(0, min(value, self.max_page_size))
-        return DEFAULT_PAGE_SIZE
+                return value
+        return None
 
 
 def _field_definition(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:

@@ -40,6 +40,8 @@ class Loaders:
         # one batch or not depending on which store answers first; apart, each is one batch.
         self.workflow_creator_by_id = UserByIdLoader(services, principal)
         self.execution_by_id = ExecutionByIdLoader(services, principal)
+        # Who started an execution: its own path again, for the same reason as creators.
+        self.execution_starter_by_id = UserByIdLoader(services, principal)
         self.workflow_by_id = WorkflowByIdLoader(services, principal)
         self.flowchart_by_agent_id = FlowchartByAgentIdLoader(services, principal)
         self.trace_by_execution_id = TraceByExecutionIdLoader(services, principal)
