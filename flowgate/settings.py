@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     auth_recheck_interval: float = Field(default=2.0, gt=0)
     # Login attempts per email address per `rate_limit_window` (a password-guessing brake).
     login_attempts_per_email: int = Field(default=10, ge=1)
+    # Rows at most in one CSV export (`/export/...csv`); the answer says so in a header.
+    export_max_rows: int = Field(default=10_000, ge=1)
     # Seconds an invitation (`inviteUser`) may be accepted in, once.
     invite_ttl: int = Field(default=24 * 3600, ge=60)
 
