@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     # development, off in production.
     introspection: bool | None = None
     graphiql: bool | None = None
+    # GraphiQL and introspection for analysts in production (unless the two settings above
+    # say otherwise); in production, introspection answers only signed-in callers.
+    analyst_ide: bool = False
     field_suggestions: bool | None = None
     # Requests per `rate_limit_window` seconds per principal and per client address (0: no
     # limit); counted in Redis when `redis_url` is set, else in this process.
@@ -229,11 +232,22 @@ class Settings(BaseSettings):
 
     @property
     def introspection_enabled(self) -> bool:
-        return self.introspection if self.introspection is not None else not self.is_production
+        if self.introspection is not None:
+            return self.introspection
+        return not self.is_production or self.analyst_ide
 
     @property
     def graphiql_enabled(self) -> bool:
-        return self.graphiql if self.graphiql is not None else not self.is_production
+        return (
+            self.graphiql
+            if self.graphiql is not None
+            else not self.is_production or self.analyst_ide
+        )
+
+    @property
+    def introspection_needs_credential(self) -> bool:
+        """In production, the schema is described only to callers who are signed in."""
+        return self.is_production
 
     @property
     def field_suggestions_enabled(self) -> bool:

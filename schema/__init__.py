@@ -8,6 +8,7 @@ from flowgate.protection.limits import OperationLimits
 from flowgate.protection.persisted import PersistedQueriesExtension
 from resolvers.errors import ClientError
 from schema.extensions import RoundTripsInExtensions
+from schema.introspection import IntrospectionNeedsCredential
 from schema.mutations import Mutation
 from schema.naming import CachedNameConverter
 from schema.observe import ObserveOperations
@@ -33,6 +34,7 @@ schema = strawberry.Schema(
     extensions=[
         PersistedQueriesExtension,
         OperationLimits,
+        IntrospectionNeedsCredential,
         RoundTripsInExtensions,
         RequestIdInExtensions,
         CodedVariableErrors,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -13,12 +12,11 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from flowgate.app import create_app
 from flowgate.export import _cell
 from flowgate.services import Services
-from flowgate.settings import Settings
-from tests.auth import USER, bearer, client_as
+from tests.auth import USER, client_as
 from tests.graphql import all_edges, gql_data
+from tests.test_protection import variant
 
 FAILED = {"status": ["FAILED"]}
 EXECUTIONS = """
@@ -127,18 +125,9 @@ async def test_figures_of_a_workflow_one_may_not_read_are_refused(
     assert "names no workflow you may read" in response.json()["errors"][0]["message"]
 
 
-@pytest.fixture
-async def capped_app(settings: Settings, services: Services) -> AsyncIterator[FastAPI]:
-    application = create_app(settings.model_copy(update={"export_max_rows": 7}))
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-async def test_an_export_stops_at_the_row_cap(capped_app: FastAPI, admin_key: str) -> None:
-    transport = httpx.ASGITransport(app=capped_app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://t", headers=bearer(admin_key)
-    ) as http:
+async def test_an_export_stops_at_the_row_cap(app: FastAPI, admin_key: str) -> None:
+    # (a page of 7 rows, then the cap: the stream stops in the first page)
+    async with variant(app, export_max_rows=7) as http:
         response = await http.get("/export/executions.csv")
     assert len(_table(response)) == 7
     assert response.headers["x-flowgate-row-cap"] == "7"
