@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from flowgate.context import Context
-from resolvers.analytics import aggregate
+from resolvers.analytics import aggregate, usage
 from resolvers.analytics.aggregate import AggregateOrderField, AggregateRow, GroupKey
+from resolvers.analytics.usage import UsageBucket, UsageGroup
 from resolvers.filters import SortDirection
 from resolvers.ids import to_global_id
 from schema.enums import ExecutionStatus
@@ -141,6 +142,46 @@ class AggregateGroup:
         )
 
 
+strawberry.enum(UsageBucket, description="The length of a usage period (UTC; weeks from Monday).")
+strawberry.enum(UsageGroup, description="What usage is told apart by.")
+
+
+@strawberry.type(description="AI usage in one period, for one provider, model, agent or user.")
+class UsagePoint:
+    point: strawberry.Private[usage.UsagePoint]
+    group: strawberry.Private[UsageGroup]
+    period: datetime = strawberry.field(description="The start of the period (UTC).")
+    calls: int = strawberry.field(description="AI calls: steps that named a provider.")
+    tokens: int = strawberry.field(description="Tokens those calls used.")
+    cost: float = strawberry.field(description="What they cost (USD).")
+
+    @strawberry.field(description="With PROVIDER: the provider.")
+    def provider(self) -> str | None:
+        return self.point.key if self.group is UsageGroup.PROVIDER else None
+
+    @strawberry.field(description="With MODEL: the model configured on the calling agent.")
+    def model(self) -> str | None:
+        return self.point.key if self.group is UsageGroup.MODEL else None
+
+    @strawberry.field(description="With AGENT: the agent that made the calls.")
+    async def agent(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated[Agent, strawberry.lazy("schema.agent")] | None:
+        from schema.agent import Agent
+
+        if self.group is not UsageGroup.AGENT or self.point.key is None:
+            return None
+        model = await info.context.loaders.agent_by_id.load(self.point.key)
+        return Agent.from_model(model) if model is not None else None
+
+    @strawberry.field(description="With USER: who started the executions that made the calls.")
+    async def user(self, info: strawberry.Info[Context]) -> User | None:
+        if self.group is not UsageGroup.USER or self.point.key is None:
+            return None
+        model = await info.context.loaders.execution_starter_by_id.load(self.point.key)
+        return User.from_model(model) if model is not None else None
+
+
 @strawberry.type
 class AnalyticsQuery:
     @strawberry.field(
@@ -176,3 +217,35 @@ class AnalyticsQuery:
             first=first,
         )
         return [AggregateGroup.from_row(row) for row in rows]
+
+    @strawberry.field(
+        permission_classes=READERS,
+        description="AI calls, tokens and cost per period and per provider, model, agent or "
+        "user, counted from the steps that made the calls, oldest first. The window defaults "
+        f"to the last 7 days and spans at most {usage.MAX_WINDOW.days}; at most "
+        f"{usage.MAX_POINTS} points.",
+    )
+    async def usage(
+        self,
+        info: strawberry.Info[Context],
+        since: Annotated[
+            datetime | None, strawberry.argument(description="From (default: 7 days ago).")
+        ] = None,
+        until: Annotated[
+            datetime | None, strawberry.argument(description="Until, exclusive (default: now).")
+        ] = None,
+        bucket: Annotated[
+            UsageBucket, strawberry.argument(description="The length of a period.")
+        ] = UsageBucket.DAY,
+        group_by: Annotated[
+            UsageGroup, strawberry.argument(description="What the points tell apart.")
+        ] = UsageGroup.PROVIDER,
+    ) -> list[UsagePoint]:
+        points = await usage.usage(info, since=since, until=until, bucket=bucket, group_by=group_by)
+        return [
+            UsagePoint(
+                point=p, group=group_by, period=p.period, calls=p.calls, tokens=p.tokens,
+                cost=p.cost,
+            )
+            for p in points
+        ]  # fmt: skip

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -133,6 +134,18 @@ async def test_every_root_query_hides_the_other_organization(
     )["executionAggregate"]
     assert not {group["key"]["agentId"] for group in everything} & foreign.agent_ids
     checked.add("executionAggregate")
+    # AI usage per agent over the longest window: only the outsider's own agents
+    since = (datetime.now(UTC) - timedelta(days=90)).isoformat()
+    recent = _data(
+        await outsider.post(
+            "query($s: DateTime) { usage(since: $s, groupBy: AGENT, bucket: WEEK) "
+            "{ calls agent { id } } }",
+            {"s": since},
+        )
+    )["usage"]
+    assert recent, "the outsider's organization has no AI usage to compare"
+    assert not {p["agent"]["id"] for p in recent if p["agent"]} & foreign.agent_ids
+    checked.add("usage")
 
     # who am I, and my keys: never the first organization's
     me = _data(await outsider.post("{ me { id email } }"))["me"]
