@@ -1,4 +1,4 @@
-"""`GET /export/{executions,aggregate}.csv`: a table an analyst takes to a spreadsheet.
+"""`GET /export/{executions,aggregate,usage}.csv`: a table an analyst takes to a spreadsheet.
 
 Each export runs a GraphQL operation through the schema, as the signed-in caller: the same
 permissions, the same filters (given as the operation's variables, JSON in the query
@@ -42,6 +42,13 @@ query Export($groupBy: [GroupKey!]!, $filter: ExecutionFilter, $orderBy: Aggrega
   }
 }
 """
+USAGE = """
+query Export($since: DateTime, $until: DateTime, $bucket: UsageBucket!, $groupBy: UsageGroup!) {
+  usage(since: $since, until: $until, bucket: $bucket, groupBy: $groupBy) {
+    period provider model agent { id name } user { id email } calls tokens cost
+  }
+}
+"""
 # (CSV column, path in a result row)
 EXECUTION_COLUMNS = [
     ("id", "id"), ("status", "status"), ("agent_id", "agent.id"), ("agent", "agent.name"),
@@ -59,6 +66,13 @@ AGGREGATE_COLUMNS = [
     ("success_rate", "successRate"), ("duration_p50_ms", "durationP50Ms"),
     ("duration_p95_ms", "durationP95Ms"), ("duration_p99_ms", "durationP99Ms"),
     ("ai_calls", "aiCalls"), ("total_tokens", "totalTokens"), ("cost", "cost"),
+]  # fmt: skip
+
+
+USAGE_COLUMNS = [
+    ("period", "period"), ("provider", "provider"), ("model", "model"), ("agent_id", "agent.id"),
+    ("agent", "agent.name"), ("user_id", "user.id"), ("user", "user.email"), ("calls", "calls"),
+    ("tokens", "tokens"), ("cost", "cost"),
 ]  # fmt: skip
 
 
@@ -109,6 +123,27 @@ async def export_aggregate(request: Request) -> Response:
             yield group
 
     return _csv("aggregate", AGGREGATE_COLUMNS, rows(), limit)
+
+
+@router.get("/usage.csv", summary="`usage` as CSV.")
+async def export_usage(request: Request) -> Response:
+    run = await _runner(request)
+    params = request.query_params
+    variables: dict[str, Any] = {
+        "bucket": params.get("bucket", "day").upper(),
+        "groupBy": params.get("groupBy", "provider").upper(),
+    }
+    for name in ("since", "until"):
+        if name in params:
+            variables[name] = params[name]
+    data = await run(USAGE, variables)
+    limit = request.app.state.services.settings.export_max_rows
+
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        for point in data["usage"][:limit]:
+            yield point
+
+    return _csv("usage", USAGE_COLUMNS, rows(), limit)
 
 
 async def _runner(request: Request) -> Callable[[str, dict[str, Any]], Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -144,3 +145,26 @@ def test_cells_a_spreadsheet_would_run_are_kept_as_text() -> None:
     ]
     for value, cell in cases:
         assert _cell(value) == cell
+
+
+async def test_usage_export_matches_the_field(client: httpx.AsyncClient) -> None:
+    now = datetime.now(UTC)
+    window = {"since": (now - timedelta(days=90)).isoformat(), "until": now.isoformat()}
+    points = (
+        await gql_data(
+            client,
+            "query($since: DateTime, $until: DateTime) { usage(since: $since, until: $until, "
+            "bucket: WEEK, groupBy: MODEL) { period model calls } }",
+            window,
+        )
+    )["usage"]
+    response = await client.get(
+        "/export/usage.csv", params={**window, "bucket": "week", "groupBy": "model"}
+    )
+    rows = _table(response)
+    assert points, "no usage in the seed's last 90 days"
+    assert [(r["model"], int(r["calls"])) for r in rows] == [
+        (p["model"] or "", p["calls"]) for p in points
+    ]
+    bad = await client.get("/export/usage.csv", params={"bucket": "fortnight"})
+    assert bad.status_code == 400
