@@ -322,8 +322,9 @@ def doctor(
 
 
 @app.command("schema")
-def print_schema() -> None:
-    """Print the GraphQL schema (SDL); `schema.graphql` in the repository is this output."""
+def print_schema(data_dir: DataDir = None) -> None:
+    """Print the GraphQL schema (SDL); `schema.graphql` in the repository is this output.
+    (It needs no store: `--data-dir` is accepted, like every command's, and unused.)"""
     from schema import schema as graphql_schema
 
     # print(), not the rich console: the SDL is data to redirect, not text to style.

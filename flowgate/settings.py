@@ -220,7 +220,8 @@ class Settings(BaseSettings):
         """The database URL with the asyncpg driver, whatever spelling the user gave."""
         if self.database_url is None:
             raise RuntimeError("database_url is not resolved: start the embedded stores first")
-        return make_url(self.database_url).set(drivername="postgresql+asyncpg")
+        url = make_url(self.database_url).set(drivername="postgresql+asyncpg")
+        return url.set(query=_libpq_to_asyncpg(dict(url.query)))
 
     @property
     def search_index_name(self) -> str:
@@ -277,3 +278,15 @@ def describe_validation_error(error: ValidationError) -> str:
         # A check across fields (no location) names its variables itself.
         problems.append(message)
     return "; ".join(problems)
+
+
+def _libpq_to_asyncpg(query: dict[str, str | tuple[str, ...]]) -> dict[str, str | tuple[str, ...]]:
+    """Managed PostgreSQL services hand out libpq URLs (`?sslmode=require&channel_binding=
+    require`); asyncpg takes `ssl` with the same values instead of `sslmode`, and refuses
+    unknown keywords with a TypeError. asyncpg authenticates with SCRAM but does not offer
+    channel binding, so `channel_binding` is dropped: TLS (`sslmode`) still protects the
+    connection, without the binding's extra check against a man in the middle."""
+    translated = {key: value for key, value in query.items() if key != "channel_binding"}
+    if "sslmode" in translated:
+        translated["ssl"] = translated.pop("sslmode")
+    return translated
