@@ -118,3 +118,21 @@ async def test_a_bad_window_is_named(
     body = await gql(client, USAGE, {**variables, "bucket": "DAY", "groupBy": "PROVIDER"})
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert body["errors"][0]["extensions"]["argument"] == argument
+
+
+async def test_round_trips_do_not_grow_with_the_points(
+    client: httpx.AsyncClient, steps: tuple[datetime, datetime, list[Any]]
+) -> None:
+    since, until, _ = steps
+
+    async def run(start: datetime) -> dict[str, Any]:
+        variables = {"since": start.isoformat(), "until": until.isoformat(), "bucket": "HOUR",
+                     "groupBy": "AGENT"}  # fmt: skip
+        response = await client.post("/graphql", json={"query": USAGE, "variables": variables})
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body
+        return body
+
+    small, large = await run(until - timedelta(hours=2)), await run(since)
+    assert len(large["data"]["usage"]) > max(101, len(small["data"]["usage"]))
+    assert small["extensions"]["roundTrips"] == large["extensions"]["roundTrips"]

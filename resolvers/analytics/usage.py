@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_WINDOW: Final = timedelta(days=7)
 MAX_WINDOW: Final = timedelta(days=92)
 MAX_POINTS: Final = 5000
+_GROUPS_PER_REPLY: Final = 100_000
 
 
 class UsageBucket(StrEnum):
@@ -127,7 +128,11 @@ async def _steps_by_period(
             "cost": {"$sum": "$steps.cost"},
         }},
     ]  # fmt: skip
-    cursor = await ExecutionTrace.get_pymongo_collection().aggregate(pipeline)
+    # All groups in the first reply: the server's default first batch is 101 documents, and
+    # each `getMore` after it would be a round trip that grows with the data.
+    cursor = await ExecutionTrace.get_pymongo_collection().aggregate(
+        pipeline, batchSize=_GROUPS_PER_REPLY
+    )
     found: dict[tuple[datetime, Any], tuple[int, int, float]] = {}
     async for group in cursor:
         period = datetime.strptime(group["_id"]["period"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
