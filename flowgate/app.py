@@ -17,6 +17,8 @@ from flowgate.auth.guards import Guards
 from flowgate.auth.http import unauthenticated_response
 from flowgate.auth.live import running_checks
 from flowgate.context import Context
+from flowgate.export import ExportInputError, export_input_error_response
+from flowgate.export import router as export_router
 from flowgate.graphiql import assets_router as graphiql_assets
 from flowgate.health import STORE_ERRORS, store_unavailable_response
 from flowgate.health import router as health_router
@@ -110,6 +112,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(graphiql_assets)
     app.include_router(health_router)
     app.include_router(metrics_router)
+    app.include_router(export_router)
+    app.add_exception_handler(ExportInputError, export_input_error_response)
     app.add_exception_handler(RateLimited, rate_limited_response)
     app.add_exception_handler(AuthenticationError, unauthenticated_response)
     for store_error in STORE_ERRORS:  # a store down before GraphQL runs: 503, naming it

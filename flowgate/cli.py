@@ -222,6 +222,65 @@ def create_api_key(
     _run(action)
 
 
+user_app = typer.Typer(help="People: the first admin of a new install, and more.")
+app.add_typer(user_app, name="user")
+
+
+class Role(StrEnum):
+    admin = "admin"
+    user = "user"
+    viewer = "viewer"
+
+
+@user_app.command("create")
+def create_user(
+    email: Annotated[str, typer.Option(help="The login email.")],
+    name: Annotated[str, typer.Option(help="The display name.")],
+    organization: Annotated[
+        str, typer.Option(help="The organization's name; created when no such one exists.")
+    ],
+    role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.admin,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a user (and their organization when new). The password is prompted for, or
+    read from the first line of stdin when it is not a terminal; never from the arguments,
+    which other users of the machine can read."""
+    from flowgate import migrate as migrations
+    from flowgate.runner import open_services
+    from models.enums import UserRole
+    from resolvers.identity.accounts import create_account
+    from resolvers.mutations.errors import InvalidInputError
+
+    settings = _settings(data_dir)
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+
+    async def action() -> None:
+        async with open_services(settings) as services:
+            await migrations.upgrade(services.settings)
+            try:
+                account = await create_account(
+                    services,
+                    email_address=email,
+                    name=name,
+                    role=UserRole(role.value),
+                    organization=organization,
+                    password=password,
+                )
+            except InvalidInputError as error:
+                _fail("; ".join(f"--{issue.path}: {issue.message}" for issue in error.issues))
+        created = "new organization" if account.organization_created else "organization"
+        console.print(
+            f"Created {account.user.role.value} {account.user.email} in {created} "
+            f"{account.organization.name!r} ({account.organization.slug}): log in with "
+            "the `login` mutation, or in GraphiQL."
+        )
+
+    _run(action)
+
+
 @app.command()
 def status(data_dir: DataDir = None) -> None:
     """Show whether each store is reachable, the schema revision, and row counts."""
@@ -270,8 +329,9 @@ def doctor(
 
 
 @app.command("schema")
-def print_schema() -> None:
-    """Print the GraphQL schema (SDL); `schema.graphql` in the repository is this output."""
+def print_schema(data_dir: DataDir = None) -> None:
+    """Print the GraphQL schema (SDL); `schema.graphql` in the repository is this output.
+    (It needs no store: `--data-dir` is accepted, like every command's, and unused.)"""
     from schema import schema as graphql_schema
 
     # print(), not the rich console: the SDL is data to redirect, not text to style.

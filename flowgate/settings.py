@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         default=None, description="Required by /metrics when set; production needs it."
     )
 
+    # Rows at most in one CSV export (`/export/...csv`); the answer says so in a header.
+    export_max_rows: int = Field(default=10_000, ge=1)
+    # Seconds an invitation (`inviteUser`) may be accepted in, once.
+    invite_ttl: int = Field(default=24 * 3600, ge=60)
+
     # Protection, checked before execution. An operation nested deeper than this, with more
     # aliases, or longer than this many tokens is refused (QUERY_TOO_DEEP, TOO_MANY_ALIASES,
     # TOO_MANY_TOKENS).
@@ -150,6 +155,9 @@ class Settings(BaseSettings):
     # development, off in production.
     introspection: bool | None = None
     graphiql: bool | None = None
+    # GraphiQL and introspection for analysts in production (unless the two settings above
+    # say otherwise); in production, introspection answers only signed-in callers.
+    analyst_ide: bool = False
     field_suggestions: bool | None = None
     graphiql_assets: GraphiQLAssets = "bundled"
     # Requests per `rate_limit_window` seconds per principal and per client address (0: no
@@ -244,7 +252,8 @@ class Settings(BaseSettings):
         """The database URL with the asyncpg driver, whatever spelling the user gave."""
         if self.database_url is None:
             raise RuntimeError("database_url is not resolved: start the embedded stores first")
-        return make_url(self.database_url).set(drivername="postgresql+asyncpg")
+        url = make_url(self.database_url).set(drivername="postgresql+asyncpg")
+        return url.set(query=_libpq_to_asyncpg(dict(url.query)))
 
     @property
     def search_index_name(self) -> str:
@@ -256,11 +265,22 @@ class Settings(BaseSettings):
 
     @property
     def introspection_enabled(self) -> bool:
-        return self.introspection if self.introspection is not None else not self.is_production
+        if self.introspection is not None:
+            return self.introspection
+        return not self.is_production or self.analyst_ide
 
     @property
     def graphiql_enabled(self) -> bool:
-        return self.graphiql if self.graphiql is not None else not self.is_production
+        return (
+            self.graphiql
+            if self.graphiql is not None
+            else not self.is_production or self.analyst_ide
+        )
+
+    @property
+    def introspection_needs_credential(self) -> bool:
+        """In production, the schema is described only to callers who are signed in."""
+        return self.is_production
 
     @property
     def field_suggestions_enabled(self) -> bool:
@@ -307,3 +327,15 @@ def describe_validation_error(error: ValidationError) -> str:
         # A check across fields (no location) names its variables itself.
         problems.append(message)
     return "; ".join(problems)
+
+
+def _libpq_to_asyncpg(query: dict[str, str | tuple[str, ...]]) -> dict[str, str | tuple[str, ...]]:
+    """Managed PostgreSQL services hand out libpq URLs (`?sslmode=require&channel_binding=
+    require`); asyncpg takes `ssl` with the same values instead of `sslmode`, and refuses
+    unknown keywords with a TypeError. asyncpg authenticates with SCRAM but does not offer
+    channel binding, so `channel_binding` is dropped: TLS (`sslmode`) still protects the
+    connection, without the binding's extra check against a man in the middle."""
+    translated = {key: value for key, value in query.items() if key != "channel_binding"}
+    if "sslmode" in translated:
+        translated["ssl"] = translated.pop("sslmode")
+    return translated

@@ -39,6 +39,8 @@ def execution_conditions(organization_id: uuid.UUID, filter_: ExecutionFilter) -
         conditions.append(Execution.duration_ms >= filter_.duration_ms.minimum)
     if filter_.duration_ms.maximum is not None:
         conditions.append(Execution.duration_ms <= filter_.duration_ms.maximum)
+    if filter_.started_by is not None:
+        conditions.append(Execution.started_by_id == filter_.started_by)
     if filter_.error_contains is not None:
         conditions.append(Execution.status == ExecutionStatus.FAILED)
         # ILIKE with the user's text escaped: `%` and `_` match themselves.

@@ -117,6 +117,7 @@ class ExecutionFilter:
     started: DateRange = field(default_factory=DateRange)
     duration_ms: IntRange = field(default_factory=IntRange)
     error_contains: str | None = None
+    started_by: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)

@@ -113,13 +113,8 @@ async def dashboard_stats(
     """The SQL figures for the principal's organization over [since, until); the scope they
     carry is what `node_type_stats` takes."""
     scope = parse_scope(info.context.principal.organization_id, since, until, agent_id, workflow_id)
-    # The figures of a workflow are the principal's to see only if the workflow is.
-    if (
-        scope.workflow_id is not None
-        and not access.is_admin(info.context.principal)
-        and await info.context.loaders.workflow_by_id.load(scope.workflow_id) is None
-    ):
-        raise BadInputError("workflowId", "names no workflow you may read")
+    if scope.workflow_id is not None:
+        await check_workflow_readable(info, scope.workflow_id, "workflowId")
     summary, per_day, top_failing = await _sql_figures(info.context.services.postgres, scope)
     by_status, total, by_provider, p50, p95 = summary
     counts = {row.status: row.count for row in by_status}
@@ -137,6 +132,17 @@ async def dashboard_stats(
         per_day=per_day,
         top_failing_agents=top_failing,
     )
+
+
+async def check_workflow_readable(
+    info: Info[Context], workflow_id: uuid.UUID, argument: str
+) -> None:
+    """The figures of a workflow are the principal's to see only if the workflow is."""
+    if (
+        not access.is_admin(info.context.principal)
+        and await info.context.loaders.workflow_by_id.load(workflow_id) is None
+    ):
+        raise BadInputError(argument, "names no workflow you may read")
 
 
 _FINISHED = (ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED)

@@ -9,6 +9,7 @@ from flowgate.protection.persisted import PersistedQueriesExtension
 from resolvers.errors import ClientError
 from schema.compiled.executor import CompiledExecutionContext
 from schema.extensions import RoundTripsInExtensions
+from schema.introspection import IntrospectionNeedsCredential
 from schema.mutations import Mutation
 from schema.naming import CachedNameConverter
 from schema.observe import ObserveOperations
@@ -36,6 +37,7 @@ schema = strawberry.Schema(
     extensions=[
         PersistedQueriesExtension,
         OperationLimits,
+        IntrospectionNeedsCredential,
         RoundTripsInExtensions,
         RequestIdInExtensions,
         CodedVariableErrors,

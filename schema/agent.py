@@ -12,6 +12,7 @@ from flowgate.context import Context
 from models import sql
 from resolvers import flowcharts
 from resolvers.ids import to_global_id
+from schema.audit import AuditEntry, HistoryFirst, history_of
 from schema.connection import Connection
 from schema.enums import AgentStatus
 from schema.execution_stats import ExecutionStats
@@ -92,3 +93,9 @@ class Agent(Node):
     async def stats(self, info: strawberry.Info[Context]) -> ExecutionStats:
         data = await info.context.loaders.agent_stats_by_agent_id.load(self.model.id)
         return ExecutionStats.from_data(data)
+
+    @strawberry.field(description="What was done to this agent, newest first (the audit log).")
+    async def history(
+        self, info: strawberry.Info[Context], first: HistoryFirst = 20
+    ) -> list[AuditEntry]:
+        return await history_of(info, "Agent", self.model.id, first)

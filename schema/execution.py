@@ -17,6 +17,7 @@ from schema.node import Node
 
 if TYPE_CHECKING:
     from schema.agent import Agent
+    from schema.user import User
     from schema.workflow import Workflow
 
 
@@ -113,6 +114,20 @@ class Execution(Node):
             return None
         model = await workflows.workflow_by_id(info, self.model.workflow_id)
         return Workflow.from_model(model) if model is not None else None
+
+    @strawberry.field(
+        description="Who started it (a person, or the user of the API key an engine used); "
+        "null when unknown or deleted."
+    )
+    async def started_by(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated[User, strawberry.lazy("schema.user")] | None:
+        from schema.user import User
+
+        if self.model.started_by_id is None:
+            return None
+        user = await info.context.loaders.execution_starter_by_id.load(self.model.started_by_id)
+        return User.from_model(user) if user is not None else None
 
     @strawberry.field(description="The step history, in order (MongoDB trace).")
     async def steps(self, info: strawberry.Info[Context]) -> list[ExecutionStep]:

@@ -112,6 +112,9 @@ class ExecutionFilter:
     error_contains: str | None = strawberry.field(
         default=None, description="Failed with an error containing this text."
     )
+    started_by: strawberry.ID | None = strawberry.field(
+        default=None, description="Started by this user (or an API key of theirs)."
+    )
 
     def to_filter(self) -> filters.ExecutionFilter:
         statuses = filters.check_values(self.status, "filter.status")
@@ -128,6 +131,9 @@ class ExecutionFilter:
             if self.duration_ms is not None
             else filters.IntRange(),
             error_contains=filters.check_text(self.error_contains, "filter.errorContains"),
+            started_by=parse_id(self.started_by, "User", argument="filter.startedBy")
+            if self.started_by is not None
+            else None,
         )
 
 

@@ -11,6 +11,8 @@ from resolvers import agents, executions, flowcharts, nodes, workflows
 from resolvers.ids import parse_id
 from resolvers.pagination import PageRequest
 from schema.agent import Agent
+from schema.analytics import AnalyticsQuery
+from schema.audit import AuditQuery
 from schema.connection import PAGE_SIZE_BOUNDS, PAGE_SIZE_LIMIT, Connection
 from schema.execution import Execution
 from schema.filters import (
@@ -55,7 +57,7 @@ _NODE_TYPES: dict[str, type] = {
 
 
 @strawberry.type(description="Everything that can be read, scoped to your organization.")
-class Query(IdentityQuery):
+class Query(IdentityQuery, AuditQuery, AnalyticsQuery):
     @strawberry.field(
         permission_classes=READERS,
         description="Agents, newest first unless `orderBy` says otherwise.",

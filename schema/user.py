@@ -1,15 +1,22 @@
-"""Users, as they appear as owners and creators."""
+"""Users, as they appear as owners and creators, and as `me`."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from flowgate.context import Context
 from models import sql
+from resolvers.identity import members
 from resolvers.ids import to_global_id
 from schema.enums import UserRole
 from schema.node import Node
+from schema.preferences import Preferences
+
+if TYPE_CHECKING:
+    from schema.organization import Organization
 
 
 @strawberry.type(description="A person of your organization.")
@@ -19,6 +26,31 @@ class User(Node):
     name: str = strawberry.field(description="Display name.")
     role: UserRole = strawberry.field(description="What the user may do.")
     created_at: datetime = strawberry.field(description="When the account was created.")
+    username: str | None = strawberry.field(
+        description="A handle, unique in the organization; null until chosen."
+    )
+    first_name: str | None = strawberry.field(description="Given name; null if not given.")
+    last_name: str | None = strawberry.field(description="Family name; null if not given.")
+    is_active: bool = strawberry.field(
+        description="False once an admin deactivated the account: it cannot log in or act."
+    )
+    last_login_at: datetime | None = strawberry.field(
+        description="When the user last logged in with a password; null if never."
+    )
+    updated_at: datetime = strawberry.field(description="When the account was last changed.")
+
+    @strawberry.field(description="The person's preferences; defaults where none was chosen.")
+    def preferences(self) -> Preferences:
+        return Preferences.from_stored(self.model.preferences)
+
+    @strawberry.field(description="The organization the user belongs to.")
+    async def organization(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated[Organization, strawberry.lazy("schema.organization")] | None:
+        from schema.organization import Organization
+
+        model = await members.organization_of(info, self.model)
+        return Organization.from_model(model) if model is not None else None
 
     @classmethod
     def from_model(cls, model: sql.User) -> User:
@@ -29,4 +61,10 @@ class User(Node):
             name=model.name,
             role=model.role,
             created_at=model.created_at,
+            username=model.username,
+            first_name=model.first_name,
+            last_name=model.last_name,
+            is_active=model.is_active,
+            last_login_at=model.last_login_at,
+            updated_at=model.updated_at,
         )

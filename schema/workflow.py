@@ -11,6 +11,7 @@ from flowgate.context import Context
 from models import documents
 from resolvers import workflows
 from resolvers.ids import to_global_id
+from schema.audit import AuditEntry, HistoryFirst, history_of
 from schema.connection import Connection
 from schema.enums import WorkflowStatus
 from schema.execution_stats import ExecutionStats
@@ -155,3 +156,9 @@ class Workflow(Node, WorkflowContent):
 
         kept = await workflows.previous_versions(info, self.model)
         return [WorkflowVersion.from_model(version) for version in kept]
+
+    @strawberry.field(description="What was done to this workflow, newest first (the audit log).")
+    async def history(
+        self, info: strawberry.Info[Context], first: HistoryFirst = 20
+    ) -> list[AuditEntry]:
+        return await history_of(info, "Workflow", self.model.id, first)

@@ -5,18 +5,21 @@ schema gains a root field without a case here, so no new field escapes the check
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from flowgate.services import Services
 from models.documents import Workflow
-from models.sql import Agent, ApiKey, Execution, User
-from resolvers.ids import to_global_id
+from models.sql import Agent, ApiKey, AuditLogEntry, Execution, User
+from resolvers.ids import from_global_id, to_global_id
 from schema import schema
 from tests.auth import ADMIN, OTHER_ADMIN, AsClient, api_key_for, client_as
 from tests.scratch import Scratch
@@ -86,7 +89,7 @@ QUERY_CASES = {
 
 
 async def test_every_root_query_hides_the_other_organization(
-    outsider: AsClient, foreign: Foreign
+    outsider: AsClient, foreign: Foreign, services: Services
 ) -> None:
     variables = {"a": foreign.agent, "e": foreign.execution, "w": foreign.workflow}
     checked: set[str] = set()
@@ -116,6 +119,33 @@ async def test_every_root_query_hides_the_other_organization(
     )["dashboardStats"]
     assert stats["totalExecutions"] == 0
     checked.add("dashboardStats")
+    grouped = _data(
+        await outsider.post(
+            "query($a: ID!) { executionAggregate(groupBy: [AGENT], filter: {agentId: $a}) "
+            "{ count } }",
+            {"a": foreign.agent},
+        )
+    )["executionAggregate"]
+    assert grouped == []
+    everything = _data(
+        await outsider.post(
+            "{ executionAggregate(groupBy: [AGENT], first: 1000) { key { agentId } } }"
+        )
+    )["executionAggregate"]
+    assert not {group["key"]["agentId"] for group in everything} & foreign.agent_ids
+    checked.add("executionAggregate")
+    # AI usage per agent over the longest window: only the outsider's own agents
+    since = (datetime.now(UTC) - timedelta(days=90)).isoformat()
+    recent = _data(
+        await outsider.post(
+            "query($s: DateTime) { usage(since: $s, groupBy: AGENT, bucket: WEEK) "
+            "{ calls agent { id } } }",
+            {"s": since},
+        )
+    )["usage"]
+    assert recent, "the outsider's organization has no AI usage to compare"
+    assert not {p["agent"]["id"] for p in recent if p["agent"]} & foreign.agent_ids
+    checked.add("usage")
 
     # who am I, and my keys: never the first organization's
     me = _data(await outsider.post("{ me { id email } }"))["me"]
@@ -133,6 +163,23 @@ async def test_every_root_query_hides_the_other_organization(
     )["search"]
     assert not {edge["node"]["object"].get("id") for edge in found["edges"]} & mine
     checked.add("search")
+
+    # people: only the outsider's own organization
+    people = _data(await outsider.post("{ users(first: 100) { edges { node { id email } } } }"))
+    assert foreign.user not in {edge["node"]["id"] for edge in people["users"]["edges"]}
+    assert all(e["node"]["email"].endswith("@globex.example") for e in people["users"]["edges"])
+    checked.add("users")
+
+    # the audit log: none of the first organization's entries, even asked for by object
+    async with _foreign_audit_entry(services, foreign.agent):
+        log = _data(
+            await outsider.post(
+                "query($o: ID!) { auditLog(first: 100, filter: {objectId: $o}) { totalCount } }",
+                {"o": foreign.agent},
+            )
+        )
+    assert log["auditLog"]["totalCount"] == 0
+    checked.add("auditLog")
 
     assert checked == _root_fields("Query"), "a root query without a tenancy case"
 
@@ -182,10 +229,23 @@ MUTATION_CASES: dict[str, tuple[str, dict[str, Any]]] = {
         "mutation($u: ID!) { updateUserRole(userId: $u, role: VIEWER) { __typename } }",
         {"u": "user"},
     ),
+    "deactivateUser": (
+        "mutation($u: ID!) { deactivateUser(userId: $u) { __typename } }",
+        {"u": "user"},
+    ),
+    "reactivateUser": (
+        "mutation($u: ID!) { reactivateUser(userId: $u) { __typename } }",
+        {"u": "user"},
+    ),
 }
 # Mutations that take no id of an existing object: nothing of another organization to name.
 # (createWorkflow names users as owners: a foreign user is a field issue, tested below.)
 NO_FOREIGN_IDS = {"login", "refreshToken", "logout", "createApiKey", "createAgent"}
+# People: these act on the caller and their own organization (an invite's token names its
+# organization; `acceptInvite` of a token is tested in tests/test_people_invites.py).
+NO_FOREIGN_IDS |= {
+    "inviteUser", "acceptInvite", "updateProfile", "changePassword", "updateOrganization",
+}  # fmt: skip
 
 
 async def test_every_mutation_on_the_other_organizations_ids_is_not_found(
@@ -260,6 +320,25 @@ async def _first_result(
     except TimeoutError:
         return None
     return None
+
+
+@asynccontextmanager
+async def _foreign_audit_entry(services: Services, agent: str) -> AsyncIterator[None]:
+    """An audit entry of the first organization about `agent`, there while the block runs."""
+    _, agent_id = from_global_id(agent)
+    async with services.postgres.session() as session, session.begin():
+        organization = await session.scalar(
+            select(Agent.organization_id).where(Agent.id == agent_id)
+        )
+        entry = AuditLogEntry(organization_id=organization, actor_type="system",
+                              action="tenancy.probe", object_type="Agent",
+                              object_id=str(agent_id), summary={})  # fmt: skip
+        session.add(entry)
+    try:
+        yield
+    finally:
+        async with services.postgres.session() as session, session.begin():
+            await session.execute(delete(AuditLogEntry).where(AuditLogEntry.id == entry.id))
 
 
 def _root_fields(type_name: str) -> set[str]:

@@ -136,23 +136,41 @@ class _Walk:
             return self.page_size(node, definition)
         if _is_list_of_objects(definition.type):
             # A connection's `edges` is the page its connection has already counted.
-            return 1 if parent is not None and _is_connection(parent) else self.list_size
+            if parent is not None and _is_connection(parent):
+                return 1
+            # A list that takes `first` (`executionAggregate`, `history`) returns that many.
+            # Not capped at the page size: such a field has a bound of its own, which it
+            # enforces, and up to which it is counted.
+            if "first" in definition.args:
+                sizes = self.requested_sizes(node, definition)
+                if sizes is None:  # unreadable: the worst case, the most a page may hold
+                    return max(self.list_size, self.max_page_size)
+                return max(0, *sizes) if sizes else self.list_size
+            return self.list_size
         return 1
 
     def page_size(self, node: FieldNode, definition: GraphQLField) -> int:
+        sizes = self.requested_sizes(node, definition)
+        if sizes is None:
+            return self.max_page_size  # the field will refuse it; until then, fail closed
+        if not sizes:
+            return DEFAULT_PAGE_SIZE
+        # Sizes out of range are refused by the field itself, with its own error.
+        return max(0, min(max(sizes), self.max_page_size))
+
+    def requested_sizes(self, node: FieldNode, definition: GraphQLField) -> list[int] | None:
+        """The `first`/`last` the field is given, coerced as the field will see them (`100.0`
+        is 100); None when they cannot be read, which callers count as the worst case."""
         if self.variables is None:
-            return self.max_page_size
+            return None
         try:
             arguments = get_argument_values(definition, node, self.variables)
         except GraphQLError:
-            return self.max_page_size  # the field will refuse it; until then, fail closed
+            return None
         sizes = [arguments[name] for name in PAGE_ARGUMENTS if arguments.get(name) is not None]
-        if not sizes:
-            return DEFAULT_PAGE_SIZE
-        if not all(isinstance(size, int) for size in sizes):
-            return self.max_page_size
-        # Sizes out of range are refused by the field itself, with its own error.
-        return max(0, min(int(max(sizes)), self.max_page_size))
+        if not all(isinstance(size, int) and not isinstance(size, bool) for size in sizes):
+            return None
+        return [int(size) for size in sizes]
 
 
 def _field_definition(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:

@@ -8,6 +8,7 @@ from models.sql.auth_session import AuthSession
 from models.sql.base import Base
 from models.sql.execution import Execution
 from models.sql.idempotency import IdempotencyKey
+from models.sql.invite import Invite
 from models.sql.organization import Organization
 from models.sql.outbox import ExecutionOutboxEntry
 from models.sql.search import SearchDocumentRow, SearchOutboxEntry
@@ -22,6 +23,7 @@ __all__ = [
     "Execution",
     "ExecutionOutboxEntry",
     "IdempotencyKey",
+    "Invite",
     "Organization",
     "SearchDocumentRow",
     "SearchOutboxEntry",

@@ -16,6 +16,8 @@ class AuditLogEntry(Base):
     __table_args__ = (
         Index(None, "organization_id", "created_at"),
         Index(None, "organization_id", "object_type", "object_id"),
+        # `auditLog` pages newest first by id within the organization.
+        Index(None, "organization_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from resolvers.access.agents import may_change_agent
 from resolvers.access.executions import (
+    documents_visible,
     execution_visible,
     may_drive_execution,
     may_read_execution,
@@ -46,6 +47,7 @@ from resolvers.access.workflows import (
 )
 
 __all__ = [
+    "documents_visible",
     "execution_visible",
     "is_admin",
     "may_change_agent",

@@ -77,6 +77,14 @@ def execution_visible(
     )
 
 
+def documents_visible(readable_ids: frozenset[str] | None) -> dict[str, Any]:
+    """`execution_visible` as a MongoDB filter on documents of executions that carry their
+    `workflow_id` (traces, events); the organization is the caller's own term."""
+    if readable_ids is None:
+        return {}
+    return {"workflow_id": {"$in": [None, *readable_ids_parameter(readable_ids)]}}
+
+
 def readable_ids_parameter(readable_ids: frozenset[str]) -> list[uuid.UUID]:
     """The value `execution_visible` compares workflow ids with, for `readable_ids`."""
     return sorted(uuid.UUID(workflow_id) for workflow_id in readable_ids)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from flowgate.auth.credentials import matches, new_refresh_token, parse_refresh_token
 from flowgate.auth.passwords import hash_password
@@ -73,7 +74,9 @@ async def login(info: Info[Context], *, email: str, password: str) -> Tokens:
         if user is None:
             raise AuthenticationFailedError(WRONG_LOGIN)
         ok = verified and user.is_active
-        login_id, tokens = _start(session, info, user) if ok else (None, None)
+        if ok:
+            await _record_login(session, user)
+        login_id, tokens = start(session, info, user) if ok else (None, None)
         # A failed attempt is recorded too (committed: nothing else is written).
         audit.add_entry(
             session,
@@ -177,7 +180,8 @@ async def logout(info: Info[Context], *, refresh_token: str) -> None:
     _forget(info, session_id)
 
 
-def _start(session: AsyncSession, info: Info[Context], user: User) -> tuple[uuid.UUID, Tokens]:
+def start(session: AsyncSession, info: Info[Context], user: User) -> tuple[uuid.UUID, Tokens]:
+    """Begin a login of `user` in `session` (committed with it); its id and tokens."""
     settings = info.context.services.settings
     login_id = uuid.uuid4()
     token, digest = new_refresh_token(login_id)
@@ -193,6 +197,19 @@ def _start(session: AsyncSession, info: Info[Context], user: User) -> tuple[uuid
     )
     access, access_expires = _access_token(info, user, login_id)
     return login_id, Tokens(user, access, access_expires, token, expires)
+
+
+async def _record_login(session: AsyncSession, user: User) -> None:
+    # `updated_at` is kept as it is: it says when the account was last changed, and a login
+    # changes nothing about it.
+    now = datetime.now(UTC)
+    await session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(last_login_at=now, updated_at=User.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(user, "last_login_at", now)  # known, and not to be written again
 
 
 def _access_token(info: Info[Context], user: User, login_id: uuid.UUID) -> tuple[str, datetime]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flowgate.principal import Principal
 from flowgate.services import Services
+from resolvers.loaders.audit import AuditEntriesByObjectLoader
 from resolvers.loaders.by_id import (
     AgentByIdLoader,
     ExecutionByIdLoader,
@@ -21,6 +22,10 @@ from resolvers.loaders.by_id import (
     WorkflowByIdLoader,
 )
 from resolvers.loaders.events import ExecutionEventByIdLoader
+from resolvers.loaders.organizations import (
+    FiguresByOrganizationLoader,
+    OrganizationByIdLoader,
+)
 from resolvers.loaders.pages import ExecutionPageByAgentLoader, ExecutionPageByWorkflowLoader
 from resolvers.loaders.readable import ReadableWorkflowIds
 from resolvers.loaders.stats import AgentStatsByAgentIdLoader, WorkflowStatsByWorkflowIdLoader
@@ -42,6 +47,8 @@ class Loaders:
         self.readable_workflow_ids = ReadableWorkflowIds(services, principal)
         readable = self.readable_workflow_ids
         self.execution_by_id = ExecutionByIdLoader(services, principal, readable)
+        # Who started an execution: its own path again, for the same reason as creators.
+        self.execution_starter_by_id = UserByIdLoader(services, principal)
         self.workflow_by_id = WorkflowByIdLoader(services, principal)
         self.flowchart_by_agent_id = FlowchartByAgentIdLoader(services, principal)
         self.trace_by_execution_id = TraceByExecutionIdLoader(services, principal)
@@ -55,6 +62,9 @@ class Loaders:
             services, principal, None
         )
         self.workflow_versions_by_workflow = WorkflowVersionsByWorkflowIdLoader(services, principal)
+        self.organization_by_id = OrganizationByIdLoader(services, principal)
+        self.figures_by_organization = FiguresByOrganizationLoader(services, principal)
+        self.audit_entries_by_object = AuditEntriesByObjectLoader(services, principal)
 
 
 __all__ = ["Loaders"]

@@ -1,4 +1,4 @@
-"""Who you are and how you prove it: `me`, `apiKeys`, and the login and key mutations."""
+"""Who you are and how you prove it: `me`, `apiKeys`, and the login, key and role mutations."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ RefreshToken = Annotated[str, strawberry.argument(description="The login's refre
 
 
 @strawberry.type
-class IdentityQuery:
+class CredentialsQuery:
     @strawberry.field(permission_classes=READERS, description="The user you act as.")
     async def me(self, info: strawberry.Info[Context]) -> User:
         user = await info.context.loaders.user_by_id.load(info.context.principal.user_id)
@@ -154,7 +154,7 @@ class IdentityQuery:
 
 
 @strawberry.type
-class IdentityMutations:
+class CredentialsMutations:
     @strawberry.mutation(
         description=(
             "Log in with email and password: an access token and a refresh token. Needs no "

@@ -1,0 +1,1 @@
+"""Figures an analyst groups: `executionAggregate` (and, later, `usage`)."""
