@@ -30,6 +30,7 @@ from tests.scratch import Scratch
 from tests.test_execution_lifecycle import start as start_execution
 from tests.test_observe import logging_to
 from tests.test_protection import variant_app
+from tests.test_subscriptions import Live
 from tests.test_subscriptions import _collect as collect_progress
 from tests.ws import SubscriptionError
 
@@ -63,11 +64,11 @@ async def variant_server(app: FastAPI, **overrides: Any) -> AsyncIterator[tuple[
 
 @asynccontextmanager
 async def opened(
-    url: str, protocol: str, payload: dict[str, Any] | None = None
+    url: str, protocol: str, payload: dict[str, Any]
 ) -> AsyncIterator[ClientConnection]:
     """A socket of `protocol` whose `connection_init` was acknowledged."""
     async with websockets.connect(url, subprotocols=[protocol]) as connection:  # type: ignore[list-item]
-        await init(connection, ws.DEFAULT_PAYLOAD if payload is None else payload)
+        await init(connection, payload)
         yield connection
 
 
@@ -153,15 +154,15 @@ MALFORMED = [
 @pytest.mark.parametrize("protocol", [TRANSPORT, LEGACY])
 @pytest.mark.parametrize("frame", MALFORMED)
 async def test_a_malformed_frame_closes_the_socket_with_4400(
-    url: str, protocol: str, frame: str
+    url: str, protocol: str, frame: str, admin_payload: dict[str, str]
 ) -> None:
-    async with opened(url, protocol) as connection:
+    async with opened(url, protocol, admin_payload) as connection:
         await connection.send(frame.replace("START", START[protocol]))
         code, reason = await closed_with(connection)
     assert code == 4400
     assert reason.startswith(("A message must", "A `", "The payload of"))
     # and the gateway serves the next socket as ever
-    async with ws.connect(url) as client:
+    async with ws.connect(url, admin_payload) as client:
         operation = await client.subscribe(TYPENAME)
         assert [p["data"] async for p in client.results(operation)] == [{"__typename": "Query"}]
 
@@ -179,9 +180,9 @@ async def test_a_malformed_frame_closes_the_socket_with_4400(
     ],
 )
 async def test_an_operation_of_the_wrong_types_gets_an_error_answer(
-    url: str, protocol: str, payload: dict[str, Any], field: str
+    url: str, protocol: str, payload: dict[str, Any], field: str, admin_payload: dict[str, str]
 ) -> None:
-    async with opened(url, protocol) as connection:
+    async with opened(url, protocol, admin_payload) as connection:
         await start(connection, protocol, payload)
         error = first_error(await answer(connection))
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": field}
@@ -209,8 +210,10 @@ def test_development_logs_render_tracebacks_without_locals() -> None:
 # -- item 8 and the legacy protocol's init -----------------------------------------------------
 
 
-async def test_a_second_connection_init_on_graphql_ws_is_refused_with_4429(url: str) -> None:
-    async with opened(url, LEGACY) as connection:
+async def test_a_second_connection_init_on_graphql_ws_is_refused_with_4429(
+    url: str, admin_payload: dict[str, str]
+) -> None:
+    async with opened(url, LEGACY, admin_payload) as connection:
         await connection.send(json.dumps({"type": "connection_init", "payload": {}}))
         assert await closed_with(connection) == (4429, "Too many initialisation requests")
 
@@ -314,7 +317,7 @@ def test_a_cursor_beyond_int64_is_malformed(seq: int) -> None:
 
 
 async def test_execution_progress_after_a_cursor_beyond_int64_is_bad_input(
-    scratch: Scratch, live_server: str
+    scratch: Scratch, url: str, admin_payload: dict[str, str]
 ) -> None:
     # given
     agent_id = await scratch.create_agent("huge-cursor")
@@ -322,7 +325,7 @@ async def test_execution_progress_after_a_cursor_beyond_int64_is_bad_input(
 
     # when: the cursor of seq 2^63 (BSON cannot hold it: this was a 500)
     with pytest.raises(SubscriptionError) as failure:
-        await collect_progress(live_server, execution_id, after=encode_cursor(2**63))
+        await collect_progress(Live(url, admin_payload), execution_id, after=encode_cursor(2**63))
 
     # then
     error = failure.value.errors[0]

@@ -22,6 +22,7 @@ import websockets
 from fastapi import FastAPI
 
 import resolvers.agents
+import schema.compiled.executor
 from flowgate.app import create_app
 from flowgate.protection.rate_limit import create_rate_limiter
 from flowgate.sockets.per_address import SocketsPerAddress
@@ -339,6 +340,8 @@ async def test_an_unexpected_error_is_masked_quoting_the_request_id(
         raise RuntimeError("password=hunter2 host=db-internal")
 
     monkeypatch.setattr(resolvers.agents, "agent_by_id", broken)
+    # ...and the compiled path's statement too (it falls back to the resolver, which fails)
+    monkeypatch.setattr(schema.compiled.executor, "fetch_json", broken)
 
     # when
     with structlog.testing.capture_logs() as logs:
