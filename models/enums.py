@@ -96,10 +96,8 @@ class ToolCallStatus(StrEnum):
 
 class ConversationEventType(StrEnum):
     MESSAGE_CREATED = "message_created"
-    REPLY_STARTED = "reply_started"
     REPLY_CHUNK = "reply_chunk"
     TOOL_CALL_STARTED = "tool_call_started"
     TOOL_CALL_FINISHED = "tool_call_finished"
     REPLY_FINISHED = "reply_finished"
     REPLY_STOPPED = "reply_stopped"
-    STOP_REQUESTED = "stop_requested"

@@ -22,6 +22,7 @@ from schema.node import Node
 from schema.user import User
 
 if TYPE_CHECKING:
+    from schema.conversation import Conversation
     from schema.execution import Execution
 
 
@@ -92,3 +93,12 @@ class Agent(Node):
     async def stats(self, info: strawberry.Info[Context]) -> ExecutionStats:
         data = await info.context.loaders.agent_stats_by_agent_id.load(self.model.id)
         return ExecutionStats.from_data(data)
+
+    @strawberry.field(description="Conversations with it you can see, last updated first.")
+    async def conversations(
+        self, info: strawberry.Info[Context], first: NestedFirst = DEFAULT_PAGE_SIZE
+    ) -> Connection[Annotated[Conversation, strawberry.lazy("schema.conversation")]]:
+        from schema.conversation import nested_conversations
+
+        loader = info.context.loaders.conversation_page_by_agent
+        return await nested_conversations(info, loader, self.model.id, first)

@@ -12,6 +12,7 @@ from resolvers.ids import parse_id
 from resolvers.pagination import PageRequest
 from schema.agent import Agent
 from schema.connection import Connection
+from schema.conversation_query import ConversationQuery
 from schema.execution import Execution
 from schema.filters import (
     DEFAULT_EXECUTION_ORDER,
@@ -53,7 +54,7 @@ _NODE_TYPES: dict[str, type] = {
 
 
 @strawberry.type(description="Everything that can be read, scoped to your organization.")
-class Query(IdentityQuery):
+class Query(IdentityQuery, ConversationQuery):
     @strawberry.field(
         permission_classes=READERS,
         description="Agents, newest first unless `orderBy` says otherwise.",

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from flowgate.context import Context
 from models import sql
 from resolvers.ids import to_global_id
+from schema.connection import Connection
 from schema.enums import UserRole
 from schema.node import Node
+
+if TYPE_CHECKING:
+    from schema.conversation import Conversation
 
 
 @strawberry.type(description="A person of your organization.")
@@ -30,3 +36,14 @@ class User(Node):
             role=model.role,
             created_at=model.created_at,
         )
+
+    @strawberry.field(description="Their conversations you can see, last updated first.")
+    async def conversations(
+        self,
+        info: strawberry.Info[Context],
+        first: Annotated[int, strawberry.argument(description="How many (at most 100).")] = 20,
+    ) -> Connection[Annotated[Conversation, strawberry.lazy("schema.conversation")]]:
+        from schema.conversation import nested_conversations
+
+        loader = info.context.loaders.conversation_page_by_user
+        return await nested_conversations(info, loader, self.model.id, first)
