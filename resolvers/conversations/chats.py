@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from flowgate.context import Context
 
 
-def add_message(
+async def add_message(
     session: AsyncSession,
     conversation: Conversation,
     *,
@@ -57,6 +57,9 @@ def add_message(
         finished_at=now if status is MessageStatus.COMPLETE else None,
     )
     session.add(message)
+    if attachments:
+        # No ORM relationships (lazy loads are banned): the flush orders the inserts.
+        await session.flush()
     for item in attachments or []:
         session.add(
             Attachment(organization_id=conversation.organization_id, message_id=message.id, **item)
@@ -127,7 +130,7 @@ async def start_conversation(
         )
         session.add(conversation)
         await session.flush()  # the row exists before its messages and events reference it
-        first, event = add_message(
+        first, event = await add_message(
             session,
             conversation,
             role=MessageRole.USER,
@@ -203,7 +206,7 @@ async def post_message(
                 .order_by(Message.position.desc())
                 .limit(1)
             )
-        message, event = add_message(
+        message, event = await add_message(
             session,
             conversation,
             role=MessageRole.USER,

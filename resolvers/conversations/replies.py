@@ -67,7 +67,7 @@ async def begin_reply(
         if found is None:
             issues.add("replyTo", IssueCode.NOT_FOUND, "names no message of this conversation")
             raise InvalidInputError(issues)
-        message, event = add_message(
+        message, event = await add_message(
             session,
             conversation,
             role=MessageRole.AGENT,

@@ -137,12 +137,14 @@ class ConversationPayload:
 @strawberry.type(description="The new conversation and its first message.")
 class StartConversationPayload:
     conversation: Conversation = strawberry.field(description="The new conversation.")
-    message: Message = strawberry.field(description="Its first message.")
+    # Not `message`: it would clash with `Error.message` in a client's union selection.
+    first_message: Message = strawberry.field(description="Its first message.")
 
 
 @strawberry.type(description="The message.")
 class MessagePayload:
-    message: Message = strawberry.field(description="As it is now.")
+    # Not `message`: it would clash with `Error.message` in a client's union selection.
+    chat_message: Message = strawberry.field(description="As it is now.")
 
 
 @strawberry.type(description="The tool call.")
@@ -282,7 +284,8 @@ class ConversationMutations:
             attachments=[a.to_dict() for a in attachments or []],
         )
         return StartConversationPayload(
-            conversation=Conversation.from_model(conversation), message=Message.from_model(first)
+            conversation=Conversation.from_model(conversation),
+            first_message=Message.from_model(first),
         )
 
     @strawberry.mutation(permission_classes=WRITERS, description="Post a message.")
@@ -307,7 +310,7 @@ class ConversationMutations:
             attachments=[a.to_dict() for a in attachments or []],
             idempotency_key=idempotency_key,
         )
-        return MessagePayload(message=Message.from_model(model))
+        return MessagePayload(chat_message=Message.from_model(model))
 
     @strawberry.mutation(permission_classes=WRITERS, description="Rename a conversation.")
     @capture_errors
@@ -388,7 +391,7 @@ class ConversationMutations:
             reply_to=reply_to,
             idempotency_key=idempotency_key,
         )
-        return MessagePayload(message=Message.from_model(model))
+        return MessagePayload(chat_message=Message.from_model(model))
 
     @strawberry.mutation(
         permission_classes=WRITERS,
@@ -404,7 +407,7 @@ class ConversationMutations:
         text: Annotated[str, strawberry.argument(description="At most 20,000 characters.")],
     ) -> MessageResult:
         model = await replies.append_reply_chunk(info, message_id=message_id, seq=seq, text=text)
-        return MessagePayload(message=Message.from_model(model))
+        return MessagePayload(chat_message=Message.from_model(model))
 
     @strawberry.mutation(
         permission_classes=WRITERS,
@@ -455,7 +458,7 @@ class ConversationMutations:
                 error=error,
             ),
         )
-        return MessagePayload(message=Message.from_model(finished))
+        return MessagePayload(chat_message=Message.from_model(finished))
 
     @strawberry.mutation(
         permission_classes=WRITERS,
@@ -467,4 +470,4 @@ class ConversationMutations:
         self, info: strawberry.Info[Context], message_id: MessageId
     ) -> MessageResult:
         model = await replies.stop_reply(info, message_id=message_id)
-        return MessagePayload(message=Message.from_model(model))
+        return MessagePayload(chat_message=Message.from_model(model))
