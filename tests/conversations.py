@@ -5,10 +5,10 @@ messages, tool calls, attachments and events; its projects are deleted by name).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete
 
@@ -141,10 +141,11 @@ async def create_project(client: httpx.AsyncClient, name: str) -> str:
     return str(result["project"]["id"])
 
 
-@pytest.fixture
-async def chats(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
+@asynccontextmanager
+async def open_chats(
+    services: Services, app: FastAPI, client: httpx.AsyncClient
 ) -> AsyncIterator[Scratch]:
+    """A `Scratch` whose projects are removed too (the conversation modules' fixture)."""
     async with Scratch.open(services, app, client) as scratch:
         try:
             yield scratch

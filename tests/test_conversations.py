@@ -3,7 +3,10 @@ reads show, retries, branches, pages of messages, and who sees what."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -16,13 +19,22 @@ from tests.conversations import (
     POST,
     TOOL,
     begin,
-    chats,  # noqa: F401  # the fixture
     chunk,
     create_project,
+    open_chats,
     run,
     start_chat,
 )
 from tests.scratch import Scratch, gql
+
+
+@pytest.fixture
+async def chats(
+    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
+) -> AsyncIterator[Scratch]:
+    async with open_chats(services, app, client) as scratch:
+        yield scratch
+
 
 CONVERSATION = """
 query One($id: ID!) {
