@@ -313,8 +313,9 @@ class ConversationEvent:
             payload=JSON({k: v for k, v in payload.items() if k not in {"text", "content"}}),
         )
 
+    # Not `message`: it would clash with `ResyncRequired.message` in the stream's union.
     @strawberry.field(description="The message, as it is now.")
-    async def message(self, info: strawberry.Info[Context]) -> Message | None:
+    async def chat_message(self, info: strawberry.Info[Context]) -> Message | None:
         if self.event.message_id is None:
             return None
         model = await info.context.loaders.message_by_id.load(self.event.message_id)
