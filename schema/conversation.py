@@ -250,7 +250,8 @@ def _position(request: PageRequest) -> int | None:
     if request.cursor is None:
         return None
     value = request.cursor[0]
-    if isinstance(value, bool) or not isinstance(value, int):
+    # A position is a 32-bit integer column: anything else names no message.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
         raise BadInputError(request.cursor_argument, "malformed cursor")
     return value
 

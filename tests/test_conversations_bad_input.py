@@ -169,6 +169,7 @@ async def test_tool_call_input_is_checked(chats: Scratch, client: httpx.AsyncCli
             "status": "RUNNING",
             "arguments": {"$where": 1},
             "durationMs": -1,
+            "cost": 1e12,
         },
     )
 
@@ -176,4 +177,5 @@ async def test_tool_call_input_is_checked(chats: Scratch, client: httpx.AsyncCli
         ("input.callId", "REQUIRED"),
         ("input.arguments", "INVALID"),
         ("input.durationMs", "OUT_OF_RANGE"),
+        ("input.cost", "OUT_OF_RANGE"),
     }

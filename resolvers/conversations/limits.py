@@ -13,6 +13,10 @@ MAX_CHUNK = 20_000  # characters of one reply chunk
 MAX_ATTACHMENTS = 20
 MAX_TOOL_JSON_BYTES = 64 * 1024
 MAX_NAME = 200
+# Far above any real reply, and within the columns: a cost is numeric(14, 6), and a
+# message's prompt and completion tokens add up in a 32-bit integer.
+MAX_COST = 1_000_000.0
+MAX_TOKENS = 1_000_000_000
 
 
 def content(issues: Issues, path: str, value: str) -> str | None:
@@ -30,9 +34,13 @@ def optional_text(issues: Issues, path: str, value: str | None, max_length: int)
     return values.text(issues, path, value, max_length=max_length)
 
 
-def non_negative(issues: Issues, path: str, value: int | float | None) -> None:
+def non_negative(
+    issues: Issues, path: str, value: int | float | None, maximum: float | None = None
+) -> None:
     if value is not None and value < 0:
         issues.add(path, IssueCode.OUT_OF_RANGE, f"must not be negative, got {value}")
+    elif value is not None and maximum is not None and value > maximum:
+        issues.add(path, IssueCode.OUT_OF_RANGE, f"must be at most {maximum:g}, got {value}")
 
 
 def attachments(issues: Issues, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -196,7 +196,7 @@ async def record_tool_call(
         if value is not None:
             values.json_object(issues, path, value, max_bytes=limits.MAX_TOOL_JSON_BYTES)
     limits.non_negative(issues, "input.durationMs", report.duration_ms)
-    limits.non_negative(issues, "input.cost", report.cost)
+    limits.non_negative(issues, "input.cost", report.cost, limits.MAX_COST)
     if issues:
         raise InvalidInputError(issues)
     recorded: dict[str, ToolCall] = {}
@@ -299,9 +299,11 @@ async def finish_reply(info: Info[Context], *, message_id: str, finish: Finish) 
     model = limits.optional_text(issues, "model", finish.model, 100)
     provider = limits.optional_text(issues, "provider", finish.provider, 50)
     error = limits.optional_text(issues, "error", finish.error, 10_000)
-    limits.non_negative(issues, "usage.promptTokens", finish.prompt_tokens)
-    limits.non_negative(issues, "usage.completionTokens", finish.completion_tokens)
-    limits.non_negative(issues, "cost", finish.cost)
+    limits.non_negative(issues, "usage.promptTokens", finish.prompt_tokens, limits.MAX_TOKENS)
+    limits.non_negative(
+        issues, "usage.completionTokens", finish.completion_tokens, limits.MAX_TOKENS
+    )
+    limits.non_negative(issues, "cost", finish.cost, limits.MAX_COST)
     if issues:
         raise InvalidInputError(issues)
 
