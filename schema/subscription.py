@@ -20,7 +20,7 @@ from schema.execution_event import (
     ExecutionUpdate,
     ResyncRequired,
 )
-from schema.permissions import READERS, WRITERS
+from schema.permissions import ADMINS, READERS
 
 
 @strawberry.input(description="Which executions' status changes to stream.")
@@ -123,9 +123,10 @@ class Subscription:
                 yield ConversationEvent.from_event(item)
 
     @strawberry.subscription(
-        permission_classes=WRITERS,
-        description="For engines: user messages to answer and replies the user stopped, for "
-        "your organization's agents (or those listed), live.",
+        # Admins only: it carries every user's messages to the agents, private ones too.
+        permission_classes=ADMINS,
+        description="For engines (an admin's key): user messages to answer and replies the "
+        "user stopped, for your organization's agents (or those listed), live.",
     )
     async def agent_conversation_requests(
         self,

@@ -241,3 +241,16 @@ async def test_a_reconnect_storm_loses_nothing(
         f"reconnect storm: {subscribers} subscribers, {chunks} chunks each expected, "
         f"delivered {[r[0] for r in results]}, reconnects {[r[2] for r in results]}"
     )
+
+
+async def test_only_admins_hear_every_users_messages(
+    services: Services, live_server: str, seeded: object
+) -> None:
+    from tests.auth import USER, api_key_for
+
+    secret, _ = await api_key_for(services, USER, "engine-as-user")
+    async with connect(_url(live_server), {"Authorization": f"Bearer {secret}"}) as ws:
+        operation = await ws.subscribe(REQUESTS, {"agents": None})
+        with pytest.raises(SubscriptionError) as refused:
+            await _read(ws, operation, _finished, "agentConversationRequests")
+    assert [e["extensions"]["code"] for e in refused.value.errors] == ["FORBIDDEN"]

@@ -8,7 +8,8 @@ Who sees what (the rule has its one home in `access`):
 - a conversation belongs to its user. Others see it only when it is held in a project that
   is not deleted: holding a conversation in a project is how it is shared. Admins see all;
 - only its user (or an admin) changes a conversation or posts in it; an engine (any user or
-  admin key) writes the agent's side of conversations it can see.
+  admin key) writes the agent's side of conversations it can see, and only an admin's key
+  may listen to `agentConversationRequests`, which carries every user's messages.
 
 Every change of a conversation appends its events to `conversation_events` in the same
 PostgreSQL transaction, under the conversation row's lock (so their numbers are gap-free),
