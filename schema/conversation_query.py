@@ -18,6 +18,7 @@ from schema.conversation import Conversation
 from schema.filters import _utc
 from schema.permissions import READERS
 from schema.project import Project
+from schema.tool_usage import ToolUsage, resolve_tool_usage
 
 strawberry.enum(reads.ConversationOrderField, description="What conversations sort by.")
 
@@ -145,3 +146,10 @@ class ConversationQuery:
     async def conversation(self, info: strawberry.Info[Context], id: Id) -> Conversation | None:
         model = await info.context.loaders.conversation_by_id.load(parse_id(id, "Conversation"))
         return Conversation.from_model(model) if model is not None else None
+
+    tool_usage: list[ToolUsage] = strawberry.field(
+        resolver=resolve_tool_usage,
+        permission_classes=READERS,
+        description="Tool (MCP) calls of the conversations you can see: calls, failures, "
+        "duration percentiles and cost, grouped by tool, server, user or day, most calls first.",
+    )

@@ -273,7 +273,7 @@ def _root_fields(type_name: str) -> set[str]:
 
 # Conversations: the first organization's project, conversation and messages are made by
 # the test (the seed has none), as its admin; the outsider then tries every root field.
-CONVERSATION_QUERIES = {"projects", "project", "conversations", "conversation"}
+CONVERSATION_QUERIES = {"projects", "project", "conversations", "conversation", "toolUsage"}
 CONVERSATION_MUTATION_CASES: dict[str, tuple[str, str]] = {
     "updateProject": ('updateProject(id: $p, input: {name: "x"})', "p"),
     "archiveProject": ("archiveProject(id: $p)", "p"),
@@ -310,7 +310,7 @@ async def test_conversations_hide_the_other_organization(
     app: FastAPI,
     live_server: str,
 ) -> None:
-    from tests.conversations import begin, chunk, create_project, open_chats, start_chat
+    from tests.conversations import TOOL, begin, chunk, create_project, open_chats, run, start_chat
 
     async with open_chats(services, app, client) as chats:
         agent = await chats.create_agent("tenancy")
@@ -337,6 +337,10 @@ async def test_conversations_hide_the_other_organization(
             )
             assert _data(body)[field]["__typename"] in {"NotFound", "ValidationError"}, field
         await chunk(client, reply, 1, "still mine")  # the reply was neither stopped nor finished
+        tool = {"callId": "t", "toolName": chats.name("tool"), "server": "s", "status": "RUNNING"}
+        await run(client, TOOL, id=reply, input=tool)
+        usage = _data(await outsider.post("{ toolUsage(groupBy: TOOL) { key } }"))["toolUsage"]
+        assert chats.name("tool") not in {row["key"] for row in usage}
 
         # subscriptions: a foreign conversation is not found; the engine stream stays silent
         secret, _ = await api_key_for(services, OTHER_ADMIN, "tenancy-chat")
