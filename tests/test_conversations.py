@@ -4,6 +4,7 @@ reads show, retries, branches, pages of messages, and who sees what."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -267,3 +268,33 @@ async def test_projects_attach_agents(chats: Scratch, client: httpx.AsyncClient)
     )
 
     assert read["project"] == {"agents": [{"id": agent}], "conversations": {"totalCount": 1}}
+
+
+async def test_the_seed_has_chats_with_branches_tool_calls_and_event_logs(
+    services: Services, seeded: Any
+) -> None:
+    from sqlalchemy import func
+
+    from models.sql import Conversation, ConversationEvent, ToolCall
+
+    async with services.postgres.session() as session:
+        branches = await session.scalar(
+            select(func.count()).where(Conversation.parent_id.is_not(None))
+        )
+        calls = await session.scalar(select(func.count()).select_from(ToolCall))
+        logs = (
+            await session.execute(
+                select(
+                    Conversation.last_event_seq,
+                    func.array_agg(ConversationEvent.seq.distinct()),
+                )
+                .join(ConversationEvent, ConversationEvent.conversation_id == Conversation.id)
+                .group_by(Conversation.id)
+            )
+        ).all()
+
+    assert seeded.conversations > 0
+    assert branches and calls
+    assert logs
+    for last, seqs in logs:
+        assert sorted(seqs) == list(range(1, last + 1))
