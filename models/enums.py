@@ -61,3 +61,43 @@ class ExecutionEventType(StrEnum):
     STEP_FINISHED = "step_finished"
     PROGRESS = "progress"
     LOG = "log"
+
+
+class ProjectStatus(StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    DELETED = "deleted"
+
+
+class ConversationStatus(StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class MessageRole(StrEnum):
+    USER = "user"
+    AGENT = "agent"
+    SYSTEM = "system"
+    TOOL = "tool"
+
+
+class MessageStatus(StrEnum):
+    STREAMING = "streaming"
+    COMPLETE = "complete"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class ToolCallStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class ConversationEventType(StrEnum):
+    MESSAGE_CREATED = "message_created"
+    REPLY_CHUNK = "reply_chunk"
+    TOOL_CALL_STARTED = "tool_call_started"
+    TOOL_CALL_FINISHED = "tool_call_finished"
+    REPLY_FINISHED = "reply_finished"
+    REPLY_STOPPED = "reply_stopped"

@@ -23,6 +23,7 @@ from schema.node import Node
 from schema.user import User
 
 if TYPE_CHECKING:
+    from schema.conversation import Conversation
     from schema.execution import Execution
 
 
@@ -99,3 +100,12 @@ class Agent(Node):
         self, info: strawberry.Info[Context], first: HistoryFirst = 20
     ) -> list[AuditEntry]:
         return await history_of(info, "Agent", self.model.id, first)
+
+    @strawberry.field(description="Conversations with it you can see, last updated first.")
+    async def conversations(
+        self, info: strawberry.Info[Context], first: NestedFirst = DEFAULT_PAGE_SIZE
+    ) -> Connection[Annotated[Conversation, strawberry.lazy("schema.conversation")]]:
+        from schema.conversation import nested_conversations
+
+        loader = info.context.loaders.conversation_page_by_agent
+        return await nested_conversations(info, loader, self.model.id, first)

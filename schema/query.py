@@ -14,6 +14,7 @@ from schema.agent import Agent
 from schema.analytics import AnalyticsQuery
 from schema.audit import AuditQuery
 from schema.connection import PAGE_SIZE_BOUNDS, PAGE_SIZE_LIMIT, Connection
+from schema.conversation_query import ConversationQuery
 from schema.execution import Execution
 from schema.filters import (
     DEFAULT_EXECUTION_ORDER,
@@ -57,7 +58,7 @@ _NODE_TYPES: dict[str, type] = {
 
 
 @strawberry.type(description="Everything that can be read, scoped to your organization.")
-class Query(IdentityQuery, AuditQuery, AnalyticsQuery):
+class Query(IdentityQuery, AuditQuery, AnalyticsQuery, ConversationQuery):
     @strawberry.field(
         permission_classes=READERS,
         description="Agents, newest first unless `orderBy` says otherwise.",

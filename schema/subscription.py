@@ -10,7 +10,9 @@ import strawberry
 from flowgate.context import Context
 from models import enums as domain
 from resolvers import subscriptions
+from resolvers.conversations import stream
 from resolvers.ids import parse_id
+from schema.conversation import ConversationEvent
 from schema.enums import ExecutionStatus
 from schema.execution_event import (
     ExecutionEvent,
@@ -18,7 +20,7 @@ from schema.execution_event import (
     ExecutionUpdate,
     ResyncRequired,
 )
-from schema.permissions import READERS
+from schema.permissions import ADMINS, READERS
 
 
 @strawberry.input(description="Which executions' status changes to stream.")
@@ -94,3 +96,56 @@ class Subscription:
         async for message in subscriptions.execution_updates(info, filter_=updates_filter):
             info.context.refresh_loaders()
             yield ExecutionUpdate.from_message(message)
+
+    @strawberry.subscription(
+        permission_classes=READERS,
+        description="A conversation's events in order: those after `after` (all when absent), "
+        "then live ones, each once. Reply chunks a slow client has not read yet arrive merged "
+        "(`chunks` > 1): the text is always exact. Never completes on its own.",
+    )
+    async def conversation_events(
+        self,
+        info: strawberry.Info[Context],
+        conversation_id: Annotated[strawberry.ID, strawberry.argument(description="Which one.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="Resume after this event's cursor.")
+        ] = None,
+    ) -> AsyncGenerator[ConversationEventItem, None]:
+        items = stream.conversation_events(info, conversation_id=conversation_id, after=after)
+        async for item in items:
+            info.context.refresh_loaders()
+            if isinstance(item, subscriptions.ResyncNeeded):
+                yield ResyncRequired(
+                    message="Events after your cursor have expired: refetch the messages",
+                    oldest_cursor=item.oldest_cursor,
+                )
+            else:
+                yield ConversationEvent.from_event(item)
+
+    @strawberry.subscription(
+        # Admins only: it carries every user's messages to the agents, private ones too.
+        permission_classes=ADMINS,
+        description="For engines (an admin's key): user messages to answer and replies the "
+        "user stopped, for your organization's agents (or those listed), live.",
+    )
+    async def agent_conversation_requests(
+        self,
+        info: strawberry.Info[Context],
+        agent_ids: Annotated[
+            list[strawberry.ID] | None, strawberry.argument(description="Only these agents.")
+        ] = None,
+    ) -> AsyncGenerator[ConversationEvent, None]:
+        wanted = (
+            frozenset(parse_id(i, "Agent", argument="agentIds") for i in agent_ids)
+            if agent_ids is not None
+            else None
+        )
+        async for event in stream.agent_requests(info, agent_ids=wanted):
+            info.context.refresh_loaders()
+            yield ConversationEvent.from_event(event)
+
+
+ConversationEventItem = Annotated[
+    ConversationEvent | ResyncRequired,
+    strawberry.union("ConversationEventItem", description="An event, or a request to resync."),
+]

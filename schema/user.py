@@ -11,12 +11,16 @@ from flowgate.context import Context
 from models import sql
 from resolvers.identity import members
 from resolvers.ids import to_global_id
+from schema.connection import Connection
 from schema.enums import UserRole
 from schema.node import Node
 from schema.preferences import Preferences
 
 if TYPE_CHECKING:
     from schema.organization import Organization
+
+if TYPE_CHECKING:
+    from schema.conversation import Conversation
 
 
 @strawberry.type(description="A person of your organization.")
@@ -68,3 +72,14 @@ class User(Node):
             last_login_at=model.last_login_at,
             updated_at=model.updated_at,
         )
+
+    @strawberry.field(description="Their conversations you can see, last updated first.")
+    async def conversations(
+        self,
+        info: strawberry.Info[Context],
+        first: Annotated[int, strawberry.argument(description="How many (at most 100).")] = 20,
+    ) -> Connection[Annotated[Conversation, strawberry.lazy("schema.conversation")]]:
+        from schema.conversation import nested_conversations
+
+        loader = info.context.loaders.conversation_page_by_user
+        return await nested_conversations(info, loader, self.model.id, first)

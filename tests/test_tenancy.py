@@ -181,6 +181,7 @@ async def test_every_root_query_hides_the_other_organization(
     assert log["auditLog"]["totalCount"] == 0
     checked.add("auditLog")
 
+    checked |= CONVERSATION_QUERIES  # walked in test_conversations_hide_the_other_organization
     assert checked == _root_fields("Query"), "a root query without a tenancy case"
 
 
@@ -269,7 +270,7 @@ async def test_every_mutation_on_the_other_organizations_ids_is_not_found(
     assert created["__typename"] == "ValidationError"
     assert {"path": "permissions.ownerIds[0]", "code": "NOT_FOUND"} in created["issues"]
 
-    walked = set(MUTATION_CASES) | NO_FOREIGN_IDS | {"createWorkflow"}
+    walked = set(MUTATION_CASES) | NO_FOREIGN_IDS | {"createWorkflow"} | CONVERSATION_MUTATIONS
     assert walked == _root_fields("Mutation"), "a mutation without a tenancy case"
 
 
@@ -308,7 +309,9 @@ async def test_every_subscription_hides_the_other_organization(
             )
             leaked = await _first_result(ws, updates, seconds=1.5)
         assert leaked is None, f"leaked to another organization: {leaked}"
-    assert {"executionProgress", "executionUpdates"} == _root_fields("Subscription")
+    assert {"executionProgress", "executionUpdates"} | CONVERSATION_SUBSCRIPTIONS == (
+        _root_fields("Subscription")
+    )
 
 
 async def _first_result(
@@ -345,3 +348,94 @@ def _root_fields(type_name: str) -> set[str]:
     graphql_type = schema._schema.get_type(type_name)
     assert graphql_type is not None
     return set(graphql_type.fields)  # type: ignore[attr-defined]
+
+
+# Conversations: the first organization's project, conversation and messages are made by
+# the test (the seed has none), as its admin; the outsider then tries every root field.
+CONVERSATION_QUERIES = {"projects", "project", "conversations", "conversation", "toolUsage"}
+CONVERSATION_MUTATION_CASES: dict[str, tuple[str, str]] = {
+    "updateProject": ('updateProject(id: $p, input: {name: "x"})', "p"),
+    "archiveProject": ("archiveProject(id: $p)", "p"),
+    "deleteProject": ("deleteProject(id: $p)", "p"),
+    "attachAgentToProject": ("attachAgentToProject(projectId: $p, agentId: $a)", "pa"),
+    "detachAgentFromProject": ("detachAgentFromProject(projectId: $p, agentId: $a)", "pa"),
+    "startConversation": ('startConversation(agentId: $a, message: "hi")', "a"),
+    "postMessage": ('postMessage(conversationId: $c, content: "hi")', "c"),
+    "renameConversation": ('renameConversation(id: $c, title: "x")', "c"),
+    "archiveConversation": ("archiveConversation(id: $c)", "c"),
+    "deleteConversation": ("deleteConversation(id: $c)", "c"),
+    "restoreConversation": ("restoreConversation(id: $c)", "c"),
+    "branchConversation": ("branchConversation(conversationId: $c, fromMessageId: $m)", "cm"),
+    "beginReply": ("beginReply(conversationId: $c, replyTo: $m)", "cm"),
+    "appendReplyChunk": ('appendReplyChunk(messageId: $r, seq: 1, text: "x")', "r"),
+    "recordToolCall": (
+        'recordToolCall(messageId: $r, input: {callId: "c", toolName: "t", server: "s", '
+        "status: RUNNING})",
+        "r",
+    ),
+    "finishReply": ("finishReply(messageId: $r)", "r"),
+    "stopReply": ("stopReply(messageId: $r)", "r"),
+}
+CONVERSATION_MUTATIONS = {*CONVERSATION_MUTATION_CASES, "createProject"}
+CONVERSATION_SUBSCRIPTIONS = {"conversationEvents", "agentConversationRequests"}
+_VARIABLES = {"p": "project", "a": "agent", "c": "conversation", "m": "message", "r": "reply"}
+
+
+async def test_conversations_hide_the_other_organization(
+    outsider: AsClient,
+    foreign: Foreign,
+    client: httpx.AsyncClient,
+    services: Services,
+    app: FastAPI,
+    live_server: str,
+) -> None:
+    from tests.conversations import TOOL, begin, chunk, create_project, open_chats, run, start_chat
+
+    async with open_chats(services, app, client) as chats:
+        agent = await chats.create_agent("tenancy")
+        project = await create_project(client, chats.name("project"))
+        conversation, message = await start_chat(client, agent, project=project)
+        reply = await begin(client, conversation, message)
+        ids = {"project": project, "agent": agent, "conversation": conversation,
+               "message": message, "reply": reply}  # fmt: skip
+
+        # queries: by id null, lists without the first organization's objects
+        for field, argument in (("project", project), ("conversation", conversation)):
+            body = await outsider.post(f"query($id: ID!) {{ {field}(id: $id) {{ id }} }}",
+                                       {"id": argument})  # fmt: skip
+            assert _data(body)[field] is None, field
+        for field in ("projects", "conversations"):
+            assert not (await _ids_of_connection(outsider, field)) & {project, conversation}
+
+        # mutations: not found (or the id is a field issue), and nothing changes
+        for field, (call, names) in CONVERSATION_MUTATION_CASES.items():
+            variables = {name: ids[_VARIABLES[name]] for name in names}
+            declared = ", ".join(f"${name}: ID!" for name in names)
+            body = await outsider.post(
+                f"mutation({declared}) {{ {call} {{ __typename }} }}", variables
+            )
+            assert _data(body)[field]["__typename"] in {"NotFound", "ValidationError"}, field
+        await chunk(client, reply, 1, "still mine")  # the reply was neither stopped nor finished
+        tool = {"callId": "t", "toolName": chats.name("tool"), "server": "s", "status": "RUNNING"}
+        await run(client, TOOL, id=reply, input=tool)
+        usage = _data(await outsider.post("{ toolUsage(groupBy: TOOL) { key } }"))["toolUsage"]
+        assert chats.name("tool") not in {row["key"] for row in usage}
+
+        # subscriptions: a foreign conversation is not found; the engine stream stays silent
+        secret, _ = await api_key_for(services, OTHER_ADMIN, "tenancy-chat")
+        async with connect(f"ws://{live_server}/graphql",
+                           {"Authorization": f"Bearer {secret}"}) as ws:  # fmt: skip
+            events = await ws.subscribe(
+                "subscription($c: ID!) { conversationEvents(conversationId: $c) { __typename } }",
+                {"c": conversation},
+            )
+            try:
+                errors = [e for p in [p async for p in ws.results(events)]
+                          for e in p.get("errors", [])]  # fmt: skip
+            except SubscriptionError as refused:
+                errors = refused.errors
+            assert [e.get("extensions", {}).get("code") for e in errors] == ["NOT_FOUND"]
+            requests = await ws.subscribe("subscription { agentConversationRequests { type } }")
+            await asyncio.sleep(0.3)
+            await start_chat(client, agent, "a secret")
+            assert await _first_result(ws, requests, seconds=1.5) is None

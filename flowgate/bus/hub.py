@@ -110,7 +110,8 @@ class Hub:
         published_at = message.get(PUBLISHED_AT)
         if isinstance(published_at, float):
             BUS_LAG.observe(max(0.0, time.time() - published_at))
-        execution_id = uuid.UUID(message["execution_id"])
+        # One stream per execution or per conversation: their ids are UUIDs, never equal.
+        execution_id = uuid.UUID(message.get("execution_id") or message["conversation_id"])
         organization_id = uuid.UUID(message["organization_id"])
         for subscriber in self._by_execution.get(execution_id, ()):
             subscriber.offer(message)

@@ -15,6 +15,7 @@ from rich.console import Console
 from sqlalchemy import exists, select
 
 from flowgate.search.outbox import mark_all_stale
+from flowgate.seed.conversations import write_conversations
 from flowgate.seed.dataset import SIZES, SeedData, generate
 from flowgate.seed.progress import SeedProgress
 from flowgate.seed.summary import SeedError, SeedSummary
@@ -62,6 +63,7 @@ async def seed(
         phase.advance()
         await write_postgres(services, data, progress, reset=reset)
         await write_mongo(services, data, progress, reset=reset)
+        conversations = await write_conversations(services, seed)
         # Searchable once a gateway's indexer (or `flowgate reindex`) has caught up.
         await mark_all_stale(services)
     return SeedSummary(
@@ -77,6 +79,7 @@ async def seed(
         size=size,
         seed=seed,
         workflow_versions=len(data.workflow_versions),
+        conversations=conversations,
     )
 
 

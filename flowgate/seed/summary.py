@@ -23,6 +23,7 @@ class SeedSummary:
     size: str = "small"
     seed: int = 42
     workflow_versions: int = 0  # earlier versions of the workflows
+    conversations: int = 0  # demo chats (branches not counted)
 
     def describe(self) -> str:
         counts = ", ".join(
@@ -37,6 +38,7 @@ class SeedSummary:
                 ("executions", self.executions),
                 ("traces", self.traces),
                 ("events", self.events),
+                ("conversations", self.conversations),
             )
         )
         return f"Seeded {self.size} data (seed {self.seed}) in {self.seconds:.1f}s: {counts}"

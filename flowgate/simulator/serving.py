@@ -11,6 +11,7 @@ import uvicorn
 
 from flowgate.runner import GatewayServer
 from flowgate.settings import Settings
+from flowgate.simulator.chat import ChatSimulator
 from flowgate.simulator.engine import Simulator, SimulatorConfig
 
 WILDCARDS = {"", "0.0.0.0", "::"}  # noqa: S104 - names the wildcard, binds nothing
@@ -31,6 +32,7 @@ class SimulatedServer(GatewayServer):
         self._api_key = api_key  # the simulated engine authenticates like a real one
         self._http: httpx.AsyncClient | None = None
         self._simulator: Simulator | None = None
+        self._chats: ChatSimulator | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -53,6 +55,9 @@ class SimulatedServer(GatewayServer):
         )
         logging.getLogger("uvicorn.access").addFilter(_not_the_simulator)
         self._simulator.start()
+        # The same engine answers chats: post a message in GraphiQL, watch the reply stream.
+        self._chats = ChatSimulator(self._http, tag=TAG)
+        self._chats.start()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await self.stop_simulator()
@@ -66,8 +71,11 @@ class SimulatedServer(GatewayServer):
 
     async def stop_simulator(self) -> None:
         simulator, self._simulator = self._simulator, None
+        chats, self._chats = self._chats, None
         http, self._http = self._http, None
         try:
+            if chats is not None:
+                await chats.stop()
             if simulator is not None:
                 await simulator.stop()
         finally:

@@ -6,26 +6,36 @@ from models.sql.api_key import ApiKey
 from models.sql.audit import AuditLogEntry
 from models.sql.auth_session import AuthSession
 from models.sql.base import Base
+from models.sql.conversation import Conversation, ConversationEvent
 from models.sql.execution import Execution
 from models.sql.idempotency import IdempotencyKey
 from models.sql.invite import Invite
+from models.sql.message import Attachment, Message, ToolCall
 from models.sql.organization import Organization
 from models.sql.outbox import ExecutionOutboxEntry
+from models.sql.project import Project, ProjectAgent
 from models.sql.search import SearchDocumentRow, SearchOutboxEntry
 from models.sql.user import User
 
 __all__ = [
     "Agent",
     "ApiKey",
+    "Attachment",
     "AuditLogEntry",
     "AuthSession",
     "Base",
+    "Conversation",
+    "ConversationEvent",
     "Execution",
     "ExecutionOutboxEntry",
     "IdempotencyKey",
     "Invite",
+    "Message",
     "Organization",
+    "Project",
+    "ProjectAgent",
     "SearchDocumentRow",
     "SearchOutboxEntry",
+    "ToolCall",
     "User",
 ]

@@ -21,6 +21,20 @@ from resolvers.loaders.by_id import (
     UserByIdLoader,
     WorkflowByIdLoader,
 )
+from resolvers.loaders.conversations import (
+    AgentsByProjectLoader,
+    AttachmentsByMessageLoader,
+    BranchesByConversationLoader,
+    ConversationByIdLoader,
+    ConversationPageByAgentLoader,
+    ConversationPageByProjectLoader,
+    ConversationPageByUserLoader,
+    LastMessageByConversationLoader,
+    MessageByIdLoader,
+    MessagePageByConversationLoader,
+    ProjectByIdLoader,
+    ToolCallsByMessageLoader,
+)
 from resolvers.loaders.events import ExecutionEventByIdLoader
 from resolvers.loaders.organizations import (
     FiguresByOrganizationLoader,
@@ -65,6 +79,21 @@ class Loaders:
         self.organization_by_id = OrganizationByIdLoader(services, principal)
         self.figures_by_organization = FiguresByOrganizationLoader(services, principal)
         self.audit_entries_by_object = AuditEntriesByObjectLoader(services, principal)
+        # Conversations (resolvers.conversations)
+        self.project_by_id = ProjectByIdLoader(services, principal)
+        self.conversation_by_id = ConversationByIdLoader(services, principal)
+        self.message_by_id = MessageByIdLoader(services, principal)
+        self.last_message_by_conversation = LastMessageByConversationLoader(services, principal)
+        self.tool_calls_by_message = ToolCallsByMessageLoader(services, principal)
+        self.attachments_by_message = AttachmentsByMessageLoader(services, principal)
+        self.agents_by_project = AgentsByProjectLoader(services, principal)
+        self.branches_by_conversation = BranchesByConversationLoader(services, principal)
+        self.message_page_by_conversation = MessagePageByConversationLoader(services, principal)
+        self.conversation_page_by_agent = ConversationPageByAgentLoader(services, principal)
+        self.conversation_page_by_project = ConversationPageByProjectLoader(services, principal)
+        self.conversation_page_by_user = ConversationPageByUserLoader(services, principal)
+        # A conversation's user, apart from agent owners: one batch each (see above).
+        self.conversation_user_by_id = UserByIdLoader(services, principal)
 
 
 __all__ = ["Loaders"]

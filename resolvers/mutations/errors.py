@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     AUTHENTICATION_FAILED = "authentication_failed"
+    CHUNK_OUT_OF_ORDER = "chunk_out_of_order"
 
 
 class MutationError(Exception):
@@ -85,3 +86,13 @@ class IdempotencyConflictError(MutationError):
             "use a new key for a new request"
         )
         self.key = key
+
+
+class ChunkOutOfOrderError(MutationError):
+    """A reply chunk skipped ahead: the engine resends from the number expected."""
+
+    code = ErrorCode.CHUNK_OUT_OF_ORDER
+
+    def __init__(self, seq: int, expected: int) -> None:
+        super().__init__(f"Chunk {seq} arrived before chunk {expected}: send {expected} next")
+        self.expected_seq = expected

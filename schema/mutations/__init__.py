@@ -5,6 +5,7 @@ import strawberry
 
 from schema.identity import IdentityMutations
 from schema.mutations.agents import AgentMutations
+from schema.mutations.conversations import ConversationMutations
 from schema.mutations.executions import ExecutionMutations
 from schema.mutations.flowcharts import FlowchartMutations
 from schema.mutations.workflows import WorkflowMutations
@@ -17,7 +18,12 @@ from schema.mutations.workflows import WorkflowMutations
     )
 )
 class Mutation(
-    IdentityMutations, AgentMutations, FlowchartMutations, WorkflowMutations, ExecutionMutations
+    IdentityMutations,
+    AgentMutations,
+    FlowchartMutations,
+    WorkflowMutations,
+    ExecutionMutations,
+    ConversationMutations,
 ):
     pass
 

@@ -35,6 +35,11 @@ _RESULT_OF: dict[type[errors.MutationError], Callable[[Any], Any]] = {
 }
 
 
+def register(error: type[errors.MutationError], to_result: Callable[[Any], Any]) -> None:
+    """A domain's own error type (`schema.mutations.conversations.ChunkOutOfOrder`)."""
+    _RESULT_OF[error] = to_result
+
+
 def capture_errors(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     # functools.wraps keeps the signature and annotations, which Strawberry reads to build
     # the field's arguments and type.

@@ -1,0 +1,46 @@
+"""Which conversations and projects a principal may read and change: the rules of
+`resolvers.conversations`, as SQL predicates and Python checks."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, or_, select
+
+from flowgate.principal import Principal
+from models.enums import ProjectStatus, UserRole
+from models.sql import Conversation, Project
+from resolvers.access import is_admin
+
+
+def visible_projects(principal: Principal) -> list[ColumnElement[bool]]:
+    """Projects of the organization that are not deleted: visible to every member."""
+    return [
+        Project.organization_id == principal.organization_id,
+        Project.status != ProjectStatus.DELETED,
+    ]
+
+
+def visible_conversations(principal: Principal) -> list[ColumnElement[bool]]:
+    """The principal's own conversations, those held in a live project, or (admins) all of
+    the organization's."""
+    conditions: list[ColumnElement[bool]] = [
+        Conversation.organization_id == principal.organization_id
+    ]
+    if not is_admin(principal):
+        shared = select(Project.id).where(*visible_projects(principal))
+        conditions.append(
+            or_(Conversation.user_id == principal.user_id, Conversation.project_id.in_(shared))
+        )
+    return conditions
+
+
+def may_change_conversation(principal: Principal, conversation: Conversation) -> bool:
+    """Post in, rename, archive, delete, branch or stop: its user, or an admin."""
+    return is_admin(principal) or (
+        principal.role is UserRole.USER and conversation.user_id == principal.user_id
+    )
+
+
+def may_change_project(principal: Principal, project: Project) -> bool:
+    return is_admin(principal) or (
+        principal.role is UserRole.USER and project.owner_id == principal.user_id
+    )

@@ -1,0 +1,174 @@
+"""Projects: create, change, archive, delete (the status, so conversations keep their
+project), and which agents are attached."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+
+from models.enums import ProjectStatus
+from models.sql import Agent, Project, ProjectAgent
+from models.sql.base import utcnow
+from resolvers import audit
+from resolvers.conversations.access import may_change_project, visible_projects
+from resolvers.mutations.errors import ForbiddenError, InvalidInputError, NotFoundError
+from resolvers.validation import values
+from resolvers.validation.issues import IssueCode, Issues
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from strawberry import Info
+
+    from flowgate.context import Context
+
+# name: (max length, required)
+_TEXT_FIELDS = {
+    "name": (200, True),
+    "description": (5000, False),
+    "repository_url": (500, False),
+    "local_path": (500, False),
+    "framework": (100, False),
+    "language": (100, False),
+}
+_CAMEL = {"repository_url": "repositoryUrl", "local_path": "localPath"}
+
+
+def _check(issues: Issues, fields: Mapping[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == "status":
+            if value is None:
+                issues.add("input.status", IssueCode.REQUIRED, "must not be null")
+            cleaned[name] = value
+            continue
+        max_length, required = _TEXT_FIELDS[name]
+        path = f"input.{_CAMEL.get(name, name)}"
+        if value is None:
+            if required or name == "description":
+                issues.add(path, IssueCode.REQUIRED, "must not be null")
+            cleaned[name] = None
+            continue
+        cleaned[name] = values.text(issues, path, value, max_length=max_length, required=required)
+    return cleaned
+
+
+async def create_project(info: Info[Context], *, fields: Mapping[str, Any]) -> Project:
+    principal = info.context.principal
+    issues = Issues()
+    cleaned = _check(issues, fields)
+    if issues:
+        raise InvalidInputError(issues)
+    project = Project(
+        id=uuid.uuid4(),
+        organization_id=principal.organization_id,
+        owner_id=principal.user_id,
+        status=ProjectStatus.ACTIVE,
+        **cleaned,
+    )
+    async with info.context.services.postgres.session() as session, session.begin():
+        session.add(project)
+        audit.add_entry(
+            session,
+            info,
+            action="project.create",
+            object_type="Project",
+            object_id=project.id,
+            summary=audit.changes({}, cleaned),
+        )
+    return project
+
+
+async def change_project(
+    info: Info[Context], *, project_id: str, fields: Mapping[str, Any], action: str = "update"
+) -> Project:
+    """Change the fields given (`archive` and `delete` set the status)."""
+    issues = Issues()
+    local_id = values.global_id(issues, "id", project_id, "Project")
+    cleaned = _check(issues, fields)
+    if issues or local_id is None:
+        raise InvalidInputError(issues)
+    async with info.context.services.postgres.session() as session, session.begin():
+        project = await _project_for_update(session, info, local_id, project_id)
+        before = {name: getattr(project, name) for name in cleaned}
+        for name, value in cleaned.items():
+            setattr(project, name, value)
+        project.updated_at = utcnow()
+        audit.add_entry(
+            session,
+            info,
+            action=f"project.{action}",
+            object_type="Project",
+            object_id=project.id,
+            summary=audit.changes(before, cleaned),
+        )
+    return project
+
+
+async def attach_agent(
+    info: Info[Context], *, project_id: str, agent_id: str, attach: bool
+) -> Project:
+    """Attach (or detach) an agent; doing it twice is the same as once."""
+    principal = info.context.principal
+    issues = Issues()
+    local_id = values.global_id(issues, "projectId", project_id, "Project")
+    agent_local = values.global_id(issues, "agentId", agent_id, "Agent")
+    if issues or local_id is None or agent_local is None:
+        raise InvalidInputError(issues)
+    async with info.context.services.postgres.session() as session, session.begin():
+        project = await _project_for_update(session, info, local_id, project_id)
+        agent = await session.scalar(
+            select(Agent.id).where(
+                Agent.id == agent_local,
+                Agent.organization_id == principal.organization_id,
+                Agent.deleted_at.is_(None),
+            )
+        )
+        if agent is None:
+            issues.add("agentId", IssueCode.NOT_FOUND, "names no agent in your organization")
+            raise InvalidInputError(issues)
+        if attach:
+            await session.execute(
+                insert(ProjectAgent)
+                .values(
+                    project_id=project.id,
+                    agent_id=agent_local,
+                    organization_id=principal.organization_id,
+                )
+                .on_conflict_do_nothing()
+            )
+        else:
+            await session.execute(
+                delete(ProjectAgent).where(
+                    ProjectAgent.project_id == project.id, ProjectAgent.agent_id == agent_local
+                )
+            )
+        project.updated_at = utcnow()
+        audit.add_entry(
+            session,
+            info,
+            action="project.attach_agent" if attach else "project.detach_agent",
+            object_type="Project",
+            object_id=project.id,
+            summary={"agent_id": str(agent_local)},
+        )
+    return project
+
+
+async def _project_for_update(
+    session: AsyncSession, info: Info[Context], local_id: uuid.UUID, global_id: str
+) -> Project:
+    principal = info.context.principal
+    project = await session.scalar(
+        select(Project)
+        .where(Project.id == local_id, *visible_projects(principal))
+        .with_for_update()
+    )
+    if project is None:
+        raise NotFoundError("Project", global_id)
+    if not may_change_project(principal, project):
+        raise ForbiddenError("Only the project's owner (or an admin) may change it")
+    return project

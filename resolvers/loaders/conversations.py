@@ -1,0 +1,293 @@
+"""Loaders of the conversations domain: projects, conversations, messages, their tool calls
+and attachments, and the nested pages (a conversation's messages, an agent's, a project's
+or a user's conversations). Each batch is one round trip, scoped by what the principal may
+see (`resolvers.conversations.access`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased
+
+from models import sql
+from resolvers.conversations.access import visible_conversations, visible_projects
+from resolvers.loaders.base import ScopedLoader
+from resolvers.pagination import Page, encode_cursor
+
+
+class ProjectByIdLoader(ScopedLoader[uuid.UUID, sql.Project | None]):
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[sql.Project | None]:
+        query = select(sql.Project).where(
+            sql.Project.id.in_(keys), *visible_projects(self.principal)
+        )
+        return await _by_key(self, query, keys, "id")
+
+
+class ConversationByIdLoader(ScopedLoader[uuid.UUID, sql.Conversation | None]):
+    # Deleted ones load too: a resolver decides whether a deleted conversation is shown.
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[sql.Conversation | None]:
+        query = select(sql.Conversation).where(
+            sql.Conversation.id.in_(keys), *visible_conversations(self.principal)
+        )
+        return await _by_key(self, query, keys, "id")
+
+
+def _visible_messages(loader: ScopedLoader[Any, Any]) -> Any:
+    return sql.Message.conversation_id.in_(
+        select(sql.Conversation.id).where(*visible_conversations(loader.principal))
+    )
+
+
+class MessageByIdLoader(ScopedLoader[uuid.UUID, sql.Message | None]):
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[sql.Message | None]:
+        query = select(sql.Message).where(sql.Message.id.in_(keys), _visible_messages(self))
+        return await _by_key(self, query, keys, "id")
+
+
+class LastMessageByConversationLoader(ScopedLoader[uuid.UUID, sql.Message | None]):
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[sql.Message | None]:
+        # DISTINCT ON: the last message of each conversation, read off the
+        # (conversation_id, position) index backwards.
+        query = (
+            select(sql.Message)
+            .where(
+                sql.Message.conversation_id.in_(keys),
+                sql.Message.organization_id == self.principal.organization_id,
+                sql.Message.deleted_at.is_(None),
+            )
+            .order_by(sql.Message.conversation_id, sql.Message.position.desc())
+            .distinct(sql.Message.conversation_id)
+        )
+        return await _by_key(self, query, keys, "conversation_id")
+
+
+class _ListByParentLoader(ScopedLoader[uuid.UUID, list[Any]]):
+    model: ClassVar[Any]
+    parent: ClassVar[str]
+    order: ClassVar[str]
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[Any]]:
+        model = type(self).model
+        query = (
+            select(model)
+            .where(
+                getattr(model, self.parent).in_(keys),
+                model.organization_id == self.principal.organization_id,
+            )
+            .order_by(getattr(model, self.order), model.id)
+        )
+        async with self.services.postgres.session() as session:
+            rows = (await session.scalars(query)).all()
+        grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for row in rows:
+            grouped[getattr(row, self.parent)].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+
+class ToolCallsByMessageLoader(_ListByParentLoader):
+    model = sql.ToolCall
+    parent = "message_id"
+    order = "started_at"
+
+
+class AttachmentsByMessageLoader(_ListByParentLoader):
+    model = sql.Attachment
+    parent = "message_id"
+    order = "name"
+
+
+class AgentsByProjectLoader(ScopedLoader[uuid.UUID, list[sql.Agent]]):
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[sql.Agent]]:
+        query = (
+            select(sql.ProjectAgent.project_id, sql.Agent)
+            .join(sql.Agent, sql.Agent.id == sql.ProjectAgent.agent_id)
+            .where(
+                sql.ProjectAgent.project_id.in_(keys),
+                sql.ProjectAgent.organization_id == self.principal.organization_id,
+                sql.Agent.deleted_at.is_(None),
+            )
+            .order_by(sql.Agent.name, sql.Agent.id)
+        )
+        async with self.services.postgres.session() as session:
+            rows = (await session.execute(query)).all()
+        grouped: dict[uuid.UUID, list[sql.Agent]] = defaultdict(list)
+        for project_id, agent in rows:
+            grouped[project_id].append(agent)
+        return [grouped.get(key, []) for key in keys]
+
+
+class BranchesByConversationLoader(ScopedLoader[uuid.UUID, list[sql.Conversation]]):
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[sql.Conversation]]:
+        query = (
+            select(sql.Conversation)
+            .where(
+                sql.Conversation.parent_id.in_(keys),
+                sql.Conversation.deleted_at.is_(None),
+                *visible_conversations(self.principal),
+            )
+            .order_by(sql.Conversation.created_at, sql.Conversation.id)
+        )
+        async with self.services.postgres.session() as session:
+            rows = (await session.scalars(query)).all()
+        grouped: dict[uuid.UUID, list[sql.Conversation]] = defaultdict(list)
+        for row in rows:
+            if row.parent_id is not None:  # always, by the WHERE clause
+                grouped[row.parent_id].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+
+@dataclass(frozen=True)
+class WindowArgs:
+    """A nested page: `limit` rows after (or, `backward`, before) the `cursor` position."""
+
+    limit: int
+    cursor: int | None = None
+    backward: bool = False
+
+
+@dataclass
+class CountedPage:
+    page: Page[Any]
+    total: int
+
+
+WindowKey = tuple[uuid.UUID, WindowArgs]
+
+
+class _WindowPageLoader(ScopedLoader[WindowKey, CountedPage]):
+    """Each parent's own page and total in one query: `row_number()` and `count(*)` over a
+    window partitioned by the parent (as `resolvers.loaders.pages` does for executions)."""
+
+    model: ClassVar[Any]
+    parent: ClassVar[str]
+
+    def conditions(self) -> list[Any]:
+        raise NotImplementedError
+
+    def sort(self, args: WindowArgs) -> tuple[Any, bool]:
+        """The sort column and whether it runs descending."""
+        raise NotImplementedError
+
+    def cursor_of(self, row: Any) -> str:
+        raise NotImplementedError
+
+    async def batch_load_fn(self, keys: Sequence[WindowKey]) -> list[CountedPage]:
+        by_args: dict[WindowArgs, list[uuid.UUID]] = defaultdict(list)
+        for parent_id, args in keys:
+            by_args[args].append(parent_id)
+        pages: dict[WindowKey, CountedPage] = {}
+        async with self.services.postgres.session() as session:
+            for args, parents in by_args.items():
+                rows = (await session.execute(self._query(args, parents))).all()
+                pages.update(self._pages(args, parents, rows))
+        return [pages[key] for key in keys]
+
+    def _query(self, args: WindowArgs, parents: list[uuid.UUID]) -> Select[Any]:
+        model = type(self).model
+        parent = getattr(model, self.parent)
+        column, descending = self.sort(args)
+        order = (column.desc(), model.id.desc()) if descending else (column.asc(), model.id.asc())
+        conditions = [parent.in_(parents), *self.conditions()]
+        total = func.count().over(partition_by=parent).label("total")
+        if args.cursor is not None:
+            # The total counts the whole list; the rank only what lies past the cursor.
+            conditions.append(column > args.cursor if not descending else column < args.cursor)
+        ranked = (
+            select(
+                model,
+                func.row_number().over(partition_by=parent, order_by=order).label("rank"),
+                total,
+            )
+            .where(*conditions)
+            .subquery()
+        )
+        row = aliased(model, ranked)
+        return (
+            select(row, ranked.c.total)
+            .where(ranked.c.rank <= args.limit + 1)
+            .order_by(ranked.c[self.parent], ranked.c.rank)
+        )
+
+    def _pages(
+        self, args: WindowArgs, parents: list[uuid.UUID], rows: Sequence[Any]
+    ) -> dict[WindowKey, CountedPage]:
+        grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        totals: dict[uuid.UUID, int] = {}
+        for row, total in rows:
+            grouped[getattr(row, self.parent)].append(row)
+            totals.setdefault(getattr(row, self.parent), total)
+        out = {}
+        for parent_id in parents:
+            items = grouped[parent_id]
+            more = len(items) > args.limit
+            items = items[: args.limit]
+            if args.backward:
+                items.reverse()
+            page = Page(
+                items=items,
+                cursors=[self.cursor_of(item) for item in items],
+                has_next_page=more if not args.backward else args.cursor is not None,
+                has_previous_page=more if args.backward else args.cursor is not None,
+            )
+            out[(parent_id, args)] = CountedPage(page, totals.get(parent_id, 0))
+        return out
+
+
+class MessagePageByConversationLoader(_WindowPageLoader):
+    """Oldest first; `last`/`before` pages backwards from the newest ("load earlier")."""
+
+    model = sql.Message
+    parent = "conversation_id"
+
+    def conditions(self) -> list[Any]:
+        return [
+            sql.Message.organization_id == self.principal.organization_id,
+            sql.Message.deleted_at.is_(None),
+        ]
+
+    def sort(self, args: WindowArgs) -> tuple[Any, bool]:
+        return sql.Message.position, args.backward
+
+    def cursor_of(self, row: Any) -> str:
+        return encode_cursor(row.position, row.id)
+
+
+class _ConversationPageLoader(_WindowPageLoader):
+    """Live conversations the principal may see, most recently updated first."""
+
+    model = sql.Conversation
+
+    def conditions(self) -> list[Any]:
+        return [sql.Conversation.deleted_at.is_(None), *visible_conversations(self.principal)]
+
+    def sort(self, args: WindowArgs) -> tuple[Any, bool]:
+        return sql.Conversation.updated_at, True
+
+    def cursor_of(self, row: Any) -> str:
+        return encode_cursor(row.updated_at, row.id)
+
+
+class ConversationPageByAgentLoader(_ConversationPageLoader):
+    parent = "agent_id"
+
+
+class ConversationPageByProjectLoader(_ConversationPageLoader):
+    parent = "project_id"
+
+
+class ConversationPageByUserLoader(_ConversationPageLoader):
+    parent = "user_id"
+
+
+async def _by_key(
+    loader: ScopedLoader[Any, Any], query: Select[Any], keys: Sequence[uuid.UUID], field: str
+) -> list[Any]:
+    async with loader.services.postgres.session() as session:
+        rows = (await session.scalars(query)).all()
+    found = {getattr(row, field): row for row in rows}
+    return [found.get(key) for key in keys]

@@ -1,0 +1,155 @@
+"""Root fields of the conversations domain: projects and conversations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from flowgate.context import Context
+from models import enums
+from resolvers.conversations import reads
+from resolvers.filters import SortDirection
+from resolvers.ids import parse_id
+from resolvers.pagination import PageRequest
+from schema.connection import Connection
+from schema.conversation import Conversation
+from schema.filters import _utc
+from schema.permissions import READERS
+from schema.project import Project
+from schema.tool_usage import ToolUsage, resolve_tool_usage
+
+strawberry.enum(reads.ConversationOrderField, description="What conversations sort by.")
+
+
+@strawberry.input(description="Which conversations to list; all conditions must hold.")
+class ConversationFilter:
+    agent_id: strawberry.ID | None = strawberry.field(default=None, description="With this agent.")
+    project_id: strawberry.ID | None = strawberry.field(
+        default=None, description="In this project."
+    )
+    user_id: strawberry.ID | None = strawberry.field(default=None, description="Of this user.")
+    status: list[enums.ConversationStatus] | None = strawberry.field(
+        default=None, description="Any of."
+    )
+    title_contains: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the title."
+    )
+    updated_from: datetime | None = strawberry.field(default=None, description="Updated since.")
+    updated_to: datetime | None = strawberry.field(default=None, description="Updated before.")
+    include_deleted: bool = strawberry.field(
+        default=False, description="Deleted (restorable) ones too."
+    )
+
+    def to_filter(self) -> reads.ConversationFilter:
+        from resolvers.filters import check_text
+
+        return reads.ConversationFilter(
+            agent_id=parse_id(self.agent_id, "Agent", argument="filter.agentId")
+            if self.agent_id
+            else None,
+            project_id=parse_id(self.project_id, "Project", argument="filter.projectId")
+            if self.project_id
+            else None,
+            user_id=parse_id(self.user_id, "User", argument="filter.userId")
+            if self.user_id
+            else None,
+            statuses=tuple(self.status) if self.status is not None else None,
+            title_contains=check_text(self.title_contains, "filter.titleContains"),
+            updated_from=_utc(self.updated_from, "filter.updatedFrom"),
+            updated_to=_utc(self.updated_to, "filter.updatedTo"),
+            include_deleted=self.include_deleted,
+        )
+
+
+@strawberry.input(description="How to order conversations.")
+class ConversationOrder:
+    field: reads.ConversationOrderField = strawberry.field(description="What to sort by.")
+    direction: SortDirection = strawberry.field(
+        default=SortDirection.DESC, description="Default: descending."
+    )
+
+
+First = Annotated[int | None, strawberry.argument(description="Page size forward (default 20).")]
+After = Annotated[str | None, strawberry.argument(description="Cursor to continue after.")]
+Last = Annotated[int | None, strawberry.argument(description="Page size backward.")]
+Before = Annotated[str | None, strawberry.argument(description="Cursor to continue before.")]
+Id = Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")]
+
+
+@strawberry.type(description="Projects and conversations.")
+class ConversationQuery:
+    @strawberry.field(
+        permission_classes=READERS,
+        description="Projects of your organization (all members see them), last updated first.",
+    )
+    async def projects(
+        self,
+        info: strawberry.Info[Context],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        status: Annotated[
+            list[enums.ProjectStatus] | None, strawberry.argument(description="Any of.")
+        ] = None,
+    ) -> Connection[Project]:
+        page, query = await reads.list_projects(
+            info,
+            page=PageRequest.from_arguments(
+                first, after, last, before, max_size=info.context.services.settings.max_page_size
+            ),
+            statuses=tuple(status) if status is not None else None,
+        )
+        return Connection.from_page(page, Project.from_model, lambda: reads.count(info, query))
+
+    @strawberry.field(permission_classes=READERS, description="A project by id, or null.")
+    async def project(self, info: strawberry.Info[Context], id: Id) -> Project | None:
+        model = await info.context.loaders.project_by_id.load(parse_id(id, "Project"))
+        return Project.from_model(model) if model is not None else None
+
+    @strawberry.field(
+        permission_classes=READERS,
+        description="Conversations you can see (yours, those in projects, all for admins), "
+        "last updated first unless `orderBy` says otherwise.",
+    )
+    async def conversations(
+        self,
+        info: strawberry.Info[Context],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: Annotated[
+            ConversationFilter | None, strawberry.argument(description="Which ones.")
+        ] = None,
+        order_by: Annotated[
+            ConversationOrder | None, strawberry.argument(description="Default: last updated.")
+        ] = None,
+    ) -> Connection[Conversation]:
+        page, query = await reads.list_conversations(
+            info,
+            page=PageRequest.from_arguments(
+                first, after, last, before, max_size=info.context.services.settings.max_page_size
+            ),
+            filter_=filter.to_filter() if filter else reads.ConversationFilter(),
+            order=order_by.field if order_by else reads.ConversationOrderField.UPDATED_AT,
+            descending=order_by.direction is SortDirection.DESC if order_by else True,
+        )
+        return Connection.from_page(page, Conversation.from_model, lambda: reads.count(info, query))
+
+    @strawberry.field(
+        permission_classes=READERS,
+        description="A conversation by id (deleted ones too, with `deletedAt`), or null.",
+    )
+    async def conversation(self, info: strawberry.Info[Context], id: Id) -> Conversation | None:
+        model = await info.context.loaders.conversation_by_id.load(parse_id(id, "Conversation"))
+        return Conversation.from_model(model) if model is not None else None
+
+    tool_usage: list[ToolUsage] = strawberry.field(
+        resolver=resolve_tool_usage,
+        permission_classes=READERS,
+        description="Tool (MCP) calls of the conversations you can see: calls, failures, "
+        "duration percentiles and cost, grouped by tool, server, user or day, most calls first.",
+    )
