@@ -25,9 +25,11 @@ class Services:
     search: SearchIndex
 
     @classmethod
-    async def open(cls, settings: Settings) -> Services:
-        postgres = Postgres(settings)
-        mongo = Mongo(settings)
+    async def open(cls, settings: Settings, *, bounded: bool = False) -> Services:
+        """`bounded` for the gateway: every store call of a request is bounded by
+        `store_timeout` (see `Postgres`); one-shot commands run unbounded."""
+        postgres = Postgres(settings, bounded=bounded)
+        mongo = Mongo(settings, bounded=bounded)
         bus = create_bus(settings)
         try:
             await postgres.ping()
