@@ -23,8 +23,15 @@ COALESCED_TYPES = frozenset({"progress"})
 # against it. Wall clocks, since replicas compare across processes (and hosts).
 PUBLISHED_AT = "published_at"
 
-# A message that tells subscribers "you may have missed messages: read the log".
+# A message that tells subscribers "you may have missed messages: read the log". A resync
+# sent after an outage also says since when (`SINCE`, epoch seconds): what was published
+# from then on may be missing.
 RESYNC: dict[str, Any] = {"type": "__resync__"}
+SINCE = "since"
+
+
+def resync(since: float | None) -> dict[str, Any]:
+    return {**RESYNC, SINCE: since}
 
 
 class Subscriber:
@@ -105,7 +112,7 @@ class Hub:
             for index in (self._by_execution, self._by_organization):
                 for subscribers in index.values():
                     for subscriber in subscribers:
-                        subscriber.offer(RESYNC)
+                        subscriber.offer(message)
             return
         published_at = message.get(PUBLISHED_AT)
         if isinstance(published_at, float):
