@@ -3,6 +3,7 @@ log first, then the trace. Every step is idempotent (see `resolvers.lifecycle`).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ log = structlog.get_logger(__name__)
 
 DELIVERY_BATCH = 500
 _reported_stuck: set[uuid.UUID] = set()
+_outage = asyncio.Event()  # a flag shared by every deliverer of the process
 
 
 class OutOfOrderError(Exception):
@@ -68,24 +70,40 @@ async def deliver_pending(
             if stored_here:
                 services.bus.publish_soon(bus_message(entry, event))
     except PyMongoError as error:
-        log.warning(
-            "outbox delivery paused: MongoDB unavailable",
-            error=describe(error),
-            pending=len(entries) - len(done),
-        )
+        _outage_began(error)
+    else:
+        if done:
+            _outage_ended()
     finally:
         if done:
             async with services.postgres.session() as session, session.begin():
                 await session.execute(
                     delete(ExecutionOutboxEntry).where(ExecutionOutboxEntry.id.in_(done))
                 )
+    _report_stuck(stuck)
+    return delivered
+
+
+# One line when an outage begins, one when it ends: not one per call and relay pass.
+def _outage_began(error: PyMongoError) -> None:
+    if not _outage.is_set():
+        _outage.set()
+        log.warning("outbox delivery paused: MongoDB unavailable", error=describe(error))
+
+
+def _outage_ended() -> None:
+    if _outage.is_set():
+        _outage.clear()
+        log.info("outbox delivery resumed")
+
+
+def _report_stuck(stuck: dict[uuid.UUID, str]) -> None:
+    """Left for `flowgate doctor`, which says what blocks them; the others went on. Said
+    once per execution and process, not on every relay pass."""
     for stuck_id, reason in stuck.items():
-        # Left for `flowgate doctor`, which says what blocks it; the others went on. Said
-        # once per execution and process, not on every relay pass.
         if stuck_id not in _reported_stuck:
             _reported_stuck.add(stuck_id)
             log.warning("outbox delivery blocked", execution_id=str(stuck_id), error=reason)
-    return delivered
 
 
 def bus_message(entry: ExecutionOutboxEntry, event: ExecutionEvent) -> dict[str, Any]:
