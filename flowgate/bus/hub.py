@@ -117,8 +117,13 @@ class Hub:
         published_at = message.get(PUBLISHED_AT)
         if isinstance(published_at, float):
             BUS_LAG.observe(max(0.0, time.time() - published_at))
-        execution_id = uuid.UUID(message["execution_id"])
-        organization_id = uuid.UUID(message["organization_id"])
+        try:
+            execution_id = uuid.UUID(message["execution_id"])
+            organization_id = uuid.UUID(message["organization_id"])
+        except (KeyError, TypeError, ValueError):
+            # Not one of ours (the channel is shared by every database of a Redis): a bad
+            # message must not end the process's one subscription.
+            return
         for subscriber in self._by_execution.get(execution_id, ()):
             subscriber.offer(message)
         for subscriber in self._by_organization.get(organization_id, ()):

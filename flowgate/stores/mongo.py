@@ -55,14 +55,14 @@ class Mongo:
                 # Bounds each operation as a whole (pool checkout, selection, every round
                 # trip): a stalled server is answered within the store timeout.
                 "timeoutMS": timeout_ms,
+                # How often the driver probes a server it knows to be down.
+                "heartbeatFrequencyMS": HEARTBEAT_MS,
             }
         self.client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
             settings.mongodb_url,
             uuidRepresentation="standard",
             tz_aware=True,
             connectTimeoutMS=timeout_ms,
-            # How often the driver probes a server it knows to be down.
-            heartbeatFrequencyMS=HEARTBEAT_MS,
             # Durable by default: see `Settings.mongodb_write_concern`.
             w=int(write_concern) if write_concern.isdigit() else write_concern,
             journal=settings.mongodb_journal,
