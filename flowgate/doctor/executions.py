@@ -9,6 +9,7 @@ is read again before it is repaired, and every repair is conditional on what was
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -27,26 +28,35 @@ if TYPE_CHECKING:
 
 # Passes of delivery one repair makes at most (new entries keep coming while it serves).
 MAX_PASSES = 20
+# Seconds between the two reads of the outbox: far longer than a request's own delivery.
+SETTLE_SECONDS = 2.0
 
 
 async def check_outbox(services: Services, report: Report, repair: bool) -> None:
-    before = await _pending(services)
-    if repair and before:
+    # An entry that is gone a moment later was in flight (a request was delivering it),
+    # not undelivered: only entries present at both reads are findings.
+    first = await _pending_entries(services)
+    if first:
+        await asyncio.sleep(SETTLE_SECONDS)
+    stuck: dict[uuid.UUID, set[int]] = {}
+    for entry_id, execution_id in (await _pending_entries(services)).items():
+        if entry_id in first:
+            stuck.setdefault(execution_id, set()).add(entry_id)
+    if repair and stuck:
         for _ in range(MAX_PASSES):
             if not await deliver_pending(services):
                 break
-        for execution_id in set(await _pending(services)) & set(before):
+        left = await _pending_entries(services)
+        for execution_id in {left[entry_id] for entry_id in left if entry_id in first}:
             if await _unblock(services, report, execution_id):
                 await deliver_pending(services, execution_id=execution_id)
-    # Again, after MongoDB was read: an entry a request delivered meanwhile was in flight,
-    # not undelivered, and is not a finding.
-    left = await _pending(services)
-    for execution_id, (count, _) in before.items():
+    left = await _pending_entries(services)
+    for execution_id, entries in stuck.items():
         report.add(
             "undelivered events",
             execution_id,
-            f"{count} event(s) committed in PostgreSQL but not in the MongoDB log",
-            repaired=execution_id not in left,
+            f"{len(entries)} event(s) committed in PostgreSQL but not in the MongoDB log",
+            repaired=not entries & set(left),
         )
 
 
@@ -111,6 +121,11 @@ async def _behind(
 async def _ahead(
     services: Services, report: Report, repair: bool, execution_id: uuid.UUID, stored: int
 ) -> None:
+    # The log was read after the rows: events committed in between are in it. Only a row
+    # that is still behind, read now, disagrees.
+    row = (await _executions(services, execution_id)).get(execution_id)
+    if row is None or row["last_event_seq"] >= stored:
+        return
     if repair:
         async with services.postgres.session() as session, session.begin():
             execution = await session.get(Execution, execution_id, with_for_update=True)
@@ -212,14 +227,13 @@ async def _advance_trace(
     )
 
 
-async def _pending(services: Services) -> dict[uuid.UUID, tuple[int, int]]:
+async def _pending_entries(services: Services) -> dict[int, uuid.UUID]:
+    """The outbox: each entry's id and its execution's."""
     async with services.postgres.session() as session:
         rows = await session.execute(
-            select(
-                ExecutionOutboxEntry.execution_id, func.count(), func.min(ExecutionOutboxEntry.seq)
-            ).group_by(ExecutionOutboxEntry.execution_id)
+            select(ExecutionOutboxEntry.id, ExecutionOutboxEntry.execution_id)
         )
-        return {row[0]: (row[1], row[2]) for row in rows}
+        return {row[0]: row[1] for row in rows}
 
 
 async def _executions(
