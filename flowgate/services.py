@@ -20,7 +20,7 @@ from flowgate.stores.postgres import Postgres
 
 log = structlog.get_logger(__name__)
 
-CLOSE_TIMEOUT = 3.0
+CLOSE_TIMEOUT = 2.0
 
 
 @dataclass
