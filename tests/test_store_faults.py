@@ -202,7 +202,9 @@ def test_a_paused_postgresql_is_answered_within_the_timeout_and_shutdown_is_boun
 
             # then: answered within the timeout, naming the store
             print(f"PostgreSQL paused: answered in {seconds:.2f}s")
-            assert seconds < STORE_TIMEOUT + 2.0, f"{seconds:.1f}s"
+            # (a request may meet two bounded waits: its statement, then the rollback when
+            # its connection goes back to the pool)
+            assert seconds < 2 * STORE_TIMEOUT + 1.0, f"{seconds:.1f}s"
             assert response.status_code == 503
             assert response.json()["errors"][0]["extensions"]["store"] == "PostgreSQL"
 
