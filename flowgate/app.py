@@ -44,7 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await Services.open(settings)
+        services = await Services.open(settings, bounded=True)
         app.state.services = services
         app.state.guards = guards = Guards.create(services)
         metrics.watch(services)

@@ -2,7 +2,8 @@
 
 `/healthz` says the process answers. `/readyz` checks each store with a real round trip and
 reports its latency; any store down turns it into a 503 that names the store, which is what a
-load balancer needs to take this replica out of rotation."""
+load balancer needs to take this replica out of rotation. It also says whether the event bus
+is up, degraded (publishes failing or stalled) or down."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from flowgate.protection.request_id import current_request_id
 from flowgate.services import Services
@@ -37,8 +39,21 @@ async def readyz(request: Request) -> JSONResponse:
     results = await asyncio.gather(*(_check(name, probe) for name, probe in checks.items()))
     stores = dict(results)
     down = [name for name, result in stores.items() if result["status"] != "up"]
-    body = {"status": "ready" if not down else "unavailable", "down": down, "stores": stores}
+    body = {
+        "status": "ready" if not down else "unavailable",
+        "down": down,
+        "stores": stores,
+        "bus": _bus(services),
+    }
     return JSONResponse(body, status_code=503 if down else 200)
+
+
+def _bus(services: Services) -> dict[str, str]:
+    """The event bus, reported but not part of readiness: without it, queries and mutations
+    still work and streams catch up from the log, so a replica stays in rotation."""
+    bus = services.bus
+    status = "down" if not bus.connected else "degraded" if bus.degraded else "up"
+    return {"status": status, "backend": bus.description}
 
 
 async def _check(name: str, probe: Any) -> tuple[str, dict[str, Any]]:
@@ -52,8 +67,13 @@ async def _check(name: str, probe: Any) -> tuple[str, dict[str, Any]]:
 
 
 # What a store outage raises before GraphQL runs (authentication reads PostgreSQL): asyncpg's
-# OSErrors, SQLAlchemy's wrapped errors, pymongo's connection failures.
-STORE_ERRORS: tuple[type[Exception], ...] = (OSError, DBAPIError, ConnectionFailure)
+# OSErrors, SQLAlchemy's wrapped errors, pymongo's connection failures and timeouts.
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    DBAPIError,
+    PoolTimeoutError,
+    PyMongoError,
+)
 
 
 async def store_unavailable_response(_: Request, exc: Exception) -> Response:

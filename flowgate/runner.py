@@ -25,6 +25,7 @@ from flowgate.stores.postgres import Postgres
 console = Console(stderr=True)
 # The seed's admin of its first organization: the demo acts as them (password: the seed's).
 DEMO_ACCOUNT = "admin@acme.example"
+SHUTDOWN_GRACE_SECONDS = 5
 
 
 @contextlib.asynccontextmanager
@@ -88,6 +89,9 @@ async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> 
             lifespan="on",
             ws_max_size=resolved.max_ws_message_bytes,
             http="httptools",  # the C parser (uvicorn[standard]); h11 costs more per request
+            # A bounded shutdown: open connections (websockets, requests waiting on a store)
+            # get this long to finish after SIGTERM, then are closed.
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
             # Headers and ws pings come from our own app; uvicorn's defaults are fine otherwise.
         )
         server: uvicorn.Server

@@ -5,7 +5,10 @@ the principal are per request (`flowgate.context`)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+
+import structlog
 
 from flowgate.bus.base import EventBus
 from flowgate.bus.factory import create_bus
@@ -14,6 +17,10 @@ from flowgate.search.factory import create_search_index
 from flowgate.settings import Settings
 from flowgate.stores.mongo import Mongo
 from flowgate.stores.postgres import Postgres
+
+log = structlog.get_logger(__name__)
+
+CLOSE_TIMEOUT = 2.0
 
 
 @dataclass
@@ -25,9 +32,11 @@ class Services:
     search: SearchIndex
 
     @classmethod
-    async def open(cls, settings: Settings) -> Services:
-        postgres = Postgres(settings)
-        mongo = Mongo(settings)
+    async def open(cls, settings: Settings, *, bounded: bool = False) -> Services:
+        """`bounded` for the gateway: every store call of a request is bounded by
+        `store_timeout` (see `Postgres`); one-shot commands run unbounded."""
+        postgres = Postgres(settings, bounded=bounded)
+        mongo = Mongo(settings, bounded=bounded)
         bus = create_bus(settings)
         try:
             await postgres.ping()
@@ -43,7 +52,11 @@ class Services:
         return cls(settings=settings, postgres=postgres, mongo=mongo, bus=bus, search=search)
 
     async def close(self) -> None:
-        await self.search.close()
-        await self.bus.close()
-        await self.mongo.close()
-        await self.postgres.close()
+        """Close every client, each within `CLOSE_TIMEOUT`: a store that hangs (paused,
+        or dead mid-handshake) must not hold the process's shutdown."""
+        for close in (self.search.close, self.bus.close, self.mongo.close, self.postgres.close):
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await close()
+            except TimeoutError:
+                log.warning("store client did not close in time", client=close.__qualname__)

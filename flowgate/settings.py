@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         default=None, description="MongoDB URL; unset starts SecantusDB in a subprocess."
     )
     mongodb_database: str = Field(default="flowgate", min_length=1)
+    # The write concern of every MongoDB write: acknowledged once a majority of the replica
+    # set has it (`w`), in its journal (`journal`). An event is removed from the outbox only
+    # when MongoDB acknowledges it, so with these defaults an acknowledged event survives a
+    # crash of the document store; `w=1` or `journal=false` trade that for latency.
+    mongodb_write_concern: str = Field(default="majority", pattern=r"^(majority|[0-9]+)$")
+    mongodb_journal: bool = True
     redis_url: str | None = Field(
         default=None, description="Redis URL; unset uses the in-process event bus."
     )
@@ -57,6 +63,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     environment: Literal["development", "production"] = "development"
     # Seconds to wait for a store at start-up before giving up with a clear error.
+    # It also bounds every statement, command and pool acquire of a request: a store that
+    # stalls answers STORE_UNAVAILABLE after this long, not after the operating system gives up.
     store_timeout: float = Field(default=10.0, gt=0)
     # Websockets: seconds to wait for `connection_init`, and between server keep-alive pings.
     ws_init_timeout: float = Field(default=5.0, gt=0)

@@ -12,16 +12,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flowgate.bus import LiveUpdatesUnavailableError
-from flowgate.bus.hub import RESYNC, Subscriber
+from flowgate.bus.hub import RESYNC, SINCE, Subscriber
 from models.documents import ExecutionEvent
 from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionEventType, ExecutionStatus
-from resolvers import access
+from resolvers import access, updates_gap
 from resolvers.errors import BadInputError, ClientError
 from resolvers.ids import parse_id
 
@@ -208,13 +209,30 @@ async def execution_updates(
 
     subscriber = _subscribe(info, organization_id=principal.organization_id, accepts=accepts)
     hub = info.context.services.bus.hub
+    seen = updates_gap.Seen()
     try:
         while True:
             message = await _next_or_idle(subscriber)
             if subscriber.overflowed:
                 raise SlowConsumerError(None)
-            if message is None or message.get("type") == RESYNC["type"]:
+            if message is None:
                 continue
-            yield message
+            if message.get("type") == RESYNC["type"]:
+                # The bus lost messages: send what the log holds since then, never silence.
+                for missed in await _missed(info, message):
+                    if subscriber.accepts(missed) and seen.add(missed):
+                        yield missed
+                continue
+            if seen.add(message):
+                yield message
     finally:
         hub.unsubscribe(subscriber)
+
+
+async def _missed(info: Info[Context], resync: dict[str, Any]) -> list[dict[str, Any]]:
+    since = resync.get(SINCE)
+    if not isinstance(since, float | int):
+        since = time.time() - IDLE_CHECK_SECONDS  # a resync that does not say since when
+    return await updates_gap.missed_status_changes(
+        info.context.services, info.context.principal.organization_id, float(since)
+    )

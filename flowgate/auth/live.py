@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from flowgate.auth.authenticator import Authenticator, Standing
 from flowgate.background import in_background
 from flowgate.principal import Principal
+from flowgate.stores.errors import unreachable_store
 from models.enums import UserRole
 
 log = structlog.get_logger(__name__)
@@ -53,6 +54,7 @@ class LiveSessions:
         self._sessions: dict[int, LiveSession] = {}
         self._ids = itertools.count()
         self._wake = asyncio.Event()
+        self._outage: str | None = None  # the store that failed the last check, if any
 
     def add(self, principal: Principal, websocket: WebSocket) -> None:
         self._sessions[next(self._ids)] = LiveSession(principal, websocket)
@@ -94,8 +96,22 @@ class LiveSessions:
             self._wake.clear()
             try:
                 await self.check()
-            except Exception:  # a store hiccup must not end the checks for good
-                log.exception("live session check failed")
+            except Exception as error:  # a store hiccup must not end the checks for good
+                self._failed(error)
+            else:
+                if self._outage is not None:
+                    log.info("live session checks resumed", store=self._outage)
+                    self._outage = None
+
+    def _failed(self, error: Exception) -> None:
+        """A store outage is one line when it begins (and one when it ends, above), not a
+        traceback every tick; anything else is a bug and keeps its traceback."""
+        store = unreachable_store(error)
+        if store is None:
+            log.exception("live session check failed")
+        elif self._outage != store:
+            self._outage = store
+            log.warning("live session checks paused: store unavailable", store=store)
 
 
 def running_checks(sessions: LiveSessions) -> AbstractAsyncContextManager[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -18,6 +19,7 @@ class EventBus(ABC):
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+        self._publishing: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         return None
@@ -29,6 +31,18 @@ class EventBus(ABC):
     async def publish(self, message: dict[str, Any]) -> None:
         """Send a message to every replica. Must not raise for a bus outage: the event is
         already stored, and subscribers catch up from the log."""
+
+    def publish_soon(self, message: dict[str, Any]) -> None:
+        """Queue a message to be published, without waiting: a request whose event is
+        stored has its answer; the outbox and the log, not the bus, guarantee delivery."""
+        task = asyncio.get_running_loop().create_task(self.publish(message))
+        self._publishing.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._publishing.discard)
+
+    @property
+    def degraded(self) -> bool:
+        """Whether publishes are being dropped or delayed (the bus is stalled or down)."""
+        return False
 
     def check_available(self) -> None:
         """Raise `LiveUpdatesUnavailableError` when a new subscription could not be fed."""
@@ -48,6 +62,10 @@ class InProcessBus(EventBus):
     """One gateway process: publishing is handing the message to the local hub."""
 
     async def publish(self, message: dict[str, Any]) -> None:
+        self.hub.dispatch(stamped(message))
+
+    def publish_soon(self, message: dict[str, Any]) -> None:
+        # No I/O: handing over now keeps one process's messages in order.
         self.hub.dispatch(stamped(message))
 
     @property

@@ -23,8 +23,15 @@ COALESCED_TYPES = frozenset({"progress"})
 # against it. Wall clocks, since replicas compare across processes (and hosts).
 PUBLISHED_AT = "published_at"
 
-# A message that tells subscribers "you may have missed messages: read the log".
+# A message that tells subscribers "you may have missed messages: read the log". A resync
+# sent after an outage also says since when (`SINCE`, epoch seconds): what was published
+# from then on may be missing.
 RESYNC: dict[str, Any] = {"type": "__resync__"}
+SINCE = "since"
+
+
+def resync(since: float | None) -> dict[str, Any]:
+    return {**RESYNC, SINCE: since}
 
 
 class Subscriber:
@@ -105,14 +112,19 @@ class Hub:
             for index in (self._by_execution, self._by_organization):
                 for subscribers in index.values():
                     for subscriber in subscribers:
-                        subscriber.offer(RESYNC)
+                        subscriber.offer(message)
             return
         published_at = message.get(PUBLISHED_AT)
         if isinstance(published_at, float):
             BUS_LAG.observe(max(0.0, time.time() - published_at))
-        # One stream per execution or per conversation: their ids are UUIDs, never equal.
-        execution_id = uuid.UUID(message.get("execution_id") or message["conversation_id"])
-        organization_id = uuid.UUID(message["organization_id"])
+        try:
+            # One stream per execution or per conversation: their ids are UUIDs, never equal.
+            execution_id = uuid.UUID(message.get("execution_id") or message["conversation_id"])
+            organization_id = uuid.UUID(message["organization_id"])
+        except (KeyError, TypeError, ValueError):
+            # Not one of ours (the channel is shared by every database of a Redis): a bad
+            # message must not end the process's one subscription.
+            return
         for subscriber in self._by_execution.get(execution_id, ()):
             subscriber.offer(message)
         for subscriber in self._by_organization.get(organization_id, ()):

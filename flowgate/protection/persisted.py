@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
-from redis.asyncio import Redis
 from strawberry.extensions import SchemaExtension
 
 from flowgate.settings import Settings
+from flowgate.stores.redis import redis_client
 from resolvers.errors import ClientError
 
 REDIS_TTL_SECONDS = 24 * 3600
@@ -81,7 +81,7 @@ class MemoryQueryStore:
 
 class RedisQueryStore:
     def __init__(self, url: str) -> None:
-        self._redis = Redis.from_url(url)
+        self._redis = redis_client(url)  # bounded: a paused Redis must not hold requests
 
     async def get(self, digest: str) -> str | None:
         value = await self._redis.get(f"flowgate:apq:{digest}")

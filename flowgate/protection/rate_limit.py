@@ -14,13 +14,13 @@ from typing import Protocol
 
 import orjson
 import structlog
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from flowgate.metrics import RATE_LIMITED
 from flowgate.settings import Settings
+from flowgate.stores.redis import redis_client
 
 log = structlog.get_logger(__name__)
 
@@ -53,7 +53,7 @@ class MemoryCounter:
 
 class RedisCounter:
     def __init__(self, url: str) -> None:
-        self._redis = Redis.from_url(url)
+        self._redis = redis_client(url)  # bounded: a paused Redis must not hold requests
 
     async def hit(self, key: str, window: float) -> int:
         index = int(time.time() // window)

@@ -21,6 +21,7 @@ from flowgate.seed.progress import SeedProgress
 from flowgate.seed.summary import SeedError, SeedSummary
 from flowgate.seed.writer import describe_existing_data, write_mongo, write_postgres
 from flowgate.services import Services
+from flowgate.stores.mongo import long_operations
 from models.sql import Organization
 
 __all__ = [
@@ -57,7 +58,9 @@ async def seed(
                 "use `flowgate seed --reset` to delete it and seed again"
             )
     progress = SeedProgress(console)
-    with progress.running():
+    # Index builds may outlast a gateway client's per-operation bound (Beanie's documents
+    # use the process's last-opened client).
+    with progress.running(), long_operations():
         phase = progress.phase("Generating", 1)
         data = await asyncio.to_thread(_generate, size, seed)
         phase.advance()

@@ -10,15 +10,19 @@ class StoreUnavailableError(Exception):
 def unreachable_store(error: BaseException | None) -> str | None:
     """ "PostgreSQL" or "MongoDB" when `error` says that store cannot be reached (refused,
     reset, timed out, shutting down), else `None`: a bug or a bad query is not an outage."""
-    from pymongo.errors import ConnectionFailure
+    from pymongo.errors import ConnectionFailure, PyMongoError
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         if isinstance(error, ConnectionFailure):  # AutoReconnect, ServerSelectionTimeout, ...
             return "MongoDB"
-        if isinstance(error, OperationalError | InterfaceError) or (
+        if isinstance(error, PyMongoError) and error.timeout:
+            # The operation's time limit (`timeoutMS`) ran out on a server that is stalled.
+            return "MongoDB"
+        if isinstance(error, OperationalError | InterfaceError | PoolTimeoutError) or (
             isinstance(error, DBAPIError) and error.connection_invalidated
         ):
             return "PostgreSQL"

@@ -25,13 +25,23 @@ from flowgate.stores.roundtrips import instrument_engine
 class Postgres:
     """The engine and its session factory; one per process, opened by the app's lifespan."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, bounded: bool = False) -> None:
+        """`bounded`: every wait of every statement is bounded by the store timeout (the
+        gateway's requests); unbounded, only connecting is (migrations, seeding, doctor,
+        whose statements may legitimately run longer)."""
+        bounds: dict[str, Any] = {}
+        if bounded:
+            # A connection from the pool, and each statement (asyncpg's `command_timeout`,
+            # enforced by the client, so a stalled server cannot hold a request). Each
+            # raises a timeout, which the error mapping answers with STORE_UNAVAILABLE.
+            bounds = {"command_timeout": settings.store_timeout}
         self.engine: AsyncEngine = create_async_engine(
             settings.sqlalchemy_url,
             pool_size=10,
             max_overflow=10,
             pool_pre_ping=False,
-            connect_args={"timeout": settings.store_timeout},
+            pool_timeout=settings.store_timeout if bounded else 30.0,
+            connect_args={"timeout": settings.store_timeout, **bounds},
             # JSONB columns come back through orjson: the stdlib decoder was the costliest
             # single function of a 10 x 10 page (input and result of every execution).
             json_deserializer=_json_loads,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.sql import IdempotencyKey
@@ -17,6 +17,9 @@ from resolvers.mutations.errors import IdempotencyConflictError
 
 # Keys are honoured for at least this long; older ones may be purged.
 RETENTION = timedelta(hours=48)
+# Seeds the 64-bit hash of a key's advisory lock, so it does not collide with other users of
+# `pg_advisory_xact_lock` that hash similar text.
+LOCK_SEED = 0x1D3
 
 
 def request_hash(operation: str, request: dict[str, Any]) -> str:
@@ -37,6 +40,7 @@ async def replay(
     `IdempotencyConflictError` if the key was used for something else."""
     if key is None:
         return None
+    await _lock_key(session, organization_id, key)
     row = await session.scalar(
         select(IdempotencyKey).where(
             IdempotencyKey.organization_id == organization_id, IdempotencyKey.key == key
@@ -47,6 +51,16 @@ async def replay(
     if row.operation != operation or row.request_hash != digest:
         raise IdempotencyConflictError(key, operation)
     return row.response
+
+
+async def _lock_key(session: AsyncSession, organization_id: uuid.UUID, key: str) -> None:
+    """Hold a lock on the key until the transaction ends. Retries of one call that arrive
+    together queue here: the first applies the change and records its answer; the others
+    then find that answer instead of each running the change again (which, on a finished
+    execution, would answer INVALID_TRANSITION). The row lock on the execution comes later
+    and cannot serialize them, because the key is read before it is taken."""
+    lock_id = func.hashtextextended(f"{organization_id}:{key}", LOCK_SEED)
+    await session.execute(select(func.pg_advisory_xact_lock(lock_id)))
 
 
 def remember(

@@ -3,15 +3,18 @@ log first, then the trace. Every step is idempotent (see `resolvers.lifecycle`).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
 
 import structlog
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 from sqlalchemy import delete, select
 
 from flowgate.services import Services
+from flowgate.stores.errors import unreachable_store
+from flowgate.stores.postgres import describe
 from models.documents import ExecutionEvent, ExecutionStep, ExecutionTrace
 from models.enums import ExecutionEventType, NodeType, StepStatus
 from models.sql import ExecutionOutboxEntry
@@ -20,6 +23,8 @@ from resolvers.lifecycle.events import event_id, to_document
 log = structlog.get_logger(__name__)
 
 DELIVERY_BATCH = 500
+_reported_stuck: set[uuid.UUID] = set()
+_outage = asyncio.Event()  # a flag shared by every deliverer of the process
 
 
 class OutOfOrderError(Exception):
@@ -29,8 +34,12 @@ class OutOfOrderError(Exception):
 async def deliver_pending(
     services: Services, *, execution_id: uuid.UUID | None = None
 ) -> list[ExecutionEvent]:
-    """Deliver what the outbox holds (for one execution, or all), in sequence order. Stops
-    at the first failure, leaving the rest for the next delivery; returns what it stored."""
+    """Deliver what the outbox holds (for one execution, or all), each execution's entries
+    in sequence order; returns what it stored. An execution whose next event cannot be
+    applied yet stops only itself: the others are delivered. A store that cannot be reached
+    stops the pass (every execution would wait for it the same way). An entry is deleted
+    only once MongoDB acknowledged it under the configured write concern (durable, by
+    default): until then, it is what the next delivery or `flowgate doctor` works from."""
     query = select(ExecutionOutboxEntry).order_by(
         ExecutionOutboxEntry.execution_id, ExecutionOutboxEntry.seq
     )
@@ -40,9 +49,18 @@ async def deliver_pending(
         entries = list((await session.scalars(query.limit(DELIVERY_BATCH))).all())
     delivered: list[ExecutionEvent] = []
     done: list[int] = []
+    stuck: dict[uuid.UUID, str] = {}
     try:
         for entry in entries:
-            event, stored_here = await _deliver(entry)
+            if entry.execution_id in stuck:
+                continue
+            try:
+                event, stored_here = await _deliver(entry)
+            except (OutOfOrderError, OperationFailure) as error:
+                if unreachable_store(error):
+                    raise
+                stuck[entry.execution_id] = str(error)
+                continue
             delivered.append(event)
             done.append(entry.id)
             # Stored first, published second: a subscriber that hears of an event can
@@ -50,16 +68,42 @@ async def deliver_pending(
             # Only the deliverer whose insert stored the event publishes it, so a request
             # and the relay racing over one entry announce it once.
             if stored_here:
-                await services.bus.publish(bus_message(entry, event))
-    except (PyMongoError, OutOfOrderError) as error:
-        log.warning("outbox delivery stopped", error=str(error), pending=len(entries) - len(done))
+                services.bus.publish_soon(bus_message(entry, event))
+    except PyMongoError as error:
+        _outage_began(error)
+    else:
+        if done:
+            _outage_ended()
     finally:
         if done:
             async with services.postgres.session() as session, session.begin():
                 await session.execute(
                     delete(ExecutionOutboxEntry).where(ExecutionOutboxEntry.id.in_(done))
                 )
+    _report_stuck(stuck)
     return delivered
+
+
+# One line when an outage begins, one when it ends: not one per call and relay pass.
+def _outage_began(error: PyMongoError) -> None:
+    if not _outage.is_set():
+        _outage.set()
+        log.warning("outbox delivery paused: MongoDB unavailable", error=describe(error))
+
+
+def _outage_ended() -> None:
+    if _outage.is_set():
+        _outage.clear()
+        log.info("outbox delivery resumed")
+
+
+def _report_stuck(stuck: dict[uuid.UUID, str]) -> None:
+    """Left for `flowgate doctor`, which says what blocks them; the others went on. Said
+    once per execution and process, not on every relay pass."""
+    for stuck_id, reason in stuck.items():
+        if stuck_id not in _reported_stuck:
+            _reported_stuck.add(stuck_id)
+            log.warning("outbox delivery blocked", execution_id=str(stuck_id), error=reason)
 
 
 def bus_message(entry: ExecutionOutboxEntry, event: ExecutionEvent) -> dict[str, Any]:
