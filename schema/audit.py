@@ -120,7 +120,7 @@ class AuditQuery:
         self,
         info: strawberry.Info[Context],
         first: Annotated[
-            int | None, strawberry.argument(description="Page size (default 20, at most 100).")
+            int | None, strawberry.argument(description="Page size (default 20, at most the gateway's page-size limit).")
         ] = None,
         after: Annotated[
             str | None, strawberry.argument(description="Cursor to continue after.")

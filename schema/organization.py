@@ -32,7 +32,7 @@ class UserFilter:
 
 
 UsersFirst = Annotated[
-    int | None, strawberry.argument(description="Page size (default 20, at most 100).")
+    int | None, strawberry.argument(description="Page size (default 20, at most the gateway's page-size limit).")
 ]
 UsersAfter = Annotated[str | None, strawberry.argument(description="Cursor to continue after.")]
 UsersFilter = Annotated[UserFilter | None, strawberry.argument(description="Which people.")]

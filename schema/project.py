@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 strawberry.enum(enums.ProjectStatus, description="A project's lifecycle.")
 
 NestedFirst = Annotated[
-    int, strawberry.argument(description="How many per parent (default 20, at most 100).")
+    int, strawberry.argument(description="How many per parent (default 20, at most the gateway's page-size limit).")
 ]
 
 

@@ -77,7 +77,7 @@ class User(Node):
     async def conversations(
         self,
         info: strawberry.Info[Context],
-        first: Annotated[int, strawberry.argument(description="How many (at most 100).")] = 20,
+        first: Annotated[int, strawberry.argument(description="How many (at most the gateway's page-size limit).")] = 20,
     ) -> Connection[Annotated[Conversation, strawberry.lazy("schema.conversation")]]:
         from schema.conversation import nested_conversations
 

@@ -79,7 +79,7 @@ def _text(events: list[dict[str, Any]], message_id: str) -> str:
 
 
 async def test_stored_then_live_each_once_with_the_exact_text(
-    chats: Scratch, client: httpx.AsyncClient, live_server: str
+    chats: Scratch, client: httpx.AsyncClient, live_server: str, admin_payload: dict[str, str]
 ) -> None:
     # given: a reply half written before anyone subscribes
     conversation, question = await start_chat(client, await chats.create_agent())
@@ -87,7 +87,7 @@ async def test_stored_then_live_each_once_with_the_exact_text(
     for seq, piece in enumerate(["Hel", "lo, "], start=1):
         await chunk(client, reply, seq, piece)
 
-    async with connect(_url(live_server)) as ws:
+    async with connect(_url(live_server), admin_payload) as ws:
         operation = await ws.subscribe(EVENTS, {"id": conversation})
 
         async def write_the_rest() -> None:
@@ -111,12 +111,16 @@ async def test_stored_then_live_each_once_with_the_exact_text(
 
 
 async def test_resume_from_a_cursor_and_resync_when_history_is_gone(
-    chats: Scratch, client: httpx.AsyncClient, live_server: str, services: Services
+    chats: Scratch,
+    client: httpx.AsyncClient,
+    live_server: str,
+    admin_payload: dict[str, str],
+    services: Services,
 ) -> None:
     conversation, question = await start_chat(client, await chats.create_agent())
     reply = await begin(client, conversation, question)
     await chunk(client, reply, 1, "one ")
-    async with connect(_url(live_server)) as ws:
+    async with connect(_url(live_server), admin_payload) as ws:
         first = await _read(
             ws, await ws.subscribe(EVENTS, {"id": conversation}), lambda e: e["seq"] == 2
         )
@@ -124,7 +128,7 @@ async def test_resume_from_a_cursor_and_resync_when_history_is_gone(
     # when: more is written while the client is away, and it comes back with its cursor
     await chunk(client, reply, 2, "two")
     await run(client, FINISH, id=reply)
-    async with connect(_url(live_server)) as ws:
+    async with connect(_url(live_server), admin_payload) as ws:
         operation = await ws.subscribe(EVENTS, {"id": conversation, "after": first[-1]["cursor"]})
         second = await _read(ws, operation, _finished)
 
@@ -142,7 +146,7 @@ async def test_resume_from_a_cursor_and_resync_when_history_is_gone(
                 ConversationEvent.conversation_id == local, ConversationEvent.seq <= 3
             )
         )
-    async with connect(_url(live_server)) as ws:
+    async with connect(_url(live_server), admin_payload) as ws:
         operation = await ws.subscribe(EVENTS, {"id": conversation, "after": first[0]["cursor"]})
         resync = [payload async for payload in ws.results(operation)]
     item = resync[0]["data"]["conversationEvents"]
@@ -151,11 +155,11 @@ async def test_resume_from_a_cursor_and_resync_when_history_is_gone(
 
 
 async def test_unknown_or_invisible_conversations_get_an_error(
-    chats: Scratch, live_server: str
+    chats: Scratch, live_server: str, admin_payload: dict[str, str]
 ) -> None:
     unknown = "Q29udmVyc2F0aW9uOjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMA"
     for conversation in (unknown, "garbage"):
-        async with connect(_url(live_server)) as ws:
+        async with connect(_url(live_server), admin_payload) as ws:
             with pytest.raises(SubscriptionError) as failure:
                 await _read(ws, await ws.subscribe(EVENTS, {"id": conversation}), _finished)
         codes = {e.get("extensions", {}).get("code") for e in failure.value.errors}
@@ -164,13 +168,13 @@ async def test_unknown_or_invisible_conversations_get_an_error(
 
 
 async def test_the_engine_hears_user_messages_and_stops_for_its_agents(
-    chats: Scratch, client: httpx.AsyncClient, live_server: str
+    chats: Scratch, client: httpx.AsyncClient, live_server: str, admin_payload: dict[str, str]
 ) -> None:
     agent = await chats.create_agent("engine")
     other_agent = await chats.create_agent("other")
     conversation, question = await start_chat(client, agent)
     reply = await begin(client, conversation, question)
-    async with connect(_url(live_server)) as ws:
+    async with connect(_url(live_server), admin_payload) as ws:
         operation = await ws.subscribe(REQUESTS, {"agents": [agent]})
         await asyncio.sleep(0.3)  # registered (the protocol has no acknowledgement)
 
@@ -192,7 +196,7 @@ async def test_the_engine_hears_user_messages_and_stops_for_its_agents(
 
 
 async def test_a_reconnect_storm_loses_nothing(
-    chats: Scratch, client: httpx.AsyncClient, live_server: str
+    chats: Scratch, client: httpx.AsyncClient, live_server: str, admin_payload: dict[str, str]
 ) -> None:
     """Subscribers that drop and come back with their cursor, again and again, while a reply
     of 120 chunks streams: each ends with every chunk once and the exact text."""
@@ -206,7 +210,7 @@ async def test_a_reconnect_storm_loses_nothing(
         cursor: str | None = None
         reconnects = 0
         while not received or not _finished(received[-1]):
-            async with connect(_url(live_server)) as ws:
+            async with connect(_url(live_server), admin_payload) as ws:
                 operation = await ws.subscribe(EVENTS, {"id": conversation, "after": cursor})
                 # read a few events, then drop the socket (the last time: read to the end)
                 seen = [0]

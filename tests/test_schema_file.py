@@ -125,10 +125,11 @@ def undeprecated_removals(old: GraphQLSchema, new: GraphQLSchema) -> list[str]:
 
 
 def _committed_versions() -> list[tuple[str, str]]:
-    """(commit, schema.graphql at that commit), oldest first, from the history git has."""
+    """(commit, schema.graphql at that commit), oldest first, from the history git has: the
+    first parents only, the versions main had (a merged branch's own commits never shipped)."""
     try:
         commits = subprocess.run(
-            ["git", "log", "--reverse", "--format=%H", "--", COMMITTED.name],
+            ["git", "log", "--reverse", "--first-parent", "--format=%H", "--", COMMITTED.name],
             cwd=COMMITTED.parent,
             capture_output=True,
             text=True,

@@ -175,7 +175,7 @@ MessageResult = Annotated[
     strawberry.union("MessageResult", description="The message, or why not."),
 ]
 ToolCallResult = Annotated[
-    ToolCallPayload | ValidationError | NotFound | InvalidTransition,
+    ToolCallPayload | ValidationError | NotFound | Forbidden | InvalidTransition,
     strawberry.union("ToolCallResult", description="The tool call, or why not."),
 ]
 Id = Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")]
