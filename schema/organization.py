@@ -9,10 +9,10 @@ import strawberry
 
 from flowgate.context import Context
 from models import sql
-from models.enums import UserRole
 from resolvers.identity import members
 from resolvers.pagination import PageRequest
 from schema.connection import Connection
+from schema.enums import UserRole
 from schema.permissions import ADMINS
 from schema.user import User
 

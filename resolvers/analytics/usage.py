@@ -67,7 +67,10 @@ _MONGO_KEY = {
 
 def window_of(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
     until = _aware(until) if until is not None else datetime.now(UTC)
-    since = _aware(since) if since is not None else until - DEFAULT_WINDOW
+    try:
+        since = _aware(since) if since is not None else until - DEFAULT_WINDOW
+    except OverflowError:  # an `until` near year 1 leaves no room for the default window
+        raise BadInputError("until", "is too early for the default window") from None
     if since >= until:
         raise BadInputError("since", "must be before `until`")
     if until - since > MAX_WINDOW:

@@ -9,10 +9,10 @@ import strawberry
 
 from flowgate.context import Context
 from models import sql
-from models.enums import UserRole
 from resolvers.identity import invites, members, profiles, users
 from resolvers.ids import to_global_id
 from schema.connection import Connection
+from schema.enums import UserRole
 from schema.errors import AuthenticationFailed, Forbidden, NotFound, ValidationError
 from schema.identity.credentials import LoginPayload
 from schema.mutations.capture import capture_errors
