@@ -15,7 +15,7 @@ from resolvers import audit_log
 from resolvers.access import is_admin
 from resolvers.errors import BadInputError
 from resolvers.ids import from_global_id
-from schema.connection import Connection
+from schema.connection import PAGE_SIZE_BOUNDS, Connection
 from schema.permissions import ADMINS
 from schema.user import User
 
@@ -120,7 +120,7 @@ class AuditQuery:
         self,
         info: strawberry.Info[Context],
         first: Annotated[
-            int | None, strawberry.argument(description="Page size (default 20, at most the gateway's page-size limit).")
+            int | None, strawberry.argument(description=f"Page size ({PAGE_SIZE_BOUNDS}).")
         ] = None,
         after: Annotated[
             str | None, strawberry.argument(description="Cursor to continue after.")

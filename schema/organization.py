@@ -11,7 +11,7 @@ from flowgate.context import Context
 from models import sql
 from resolvers.identity import members
 from resolvers.pagination import PageRequest
-from schema.connection import Connection
+from schema.connection import PAGE_SIZE_BOUNDS, Connection
 from schema.enums import UserRole
 from schema.permissions import ADMINS
 from schema.user import User
@@ -32,7 +32,7 @@ class UserFilter:
 
 
 UsersFirst = Annotated[
-    int | None, strawberry.argument(description="Page size (default 20, at most the gateway's page-size limit).")
+    int | None, strawberry.argument(description=f"Page size ({PAGE_SIZE_BOUNDS}).")
 ]
 UsersAfter = Annotated[str | None, strawberry.argument(description="Cursor to continue after.")]
 UsersFilter = Annotated[UserFilter | None, strawberry.argument(description="Which people.")]

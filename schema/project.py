@@ -11,7 +11,7 @@ import strawberry
 from flowgate.context import Context
 from models import enums, sql
 from resolvers.ids import to_global_id
-from schema.connection import Connection
+from schema.connection import PAGE_SIZE_BOUNDS, Connection
 from schema.user import User
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 strawberry.enum(enums.ProjectStatus, description="A project's lifecycle.")
 
 NestedFirst = Annotated[
-    int, strawberry.argument(description="How many per parent (default 20, at most the gateway's page-size limit).")
+    int, strawberry.argument(description=f"How many per parent ({PAGE_SIZE_BOUNDS}).")
 ]
 
 

@@ -11,7 +11,7 @@ from flowgate.context import Context
 from models import sql
 from resolvers.identity import members
 from resolvers.ids import to_global_id
-from schema.connection import Connection
+from schema.connection import PAGE_SIZE_LIMIT, Connection
 from schema.enums import UserRole
 from schema.node import Node
 from schema.preferences import Preferences
@@ -77,7 +77,9 @@ class User(Node):
     async def conversations(
         self,
         info: strawberry.Info[Context],
-        first: Annotated[int, strawberry.argument(description="How many (at most the gateway's page-size limit).")] = 20,
+        first: Annotated[
+            int, strawberry.argument(description=f"How many ({PAGE_SIZE_LIMIT}).")
+        ] = 20,
     ) -> Connection[Annotated[Conversation, strawberry.lazy("schema.conversation")]]:
         from schema.conversation import nested_conversations
 

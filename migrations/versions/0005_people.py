@@ -76,9 +76,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invites")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_invites_token_hash")),
     )
-    op.create_index(
-        op.f("ix_audit_log_organization_id_id"), "audit_log", ["organization_id", "id"]
-    )
+    op.create_index(op.f("ix_audit_log_organization_id_id"), "audit_log", ["organization_id", "id"])
     op.create_index(
         op.f("ix_invites_organization_id_email"),
         "invites",
