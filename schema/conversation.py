@@ -17,7 +17,7 @@ from resolvers.ids import to_global_id
 from resolvers.loaders.conversations import CountedPage, WindowArgs
 from resolvers.pagination import PageRequest
 from resolvers.subscriptions import encode_cursor
-from schema.connection import Connection
+from schema.connection import PAGE_SIZE_LIMIT, Connection
 from schema.project import Project
 from schema.user import User
 
@@ -209,9 +209,13 @@ class Conversation:
     async def messages(
         self,
         info: strawberry.Info[Context],
-        first: Annotated[int | None, strawberry.argument(description="Oldest N.")] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description=f"The oldest N ({PAGE_SIZE_LIMIT}).")
+        ] = None,
         after: Annotated[str | None, strawberry.argument(description="Continue after.")] = None,
-        last: Annotated[int | None, strawberry.argument(description="Newest N.")] = None,
+        last: Annotated[
+            int | None, strawberry.argument(description=f"The newest N ({PAGE_SIZE_LIMIT}).")
+        ] = None,
         before: Annotated[str | None, strawberry.argument(description="Continue before.")] = None,
     ) -> Connection[Message]:
         request = PageRequest.from_arguments(

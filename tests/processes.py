@@ -35,6 +35,10 @@ def gateway_process(
             str(port),
             "--data-dir",
             str(data_dir),
+            # One process: a test follows one gateway through its stores' outages; with a
+            # worker per core, a worker still starting when a test stops a store exits
+            # (tests/test_serve_workers.py covers several workers).
+            *(["--workers", "1"] if command == "serve" else []),
         ],
         env={**os.environ, "FLOWGATE_ENVIRONMENT": "development", **env},
         stdout=log,

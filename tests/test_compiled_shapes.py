@@ -83,12 +83,10 @@ async def test_another_organizations_objects_are_not_found(users: dict[str, Pair
     # given an agent and an execution of the first organization
     acme, globex = users["admin@acme.example"], users["admin@globex.example"]
     data = await gql_data(
-        acme.plain,
-        "{ agents(first: 1) { edges { node {"
-        " id executions(first: 1) { edges { node { id } } } } } } }",
+        acme.plain, "{ executions(first: 1) { edges { node { id agent { id } } } } }"
     )
-    agent = data["agents"]["edges"][0]["node"]
-    execution_id = agent["executions"]["edges"][0]["node"]["id"]
+    execution = data["executions"]["edges"][0]["node"]
+    agent, execution_id = execution["agent"], execution["id"]
     query = "query($a: ID!, $e: ID!) { agent(id: $a) { id name } execution(id: $e) { id } }"
 
     # when the other organization asks for them, then neither path reveals them
