@@ -78,7 +78,9 @@ async def test_an_entry_names_the_action_the_object_the_actor_and_the_peer_addre
     local = from_global_id(agent_id)[1]
 
     # when
-    result = await gql(scratch.client, UPDATE_AGENT, {"id": agent_id, "input": {"name": "x"}})
+    # (renamed within the scratch prefix, by which the agent is removed after the test)
+    renamed = {"name": scratch.name("audited-renamed")}
+    result = await gql(scratch.client, UPDATE_AGENT, {"id": agent_id, "input": renamed})
 
     # then
     assert result["updateAgent"]["__typename"] == "UpdateAgentPayload"
