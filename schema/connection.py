@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
@@ -14,6 +14,19 @@ from resolvers.pagination import DEFAULT_PAGE_SIZE, Page
 # refused with an error that names the limit in force.
 PAGE_SIZE_LIMIT = "at most the gateway's page-size limit"
 PAGE_SIZE_BOUNDS = f"default {DEFAULT_PAGE_SIZE}, {PAGE_SIZE_LIMIT}"
+
+# The arguments of every root connection (one wording, one home).
+First = Annotated[
+    int | None,
+    strawberry.argument(description=f"Page size going forward ({PAGE_SIZE_BOUNDS})."),
+]
+After = Annotated[str | None, strawberry.argument(description="Cursor to continue after.")]
+Last = Annotated[
+    int | None, strawberry.argument(description=f"Page size going backward ({PAGE_SIZE_LIMIT}).")
+]
+Before = Annotated[str | None, strawberry.argument(description="Cursor to continue before.")]
+Id = Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")]
+
 
 NodeT = TypeVar("NodeT")
 ItemT = TypeVar("ItemT")

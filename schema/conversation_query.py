@@ -13,7 +13,14 @@ from resolvers.conversations import reads
 from resolvers.filters import SortDirection
 from resolvers.ids import parse_id
 from resolvers.pagination import PageRequest
-from schema.connection import PAGE_SIZE_BOUNDS, PAGE_SIZE_LIMIT, Connection
+from schema.connection import (
+    After,
+    Before,
+    Connection,
+    First,
+    Id,
+    Last,
+)
 from schema.conversation import Conversation
 from schema.filters import _utc
 from schema.permissions import READERS
@@ -69,17 +76,6 @@ class ConversationOrder:
     direction: SortDirection = strawberry.field(
         default=SortDirection.DESC, description="Default: descending."
     )
-
-
-First = Annotated[
-    int | None, strawberry.argument(description=f"Page size forward ({PAGE_SIZE_BOUNDS}).")
-]
-After = Annotated[str | None, strawberry.argument(description="Cursor to continue after.")]
-Last = Annotated[
-    int | None, strawberry.argument(description=f"Page size backward ({PAGE_SIZE_LIMIT}).")
-]
-Before = Annotated[str | None, strawberry.argument(description="Cursor to continue before.")]
-Id = Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")]
 
 
 @strawberry.type(description="Projects and conversations.")

@@ -13,7 +13,14 @@ from resolvers.pagination import PageRequest
 from schema.agent import Agent
 from schema.analytics import AnalyticsQuery
 from schema.audit import AuditQuery
-from schema.connection import PAGE_SIZE_BOUNDS, PAGE_SIZE_LIMIT, Connection
+from schema.connection import (
+    After,
+    Before,
+    Connection,
+    First,
+    Id,
+    Last,
+)
 from schema.conversation_query import ConversationQuery
 from schema.execution import Execution
 from schema.filters import (
@@ -34,17 +41,6 @@ from schema.search import SearchConnection, resolve_search
 from schema.stats import DashboardStats, resolve_dashboard_stats
 from schema.user import User
 from schema.workflow import Workflow
-
-First = Annotated[
-    int | None,
-    strawberry.argument(description=f"Page size going forward ({PAGE_SIZE_BOUNDS})."),
-]
-After = Annotated[str | None, strawberry.argument(description="Cursor to continue after.")]
-Last = Annotated[
-    int | None, strawberry.argument(description=f"Page size going backward ({PAGE_SIZE_LIMIT}).")
-]
-Before = Annotated[str | None, strawberry.argument(description="Cursor to continue before.")]
-Id = Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")]
 
 # The GraphQL type of each type name `resolvers.nodes` finds (tests/test_single_sources.py
 # checks that the two agree with the schema's `Node` implementations).

@@ -13,6 +13,7 @@ from flowgate.context import Context
 from models import enums
 from resolvers.conversations import chats, projects, replies
 from resolvers.mutations import errors
+from schema.connection import Id
 from schema.conversation import Conversation, Message, ToolCall
 from schema.errors import (
     Failure,
@@ -178,7 +179,6 @@ ToolCallResult = Annotated[
     ToolCallPayload | ValidationError | NotFound | Forbidden | InvalidTransition,
     strawberry.union("ToolCallResult", description="The tool call, or why not."),
 ]
-Id = Annotated[strawberry.ID, strawberry.argument(description="The object's global id.")]
 MessageId = Annotated[strawberry.ID, strawberry.argument(description="The reply's global id.")]
 IdempotencyKey = Annotated[
     str | None, strawberry.argument(description="Retry key: the same key returns the first answer.")
