@@ -14,18 +14,17 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from flowgate import metrics, tracing
 from flowgate.auth import AuthenticationError
 from flowgate.auth.guards import Guards
-from flowgate.auth.http import unauthenticated_response
 from flowgate.auth.live import running_checks
-from flowgate.context import Context
+from flowgate.auth.rate_limit import RateLimited
 from flowgate.export import ExportInputError, export_input_error_response
 from flowgate.export import router as export_router
 from flowgate.graphiql import assets_router as graphiql_assets
 from flowgate.health import STORE_ERRORS, store_unavailable_response
 from flowgate.health import router as health_router
-from flowgate.metrics import router as metrics_router
+from flowgate.metrics_route import router as metrics_router
 from flowgate.protection.body_limit import BodyLimitMiddleware
 from flowgate.protection.persisted import PersistedQueries
-from flowgate.protection.rate_limit import RateLimited, rate_limited_response
+from flowgate.protection.refusals import rate_limited_response, unauthenticated_response
 from flowgate.protection.request_id import RequestIdMiddleware
 from flowgate.request_log import RequestLogMiddleware
 from flowgate.router import FlowgateRouter
@@ -33,6 +32,7 @@ from flowgate.search.indexer import running_indexer
 from flowgate.services import Services
 from flowgate.settings import Settings
 from flowgate.stores.roundtrips import start_counting
+from resolvers.context import Context
 from resolvers.lifecycle.relay import running_relay
 
 GC_YOUNG_THRESHOLD = 20_000

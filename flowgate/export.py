@@ -17,8 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from flowgate.auth.authenticator import AuthenticationError
-from flowgate.context import Context
 from flowgate.stores.roundtrips import start_counting
+from resolvers.context import Context
 
 router = APIRouter(prefix="/export")
 

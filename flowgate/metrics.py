@@ -1,4 +1,4 @@
-"""Prometheus metrics, served at `/metrics`.
+"""Prometheus metrics, served at `/metrics` (`flowgate.metrics_route`).
 
 Every label takes a bounded set of values: operation names are normalised and capped
 (`operation_label`), error codes are the server's own constants, stores and states are fixed.
@@ -8,20 +8,16 @@ remember to update them. The search indexer's metrics live in `flowgate.search.m
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import Counter, Gauge, Histogram
 
 from flowgate.stores.roundtrips import RoundTrips
 
 if TYPE_CHECKING:
     from flowgate.services import Services
-
-router = APIRouter()
 
 ROUND_TRIPS = Histogram(
     "flowgate_request_round_trips",
@@ -154,22 +150,3 @@ for _state in ("checked_out", "idle", "size"):
     POOL.labels(state=_state).set_function(_total(_pool_reader(_state)))
 SUBSCRIPTIONS.set_function(_total(_subscribers))
 BUS_CONNECTED.set_function(_total(_bus_connected))
-
-
-@router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
-    """The metrics, to a scraper that sends `Authorization: Bearer <metrics_token>` when
-    that setting is set; without it, in development only (production refuses to serve them
-    to anyone: set a token)."""
-    settings = request.app.state.services.settings
-    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
-    if token is None and settings.is_production:
-        return _refused(403, "Set FLOWGATE_METRICS_TOKEN to serve /metrics in production")
-    sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if token is not None and not hmac.compare_digest(sent.encode(), token.encode()):
-        return _refused(401, "/metrics needs `Authorization: Bearer <the metrics token>`")
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-def _refused(status: int, message: str) -> Response:
-    return Response(message + "\n", status_code=status, media_type="text/plain")

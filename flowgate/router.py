@@ -27,12 +27,13 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.unset import UNSET, UnsetType
 
 from flowgate.auth import AuthenticationError
-from flowgate.context import Context
 from flowgate.graphiql import graphiql_page
 from flowgate.protection.limits import parse_cached
 from flowgate.settings import GraphiQLAssets
+from flowgate.sockets.closable import ClosableWebSocket
 from flowgate.sockets.legacy_ws import LegacyWSHandler
 from flowgate.sockets.transport_ws import TransportWSHandler
+from resolvers.context import Context
 from resolvers.errors import SIGN_IN
 
 NOT_AN_OBJECT = 'The request body must be a JSON object: {"query": ..., "variables": {...}}'
@@ -110,7 +111,7 @@ class FlowgateRouter(GraphQLRouter[Context, None]):
         if principal is None:
             raise ConnectionRejectionError({"message": SIGN_IN})
         context.sign_in(principal)
-        context.guards.live_sessions.add(principal, websocket)
+        context.guards.live_sessions.add(principal, ClosableWebSocket(websocket))
         return None
 
     # orjson both ways: Strawberry's `json.dumps` was the costliest step after execution on

@@ -1,7 +1,7 @@
 """The process-wide services: opened once by the app's lifespan, shared by every request.
 
 Requests never share anything mutable beyond these pools and clients: loaders, sessions and
-the principal are per request (`flowgate.context`)."""
+the principal are per request (`resolvers.context`)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from resolvers.sql_pages import count_rows, fetch_page
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 async def agent_conditions(info: Info[Context], filter_: AgentFilter) -> list[Any]:

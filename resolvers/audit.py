@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 # Values up to this many bytes of JSON are kept in the summary; larger ones are only named.
 SMALL_VALUE_BYTES: Final = 200

@@ -23,7 +23,7 @@ from resolvers.sql_pages import count_rows
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 _CURSOR_MARK = "audit:"
 

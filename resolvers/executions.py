@@ -18,7 +18,7 @@ from resolvers.sql_pages import count_rows, fetch_page
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 def execution_conditions(organization_id: uuid.UUID, filter_: ExecutionFilter) -> list[Any]:

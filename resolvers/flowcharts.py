@@ -10,7 +10,7 @@ from models.documents import Flowchart
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 async def flowchart_of_agent(info: Info[Context], agent_id: uuid.UUID) -> Flowchart | None:

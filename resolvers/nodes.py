@@ -13,7 +13,7 @@ from resolvers.ids import from_global_id
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 async def _flowchart_by_id(info: Info[Context], flowchart_id: uuid.UUID) -> Flowchart | None:

@@ -34,7 +34,7 @@ from resolvers.pagination import DEFAULT_PAGE_SIZE
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 MAX_FILTER_VALUES: Final = 20
 MAX_FILTER_VALUE_LENGTH: Final = 100

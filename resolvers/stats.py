@@ -30,8 +30,8 @@ from resolvers.ids import parse_id
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
     from flowgate.stores.postgres import Postgres
+    from resolvers.context import Context
 
 DEFAULT_WINDOW = timedelta(days=30)
 # A year plus a leap day: enough for yearly dashboards, and it bounds the per-day series.

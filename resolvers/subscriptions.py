@@ -29,7 +29,7 @@ from resolvers.ids import parse_id
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 # With no message for this long, read the log anyway: a publish can be lost with the bus.
 IDLE_CHECK_SECONDS = 10.0

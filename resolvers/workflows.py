@@ -19,8 +19,8 @@ from resolvers.pagination import Page, PageRequest, encode_cursor
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
     from flowgate.principal import Principal
+    from resolvers.context import Context
 
 _SORT_FIELDS = {
     WorkflowOrderField.UPDATED_AT: "updated_at",

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from flowgate.context import Context
 from models import sql
 from resolvers import flowcharts
+from resolvers.context import Context
 from resolvers.ids import to_global_id
 from schema.audit import AuditEntry, HistoryFirst, history_of
 from schema.connection import Connection

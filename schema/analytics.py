@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from flowgate.context import Context
 from resolvers.analytics import aggregate, usage
 from resolvers.analytics.aggregate import AggregateOrderField, AggregateRow, GroupKey
 from resolvers.analytics.usage import UsageBucket, UsageGroup
+from resolvers.context import Context
 from resolvers.filters import SortDirection
 from resolvers.ids import to_global_id
 from schema.enums import ExecutionStatus

@@ -9,10 +9,10 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from flowgate.context import Context
 from models import sql
 from resolvers import audit_log
 from resolvers.access import is_admin
+from resolvers.context import Context
 from resolvers.errors import BadInputError
 from resolvers.ids import from_global_id
 from schema.connection import PAGE_SIZE_BOUNDS, Connection

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from flowgate.context import Context
 from models import enums, sql
+from resolvers.context import Context
 from resolvers.conversations.events import StreamEvent
 from resolvers.ids import to_global_id
 from resolvers.loaders.conversations import CountedPage, WindowArgs

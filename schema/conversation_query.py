@@ -7,8 +7,8 @@ from typing import Annotated
 
 import strawberry
 
-from flowgate.context import Context
 from models import enums
+from resolvers.context import Context
 from resolvers.conversations import reads
 from resolvers.filters import SortDirection
 from resolvers.ids import parse_id

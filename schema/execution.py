@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from flowgate.context import Context
 from models import documents, sql
 from resolvers import workflows
+from resolvers.context import Context
 from resolvers.ids import to_global_id
 from schema.enums import ExecutionStatus, NodeType, StepStatus
 from schema.node import Node

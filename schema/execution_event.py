@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from flowgate.context import Context
 from models import documents
 from models import enums as domain
+from resolvers.context import Context
 from resolvers.ids import to_global_id
 from resolvers.subscriptions import encode_cursor
 from schema.enums import ExecutionStatus

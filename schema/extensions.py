@@ -7,8 +7,8 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from flowgate.context import Context
 from flowgate.metrics import observe_round_trips
+from resolvers.context import Context
 
 
 class RoundTripsInExtensions(SchemaExtension):

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from flowgate.context import Context
 from models import documents
 from resolvers import agents, flowcharts
+from resolvers.context import Context
 from resolvers.ids import to_global_id
 from schema.enums import NodeType
 from schema.node import Node

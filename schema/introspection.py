@@ -10,7 +10,7 @@ from graphql import GraphQLError, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
-from flowgate.context import Context
+from resolvers.context import Context
 from resolvers.errors import SIGN_IN
 
 

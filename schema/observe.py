@@ -13,7 +13,6 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from flowgate import tracing
-from flowgate.context import Context
 from flowgate.metrics import (
     ERRORS,
     OPERATION_SECONDS,
@@ -23,6 +22,7 @@ from flowgate.metrics import (
     operation_label,
 )
 from flowgate.request_log import current_record
+from resolvers.context import Context
 
 log = structlog.get_logger("flowgate.request")
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import strawberry
 
-from flowgate.context import Context
 from models import sql
+from resolvers.context import Context
 from resolvers.identity import members
 from resolvers.pagination import PageRequest
 from schema.connection import PAGE_SIZE_BOUNDS, Connection

@@ -13,8 +13,8 @@ from typing import Any
 from strawberry import Info
 from strawberry.permission import BasePermission
 
-from flowgate.context import Context
 from models.enums import UserRole
+from resolvers.context import Context
 from resolvers.errors import SIGN_IN
 
 

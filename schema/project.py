@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from flowgate.context import Context
 from models import enums, sql
+from resolvers.context import Context
 from resolvers.ids import to_global_id
 from schema.connection import PAGE_SIZE_BOUNDS, Connection
 from schema.user import User

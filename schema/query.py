@@ -6,8 +6,8 @@ from typing import Annotated
 
 import strawberry
 
-from flowgate.context import Context
 from resolvers import agents, executions, flowcharts, nodes, workflows
+from resolvers.context import Context
 from resolvers.ids import parse_id
 from resolvers.pagination import PageRequest
 from schema.agent import Agent

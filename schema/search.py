@@ -6,9 +6,9 @@ from typing import Annotated, Final
 
 import strawberry
 
-from flowgate.context import Context
 from flowgate.search import base as search
 from resolvers import search as resolvers
+from resolvers.context import Context
 from schema.agent import Agent
 from schema.connection import PAGE_SIZE_BOUNDS, PageInfo
 from schema.execution import Execution

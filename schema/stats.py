@@ -7,8 +7,8 @@ from typing import Annotated
 
 import strawberry
 
-from flowgate.context import Context
 from resolvers import stats
+from resolvers.context import Context
 from schema.agent import Agent
 from schema.enums import ExecutionStatus, NodeType
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import strawberry
 
-from flowgate.context import Context
 from models import enums as domain
 from resolvers import subscriptions
+from resolvers.context import Context
 from resolvers.conversations import stream
 from resolvers.ids import parse_id
 from schema.conversation import ConversationEvent

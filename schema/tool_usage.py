@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from flowgate.context import Context
+from resolvers.context import Context
 from resolvers.conversations import usage
 from resolvers.filters import DateRange
 from schema.filters import DateRangeInput

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from flowgate.context import Context
 from models import documents
 from resolvers import workflows
+from resolvers.context import Context
 from resolvers.ids import to_global_id
 from schema.audit import AuditEntry, HistoryFirst, history_of
 from schema.connection import Connection

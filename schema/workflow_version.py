@@ -6,8 +6,8 @@ from datetime import datetime
 
 import strawberry
 
-from flowgate.context import Context
 from models import documents
+from resolvers.context import Context
 from schema.enums import WorkflowStatus
 from schema.user import User
 from schema.workflow import WorkflowContent

@@ -13,10 +13,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from flowgate.auth.credentials import api_key_prefix, digest
+from flowgate.auth.keys import issue
 from flowgate.principal import Credential, CredentialKind, Principal
 from flowgate.services import Services
 from models.sql import ApiKey, User
-from resolvers.identity.api_keys import issue
 
 # The seeded role accounts of the first organization by name (see flowgate/seed).
 ADMIN = "admin@acme.example"

@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
+from flowgate.auth.keys import issue
 from flowgate.settings import Settings
 from flowgate.stores.embedded import EmbeddedPostgres, EmbeddedSecantus
 from flowgate.stores.postgres import Postgres
 from models.enums import UserRole
 from models.sql import Organization, User
-from resolvers.identity.api_keys import issue
 from tests.auth import bearer
 from tests.processes import gateway_process, wait_for
 

@@ -23,8 +23,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client.parser import text_string_to_metric_families
 
 from flowgate import metrics, tracing
+from flowgate.auth.rate_limit import MemoryCounter, RateLimited, RateLimiter
 from flowgate.logs import configure_logging
-from flowgate.protection.rate_limit import MemoryCounter, RateLimited, RateLimiter
 from flowgate.services import Services
 from resolvers.loaders import Loaders
 from resolvers.loaders.by_id import AgentByIdLoader

@@ -24,8 +24,8 @@ from fastapi import FastAPI
 import resolvers.agents
 import schema.compiled.executor
 from flowgate.app import create_app
-from flowgate.protection.rate_limit import create_rate_limiter
-from flowgate.sockets.per_address import SocketsPerAddress
+from flowgate.auth.per_address import SocketsPerAddress
+from flowgate.auth.rate_limit import create_rate_limiter
 from flowgate.stores.embedded import free_port
 from resolvers.ids import to_global_id
 from tests.auth import ADMIN, api_key_for, bearer

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from flowgate.bus.hub import Hub
-from flowgate.context import Context
 from flowgate.services import Services
 from flowgate.stores.roundtrips import RoundTrips
+from resolvers.context import Context
 from schema import schema
 from tests.auth import ADMIN, api_key_for
 from tests.scratch import Scratch

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from flowgate.auth.authenticator import Authenticator
 from flowgate.auth.live import LiveSessions
 from flowgate.auth.passwords import PasswordVerifier
+from flowgate.auth.per_address import SocketsPerAddress
+from flowgate.auth.rate_limit import RateLimiter, create_rate_limiter
 from flowgate.principal import Credential
-from flowgate.protection.rate_limit import RateLimiter, create_rate_limiter
 from flowgate.services import Services
-from flowgate.sockets.per_address import SocketsPerAddress
 
 
 @dataclass(frozen=True)

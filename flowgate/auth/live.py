@@ -12,9 +12,9 @@ import asyncio
 import itertools
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
-from starlette.websockets import WebSocket, WebSocketState
 
 from flowgate.auth.authenticator import Authenticator, Standing
 from flowgate.background import in_background
@@ -34,17 +34,25 @@ def lost_access(principal: Principal, standing: Standing | None) -> bool:
     return _RANK[standing.role] < _RANK[principal.role]
 
 
+class Socket(Protocol):
+    """An open connection to close when its credential loses access. The router hands in
+    its websocket wrapped (`flowgate.sockets.closable`): this adapter knows no HTTP framework,
+    so that the guards every request context carries do not bring one to the resolvers."""
+
+    @property
+    def open(self) -> bool: ...
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+
 @dataclass(eq=False)
 class LiveSession:
     principal: Principal
-    websocket: WebSocket
+    websocket: Socket
 
     @property
     def open(self) -> bool:
-        return WebSocketState.DISCONNECTED not in (
-            self.websocket.client_state,
-            self.websocket.application_state,
-        )
+        return self.websocket.open
 
 
 class LiveSessions:
@@ -56,7 +64,7 @@ class LiveSessions:
         self._wake = asyncio.Event()
         self._outage: str | None = None  # the store that failed the last check, if any
 
-    def add(self, principal: Principal, websocket: WebSocket) -> None:
+    def add(self, principal: Principal, websocket: Socket) -> None:
         self._sessions[next(self._ids)] = LiveSession(principal, websocket)
 
     def recheck_soon(self) -> None:

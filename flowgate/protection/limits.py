@@ -31,11 +31,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from flowgate.context import Context
 from flowgate.protection.cost import estimate_cost
 from flowgate.protection.shape import measure_document
 from flowgate.protection.single_login import OneLoginPerOperation
 from flowgate.settings import Settings
+from resolvers.context import Context
 
 # graphql-core's own wording for the token limit, which it raises while parsing.
 _TOO_MANY_TOKENS = re.compile(r"Document contains more than \d+ tokens")

@@ -15,9 +15,9 @@ from typing import Any, cast
 
 from graphql import GraphQLError
 
-from flowgate.context import Context
+from flowgate.auth.rate_limit import RateLimited
 from flowgate.protection.persisted import PersistedQueries
-from flowgate.protection.rate_limit import RateLimited
+from resolvers.context import Context
 from resolvers.errors import ClientError
 
 OPERATION_TYPES = frozenset({"subscribe", "start"})

@@ -17,7 +17,6 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
     StartMessage,
 )
 
-from flowgate.context import Context
 from flowgate.sockets.admission import (
     PROTOCOL_ERROR,
     TRY_AGAIN_LATER,
@@ -26,6 +25,7 @@ from flowgate.sockets.admission import (
     admit,
     message_problem,
 )
+from resolvers.context import Context
 
 log = structlog.get_logger(__name__)
 

@@ -13,7 +13,6 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
-from flowgate.context import Context
 from flowgate.sockets.admission import (
     PROTOCOL_ERROR,
     TRY_AGAIN_LATER,
@@ -22,6 +21,7 @@ from flowgate.sockets.admission import (
     admit,
     message_problem,
 )
+from resolvers.context import Context
 
 log = structlog.get_logger(__name__)
 

@@ -26,7 +26,7 @@ from resolvers.stats import check_workflow_readable
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 MAX_GROUP_KEYS: Final = 2
 MAX_GROUPS: Final = 1000

@@ -25,7 +25,7 @@ from resolvers.errors import BadInputError
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 DEFAULT_WINDOW: Final = timedelta(days=7)
 MAX_WINDOW: Final = timedelta(days=92)

@@ -18,7 +18,7 @@ from resolvers.mutations.errors import ForbiddenError, NotFoundError
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 T = TypeVar("T")
 

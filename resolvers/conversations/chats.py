@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 async def add_message(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 # name: (max length, required)
 _TEXT_FIELDS = {

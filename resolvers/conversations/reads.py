@@ -20,7 +20,7 @@ from resolvers.sql_pages import SortKey, count_rows, fetch_page
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 class ConversationOrderField(StrEnum):

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from strawberry import Info
 
     from flowgate.bus.hub import Subscriber
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 def _drain(subscriber: Subscriber) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from resolvers.ids import to_global_id
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 class ToolUsageGroup(StrEnum):

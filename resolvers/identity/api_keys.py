@@ -6,13 +6,12 @@ database keeps its SHA-256 and a prefix that lists show, so the owner can tell k
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, select
 
-from flowgate.auth.credentials import new_api_key
+from flowgate.auth.keys import issue
 from flowgate.principal import Credential, CredentialKind, Principal
 from models.sql import ApiKey
 from resolvers import audit
@@ -22,36 +21,12 @@ from resolvers.validation import values
 from resolvers.validation.issues import IssueCode, Issues
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 MAX_NAME = 200
 MAX_EXPIRY_DAYS = 3650
-
-
-def issue(
-    session: AsyncSession,
-    principal_org: uuid.UUID,
-    user_id: uuid.UUID,
-    name: str,
-    expires_at: datetime | None,
-) -> tuple[ApiKey, str]:
-    """Add a new key for `user_id` to `session`; the row and the secret to show once."""
-    fresh = new_api_key()
-    key = ApiKey(
-        id=uuid.uuid4(),
-        organization_id=principal_org,
-        user_id=user_id,
-        name=name,
-        prefix=fresh.prefix,
-        key_hash=fresh.digest,
-        created_at=datetime.now(UTC),
-        expires_at=expires_at,
-    )
-    session.add(key)
-    return key, fresh.secret
 
 
 async def create_api_key(

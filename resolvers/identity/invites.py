@@ -26,7 +26,7 @@ from resolvers.validation.issues import IssueCode, Issues
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 INVITE_MARK: Final = "fgi_"
 UNUSABLE: Final = "This invite is unknown, already used or expired: ask an admin for a new one"

@@ -17,9 +17,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from flowgate.auth.credentials import matches, new_refresh_token, parse_refresh_token
 from flowgate.auth.passwords import hash_password
+from flowgate.auth.rate_limit import RateLimited
 from flowgate.auth.tokens import AccessClaims, issue_access_token
 from flowgate.principal import Credential, CredentialKind
-from flowgate.protection.rate_limit import RateLimited
 from models.sql import AuthSession, User
 from resolvers import audit
 from resolvers.errors import ClientError
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 WRONG_LOGIN = "Wrong email or password"
 # Verified when the email names no one, so that a wrong email takes as long as a wrong

@@ -21,7 +21,7 @@ from resolvers.validation.issues import IssueCode, Issues
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 # People are looked up by address: an alphabetical list is what an admin scans.
 _BY_EMAIL = SortKey(expression=User.email, value_of=lambda user: user.email, parse=str)

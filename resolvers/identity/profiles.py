@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from flowgate.auth.rate_limit import RateLimited
 from flowgate.principal import CredentialKind
-from flowgate.protection.rate_limit import RateLimited
 from models.sql import AuthSession, User
 from resolvers import audit
 from resolvers.identity import passwords, preferences
@@ -22,7 +22,7 @@ from resolvers.validation.issues import IssueCode, Issues
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 MAX_NAME = 200
 MAX_PART = 100

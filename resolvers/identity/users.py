@@ -23,7 +23,7 @@ from resolvers.validation.issues import Issues
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 async def update_user_role(info: Info[Context], *, user_id: str, role: UserRole) -> User:

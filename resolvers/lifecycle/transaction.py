@@ -20,7 +20,7 @@ from resolvers.mutations.errors import NotFoundError
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 # What a call does inside the transaction: returns the execution it changed, the events to

@@ -20,7 +20,7 @@ from resolvers.mutations.errors import ForbiddenError, NotFoundError
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 def require_agent_change(principal: Principal, agent: Agent) -> None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 
 async def create_agent(info: Info[Context], *, fields: Mapping[str, object]) -> Agent:

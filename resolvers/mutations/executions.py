@@ -25,7 +25,7 @@ from resolvers.validation.issues import IssueCode, Issues
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 MAX_INPUT_BYTES = 64 * 1024
 MAX_KEY_LENGTH = 200

@@ -27,7 +27,7 @@ from resolvers.validation.references import live_agent_ids, report_missing_agent
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 MAX_DOCUMENT_BYTES: Final = 256 * 1024
 TITLE_MAX: Final = 200

@@ -25,7 +25,7 @@ from resolvers.validation.issues import IssueCode, Issues
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 MAX_TOKENS_PER_STEP = 10_000_000
 MAX_COST_PER_STEP = 10_000.0

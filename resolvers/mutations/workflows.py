@@ -60,7 +60,7 @@ from resolvers.validation.workflow import (
 if TYPE_CHECKING:
     from strawberry import Info
 
-    from flowgate.context import Context
+    from resolvers.context import Context
 
 # What a version is made of: what a snapshot keeps and an audit summary compares.
 CONTENT_FIELDS: Final = frozenset(WorkflowContent.model_fields)

@@ -21,9 +21,9 @@ from graphql.pyutils import Path
 from sqlalchemy import Select
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from flowgate.context import Context
 from resolvers.compiled.run import fetch_json
 from resolvers.compiled.visibility import parameters
+from resolvers.context import Context
 from resolvers.errors import ClientError
 from schema.compiled.bind import RELATIONS, ROOTS, Binder
 from schema.compiled.cache import BoundedCache

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import strawberry
 
-from flowgate.context import Context
 from models import sql
+from resolvers.context import Context
 from resolvers.identity import invites, members, profiles, users
 from resolvers.ids import to_global_id
 from schema.connection import Connection

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from flowgate.context import Context
+from resolvers.context import Context
 from resolvers.mutations import agents
 from schema.agent import Agent
 from schema.enums import AgentStatus

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from flowgate.context import Context
 from models import enums
+from resolvers.context import Context
 from resolvers.conversations import chats, projects, replies
 from resolvers.mutations import errors
 from schema.connection import Id

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from flowgate.context import Context
+from resolvers.context import Context
 from resolvers.mutations import executions, steps
 from schema.enums import ExecutionStatus, NodeType, StepStatus
 from schema.errors import (

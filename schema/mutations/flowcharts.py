@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from flowgate.context import Context
+from resolvers.context import Context
 from resolvers.mutations import flowcharts
 from schema.errors import Forbidden, NotFound, ValidationError, VersionConflict
 from schema.flowchart import Flowchart

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from flowgate.context import Context
+from resolvers.context import Context
 from resolvers.mutations import workflows
 from schema.enums import WorkflowStatus
 from schema.errors import (

@@ -2,8 +2,9 @@
 
 Counted in Redis when one is configured (one INCR + EXPIRE round trip per key, shared by every
 gateway replica), else in this process. A client over its limit gets HTTP 429 with a GraphQL
-error (code RATE_LIMITED) and a `Retry-After` header. If Redis cannot be reached the request
-is let through: an outage of the counter must not become an outage of the gateway."""
+error (code RATE_LIMITED) and a `Retry-After` header (`flowgate.protection.refusals`). If
+Redis cannot be reached the request is let through: an outage of the counter must not
+become an outage of the gateway."""
 
 from __future__ import annotations
 
@@ -12,11 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-import orjson
 import structlog
 from redis.exceptions import RedisError
-from starlette.requests import Request
-from starlette.responses import Response
 
 from flowgate.metrics import RATE_LIMITED
 from flowgate.settings import Settings
@@ -108,22 +106,6 @@ class RateLimiter:
 
     async def close(self) -> None:
         await self.counter.close()
-
-
-async def rate_limited_response(_: Request, exc: Exception) -> Response:
-    """The FastAPI exception handler for `RateLimited`."""
-    if not isinstance(exc, RateLimited):
-        raise exc
-    error = {
-        "message": exc.describe(),
-        "extensions": {"code": "RATE_LIMITED", "retryAfter": exc.retry_after},
-    }
-    return Response(
-        orjson.dumps({"data": None, "errors": [error]}),
-        status_code=429,
-        media_type="application/json",
-        headers={"Retry-After": str(exc.retry_after)},
-    )
 
 
 def create_rate_limiter(settings: Settings) -> RateLimiter:
