@@ -23,7 +23,6 @@ from flowgate.health import STORE_ERRORS, store_unavailable_response
 from flowgate.health import router as health_router
 from flowgate.metrics_route import router as metrics_router
 from flowgate.protection.body_limit import BodyLimitMiddleware
-from flowgate.protection.persisted import PersistedQueries
 from flowgate.protection.refusals import rate_limited_response, unauthenticated_response
 from flowgate.protection.request_id import RequestIdMiddleware
 from flowgate.request_log import RequestLogMiddleware
@@ -34,6 +33,7 @@ from flowgate.settings import Settings
 from flowgate.stores.roundtrips import start_counting
 from resolvers.context import Context
 from resolvers.lifecycle.relay import running_relay
+from schema.extensions.persisted import PersistedQueries
 
 GC_YOUNG_THRESHOLD = 20_000
 

@@ -17,7 +17,7 @@ from pymongo.errors import PyMongoError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from flowgate.protection.request_id import current_request_id
+from flowgate.request_scope import current_request_id
 from flowgate.services import Services
 from flowgate.stores.errors import StoreUnavailableError, unreachable_store
 

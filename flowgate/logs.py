@@ -61,6 +61,6 @@ def configure_logging(*, production: bool, stream: TextIO | None = None) -> None
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
     # Strawberry logs every error of every answer, expected ones too, with a traceback. The
-    # request line has their codes, and `schema.protection` logs each unexpected one with
+    # request line has their codes, and `schema.extensions.masking` logs each unexpected one with
     # its traceback under the request id.
     logging.getLogger("strawberry.execution").disabled = True

@@ -28,13 +28,13 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from flowgate.auth import AuthenticationError
 from flowgate.graphiql import graphiql_page
-from flowgate.protection.limits import parse_cached
 from flowgate.settings import GraphiQLAssets
 from flowgate.sockets.closable import ClosableWebSocket
 from flowgate.sockets.legacy_ws import LegacyWSHandler
 from flowgate.sockets.transport_ws import TransportWSHandler
 from resolvers.context import Context
 from resolvers.errors import SIGN_IN
+from schema.extensions.limits import parse_cached
 
 NOT_AN_OBJECT = 'The request body must be a JSON object: {"query": ..., "variables": {...}}'
 SUBSCRIPTION_OVER_HTTP = (

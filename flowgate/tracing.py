@@ -1,6 +1,6 @@
 """OpenTelemetry tracing, on only when `otlp_endpoint` is set.
 
-One span per GraphQL operation (`schema.observe`), one per dataloader batch
+One span per GraphQL operation (`schema.extensions.observe`), one per dataloader batch
 (`resolvers.loaders.base`) and one per database call: every SQL statement (SQLAlchemy
 cursor events) and every MongoDB command (a pymongo command listener). Each carries the
 operation's name and type and the principal's organization.

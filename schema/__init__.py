@@ -4,16 +4,20 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 
-from flowgate.protection.limits import OperationLimits
-from flowgate.protection.persisted import PersistedQueriesExtension
 from resolvers.errors import ClientError
 from schema.compiled.executor import CompiledExecutionContext
-from schema.extensions import RoundTripsInExtensions
-from schema.introspection import IntrospectionNeedsCredential
+from schema.extensions.introspection import IntrospectionNeedsCredential
+from schema.extensions.limits import OperationLimits
+from schema.extensions.masking import (
+    CodedVariableErrors,
+    MaskUnexpectedErrors,
+    RequestIdInExtensions,
+)
+from schema.extensions.observe import ObserveOperations
+from schema.extensions.persisted import PersistedQueriesExtension
+from schema.extensions.round_trips import RoundTripsInExtensions
 from schema.mutations import Mutation
 from schema.naming import CachedNameConverter
-from schema.observe import ObserveOperations
-from schema.protection import CodedVariableErrors, MaskUnexpectedErrors, RequestIdInExtensions
 from schema.query import Query
 from schema.subscription import Subscription
 

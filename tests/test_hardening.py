@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 
 from flowgate.auth.passwords import PasswordVerifier, hash_password
 from flowgate.auth.tokens import issue_access_token, read_access_token
-from flowgate.protection.shape import measure_document
 from flowgate.services import Services
 from flowgate.settings import (
     DEVELOPMENT_SECRET,
@@ -29,6 +28,7 @@ from flowgate.settings import (
     development_secret,
 )
 from models.sql.audit import AuditLogEntry
+from schema.extensions.shape import measure_document
 from tests.auth import USER, bearer
 from tests.scratch import Scratch, gql
 from tests.test_agent_mutations import AGENT, CREATE_AGENT, UPDATE_AGENT, issues_of

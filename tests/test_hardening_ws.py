@@ -20,10 +20,10 @@ import websockets
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection
 
-from flowgate.protection.persisted import sha256
 from flowgate.stores.embedded import free_port
 from resolvers.errors import BadInputError
 from resolvers.subscriptions import decode_cursor, encode_cursor
+from schema.extensions.persisted import sha256
 from tests import ws
 from tests.auth import bearer
 from tests.scratch import Scratch

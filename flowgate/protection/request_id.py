@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from contextvars import ContextVar
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flowgate.request_scope import request_id_var
+
 HEADER = "x-request-id"
 _ACCEPTED = re.compile(r"[A-Za-z0-9._-]{8,64}")
-_current: ContextVar[str | None] = ContextVar("flowgate_request_id", default=None)
-
-
-def current_request_id() -> str | None:
-    """The id of the request being served in this task, if any."""
-    return _current.get()
 
 
 class RequestIdMiddleware:
@@ -33,7 +28,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming(scope) or uuid.uuid4().hex
-        token = _current.set(request_id)
+        token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -47,7 +42,7 @@ class RequestIdMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                _current.reset(token)
+                request_id_var.reset(token)
 
 
 def _incoming(scope: Scope) -> str | None:

@@ -16,9 +16,9 @@ from typing import Any, cast
 from graphql import GraphQLError
 
 from flowgate.auth.rate_limit import RateLimited
-from flowgate.protection.persisted import PersistedQueries
 from resolvers.context import Context
 from resolvers.errors import ClientError
+from schema.extensions.persisted import PersistedQueries
 
 OPERATION_TYPES = frozenset({"subscribe", "start"})
 ENDING_TYPES = frozenset({"complete", "stop"})

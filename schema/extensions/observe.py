@@ -21,7 +21,7 @@ from flowgate.metrics import (
     code_label,
     operation_label,
 )
-from flowgate.request_log import current_record
+from flowgate.request_scope import current_record
 from resolvers.context import Context
 
 log = structlog.get_logger("flowgate.request")

@@ -12,7 +12,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
-from flowgate.protection.request_id import current_request_id
+from flowgate.request_scope import current_request_id
 from flowgate.stores.errors import unreachable_store
 
 log = structlog.get_logger(__name__)
@@ -57,7 +57,7 @@ class MaskUnexpectedErrors(MaskErrors):
 class CodedVariableErrors(SchemaExtension):
     """Variables whose values do not fit their types are refused by graphql-core when the
     operation starts, without a code: they are BAD_USER_INPUT. (Parse and validation errors
-    get theirs where they arise, in `flowgate.protection.limits`; errors of fields, which
+    get theirs where they arise, in `schema.extensions.limits`; errors of fields, which
     have a path, carry their own or are masked with one.)"""
 
     def on_operation(self) -> Iterator[None]:

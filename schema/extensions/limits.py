@@ -7,7 +7,7 @@ stable `extensions.code`. It also runs validation itself, so that in production 
 omits its "Did you mean ...?" hints, which would spell out the schema field by field.
 
 Nothing here is exponential in the document: its shape (expanded size, depth, aliases) is
-measured in one pass that measures each fragment once (`flowgate.protection.shape`), and a
+measured in one pass that measures each fragment once (`schema.extensions.shape`), and a
 document over a limit is refused before graphql-core's rules or the cost estimate walk it."""
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from flowgate.protection.cost import estimate_cost
-from flowgate.protection.shape import measure_document
-from flowgate.protection.single_login import OneLoginPerOperation
 from flowgate.settings import Settings
 from resolvers.context import Context
+from schema.extensions.cost import estimate_cost
+from schema.extensions.shape import measure_document
+from schema.extensions.single_login import OneLoginPerOperation
 
 # graphql-core's own wording for the token limit, which it raises while parsing.
 _TOO_MANY_TOKENS = re.compile(r"Document contains more than \d+ tokens")

@@ -10,7 +10,7 @@ nodes) multiplies by `list_size`, a guess at a typical length. So
 
 It fails closed: a page size that cannot be read (variables that do not coerce, which the
 operation will refuse anyway) counts as the largest page. Each fragment is costed once and
-its cost reused at every spread (`flowgate.protection.shape` bounds how many there are)."""
+its cost reused at every spread (`schema.extensions.shape` bounds how many there are)."""
 
 from __future__ import annotations
 
