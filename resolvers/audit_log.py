@@ -6,8 +6,6 @@ on `(organization_id, id)`."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, Select, or_, select
 
 from models.sql import AuditLogEntry
-from resolvers.errors import BadInputError
+from resolvers import cursors
 from resolvers.pagination import Page
 from resolvers.sql_pages import count_rows
 
@@ -24,8 +22,6 @@ if TYPE_CHECKING:
     from strawberry import Info
 
     from resolvers.context import Context
-
-_CURSOR_MARK = "audit:"
 
 
 @dataclass(frozen=True)
@@ -38,20 +34,9 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def encode_cursor(entry_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_MARK}{entry_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text.startswith(_CURSOR_MARK):
-            value = int(text.removeprefix(_CURSOR_MARK))
-            if 0 < value < 2**63:
-                return value
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise BadInputError("after", "malformed cursor")
+# The codec (`resolvers.cursors`) under the names the callers know.
+encode_cursor = cursors.encode_audit
+decode_cursor = cursors.decode_audit
 
 
 def _conditions(info: Info[Context], filter_: AuditFilter) -> list[ColumnElement[bool]]:

@@ -6,16 +6,12 @@ strictly after it: stable while rows are inserted, and an index range scan at an
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final, Generic, TypeVar
 
-import orjson
-
 from flowgate.settings import Settings
+from resolvers import cursors
 from resolvers.errors import BadInputError
 
 # The page size of a connection or search when `first`/`last` is not given: the one home of
@@ -83,15 +79,6 @@ class Page(Generic[T]):
     has_previous_page: bool
 
 
-def encode_cursor(sort_value: Any, row_id: uuid.UUID) -> str:
-    value = sort_value.isoformat() if isinstance(sort_value, datetime) else sort_value
-    return base64.urlsafe_b64encode(orjson.dumps([value, str(row_id)])).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, argument: str) -> tuple[Any, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, row_id = orjson.loads(base64.urlsafe_b64decode(padded))
-        return value, uuid.UUID(row_id)
-    except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError):
-        raise BadInputError(argument, "malformed cursor") from None
+# The codec (`resolvers.cursors`) under the names the callers know.
+encode_cursor = cursors.encode_page
+decode_cursor = cursors.decode_page

@@ -8,13 +8,9 @@ last hit the index returned."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, assert_never
-
-import orjson
 
 from flowgate.search import metrics
 from flowgate.search.base import (
@@ -26,7 +22,7 @@ from flowgate.search.base import (
     SearchUnavailableError,
 )
 from flowgate.search.query import QuerySyntaxError, parse
-from resolvers import access
+from resolvers import access, cursors
 from resolvers.errors import BadInputError, ClientError
 from resolvers.filters import check_text
 from resolvers.pagination import DEFAULT_PAGE_SIZE
@@ -109,18 +105,9 @@ async def search(
     )
 
 
-def encode_cursor(sort: tuple[float, str]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(sort))).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[float, str]:
-    try:
-        score, key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if isinstance(score, int | float) and isinstance(key, str):
-            return float(score), key
-    except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError):
-        pass
-    raise BadInputError("after", "malformed cursor")
+# The codec (`resolvers.cursors`) under the names the callers know.
+encode_cursor = cursors.encode_search
+decode_cursor = cursors.decode_search
 
 
 def _parse(query: str) -> Any:

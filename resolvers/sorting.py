@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, literal
 
 from models.sql import Agent, Execution
-from resolvers.errors import BadInputError
+from resolvers.cursors import MalformedCursorError
 from resolvers.filters import AgentOrderField, ExecutionOrderField
 from resolvers.sql_pages import SortKey
 
@@ -23,26 +23,26 @@ def _datetime(value: Any) -> datetime:
         # In UTC here, so that a time beyond the calendar in UTC fails here, not in the driver.
         return parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed
     except (TypeError, ValueError, OverflowError):
-        raise BadInputError("after", "malformed cursor") from None
+        raise MalformedCursorError("after") from None
 
 
 def _number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise BadInputError("after", "malformed cursor")
+        raise MalformedCursorError("after")
     try:
         number = Decimal(str(value))
     except ArithmeticError:
-        raise BadInputError("after", "malformed cursor") from None
+        raise MalformedCursorError("after") from None
     # Our sort values are finite and far from 1e±30; NaN would page nowhere and a huge
     # exponent cannot be sent as a PostgreSQL numeric.
     if not number.is_finite() or abs(number.adjusted()) > 30:
-        raise BadInputError("after", "malformed cursor")
+        raise MalformedCursorError("after")
     return number
 
 
 def _text(value: Any) -> str:
     if not isinstance(value, str) or "\x00" in value:
-        raise BadInputError("after", "malformed cursor")
+        raise MalformedCursorError("after")
     return value
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from resolvers.cursors import MalformedCursorError
 from resolvers.errors import BadInputError
 from resolvers.pagination import Page, PageRequest, encode_cursor
 
@@ -44,7 +45,7 @@ async def fetch_page(
             parsed = sort.parse(value)
         except BadInputError:
             # The sort keys' parsers cannot know which argument the cursor came in.
-            raise BadInputError(request.cursor_argument, "malformed cursor") from None
+            raise MalformedCursorError(request.cursor_argument) from None
         bound = tuple_(parsed, row_id)
         condition: ColumnElement[bool] = key < bound if backward_scan else key > bound
         query = query.where(condition)

@@ -10,8 +10,6 @@ log. Coalesced progress ticks count as delivered."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -22,8 +20,8 @@ from flowgate.bus import LiveUpdatesUnavailableError
 from flowgate.bus.hub import RESYNC, SINCE, Subscriber
 from models.documents import ExecutionEvent
 from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionEventType, ExecutionStatus
-from resolvers import access, updates_gap
-from resolvers.errors import BadInputError, ClientError
+from resolvers import access, cursors, updates_gap
+from resolvers.errors import ClientError
 from resolvers.ids import parse_id
 
 if TYPE_CHECKING:
@@ -63,24 +61,9 @@ class ResyncNeeded:
     oldest_cursor: str | None
 
 
-MAX_SEQ = 2**63 - 1
-
-
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, number = text.partition(":")
-        seq = int(number)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadInputError("after", "malformed cursor") from None
-    # A sequence number is a BSON int64 (and a PostgreSQL bigint): a larger one is no cursor.
-    if prefix != "seq" or not 0 <= seq <= MAX_SEQ:
-        raise BadInputError("after", "malformed cursor")
-    return seq
+# The codec (`resolvers.cursors`) under the names the callers know.
+encode_cursor = cursors.encode_event
+decode_cursor = cursors.decode_event
 
 
 def _is_terminal(event: ExecutionEvent) -> bool:

@@ -11,7 +11,7 @@ from beanie import SortDirection
 
 from models.documents import Workflow, WorkflowVersion
 from resolvers.access import readable_workflows
-from resolvers.errors import BadInputError
+from resolvers.cursors import MalformedCursorError
 from resolvers.filters import Ordering, WorkflowFilter, WorkflowOrderField
 from resolvers.loaders.versions import VERSIONS_LISTED
 from resolvers.pagination import Page, PageRequest, encode_cursor
@@ -75,12 +75,12 @@ async def list_workflows(
             # The value goes into the query: anything but a string (`{"$gt": ""}`) would be
             # read as an operator.
             if not isinstance(value, str):
-                raise BadInputError(page.cursor_argument, "malformed cursor")
+                raise MalformedCursorError(page.cursor_argument)
         else:
             try:
                 value = datetime.fromisoformat(value)
             except (TypeError, ValueError):
-                raise BadInputError(page.cursor_argument, "malformed cursor") from None
+                raise MalformedCursorError(page.cursor_argument) from None
         paged = {"$and": [query, _keyset(field, value, row_id, scan_descending)]}
     direction = SortDirection.DESCENDING if scan_descending else SortDirection.ASCENDING
     found = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection
 
 from flowgate.stores.embedded import free_port
+from resolvers import cursors
 from resolvers.errors import BadInputError
 from resolvers.subscriptions import decode_cursor, encode_cursor
 from schema.extensions.persisted import sha256
@@ -316,16 +318,24 @@ def test_a_cursor_beyond_int64_is_malformed(seq: int) -> None:
     assert decode_cursor(encode_cursor(2**63 - 1)) == 2**63 - 1
 
 
-async def test_execution_progress_after_a_cursor_beyond_int64_is_bad_input(
-    scratch: Scratch, url: str, admin_payload: dict[str, str]
+@pytest.mark.parametrize(
+    "after",
+    [
+        pytest.param(encode_cursor(2**63), id="beyond-int64"),  # BSON cannot hold it: was a 500
+        pytest.param(cursors.encode_audit(3), id="an-audit-cursor"),
+        pytest.param(cursors.encode_page(3, uuid.uuid4()), id="a-page-cursor"),
+    ],
+)
+async def test_execution_progress_after_a_cursor_it_never_gave_is_bad_input(
+    scratch: Scratch, url: str, admin_payload: dict[str, str], after: str
 ) -> None:
     # given
-    agent_id = await scratch.create_agent("huge-cursor")
+    agent_id = await scratch.create_agent("bad-cursor")
     execution_id = (await start_execution(scratch, agent_id))["execution"]["id"]
 
-    # when: the cursor of seq 2^63 (BSON cannot hold it: this was a 500)
+    # when
     with pytest.raises(SubscriptionError) as failure:
-        await collect_progress(Live(url, admin_payload), execution_id, after=encode_cursor(2**63))
+        await collect_progress(Live(url, admin_payload), execution_id, after=after)
 
     # then
     error = failure.value.errors[0]
