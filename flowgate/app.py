@@ -22,6 +22,7 @@ from flowgate.graphiql import assets_router as graphiql_assets
 from flowgate.health import STORE_ERRORS, store_unavailable_response
 from flowgate.health import router as health_router
 from flowgate.metrics_route import router as metrics_router
+from flowgate.principal import peer_address
 from flowgate.protection.body_limit import BodyLimitMiddleware
 from flowgate.protection.refusals import rate_limited_response, unauthenticated_response
 from flowgate.protection.request_id import RequestIdMiddleware
@@ -73,10 +74,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def get_context(connection: HTTPConnection) -> Context:
         services: Services = connection.app.state.services
         guards: Guards = connection.app.state.guards
+        address = peer_address(connection.client.host if connection.client else None)
         if connection.scope["type"] != "http":
             # A websocket signs in with its `connection_init` (flowgate.router), and is
             # limited by its operations in flight rather than by request rate.
-            return Context(services, guards, None, start_counting())
+            return Context(services, guards, None, start_counting(), address)
         if connection.client is not None:
             await guards.rate_limiter.check("address", connection.client.host)
         # No credential: an anonymous context, which may only log in (every other field is
@@ -86,7 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
             await guards.rate_limiter.check("principal", principal.rate_limit_key)
         # Counted from here: the authentication read is per request (and cached), not per
         # field, so it is left out of the counts that depend on the query's shape.
-        return Context(services, guards, principal, start_counting())
+        return Context(services, guards, principal, start_counting(), address)
 
     from schema import schema  # the schema imports resolvers; keep app import cheap
 

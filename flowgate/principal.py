@@ -5,6 +5,7 @@ Built by `flowgate.auth.Authenticator` from a bearer credential. Every query is 
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -35,3 +36,38 @@ class Principal:
     @property
     def rate_limit_key(self) -> str:
         return f"{self.organization_id}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused a change and from where: what the domain code (lifecycle, audit) records.
+
+    Read once at the edge, where the request is, so that the code below takes a plain value
+    rather than Strawberry's `Info` or Starlette's request."""
+
+    organization_id: uuid.UUID
+    user_id: uuid.UUID
+    # "api_key" when an engine's (or anyone's) key did it; "user" for a person's login.
+    kind: str
+    address: str | None
+
+    @classmethod
+    def of(cls, principal: Principal, address: str | None) -> Actor:
+        kind = "api_key" if principal.credential.kind is CredentialKind.API_KEY else "user"
+        return cls(principal.organization_id, principal.user_id, kind, address)
+
+    @classmethod
+    def person(cls, organization_id: uuid.UUID, user_id: uuid.UUID, address: str | None) -> Actor:
+        """A person acting before there is a principal: a login, an accepted invite."""
+        return cls(organization_id, user_id, "user", address)
+
+
+def peer_address(host: str | None) -> str | None:
+    """The peer's address if PostgreSQL's `inet` accepts it (test clients report names such
+    as `testclient`)."""
+    if not host:
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None

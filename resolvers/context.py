@@ -12,7 +12,7 @@ from functools import cached_property
 from strawberry.fastapi import BaseContext
 
 from flowgate.auth.guards import Guards
-from flowgate.principal import Principal
+from flowgate.principal import Actor, Principal
 from flowgate.services import Services
 from flowgate.stores.roundtrips import RoundTrips
 from resolvers.loaders import Loaders
@@ -25,12 +25,15 @@ class Context(BaseContext):
         guards: Guards,
         principal: Principal | None,
         round_trips: RoundTrips,
+        address: str | None = None,
     ) -> None:
         super().__init__()
         self.services = services
         self.guards = guards
         self._principal = principal
         self.round_trips = round_trips
+        # The client's network address, read once here (see `flowgate.principal.peer_address`).
+        self.address = address
 
     @property
     def authenticated(self) -> bool:
@@ -45,6 +48,11 @@ class Context(BaseContext):
 
             raise UnauthenticatedError
         return self._principal
+
+    @property
+    def actor(self) -> Actor:
+        """The principal and the client's address: what domain code records as who acted."""
+        return Actor.of(self.principal, self.address)
 
     def sign_in(self, principal: Principal) -> None:
         """Set the principal of a websocket connection, once its credential is checked."""

@@ -21,7 +21,7 @@ from models.enums import ExecutionEventType, ExecutionStatus
 from models.sql import Execution, ExecutionOutboxEntry
 from models.sql.base import utcnow
 from resolvers.lifecycle.events import event_id
-from resolvers.lifecycle.outbox import deliver_pending
+from resolvers.lifecycle.outbox import deliver
 
 if TYPE_CHECKING:
     from flowgate.doctor import Report
@@ -44,12 +44,12 @@ async def check_outbox(services: Services, report: Report, repair: bool) -> None
             stuck.setdefault(execution_id, set()).add(entry_id)
     if repair and stuck:
         for _ in range(MAX_PASSES):
-            if not await deliver_pending(services):
+            if not await deliver(services):
                 break
         left = await _pending_entries(services)
         for execution_id in {left[entry_id] for entry_id in left if entry_id in first}:
             if await _unblock(services, report, execution_id):
-                await deliver_pending(services, execution_id=execution_id)
+                await deliver(services, execution_id=execution_id)
     left = await _pending_entries(services)
     for execution_id, entries in stuck.items():
         report.add(

@@ -13,6 +13,7 @@ from models.enums import ConversationEventType, ConversationStatus, MessageRole,
 from models.sql import Agent, Attachment, Conversation, ConversationEvent, Message, Project
 from models.sql.base import utcnow
 from resolvers import audit
+from resolvers.changes import record_change
 from resolvers.conversations import events, limits
 from resolvers.conversations.access import visible_projects
 from resolvers.conversations.changes import in_conversation
@@ -138,9 +139,9 @@ async def start_conversation(
             parent_id=None,
             attachments=files,
         )
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action="conversation.start",
             object_type="Conversation",
             object_id=conversation.id,
@@ -272,9 +273,9 @@ async def change_conversation(
             "deleted_at": conversation.deleted_at,
         }
         conversation.updated_at = utcnow()
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action=f"conversation.{action}",
             object_type="Conversation",
             object_id=conversation.id,
@@ -325,9 +326,9 @@ async def branch_conversation(
             status=ConversationStatus.ACTIVE,
         )
         session.add(branch)
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action="conversation.branch",
             object_type="Conversation",
             object_id=branch.id,

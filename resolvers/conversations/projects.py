@@ -14,6 +14,7 @@ from models.enums import ProjectStatus
 from models.sql import Agent, Project, ProjectAgent
 from models.sql.base import utcnow
 from resolvers import audit
+from resolvers.changes import record_change
 from resolvers.conversations.access import may_change_project, visible_projects
 from resolvers.mutations.errors import ForbiddenError, InvalidInputError, NotFoundError
 from resolvers.validation import values
@@ -71,9 +72,9 @@ async def create_project(info: Info[Context], *, fields: Mapping[str, Any]) -> P
     )
     async with info.context.services.postgres.session() as session, session.begin():
         session.add(project)
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action="project.create",
             object_type="Project",
             object_id=project.id,
@@ -97,9 +98,9 @@ async def change_project(
         for name, value in cleaned.items():
             setattr(project, name, value)
         project.updated_at = utcnow()
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action=f"project.{action}",
             object_type="Project",
             object_id=project.id,
@@ -147,9 +148,9 @@ async def attach_agent(
                 )
             )
         project.updated_at = utcnow()
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action="project.attach_agent" if attach else "project.detach_agent",
             object_type="Project",
             object_id=project.id,

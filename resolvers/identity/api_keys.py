@@ -46,7 +46,7 @@ async def create_api_key(
         )
         audit.add_entry(
             session,
-            info,
+            info.context.actor,
             action="api_key.create",
             object_type="ApiKey",
             object_id=key.id,
@@ -73,7 +73,7 @@ async def revoke_api_key(info: Info[Context], *, key_id: str) -> ApiKey:
             key.revoked_at = datetime.now(UTC)
             audit.add_entry(
                 session,
-                info,
+                info.context.actor,
                 action="api_key.revoke",
                 object_type="ApiKey",
                 object_id=key.id,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import select
 
 from flowgate.auth.credentials import digest
+from flowgate.principal import Actor
 from models.enums import UserRole
 from models.sql import Invite, User
 from resolvers import audit
@@ -58,7 +59,7 @@ async def invite_user(info: Info[Context], *, email: str, role: UserRole) -> tup
         session.add(invite)
         audit.add_entry(
             session,
-            info,
+            info.context.actor,
             action="user.invite",
             object_type="Invite",
             object_id=invite.id,
@@ -106,12 +107,11 @@ async def accept_invite(
         login_id, tokens = logins.start(session, info, user)
         audit.add_entry(
             session,
-            info,
+            Actor.person(user.organization_id, user.id, info.context.address),
             action="user.join",
             object_type="User",
             object_id=user.id,
             summary={"invite": str(invite.id), "role": invite.role.value, "session": str(login_id)},
-            actor=(user.organization_id, user.id),
         )
     return tokens
 

@@ -19,7 +19,7 @@ from flowgate.auth.credentials import matches, new_refresh_token, parse_refresh_
 from flowgate.auth.passwords import hash_password
 from flowgate.auth.rate_limit import RateLimited
 from flowgate.auth.tokens import AccessClaims, issue_access_token
-from flowgate.principal import Credential, CredentialKind
+from flowgate.principal import Actor, Credential, CredentialKind
 from models.sql import AuthSession, User
 from resolvers import audit
 from resolvers.errors import ClientError
@@ -80,14 +80,13 @@ async def login(info: Info[Context], *, email: str, password: str) -> Tokens:
         # A failed attempt is recorded too (committed: nothing else is written).
         audit.add_entry(
             session,
-            info,
+            Actor.person(user.organization_id, user.id, info.context.address),
             action="auth.login" if ok else "auth.login_failed",
             object_type="User",
             object_id=user.id,
             summary={"session": str(login_id)}
             if ok
             else {"reason": "inactive" if verified else "wrong password"},
-            actor=(user.organization_id, user.id),
         )
     if tokens is None:
         raise AuthenticationFailedError(WRONG_LOGIN)
@@ -131,12 +130,11 @@ async def refresh(info: Info[Context], *, refresh_token: str) -> Tokens:
             login_row.revoked_at = now
             audit.add_entry(
                 session,
-                info,
+                Actor.person(user.organization_id, user.id, info.context.address),
                 action="auth.refresh_reused",
                 object_type="User",
                 object_id=user.id,
                 summary={"session": str(login_row.id)},
-                actor=(user.organization_id, user.id),
             )
             reused = True
         elif not user.is_active:
@@ -170,12 +168,11 @@ async def logout(info: Info[Context], *, refresh_token: str) -> None:
             login_row.revoked_at = datetime.now(UTC)
             audit.add_entry(
                 session,
-                info,
+                Actor.person(login_row.organization_id, login_row.user_id, info.context.address),
                 action="auth.logout",
                 object_type="User",
                 object_id=login_row.user_id,
                 summary={"session": str(login_row.id)},
-                actor=(login_row.organization_id, login_row.user_id),
             )
     _forget(info, session_id)
 

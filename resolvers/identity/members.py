@@ -109,7 +109,7 @@ async def update_organization(
         if summary["changed"]:
             audit.add_entry(
                 session,
-                info,
+                info.context.actor,
                 action="organization.update",
                 object_type="Organization",
                 object_id=organization.id,

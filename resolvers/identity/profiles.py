@@ -72,7 +72,7 @@ async def update_profile(
         if summary["changed"]:
             audit.add_entry(
                 session,
-                info,
+                info.context.actor,
                 action="user.profile_update",
                 object_type="User",
                 object_id=user.id,
@@ -142,7 +142,7 @@ async def change_password(info: Info[Context], *, current: str, new: str) -> Use
         )
         audit.add_entry(
             session,
-            info,
+            info.context.actor,
             action="user.password_change",
             object_type="User",
             object_id=user.id,

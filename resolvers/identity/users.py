@@ -47,7 +47,7 @@ async def update_user_role(info: Info[Context], *, user_id: str, role: UserRole)
             user.role = role
             audit.add_entry(
                 session,
-                info,
+                info.context.actor,
                 action="user.role_change",
                 object_type="User",
                 object_id=user.id,
@@ -89,7 +89,7 @@ async def set_active(info: Info[Context], *, user_id: str, active: bool) -> User
                 ended = result.rowcount  # type: ignore[attr-defined]
             audit.add_entry(
                 session,
-                info,
+                info.context.actor,
                 action="user.reactivate" if active else "user.deactivate",
                 object_type="User",
                 object_id=user.id,

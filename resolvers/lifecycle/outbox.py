@@ -31,7 +31,7 @@ class OutOfOrderError(Exception):
     """An event arrived before its predecessor was applied; delivery stops and retries."""
 
 
-async def deliver_pending(
+async def deliver(
     services: Services, *, execution_id: uuid.UUID | None = None
 ) -> list[ExecutionEvent]:
     """Deliver what the outbox holds (for one execution, or all), each execution's entries

@@ -11,7 +11,7 @@ import structlog
 
 from flowgate.background import in_background
 from flowgate.services import Services
-from resolvers.lifecycle.outbox import deliver_pending
+from resolvers.lifecycle.outbox import deliver
 
 log = structlog.get_logger(__name__)
 
@@ -19,7 +19,7 @@ log = structlog.get_logger(__name__)
 async def relay_forever(services: Services, interval: float) -> None:
     while True:
         try:
-            delivered = await deliver_pending(services)
+            delivered = await deliver(services)
             if delivered:
                 log.info("relay delivered outbox events", events=len(delivered))
         except Exception as error:  # keep relaying through outages of either store

@@ -14,13 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.sql import Execution
 from resolvers.lifecycle import idempotency
 from resolvers.lifecycle.events import PendingEvent, to_outbox
-from resolvers.lifecycle.outbox import deliver_pending
+from resolvers.lifecycle.outbox import deliver
 from resolvers.mutations.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from strawberry import Info
-
-    from resolvers.context import Context
+    from flowgate.principal import Actor
+    from flowgate.services import Services
 
 
 # What a call does inside the transaction: returns the execution it changed, the events to
@@ -29,7 +28,8 @@ Change = Callable[[AsyncSession], Awaitable[tuple[Execution, list[PendingEvent],
 
 
 async def run_change(
-    info: Info[Context],
+    services: Services,
+    actor: Actor,
     *,
     operation: str,
     request: dict[str, Any],
@@ -37,9 +37,9 @@ async def run_change(
     change: Change,
 ) -> dict[str, Any]:
     """Apply `change` once per idempotency key; returns the (first) answer."""
-    organization_id = info.context.principal.organization_id
+    organization_id = actor.organization_id
     digest = idempotency.request_hash(operation, request)
-    postgres = info.context.services.postgres
+    postgres = services.postgres
     for attempt in (1, 2):
         try:
             async with postgres.session() as session, session.begin():
@@ -60,19 +60,14 @@ async def run_change(
             # winner's answer (or a conflict) on its second attempt.
             if attempt == 2 or idempotency_key is None:
                 raise
-    execution_id = uuid.UUID(answer["execution_id"])
-    await deliver(info, execution_id)
+    # Now, not later: the caller's events reach MongoDB before it hears back. A MongoDB
+    # failure is not the caller's: `deliver` logs it and leaves the events for the relay.
+    await deliver(services, execution_id=uuid.UUID(answer["execution_id"]))
     return answer
 
 
-async def deliver(info: Info[Context], execution_id: uuid.UUID) -> None:
-    """Push the execution's committed events to MongoDB now. A MongoDB failure is not the
-    caller's: `deliver_pending` logs it and leaves the events in the outbox for later."""
-    await deliver_pending(info.context.services, execution_id=execution_id)
-
-
 async def locked_execution(
-    session: AsyncSession, info: Info[Context], execution_id: uuid.UUID, global_id: str
+    session: AsyncSession, organization_id: uuid.UUID, execution_id: uuid.UUID, global_id: str
 ) -> Execution:
     """The execution row, locked until the transaction ends: calls for one execution are
     serialized here, which is what keeps its event numbers gap-free and unique."""
@@ -80,7 +75,7 @@ async def locked_execution(
         select(Execution)
         .where(
             Execution.id == execution_id,
-            Execution.organization_id == info.context.principal.organization_id,
+            Execution.organization_id == organization_id,
         )
         .with_for_update()
     )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from models.sql import Agent
 from models.sql.base import utcnow
 from resolvers import audit
+from resolvers.changes import record_change
 from resolvers.mutations.access import require_agent_change
 from resolvers.mutations.errors import InvalidInputError, NotFoundError
 from resolvers.validation import values
@@ -40,9 +41,9 @@ async def create_agent(info: Info[Context], *, fields: Mapping[str, object]) -> 
     )
     async with info.context.services.postgres.session() as session, session.begin():
         session.add(agent)
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action="agent.create",
             object_type="Agent",
             object_id=agent.id,
@@ -66,9 +67,9 @@ async def update_agent(
         for name, value in cleaned.items():
             if before[name] != value:
                 setattr(agent, name, value)
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action="agent.update",
             object_type="Agent",
             object_id=agent.id,
@@ -86,9 +87,9 @@ async def delete_agent(info: Info[Context], *, agent_id: str) -> Agent:
     async with info.context.services.postgres.session() as session, session.begin():
         agent = await _live_agent_for_update(session, info, local_id, agent_id)
         agent.deleted_at = utcnow()
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action="agent.delete",
             object_type="Agent",
             object_id=agent.id,

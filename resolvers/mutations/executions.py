@@ -13,7 +13,8 @@ from models.documents import Flowchart, Workflow
 from models.enums import ExecutionEventType, ExecutionStatus, WorkflowStatus
 from models.sql import Agent, Execution
 from models.sql.base import utcnow
-from resolvers import access, audit
+from resolvers import access
+from resolvers.changes import record_change
 from resolvers.lifecycle.events import PendingEvent
 from resolvers.lifecycle.state_machine import can_transition
 from resolvers.lifecycle.transaction import locked_execution, run_change
@@ -117,9 +118,9 @@ async def start_execution(
         session.add(execution)
         agent.execution_count += 1
         agent.last_execution_at = now
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action="execution.start",
             object_type="Execution",
             object_id=execution.id,
@@ -134,7 +135,8 @@ async def start_execution(
         return execution, [event], {"execution_id": str(execution.id)}
 
     answer = await run_change(
-        info,
+        info.context.services,
+        info.context.actor,
         operation="startExecution",
         request={
             "agent": _text(agent_local),
@@ -214,7 +216,9 @@ async def _end(
     await require_execution_driver(info, local_id, execution_id)
 
     async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], dict[str, Any]]:
-        execution = await locked_execution(session, info, local_id, execution_id)
+        execution = await locked_execution(
+            session, info.context.principal.organization_id, local_id, execution_id
+        )
         if not can_transition(execution.status, status):
             raise InvalidTransitionError(
                 f"An execution that is {execution.status.value} cannot become {status.value}"
@@ -225,9 +229,9 @@ async def _end(
         execution.duration_ms = int((now - execution.started_at).total_seconds() * 1000)
         for name, value in fields.items():
             setattr(execution, name, value)
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action=f"execution.{status.value}",
             object_type="Execution",
             object_id=execution.id,
@@ -243,7 +247,8 @@ async def _end(
         return execution, [event], {"execution_id": str(execution.id)}
 
     answer = await run_change(
-        info,
+        info.context.services,
+        info.context.actor,
         operation=operation,
         request={"execution": str(local_id), "status": status.value, **fields},
         idempotency_key=key,

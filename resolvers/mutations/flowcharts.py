@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from models.documents import Flowchart, FlowchartMetadata
 from models.sql.base import utcnow
-from resolvers import audit
+from resolvers.changes import record_document_change
 from resolvers.mutations.access import require_agent_change
 from resolvers.mutations.errors import InvalidInputError, NotFoundError, VersionConflictError
 from resolvers.validation import described, values
@@ -88,8 +88,9 @@ async def save_flowchart(
         updated_at=utcnow(),
     )
     previous = await _write(flowchart, expected)
-    await audit.write_entry(
-        info,
+    await record_document_change(
+        info.context.services.postgres,
+        info.context.actor,
         action="flowchart.save",
         object_type="Flowchart",
         object_id=flowchart.id,

@@ -13,7 +13,7 @@ from models.documents import Flowchart
 from models.enums import ExecutionEventType, ExecutionStatus, NodeType, StepStatus
 from models.sql import Execution
 from models.sql.base import utcnow
-from resolvers import audit
+from resolvers.changes import record_change
 from resolvers.lifecycle.events import PendingEvent
 from resolvers.lifecycle.transaction import locked_execution, run_change
 from resolvers.mutations.access import require_execution_driver
@@ -81,7 +81,9 @@ async def report_step(
     await require_execution_driver(info, local_id, execution_id)
 
     async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], dict[str, Any]]:
-        execution = await locked_execution(session, info, local_id, execution_id)
+        execution = await locked_execution(
+            session, info.context.principal.organization_id, local_id, execution_id
+        )
         if execution.status.is_terminal:
             raise InvalidTransitionError(
                 f"The execution is {execution.status.value}: it takes no more steps"
@@ -104,9 +106,9 @@ async def report_step(
             )
         step_index = len(events)
         events.extend(_step_events(execution, step, node_type, now))
-        audit.add_entry(
+        record_change(
             session,
-            info,
+            info.context.actor,
             action=f"execution.step.{step.status.value}",
             object_type="Execution",
             object_id=execution.id,
@@ -117,7 +119,8 @@ async def report_step(
         return execution, events, {"execution_id": str(execution.id), "seq": step_seq}
 
     answer = await run_change(
-        info,
+        info.context.services,
+        info.context.actor,
         operation="reportExecutionStep",
         request={"execution": str(local_id), "step": step.__dict__},
         idempotency_key=key,

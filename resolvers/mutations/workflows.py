@@ -37,6 +37,7 @@ from models.documents import (
 from models.enums import WorkflowStatus
 from models.sql.base import utcnow
 from resolvers import access, audit
+from resolvers.changes import record_document_change
 from resolvers.mutations.access import require_workflow
 from resolvers.mutations.errors import (
     InvalidInputError,
@@ -96,8 +97,9 @@ async def create_workflow(info: Info[Context], *, fields: Mapping[str, object]) 
         **content,
     )
     await workflow.insert()
-    await audit.write_entry(
-        info,
+    await record_document_change(
+        info.context.services.postgres,
+        info.context.actor,
         action="workflow.create",
         object_type="Workflow",
         object_id=workflow.id,
@@ -283,8 +285,9 @@ def _content(workflow: Workflow) -> dict[str, Any]:
 
 
 async def _audit(info: Info[Context], action: str, before: Workflow, after: Workflow) -> None:
-    await audit.write_entry(
-        info,
+    await record_document_change(
+        info.context.services.postgres,
+        info.context.actor,
         action=action,
         object_type="Workflow",
         object_id=after.id,
