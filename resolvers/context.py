@@ -3,7 +3,12 @@
 Built by a FastAPI dependency for every HTTP request and websocket connection. Loaders are
 created here, inside the running event loop, so that each request batches its own loads and
 nothing is cached across users. A websocket's principal is set later, when its
-`connection_init` message carries the credential (`flowgate.router`)."""
+`connection_init` message carries the credential (`flowgate.router`).
+
+It lives with the resolvers because it builds their loaders and they read it: above them it
+would make a loop, below them it could not hold the loaders. The app shell builds it; it
+subclasses the `BaseContext` of Strawberry's FastAPI integration only because that integration
+accepts no other class (only that, or a plain dict)."""
 
 from __future__ import annotations
 
