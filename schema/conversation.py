@@ -249,14 +249,14 @@ class Conversation:
 
 
 def _position(request: PageRequest) -> int | None:
-    from resolvers.errors import BadInputError
+    from resolvers.cursors import MalformedCursorError
 
     if request.cursor is None:
         return None
     value = request.cursor[0]
     # A position is a 32-bit integer column: anything else names no message.
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
-        raise BadInputError(request.cursor_argument, "malformed cursor")
+        raise MalformedCursorError(request.cursor_argument)
     return value
 
 

@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -136,3 +137,22 @@ async def test_a_foreign_cursor_is_bad_input_over_http(
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
     assert error["message"].startswith(f"Invalid argument `{argument}`: ")
     assert error["path"]
+
+
+def test_no_other_module_writes_a_cursor_or_its_error() -> None:
+    # given: the shipped packages
+    root = Path(__file__).resolve().parent.parent
+    home = root / "resolvers" / "cursors.py"
+
+    # when: looking for base64 cursor code and the bad-cursor message outside the codec
+    strays = [
+        f"{path.relative_to(root)}: {needle}"
+        for package in ("flowgate", "models", "resolvers", "schema")
+        for path in sorted((root / package).rglob("*.py"))
+        if path != home and "graphiql" not in path.parts
+        for needle in ("urlsafe_b64", cursors.MALFORMED)
+        if needle in path.read_text()
+    ]
+
+    # then
+    assert strays == []

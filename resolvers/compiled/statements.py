@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.util import ClauseAdapter
 
 from resolvers.compiled.sql import Expression, cursor, empty_array, json_object, lit
+from resolvers.cursors import MalformedCursorError
 from resolvers.errors import BadInputError
 from resolvers.pagination import PageRequest
 from resolvers.sql_pages import SortKey
@@ -116,7 +117,7 @@ def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest)
         try:
             parsed = listing.sort.parse(value)
         except BadInputError:
-            raise BadInputError(page.cursor_argument, "malformed cursor") from None
+            raise MalformedCursorError(page.cursor_argument) from None
         key = tuple_(listing.key(scanned), scanned.c.id)
         bound = tuple_(parsed, row_id)
         terms.append(key < bound if backward_scan else key > bound)
