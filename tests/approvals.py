@@ -47,8 +47,9 @@ mutation($id: ID!, $node: String!, $approvers: [ID!], $message: String, $expires
 }}
 """
 DECIDE = f"""
-mutation($id: ID!, $decision: ApprovalDecision!, $comment: String) {{
-  decideApproval(approvalId: $id, decision: $decision, comment: $comment) {{
+mutation($id: ID!, $decision: ApprovalDecision!, $comment: String, $key: String) {{
+  decideApproval(approvalId: $id, decision: $decision, comment: $comment,
+                 idempotencyKey: $key) {{
     __typename
     ... on ApprovalPayload {{
       approval {{ id status decision comment waitMs decidedBy {{ id }} }}

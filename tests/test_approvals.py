@@ -355,14 +355,20 @@ async def test_deciding_twice_late_or_as_someone_else_is_refused(
         "InvalidTransition"
     )
 
-    # twice
-    first = _result(await user.post(DECIDE, {"id": approval, "decision": "APPROVE"}),
-                    "decideApproval")  # fmt: skip
+    # twice: a retry with the same key is the first answer; anything else is refused
+    key = f"decide-{uuid.uuid4().hex}"
+    approve = {"id": approval, "decision": "APPROVE", "key": key}
+    first = _result(await user.post(DECIDE, approve), "decideApproval")
     assert first["__typename"] == "ApprovalPayload"
-    second = _result(await user.post(DECIDE, {"id": approval, "decision": "REJECT"}),
-                     "decideApproval")  # fmt: skip
+    retried = _result(await user.post(DECIDE, approve), "decideApproval")
+    assert retried["__typename"] == "ApprovalPayload"
+    assert retried["approval"]["decidedBy"] == first["approval"]["decidedBy"]
+    second = _result(
+        await user.post(DECIDE, {"id": approval, "decision": "REJECT"}), "decideApproval"
+    )
     assert second["__typename"] == "ApprovalAlreadyDecided"
     assert second["decision"] == "APPROVE"
+    assert (await _row(services, execution)).human_interventions == 1
 
     # after expiry: a new approval whose deadline has passed
     late = await made.request(execution, [user_gid(user)], expires=60)

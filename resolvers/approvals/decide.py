@@ -33,7 +33,7 @@ from resolvers.mutations.errors import (
     InvalidTransitionError,
     NotFoundError,
 )
-from resolvers.mutations.executions import end_in_transaction
+from resolvers.mutations.executions import check_key, end_in_transaction
 from resolvers.validation import values
 from resolvers.validation.issues import Issues
 
@@ -52,7 +52,10 @@ async def decide_approval(
     approval_id: str,
     decision: ApprovalDecision,
     comment: str | None,
+    idempotency_key: str | None = None,
 ) -> Approval:
+    """Decide once. A retry with the same idempotency key (a double click, a dropped
+    answer) returns the first answer instead of ApprovalAlreadyDecided."""
     issues = Issues()
     local_id = values.global_id(issues, "approvalId", approval_id, "Approval")
     cleaned = (
@@ -60,6 +63,7 @@ async def decide_approval(
         if comment is not None
         else None
     )
+    key = check_key(issues, idempotency_key)
     if issues or local_id is None:
         raise InvalidInputError(issues)
     async with services.postgres.session() as session:
@@ -175,7 +179,7 @@ async def decide_approval(
         actor,
         operation="decideApproval",
         request={"approval": str(local_id), "decision": decision.value, "comment": cleaned},
-        idempotency_key=None,
+        idempotency_key=key,
         change=change,
     )
     return await load_approval(services, uuid.UUID(answer["id"]))

@@ -90,6 +90,7 @@ DecideApprovalResult = Annotated[
     | NotFound
     | Forbidden
     | InvalidTransition
+    | IdempotencyConflict
     | ApprovalAlreadyDecided
     | ApprovalExpired,
     strawberry.union("DecideApprovalResult", description="The decided approval, or why not."),
@@ -167,6 +168,7 @@ class ApprovalMutations:
             domain.ApprovalDecision, strawberry.argument(description="APPROVE or REJECT.")
         ],
         comment: Annotated[str | None, strawberry.argument(description="Why (2000 chars).")] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> DecideApprovalResult:
         approval = await decide.decide_approval(
             info.context.services,
@@ -175,6 +177,7 @@ class ApprovalMutations:
             approval_id=approval_id,
             decision=domain.ApprovalDecision(decision),
             comment=comment,
+            idempotency_key=idempotency_key,
         )
         return ApprovalPayload(approval=Approval.from_model(approval))
 
