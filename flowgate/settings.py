@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     simulator_interval: float = Field(default=4.0, gt=0)
     simulator_concurrency: int = Field(default=3, ge=1, le=100)
     simulator_time_scale: float = Field(default=1.0, ge=0)
+    # Of the human nodes the simulated engine reaches, the share where it asks for an
+    # approval and waits until someone decides (in GraphiQL: `pendingApprovals`).
+    simulator_approval_share: float = Field(default=0.5, ge=0, le=1)
     # OpenTelemetry: traces go to this OTLP/HTTP collector (e.g. http://collector:4318);
     # unset, nothing is traced and no tracer is set up (`flowgate.tracing`).
     otlp_endpoint: str | None = Field(

@@ -61,6 +61,25 @@ class ExecutionEventType(StrEnum):
     STEP_FINISHED = "step_finished"
     PROGRESS = "progress"
     LOG = "log"
+    # Payload {"approvalId", "nodeId", "approvers": [user ids], "message"} (issue 17's
+    # contract: notifications react to it).
+    APPROVAL_REQUESTED = "approval_requested"
+    # Payload {"approvalId", "decision": "approve" | "reject", "decidedBy": user id}.
+    APPROVAL_DECIDED = "approval_decided"
+
+
+class ApprovalDecision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class ExecutionCommandKind(StrEnum):
+    """What an engine is told about a run it executes (`executionCommands`)."""
+
+    APPROVAL_DECIDED = "approval_decided"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    CANCELLED = "cancelled"
 
 
 class ProjectStatus(StrEnum):

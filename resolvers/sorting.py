@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, literal
 
-from models.sql import Agent, Execution
+from models.sql import Agent, Approval, Execution
 from resolvers.cursors import MalformedCursorError
 from resolvers.filters import AgentOrderField, ExecutionOrderField
 from resolvers.sql_pages import SortKey
@@ -73,3 +73,6 @@ EXECUTION_SORT_KEYS: dict[ExecutionOrderField, SortKey] = {
     ExecutionOrderField.COST: SortKey(Execution.cost, lambda e: float(e.cost), _number),
     ExecutionOrderField.TOKENS: SortKey(Execution.tokens, lambda e: e.tokens, _number),
 }
+
+# The approvals inbox (`pendingApprovals`): oldest request first, as a queue is worked.
+APPROVAL_SORT_KEY = SortKey(Approval.requested_at, lambda a: a.requested_at, _datetime)

@@ -97,6 +97,7 @@ class DashboardStatsData:
     duration_p95_ms: float | None
     total_cost: Decimal
     total_tokens: int
+    human_interventions: int
     by_provider: list[ProviderUsage]
     per_day: list[DailyCount]
     top_failing_agents: list[AgentFailures]
@@ -116,7 +117,7 @@ async def dashboard_stats(
     if scope.workflow_id is not None:
         await check_workflow_readable(info, scope.workflow_id, "workflowId")
     summary, per_day, top_failing = await _sql_figures(info.context.services.postgres, scope)
-    by_status, total, by_provider, p50, p95 = summary
+    by_status, total, by_provider, p50, p95, interventions = summary
     counts = {row.status: row.count for row in by_status}
     finished = sum(counts[status] for status in _FINISHED)
     return DashboardStatsData(
@@ -128,6 +129,7 @@ async def dashboard_stats(
         duration_p95_ms=p95,
         total_cost=total.cost,
         total_tokens=total.tokens,
+        human_interventions=interventions,
         by_provider=by_provider,
         per_day=per_day,
         top_failing_agents=top_failing,
@@ -183,7 +185,9 @@ def _aware(moment: datetime) -> datetime:
 
 # --- PostgreSQL ---------------------------------------------------------------------------
 
-_Summary = tuple[list[StatusCount], ProviderUsage, list[ProviderUsage], float | None, float | None]
+_Summary = tuple[
+    list[StatusCount], ProviderUsage, list[ProviderUsage], float | None, float | None, int
+]
 
 
 async def _sql_figures(
@@ -227,6 +231,7 @@ async def _summary(session: AsyncSession, scope: StatsScope) -> _Summary:
             executions,
             func.coalesce(func.sum(Execution.cost), 0).label("cost"),
             func.coalesce(func.sum(Execution.tokens), 0).label("tokens"),
+            func.coalesce(func.sum(Execution.human_interventions), 0).label("interventions"),
             func.percentile_cont(0.5).within_group(Execution.duration_ms).label("p50"),
             func.percentile_cont(0.95).within_group(Execution.duration_ms).label("p95"),
         )
@@ -243,7 +248,8 @@ async def _summary(session: AsyncSession, scope: StatsScope) -> _Summary:
     # With no row in scope, GROUPING SETS still yield the grand total (count 0, no
     # percentiles), so there is always exactly one.
     (total_row,) = (row for row in rows if row.grouping == 3)
-    return by_status, _usage(total_row), by_provider, total_row.p50, total_row.p95
+    interventions = int(total_row.interventions)
+    return by_status, _usage(total_row), by_provider, total_row.p50, total_row.p95, interventions
 
 
 def _usage(row: Any) -> ProviderUsage:

@@ -17,6 +17,7 @@ from schema.node import Node
 
 if TYPE_CHECKING:
     from schema.agent import Agent
+    from schema.approval import Approval
     from schema.user import User
     from schema.workflow import Workflow
 
@@ -76,6 +77,9 @@ class Execution(Node):
     ai_calls: int = strawberry.field(description="Calls made to AI providers.")
     tokens: float = strawberry.field(description="Tokens used (a Float: sums exceed Int).")
     cost: float = strawberry.field(description="What it cost (USD).")
+    human_interventions: int = strawberry.field(
+        description="Times a person stepped in: approval decisions, operator pauses and resumes."
+    )
 
     @classmethod
     def from_model(cls, model: sql.Execution) -> Execution:
@@ -93,6 +97,7 @@ class Execution(Node):
             ai_calls=model.ai_calls,
             tokens=model.tokens,
             cost=float(model.cost),
+            human_interventions=model.human_interventions,
         )
 
     @strawberry.field(description="The agent that ran (shown even if since deleted).")
@@ -133,6 +138,15 @@ class Execution(Node):
     async def steps(self, info: strawberry.Info[Context]) -> list[ExecutionStep]:
         trace = await info.context.loaders.trace_by_execution_id.load(self.model.id)
         return [ExecutionStep.from_model(step) for step in trace.steps] if trace else []
+
+    @strawberry.field(description="The approvals it asked for, oldest first.")
+    async def approvals(
+        self, info: strawberry.Info[Context]
+    ) -> list[Annotated[Approval, strawberry.lazy("schema.approval")]]:
+        from schema.approval import Approval
+
+        found = await info.context.loaders.approvals_by_execution.load(self.model.id)
+        return [Approval.from_model(approval) for approval in found]
 
     @strawberry.field(description="Nodes done out of the total, and the node running now.")
     async def progress(self, info: strawberry.Info[Context]) -> ExecutionProgress:

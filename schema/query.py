@@ -12,6 +12,7 @@ from resolvers.ids import parse_id
 from resolvers.pagination import PageRequest
 from schema.agent import Agent
 from schema.analytics import AnalyticsQuery
+from schema.approval_query import ApprovalQuery
 from schema.audit import AuditQuery
 from schema.connection import (
     After,
@@ -54,7 +55,7 @@ _NODE_TYPES: dict[str, type] = {
 
 
 @strawberry.type(description="Everything that can be read, scoped to your organization.")
-class Query(IdentityQuery, AuditQuery, AnalyticsQuery, ConversationQuery):
+class Query(IdentityQuery, AuditQuery, AnalyticsQuery, ConversationQuery, ApprovalQuery):
     @strawberry.field(
         permission_classes=READERS,
         description="Agents, newest first unless `orderBy` says otherwise.",

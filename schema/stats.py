@@ -97,6 +97,10 @@ class DashboardStats:
     )
     total_cost: float = strawberry.field(description="Summed cost, in US dollars.")
     total_tokens: float = strawberry.field(description="Summed tokens (a Float: exceeds Int).")
+    human_interventions: int = strawberry.field(
+        description="Times people stepped into these executions: approval decisions, "
+        "operator pauses and resumes."
+    )
     by_provider: list[ProviderUsage] = strawberry.field(
         description="Executions, cost and tokens per AI provider, most used first."
     )
@@ -130,6 +134,7 @@ class DashboardStats:
             duration_p95_ms=data.duration_p95_ms,
             total_cost=float(data.total_cost),
             total_tokens=float(data.total_tokens),
+            human_interventions=data.human_interventions,
             by_provider=[
                 ProviderUsage(
                     provider=row.provider,

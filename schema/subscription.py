@@ -12,6 +12,7 @@ from resolvers import subscriptions
 from resolvers.context import Context
 from resolvers.conversations import stream
 from resolvers.ids import parse_id
+from schema.approval_query import ApprovalSubscription
 from schema.conversation import ConversationEvent
 from schema.enums import ExecutionStatus
 from schema.execution_event import (
@@ -54,7 +55,7 @@ class ExecutionUpdatesFilter:
 
 
 @strawberry.type(description="Live updates, over graphql-transport-ws (or legacy graphql-ws).")
-class Subscription:
+class Subscription(ApprovalSubscription):
     @strawberry.subscription(
         permission_classes=READERS,
         description="An execution's events in order: first those after `after` (all when "

@@ -140,7 +140,8 @@ async def _create_workflow(world: World, label: str, permissions: dict[str, Any]
         "name": world.scratch.name(label),
         "permissions": permissions,
         "nodes": [{"id": "run", "type": "ACTION", "label": "Run",
-                   "data": {"agentId": world.agent_id}}],
+                   "data": {"agentId": world.agent_id}},
+                  {"id": "review", "type": "HUMAN", "label": "Review"}],
         "edges": [],
     }  # fmt: skip
     made = (await gql(world.scratch.client, CREATE_WORKFLOW, {"input": input_}))["createWorkflow"]
@@ -447,6 +448,7 @@ async def test_driving_an_execution_takes_the_workflows_read_and_run_permission(
     world: World,
 ) -> None:
     step = {"nodeId": "run", "nodeType": "ACTION", "status": "STARTED"}
+    admin = gid("User", world.members["admin"].principal.user_id)
     for role, member in world.members.items():
         for relation in RELATIONS:
             workflow_id = world.workflow_of(role, relation)
@@ -455,6 +457,7 @@ async def test_driving_an_execution_takes_the_workflows_read_and_run_permission(
                 (STEP, "reportExecutionStep", {"step": step}),
                 (FINISH, "finishExecution", {}),
                 (CANCEL, "cancelExecution", {}),
+                (REQUEST_APPROVAL, "requestApproval", {"approvers": [admin]}),
             ):
                 execution_id = await world.start(workflow_id, "drive")
                 before = await _state(world, execution_id)
@@ -466,11 +469,144 @@ async def test_driving_an_execution_takes_the_workflows_read_and_run_permission(
                     assert await _state(world, execution_id) == before  # nothing written
 
 
+# --- approvals, pause and resume ----------------------------------------------------------
+
+REQUEST_APPROVAL = """
+mutation($id: ID!, $approvers: [ID!]) {
+  requestApproval(executionId: $id, nodeId: "review", approvers: $approvers) {
+    __typename ... on ApprovalPayload { approval { id } }
+  }
+}
+"""
+PAUSE = "mutation($id: ID!) { pauseExecution(executionId: $id) { __typename } }"
+RESUME = "mutation($id: ID!) { resumeExecution(executionId: $id) { __typename } }"
+DECIDE = """
+mutation($id: ID!) { decideApproval(approvalId: $id, decision: APPROVE) { __typename } }
+"""
+APPROVALS = "query($e: ID!) { execution(id: $e) { approvals { id } } }"
+INBOX = "{ pendingApprovals(first: 100) { edges { node { id } } } }"
+COMMANDS = """
+subscription($w: ID!) { executionCommands(workflowId: $w, after: "c2VxOjA") { kind } }
+"""
+
+
+def _operate_expected(role: str, relation: str) -> str:
+    """Pausing and resuming take CHANGE (README): owners, editors and creators who are
+    users, and admins; viewers may not write at all."""
+    if role == "viewer":
+        return "FORBIDDEN"
+    if role == "admin":
+        return "ok"
+    user_rules = {"owner": "ok", "editor": "ok", "creator": "ok", "public": "Forbidden",
+                  "viewer": "Forbidden", "none": "NotFound"}  # fmt: skip
+    return user_rules[relation]
+
+
+def _decide_expected(role: str, relation: str) -> str:
+    """Deciding an approval that does not name them: admins, and users who may share the
+    workflow (its owners and creator); the rest that read it are forbidden."""
+    if role == "admin":
+        return "ok"
+    if relation == "none":
+        return "NotFound"
+    return "ok" if role == "user" and relation in {"owner", "creator"} else "Forbidden"
+
+
+async def test_pausing_resuming_and_deciding_follow_the_rule(world: World) -> None:
+    admin = gid("User", world.members["admin"].principal.user_id)
+    for role, member in world.members.items():
+        for relation in RELATIONS:
+            workflow_id = world.workflow_of(role, relation)
+            where = (role, relation)
+            # pause, then resume (the admin pauses first where the member may not)
+            execution_id = await world.start(workflow_id, "operate")
+            expected = _operate_expected(role, relation)
+            before = await _state(world, execution_id)
+            body = await member.post(PAUSE, {"id": execution_id})
+            assert _outcome(body, "pauseExecution") == expected, where
+            if expected != "ok":
+                assert await _state(world, execution_id) == before, where
+                await gql(world.scratch.client, PAUSE, {"id": execution_id})
+            body = await member.post(RESUME, {"id": execution_id})
+            assert _outcome(body, "resumeExecution") == expected, where
+
+            # an approval naming only the admin: who else may decide it
+            execution_id = await world.start(workflow_id, "decide")
+            asked = await gql(
+                world.scratch.client, REQUEST_APPROVAL, {"id": execution_id, "approvers": [admin]}
+            )
+            approval_id = asked["requestApproval"]["approval"]["id"]
+            readable = await world.readable(role, workflow_id)
+            shown = (await member.post(APPROVALS, {"e": execution_id}))["data"]["execution"]
+            assert (shown == {"approvals": [{"id": approval_id}]}) is readable, where
+            assert shown is None or readable, where
+            body = await member.post(DECIDE, {"id": approval_id})
+            assert _outcome(body, "decideApproval") == _decide_expected(role, relation), where
+
+
+async def test_the_inbox_and_the_engines_stream_follow_the_rule(
+    world: World, live_server: str
+) -> None:
+    # given: per relation, a paused run with an approval naming the admin and the user
+    # (where the user may read it: approvers must)
+    named = {role: gid("User", world.members[role].principal.user_id) for role in ("admin", "user")}
+    approvals = {}
+    for relation in RELATIONS:
+        workflow_id = world.workflow_of("user", relation)
+        execution_id = await world.start(workflow_id, "inbox")
+        approvers = [named["admin"]]
+        if await world.readable("user", workflow_id):
+            approvers.append(named["user"])
+        asked = await gql(
+            world.scratch.client, REQUEST_APPROVAL, {"id": execution_id, "approvers": approvers}
+        )
+        approvals[relation] = asked["requestApproval"]["approval"]["id"]
+    # when: the user unshares nothing, but the admin narrows one workflow after asking
+    shared_then_hidden = world.workflow_of("user", "viewer")
+    await Workflow.find_one({"_id": from_global_id(shared_then_hidden)[1]}).update(
+        {"$set": {"permissions.viewers": []}}
+    )
+    # then: the user's inbox holds exactly the approvals of runs it may read now
+    inbox = (await world.members["user"].post(INBOX))["data"]["pendingApprovals"]
+    mine = {edge["node"]["id"] for edge in inbox["edges"]}
+    for relation in RELATIONS:
+        expected = await world.readable("user", world.workflow_of("user", relation))
+        assert (approvals[relation] in mine) is expected, relation
+
+    # and: an engine's stream of a workflow's commands, exactly for whom may read it
+    url = f"ws://{live_server}/graphql"
+    for role, member in world.members.items():
+        async with connect(url, bearer(member.secret)) as ws:
+            for relation in RELATIONS:
+                workflow_id = world.workflow_of(role, relation)
+                operation = await ws.subscribe(COMMANDS, {"w": workflow_id})
+                try:
+                    first = await anext(aiter(ws.results(operation, timeout=1.5)))
+                except SubscriptionError as error:
+                    first = {"errors": error.errors}
+                except TimeoutError:
+                    first = {}  # nothing to hear yet: the stream was accepted
+                codes = [e["extensions"]["code"] for e in first.get("errors") or []]
+                if role == "viewer":
+                    assert codes == ["FORBIDDEN"], (role, relation)
+                elif await world.readable(role, workflow_id):
+                    assert codes == [], (role, relation, first)
+                    await ws.send({"id": operation, "type": "complete"})
+                else:
+                    assert codes == ["NOT_FOUND"], (role, relation)
+
+
 async def _state(world: World, execution_id: str) -> tuple[Any, ...]:
     async with world.scratch.services.postgres.session() as session:
         row = await session.get(Execution, from_global_id(execution_id)[1])
     assert row is not None
-    return (row.status, row.nodes_done, row.last_event_seq, row.updated_at)
+    return (
+        row.status,
+        row.nodes_done,
+        row.last_event_seq,
+        row.updated_at,
+        row.human_interventions,
+    )
 
 
 async def test_an_idempotency_key_replays_nothing_to_whom_may_not_drive(world: World) -> None:

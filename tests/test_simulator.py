@@ -26,10 +26,10 @@ from flowgate.simulator import Run, Simulator, SimulatorConfig
 from flowgate.simulator.outcomes import SOURCE
 from models.documents import ExecutionEvent, ExecutionTrace, Flowchart, Workflow
 from models.enums import ExecutionEventType, ExecutionStatus, NodeType, StepStatus
-from models.sql import Agent, AuditLogEntry, Execution
+from models.sql import Agent, Approval, AuditLogEntry, Execution
 from models.sql.base import utcnow
 from models.sql.idempotency import IdempotencyKey
-from resolvers.ids import parse_id
+from resolvers.ids import parse_id, to_global_id
 from tests.auth import bearer
 
 AgentCounters = tuple[int, datetime | None, datetime]
@@ -280,3 +280,56 @@ def test_the_demo_server_reaches_itself_and_quiets_only_the_simulators_access_li
     assert server._base_url() == "http://127.0.0.1:8123"
     assert not _not_the_simulator(access(f"/graphql?client={TAG}"))
     assert _not_the_simulator(access("/graphql"))
+
+
+async def test_at_a_human_node_the_engine_waits_until_someone_approves(
+    client: httpx.AsyncClient, services: Services, created: CreatedIds
+) -> None:
+    # given: an engine that asks at every human node
+    config = fast(approval_share=1.0, concurrency=3, seed=11, failure_rate=0.0, cancel_rate=0.0)
+    simulator = Simulator(client, config)
+    simulator.start()
+    try:
+        async with asyncio.timeout(120):
+            while not (waiting := await _undecided(services, await created())):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        approval = waiting[0]
+        # then: the run waits, paused, for as long as nobody decides
+        await asyncio.sleep(2.5)  # longer than the engine's polling interval
+        async with services.postgres.session() as session:
+            row = await session.get(Execution, approval.execution_id)
+        assert row is not None and row.status is ExecutionStatus.PAUSED
+        run = next(r for r in simulator.runs if parse_id(r.execution_id, "Execution") == row.id)
+        assert run.current == approval.node_id and approval.node_id not in run.steps
+
+        # when: someone approves in GraphiQL (the admin: the engine's user, whom it asked)
+        response = await client.post(
+            "/graphql",
+            json={
+                "query": "mutation($id: ID!) { decideApproval(approvalId: $id, decision: "
+                "APPROVE) { __typename } }",
+                "variables": {"id": to_global_id("Approval", approval.id)},
+            },
+        )
+        assert response.json()["data"]["decideApproval"]["__typename"] == "ApprovalPayload"
+
+        # then: the engine hears of it and walks on past the human node
+        async with asyncio.timeout(30):
+            while approval.node_id not in run.steps:  # noqa: ASYNC110 - no event to await
+                await asyncio.sleep(0.1)
+        events = await ExecutionEvent.find({"execution_id": row.id}).sort("seq").to_list()
+        kinds = [(e.type.value, e.status) for e in events]
+        decided = kinds.index(("approval_decided", None))
+        assert kinds[decided + 1] == ("status_changed", "running")
+    finally:
+        await simulator.stop()
+
+
+async def _undecided(services: Services, execution_ids: set[uuid.UUID]) -> list[Approval]:
+    async with services.postgres.session() as session:
+        rows = await session.scalars(
+            select(Approval)
+            .where(Approval.execution_id.in_(execution_ids), Approval.decision.is_(None))
+            .order_by(Approval.requested_at)
+        )
+        return list(rows.all())

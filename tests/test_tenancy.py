@@ -181,6 +181,16 @@ async def test_every_root_query_hides_the_other_organization(
     assert log["auditLog"]["totalCount"] == 0
     checked.add("auditLog")
 
+    # my inbox: never an approval of the first organization's runs (one that exists is
+    # walked in tests/test_approvals.py::test_the_other_organization_sees_no_approval...)
+    inbox = _data(
+        await outsider.post(
+            "{ pendingApprovals(first: 100) { edges { node { execution { id } } } } }"
+        )
+    )["pendingApprovals"]
+    assert not {e["node"]["execution"]["id"] for e in inbox["edges"]} & mine
+    checked.add("pendingApprovals")
+
     checked |= CONVERSATION_QUERIES  # walked in test_conversations_hide_the_other_organization
     assert checked == _root_fields("Query"), "a root query without a tenancy case"
 
@@ -220,6 +230,19 @@ MUTATION_CASES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "cancelExecution": (
         "mutation($e: ID!) { cancelExecution(executionId: $e) { __typename } }",
+        {"e": "execution"},
+    ),
+    "requestApproval": (
+        'mutation($e: ID!, $u: ID!) { requestApproval(executionId: $e, nodeId: "n", '
+        "approvers: [$u]) { __typename } }",
+        {"e": "execution", "u": "user"},
+    ),
+    "pauseExecution": (
+        "mutation($e: ID!) { pauseExecution(executionId: $e) { __typename } }",
+        {"e": "execution"},
+    ),
+    "resumeExecution": (
+        "mutation($e: ID!) { resumeExecution(executionId: $e) { __typename } }",
         {"e": "execution"},
     ),
     "revokeApiKey": (
@@ -271,6 +294,9 @@ async def test_every_mutation_on_the_other_organizations_ids_is_not_found(
     assert {"path": "permissions.ownerIds[0]", "code": "NOT_FOUND"} in created["issues"]
 
     walked = set(MUTATION_CASES) | NO_FOREIGN_IDS | {"createWorkflow"} | CONVERSATION_MUTATIONS
+    # decideApproval on a real approval of the first organization (the seed has none):
+    # tests/test_approvals.py::test_the_other_organization_sees_no_approval_and_decides_none
+    walked |= {"decideApproval"}
     assert walked == _root_fields("Mutation"), "a mutation without a tenancy case"
 
 
@@ -287,6 +313,18 @@ async def test_every_subscription_hides_the_other_organization(
         )
         try:
             errors = [e for payload in [p async for p in ws.results(progress)] for e in
+                      payload.get("errors", [])]  # fmt: skip
+        except SubscriptionError as refused:
+            errors = refused.errors
+        assert [e.get("extensions", {}).get("code") for e in errors] == ["NOT_FOUND"], errors
+
+        # an engine's commands of a foreign agent: not found
+        commands = await ws.subscribe(
+            "subscription($a: ID!) { executionCommands(agentId: $a) { kind } }",
+            {"a": foreign.agent},
+        )
+        try:
+            errors = [e for payload in [p async for p in ws.results(commands)] for e in
                       payload.get("errors", [])]  # fmt: skip
         except SubscriptionError as refused:
             errors = refused.errors
@@ -309,9 +347,9 @@ async def test_every_subscription_hides_the_other_organization(
             )
             leaked = await _first_result(ws, updates, seconds=1.5)
         assert leaked is None, f"leaked to another organization: {leaked}"
-    assert {"executionProgress", "executionUpdates"} | CONVERSATION_SUBSCRIPTIONS == (
-        _root_fields("Subscription")
-    )
+    assert {"executionProgress", "executionUpdates", "executionCommands"} | (
+        CONVERSATION_SUBSCRIPTIONS
+    ) == (_root_fields("Subscription"))
 
 
 async def _first_result(

@@ -12,49 +12,14 @@ from typing import Any
 import httpx
 import structlog
 
-from flowgate.simulator.catalog import Target, load_targets
+from flowgate.simulator import approvals
+from flowgate.simulator.catalog import Node, Target, load_targets
 from flowgate.simulator.gateway import Gateway, GatewayError
+from flowgate.simulator.operations import CANCEL, FINISH, START, STEP
 from flowgate.simulator.outcomes import decide, execution_input
 
 log = structlog.get_logger(__name__)
 
-ERROR_FIELDS = "... on Error { code message }"
-START = f"""
-mutation SimulatorStart($agentId: ID, $workflowId: ID, $input: JSON, $key: String) {{
-  startExecution(agentId: $agentId, workflowId: $workflowId, input: $input,
-                 idempotencyKey: $key) {{
-    __typename
-    ... on StartExecutionPayload {{ execution {{ id }} }}
-    {ERROR_FIELDS}
-  }}
-}}
-"""
-STEP = f"""
-mutation SimulatorStep($id: ID!, $step: StepInput!, $key: String) {{
-  reportExecutionStep(executionId: $id, step: $step, idempotencyKey: $key) {{
-    __typename
-    ... on ReportExecutionStepPayload {{ eventSeq }}
-    {ERROR_FIELDS}
-  }}
-}}
-"""
-ENDED_FIELDS = f"""
-    __typename
-    ... on FinishExecutionPayload {{ execution {{ status durationMs tokens cost }} }}
-    {ERROR_FIELDS}
-"""
-FINISH = f"""
-mutation SimulatorFinish($id: ID!, $status: ExecutionStatus!, $result: JSON, $error: String,
-                         $key: String) {{
-  finishExecution(executionId: $id, status: $status, result: $result, error: $error,
-                  idempotencyKey: $key) {{ {ENDED_FIELDS} }}
-}}
-"""
-CANCEL = f"""
-mutation SimulatorCancel($id: ID!, $reason: String, $key: String) {{
-  cancelExecution(executionId: $id, reason: $reason, idempotencyKey: $key) {{ {ENDED_FIELDS} }}
-}}
-"""
 # What an execution becomes when the gateway refuses a call for it: ended by someone else.
 ENDED_ELSEWHERE = "ENDED_ELSEWHERE"
 
@@ -68,6 +33,11 @@ class SimulatorConfig:
     cancel_rate: float = 0.03  # per execution: cancelled by a "user" after a few steps
     workflow_share: float = 0.25  # of starts that run a workflow rather than an agent
     max_steps: int = 50  # a walk round a loop ends failed after this many steps
+    # Of the human nodes reached, the share that asks a person (`requestApproval`) and waits
+    # for the decision; the others pass on their own. Undecided, an approval expires after
+    # `approval_seconds` and the run is cancelled.
+    approval_share: float = 0.0
+    approval_seconds: int = 600
     catalog_ttl: float = 60.0  # seconds before the agents and workflows are read again
     seed: int | None = None
 
@@ -110,6 +80,7 @@ class Simulator:
         self._targets: list[Target] = []
         self._loaded_at: float | None = None
         self._task: asyncio.Task[list[Run]] | None = None
+        self._me: str | None = None  # the engine's user: who approves when a node names none
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="flowgate-simulator")
@@ -237,8 +208,16 @@ class Simulator:
             started = {"nodeId": node.id, "nodeType": node.type, "status": "STARTED"}
             run.current = node.id
             await self._report(run, {**started, "input": outcome.input})
-            await asyncio.sleep(outcome.duration_ms / 1000 * config.time_scale)
-            await self._report(run, {**outcome.step(node.id), "nodeType": node.type})
+            if node.type == "HUMAN" and rng.random() < config.approval_share:
+                decided = await self._wait_for_people(run, node)
+                if decided is None:
+                    return
+                ended = {"nodeId": node.id, "status": "SUCCEEDED", "output": decided}
+                await self._report(run, {**ended, "nodeType": node.type})
+                outcome.status = "SUCCEEDED"
+            else:
+                await asyncio.sleep(outcome.duration_ms / 1000 * config.time_scale)
+                await self._report(run, {**outcome.step(node.id), "nodeType": node.type})
             run.steps.append(node.id)
             run.current = None
             if outcome.status == "FAILED":
@@ -250,6 +229,27 @@ class Simulator:
                 return
             node = graph.nodes[next_edge.target]
         await self._end(run, "FAILED", error=f"stopped after {config.max_steps} steps (a loop?)")
+
+    async def _wait_for_people(self, run: Run, node: Node) -> dict[str, Any] | None:
+        """Ask for an approval at `node` and wait; the human step's output, or `None` when
+        the run ended (rejected, cancelled, or expired undecided)."""
+        if self._me is None:
+            self._me = await approvals.who_am_i(self.gateway)
+        try:
+            verdict, approval = await approvals.ask_and_wait(
+                self.gateway, run.execution_id, node, self._me, self.config.approval_seconds
+            )
+        except approvals.RefusedApprovalError as refused:
+            raise _RefusedError("requestApproval", {"__typename": "Refused", "code": refused.code,
+                                                    "message": str(refused)}) from None  # fmt: skip
+        log.info("approval decided", execution=run.execution_id, node=node.id, verdict=verdict)
+        if verdict is approvals.Verdict.EXPIRED:
+            await self._cancel(run, f"no one decided at {node.label or node.id} in time")
+            return None
+        if verdict is approvals.Verdict.ENDED:
+            run.status = ENDED_ELSEWHERE
+            return None
+        return {"decision": verdict.value, "approvalId": approval.get("id")}
 
     async def _report(self, run: Run, step: dict[str, Any]) -> None:
         variables = {"id": run.execution_id, "step": step}

@@ -50,6 +50,7 @@ class SimulatedServer(GatewayServer):
                 interval=settings.simulator_interval,
                 concurrency=settings.simulator_concurrency,
                 time_scale=settings.simulator_time_scale,
+                approval_share=settings.simulator_approval_share,
             ),
             tag=TAG,
         )

@@ -3,6 +3,7 @@ which is what Alembic compares the migrations against."""
 
 from models.sql.agent import Agent
 from models.sql.api_key import ApiKey
+from models.sql.approval import Approval, ExecutionCommand
 from models.sql.audit import AuditLogEntry
 from models.sql.auth_session import AuthSession
 from models.sql.base import Base
@@ -20,6 +21,7 @@ from models.sql.user import User
 __all__ = [
     "Agent",
     "ApiKey",
+    "Approval",
     "Attachment",
     "AuditLogEntry",
     "AuthSession",
@@ -27,6 +29,7 @@ __all__ = [
     "Conversation",
     "ConversationEvent",
     "Execution",
+    "ExecutionCommand",
     "ExecutionOutboxEntry",
     "IdempotencyKey",
     "Invite",

@@ -66,3 +66,5 @@ class Execution(UuidPrimaryKey, Timestamps, Base):
     # lock, in the transaction that changes the row: so numbers are gap-free and unique, and
     # every number used belongs to a committed change (see ExecutionOutboxEntry).
     last_event_seq: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # Times a person stepped in: approval decisions, operator pauses and resumes.
+    human_interventions: Mapped[int] = mapped_column(default=0, server_default=text("0"))

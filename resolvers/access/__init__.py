@@ -19,7 +19,9 @@ first. Then:
   readable (else the execution is not found) and runnable (else forbidden); for one of no
   workflow, to be its starter or its agent's owner (`executions.DRIVERS_WITHOUT_WORKFLOW`).
   An admin drives any. An engine drives with an API key, which acts as its user: give it the
-  key of an admin, or of the user who starts what it runs.
+  key of an admin, or of the user who starts what it runs. Pausing and resuming takes the
+  workflow's change permission instead of run (`approvals`);
+- approvals: who may be asked and who may decide (`approvals`).
 
 An object the principal may not read is reported as not found, exactly like one of another
 organization: its existence is not revealed."""
@@ -27,6 +29,7 @@ organization: its existence is not revealed."""
 from __future__ import annotations
 
 from resolvers.access.agents import may_change_agent
+from resolvers.access.approvals import may_decide_approval
 from resolvers.access.executions import (
     documents_visible,
     execution_visible,
@@ -52,6 +55,7 @@ __all__ = [
     "is_admin",
     "may_change_agent",
     "may_change_workflow",
+    "may_decide_approval",
     "may_drive_execution",
     "may_read_execution",
     "may_read_workflow",

@@ -18,13 +18,14 @@ from sqlalchemy import BindParameter, ColumnElement, and_, or_
 from flowgate.principal import Principal
 from flowgate.search.base import Reader
 from flowgate.stores.mongo import Mongo
+from models import access as rules
+from models.access import Action
 from models.documents import Workflow
 from models.enums import UserRole
 from models.sql import Execution
 from resolvers.access.workflows import (
     is_admin,
     may_read_workflow,
-    may_run_workflow,
     readable_workflows,
 )
 
@@ -111,10 +112,13 @@ def may_drive_execution(
     *,
     agent_owner_id: uuid.UUID | None,
     workflow: Workflow | None,
+    action: Action = Action.RUN,
 ) -> bool:
-    """Whether `principal` may report steps of, finish or cancel `execution`. `workflow` is
-    the execution's (`None` if it has none or it is gone); the caller has already answered
-    "not found" where `may_read_workflow` says no."""
+    """Whether `principal` may report steps of, finish or cancel `execution` (`action` RUN)
+    or pause and resume it as an operator (CHANGE). `workflow` is the execution's (`None` if
+    it has none or it is gone); the caller has already answered "not found" where
+    `may_read_workflow` says no. Without a workflow, both take the same standing
+    (`DRIVERS_WITHOUT_WORKFLOW`)."""
     if execution.organization_id != principal.organization_id:
         return False
     if is_admin(principal):
@@ -123,7 +127,7 @@ def may_drive_execution(
         return (
             workflow is not None
             and may_read_workflow(principal, workflow)
-            and may_run_workflow(principal, workflow)
+            and rules.allows(principal, action, workflow)
         )
     grant = DRIVERS_WITHOUT_WORKFLOW
     if principal.role not in grant.roles:

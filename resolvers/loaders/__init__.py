@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flowgate.principal import Principal
 from flowgate.services import Services
+from resolvers.loaders.approvals import ApprovalByIdLoader, ApprovalsByExecutionLoader
 from resolvers.loaders.audit import AuditEntriesByObjectLoader
 from resolvers.loaders.by_id import (
     AgentByIdLoader,
@@ -94,6 +95,10 @@ class Loaders:
         self.conversation_page_by_user = ConversationPageByUserLoader(services, principal)
         # A conversation's user, apart from agent owners: one batch each (see above).
         self.conversation_user_by_id = UserByIdLoader(services, principal)
+        # Approvals (resolvers.approvals); their people on a path of their own (see above).
+        self.approvals_by_execution = ApprovalsByExecutionLoader(services, principal)
+        self.approval_by_id = ApprovalByIdLoader(services, principal)
+        self.approval_user_by_id = UserByIdLoader(services, principal)
 
 
 __all__ = ["Loaders"]

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from flowgate.principal import Principal
+from flowgate.services import Services
+from models.access import Action
 from models.documents import Workflow
 from models.sql import Agent, Execution
 from resolvers import access
@@ -54,8 +57,47 @@ async def require_execution_driver(
     """Refuse to report steps of, finish or cancel an execution the principal may not drive
     (`access.may_drive_execution`); one of a workflow it may not read is not found. Checked
     before the lifecycle transaction, so before an idempotency key can replay an answer."""
-    principal = info.context.principal
-    async with info.context.services.postgres.session() as session:
+    await require_execution_action(
+        info.context.services, info.context.principal, execution_id, global_id, Action.RUN
+    )
+
+
+@dataclass(frozen=True)
+class ExecutionAccess:
+    """What the check read, for the caller to reuse: the row as it was, its workflow."""
+
+    execution: Execution
+    workflow: Workflow | None
+    agent_owner_id: uuid.UUID | None
+
+
+async def require_execution_action(
+    services: Services,
+    principal: Principal,
+    execution_id: uuid.UUID,
+    global_id: str,
+    action: Action,
+) -> ExecutionAccess:
+    """Refuse `action` (RUN: drive; CHANGE: pause and resume) on an execution the principal
+    may not do it to; one of a workflow it may not read is not found."""
+    found = await readable_execution(services, principal, execution_id, global_id)
+    if not access.may_drive_execution(
+        principal,
+        found.execution,
+        agent_owner_id=found.agent_owner_id,
+        workflow=found.workflow,
+        action=action,
+    ):
+        raise ForbiddenError(_REFUSALS[action])
+    return found
+
+
+async def readable_execution(
+    services: Services, principal: Principal, execution_id: uuid.UUID, global_id: str
+) -> ExecutionAccess:
+    """The execution with its workflow and agent owner; not found unless the principal may
+    read it (`access.execution_visible`)."""
+    async with services.postgres.session() as session:
         row = (
             await session.execute(
                 select(Execution, Agent.owner_id)
@@ -78,10 +120,13 @@ async def require_execution_driver(
             workflow is None or not access.may_read_workflow(principal, workflow)
         ):
             raise NotFoundError("Execution", global_id)
-    if not access.may_drive_execution(
-        principal, execution, agent_owner_id=agent_owner_id, workflow=workflow
-    ):
-        raise ForbiddenError(
-            "You may not drive this execution: it takes the workflow's run permission, or "
-            "(without a workflow) being its starter or its agent's owner; or ask an admin"
-        )
+    return ExecutionAccess(execution, workflow, agent_owner_id)
+
+
+_REFUSALS = {
+    Action.RUN: "You may not drive this execution: it takes the workflow's run permission, "
+    "or (without a workflow) being its starter or its agent's owner; or ask an admin",
+    Action.CHANGE: "You may not pause or resume this execution: it takes the workflow's "
+    "change permission (owners, editors), or (without a workflow) being its starter or its "
+    "agent's owner; or ask an admin",
+}

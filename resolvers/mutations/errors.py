@@ -17,6 +17,8 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     AUTHENTICATION_FAILED = "authentication_failed"
     CHUNK_OUT_OF_ORDER = "chunk_out_of_order"
+    APPROVAL_ALREADY_DECIDED = "approval_already_decided"
+    APPROVAL_EXPIRED = "approval_expired"
 
 
 class MutationError(Exception):
@@ -96,3 +98,24 @@ class ChunkOutOfOrderError(MutationError):
     def __init__(self, seq: int, expected: int) -> None:
         super().__init__(f"Chunk {seq} arrived before chunk {expected}: send {expected} next")
         self.expected_seq = expected
+
+
+class ApprovalAlreadyDecidedError(MutationError):
+    """Someone decided first (or the same person, before): the first decision stands."""
+
+    code = ErrorCode.APPROVAL_ALREADY_DECIDED
+
+    def __init__(self, decision: str, decided_by: str | None) -> None:
+        super().__init__(f"The approval was already decided: {decision}")
+        self.decision = decision
+        self.decided_by = decided_by
+
+
+class ApprovalExpiredError(MutationError):
+    """The approval's deadline passed undecided: it can no longer be decided."""
+
+    code = ErrorCode.APPROVAL_EXPIRED
+
+    def __init__(self, expired_at: str) -> None:
+        super().__init__(f"The approval expired at {expired_at} undecided")
+        self.expired_at = expired_at

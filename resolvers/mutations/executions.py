@@ -10,10 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.documents import Flowchart, Workflow
-from models.enums import ExecutionEventType, ExecutionStatus, WorkflowStatus
+from models.enums import (
+    ExecutionCommandKind,
+    ExecutionEventType,
+    ExecutionStatus,
+    WorkflowStatus,
+)
 from models.sql import Agent, Execution
 from models.sql.base import utcnow
 from resolvers import access
+from resolvers.approvals import commands
 from resolvers.changes import record_change
 from resolvers.lifecycle.events import PendingEvent
 from resolvers.lifecycle.state_machine import can_transition
@@ -26,6 +32,7 @@ from resolvers.validation.issues import IssueCode, Issues
 if TYPE_CHECKING:
     from strawberry import Info
 
+    from flowgate.principal import Actor
     from resolvers.context import Context
 
 MAX_INPUT_BYTES = 64 * 1024
@@ -219,31 +226,7 @@ async def _end(
         execution = await locked_execution(
             session, info.context.principal.organization_id, local_id, execution_id
         )
-        if not can_transition(execution.status, status):
-            raise InvalidTransitionError(
-                f"An execution that is {execution.status.value} cannot become {status.value}"
-            )
-        now = utcnow()
-        execution.status = status
-        execution.ended_at = now
-        execution.duration_ms = int((now - execution.started_at).total_seconds() * 1000)
-        for name, value in fields.items():
-            setattr(execution, name, value)
-        record_change(
-            session,
-            info.context.actor,
-            action=f"execution.{status.value}",
-            object_type="Execution",
-            object_id=execution.id,
-            summary={"status": status.value},
-        )
-        event = PendingEvent(
-            ExecutionEventType.STATUS_CHANGED,
-            status=status.value,
-            progress=(execution.nodes_done, execution.nodes_total),
-            payload={k: v for k, v in fields.items() if v is not None},
-            created_at=now,
-        )
+        event = await end_in_transaction(session, info.context.actor, execution, status, fields)
         return execution, [event], {"execution_id": str(execution.id)}
 
     answer = await run_change(
@@ -255,6 +238,47 @@ async def _end(
         change=change,
     )
     return await _load(info, answer)
+
+
+async def end_in_transaction(
+    session: AsyncSession,
+    actor: Actor,
+    execution: Execution,
+    status: ExecutionStatus,
+    fields: dict[str, Any],
+) -> PendingEvent:
+    """End `execution` (locked by the caller) as `status`: the one ending code, shared by
+    `finishExecution`, `cancelExecution` and a rejected approval. Returns its event."""
+    if not can_transition(execution.status, status):
+        raise InvalidTransitionError(
+            f"An execution that is {execution.status.value} cannot become {status.value}"
+        )
+    now = utcnow()
+    execution.status = status
+    execution.ended_at = now
+    execution.duration_ms = int((now - execution.started_at).total_seconds() * 1000)
+    for name, value in fields.items():
+        setattr(execution, name, value)
+    record_change(
+        session,
+        actor,
+        action=f"execution.{status.value}",
+        object_type="Execution",
+        object_id=execution.id,
+        summary={"status": status.value},
+    )
+    if status is ExecutionStatus.CANCELLED:
+        # The engine running it must stop: it hears so on `executionCommands`.
+        await commands.record(
+            session, actor, execution, ExecutionCommandKind.CANCELLED, reason=fields.get("error")
+        )
+    return PendingEvent(
+        ExecutionEventType.STATUS_CHANGED,
+        status=status.value,
+        progress=(execution.nodes_done, execution.nodes_total),
+        payload={k: v for k, v in fields.items() if v is not None},
+        created_at=now,
+    )
 
 
 async def _load(info: Info[Context], answer: dict[str, Any]) -> Execution:

@@ -93,8 +93,10 @@ async def report_step(
             raise InvalidInputError(issues)
         events: list[PendingEvent] = []
         now = utcnow()
-        if execution.status is not ExecutionStatus.RUNNING:
-            # The first step of a pending (or paused) execution is what starts it running.
+        if execution.status is ExecutionStatus.PENDING:
+            # The first step of a pending execution is what starts it running. A paused one
+            # stays paused: a step in flight when it was paused may still report its end,
+            # but only a resume or a decision lets the run go on.
             execution.status = ExecutionStatus.RUNNING
             events.append(
                 PendingEvent(

@@ -5,6 +5,7 @@ import strawberry
 
 from schema.identity import IdentityMutations
 from schema.mutations.agents import AgentMutations
+from schema.mutations.approvals import ApprovalMutations
 from schema.mutations.conversations import ConversationMutations
 from schema.mutations.executions import ExecutionMutations
 from schema.mutations.flowcharts import FlowchartMutations
@@ -23,6 +24,7 @@ class Mutation(
     FlowchartMutations,
     WorkflowMutations,
     ExecutionMutations,
+    ApprovalMutations,
     ConversationMutations,
 ):
     pass
