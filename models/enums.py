@@ -61,6 +61,8 @@ class ExecutionEventType(StrEnum):
     STEP_FINISHED = "step_finished"
     PROGRESS = "progress"
     LOG = "log"
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVAL_DECIDED = "approval_decided"
 
 
 class ProjectStatus(StrEnum):
@@ -101,3 +103,15 @@ class ConversationEventType(StrEnum):
     TOOL_CALL_FINISHED = "tool_call_finished"
     REPLY_FINISHED = "reply_finished"
     REPLY_STOPPED = "reply_stopped"
+
+
+class NotificationKind(StrEnum):
+    EXECUTION_FAILED = "execution_failed"
+    EXECUTION_SUCCEEDED = "execution_succeeded"
+    APPROVAL_REQUESTED = "approval_requested"
+
+
+class WebhookDeliveryStatus(StrEnum):
+    PENDING = "pending"  # queued, or waiting for its next attempt
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # every attempt failed, or the webhook was removed

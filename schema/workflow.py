@@ -9,7 +9,7 @@ import strawberry
 
 from flowgate.context import Context
 from models import documents
-from resolvers import workflows
+from resolvers import access, workflows
 from resolvers.ids import to_global_id
 from schema.audit import AuditEntry, HistoryFirst, history_of
 from schema.connection import Connection
@@ -23,6 +23,7 @@ from schema.user import User
 
 if TYPE_CHECKING:
     from schema.execution import Execution
+    from schema.webhook import WorkflowWebhook
     from schema.workflow_version import WorkflowVersion
 
 
@@ -156,6 +157,20 @@ class Workflow(Node, WorkflowContent):
 
         kept = await workflows.previous_versions(info, self.model)
         return [WorkflowVersion.from_model(version) for version in kept]
+
+    @strawberry.field(
+        description="Where its notifications are POSTed (`notificationChannels` naming "
+        "`webhook`); null if none is set or you may not change the workflow."
+    )
+    async def webhook(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated[WorkflowWebhook, strawberry.lazy("schema.webhook")] | None:
+        from schema.webhook import WorkflowWebhook
+
+        if not access.may_change_workflow(info.context.principal, self.model):
+            return None
+        model = await info.context.loaders.webhook_by_workflow_id.load(self.model.id)
+        return WorkflowWebhook.from_model(model) if model is not None else None
 
     @strawberry.field(description="What was done to this workflow, newest first (the audit log).")
     async def history(

@@ -36,6 +36,10 @@ from resolvers.loaders.conversations import (
     ToolCallsByMessageLoader,
 )
 from resolvers.loaders.events import ExecutionEventByIdLoader
+from resolvers.loaders.notifications import (
+    AttemptsByDeliveryIdLoader,
+    WebhookByWorkflowIdLoader,
+)
 from resolvers.loaders.organizations import (
     FiguresByOrganizationLoader,
     OrganizationByIdLoader,
@@ -94,6 +98,8 @@ class Loaders:
         self.conversation_page_by_user = ConversationPageByUserLoader(services, principal)
         # A conversation's user, apart from agent owners: one batch each (see above).
         self.conversation_user_by_id = UserByIdLoader(services, principal)
+        self.webhook_by_workflow_id = WebhookByWorkflowIdLoader(services, principal)
+        self.attempts_by_delivery_id = AttemptsByDeliveryIdLoader(services, principal)
 
 
 __all__ = ["Loaders"]

@@ -9,6 +9,8 @@ from schema.mutations.conversations import ConversationMutations
 from schema.mutations.executions import ExecutionMutations
 from schema.mutations.flowcharts import FlowchartMutations
 from schema.mutations.workflows import WorkflowMutations
+from schema.notification import NotificationMutations
+from schema.webhook import WebhookMutations
 
 
 @strawberry.type(
@@ -24,6 +26,8 @@ class Mutation(
     WorkflowMutations,
     ExecutionMutations,
     ConversationMutations,
+    NotificationMutations,
+    WebhookMutations,
 ):
     pass
 
