@@ -1,6 +1,6 @@
 """Who may be told about a workflow's run: the members named, active, of the organization,
-who may read the workflow (`models.access.WORKFLOW_RULES`, the one rule), and whose own
-preference does not turn the kind off."""
+who may read the workflow (`models.access.WORKFLOW_RULES`, the one rule), and who did not
+turn the kind off in their own preferences."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from models.access import Action
 from models.documents import Workflow
 from models.enums import NotificationKind, UserRole
 from models.sql import User
-from resolvers.identity import preferences
 
-# The personal switch (`resolvers.identity.preferences`) that can silence a kind; a kind
+# The personal switch (`resolvers.identity.preferences`) that can silence a kind, when the
+# person turned it off; a kind
 # not listed cannot be silenced (an approval waits on the person).
 PREFERENCE_OF: dict[NotificationKind, str] = {
     NotificationKind.EXECUTION_FAILED: "execution_failed",
@@ -33,6 +33,13 @@ class Member:
     organization_id: uuid.UUID
     user_id: uuid.UUID
     role: UserRole
+
+
+def _opted_out(user: User, switch: str) -> bool:
+    """Only a switch the person turned off themselves: the workflow's settings decide who is
+    told, and a default (`execution_succeeded` is off until chosen) must not overrule them."""
+    chosen = (user.preferences or {}).get("notifications") or {}
+    return chosen.get(switch) is False
 
 
 def owners(workflow: Workflow) -> list[uuid.UUID]:
@@ -67,7 +74,7 @@ async def recipients(
         member = Member(user.organization_id, user.id, user.role)
         if workflow is not None and not access.allows(member, Action.READ, workflow):
             continue
-        if switch is not None and not preferences.read(user.preferences).notifications[switch]:
+        if switch is not None and _opted_out(user, switch):
             continue
         told.append(user.id)
     return sorted(told)
