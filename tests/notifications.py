@@ -225,6 +225,7 @@ async def team_of(services: Services, app: FastAPI, client: Any) -> AsyncIterato
 class Received:
     headers: dict[str, str]
     body: bytes
+    answered: int
 
 
 class Receiver:
@@ -243,7 +244,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     async def _hook(self, request: Request) -> Response:
-        self.received.append(Received(dict(request.headers), await request.body()))
+        self.received.append(Received(dict(request.headers), await request.body(), self.answer))
         return Response(status_code=self.answer, content=b"" if self.answer < 300 else b"busy")
 
     async def start(self) -> None:
