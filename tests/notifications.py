@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from flowgate.principal import Actor
+from flowgate.principal import Actor, Principal
 from flowgate.services import Services
 from flowgate.stores.embedded import free_port
 from models.documents import Workflow, WorkflowVersion
@@ -158,30 +158,8 @@ class Team:
         return execution_id
 
     async def request_approval(self, execution_id: str, approvers: list[uuid.UUID]) -> None:
-        """What part E's `requestApproval` emits (the contract's `approval_requested` event),
-        through the one lifecycle path."""
-        services = self.services
-        admin = self.members["admin"].principal
-        local = from_global_id(execution_id)[1]
-        approval = uuid.uuid4()
-
-        async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], Any]:
-            execution = await locked_execution(session, admin.organization_id, local, execution_id)
-            event = PendingEvent(
-                ExecutionEventType.APPROVAL_REQUESTED,
-                node_id="run",
-                payload={"approvalId": str(approval), "nodeId": "run",
-                         "approvers": [str(a) for a in approvers], "message": "please check"},
-            )  # fmt: skip
-            return execution, [event], {"execution_id": str(execution.id)}
-
-        await run_change(
-            services,
-            Actor.person(admin.organization_id, admin.user_id, None),
-            operation="test.requestApproval",
-            request={"approval": str(approval)},
-            idempotency_key=None,
-            change=change,
+        await request_approval(
+            self.services, self.members["admin"].principal, execution_id, approvers
         )
 
     async def notifications(self, role: str, *, unread: bool = False) -> list[dict[str, Any]]:
@@ -204,6 +182,34 @@ class Team:
             await session.execute(
                 delete(AuditLogEntry).where(AuditLogEntry.object_id.in_([str(i) for i in ids]))
             )
+
+
+async def request_approval(
+    services: Services, admin: Principal, execution_id: str, approvers: list[uuid.UUID]
+) -> None:
+    """What part E's `requestApproval` emits (the contract's `approval_requested` event),
+    through the one lifecycle path."""
+    local = from_global_id(execution_id)[1]
+    approval = uuid.uuid4()
+
+    async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], Any]:
+        execution = await locked_execution(session, admin.organization_id, local, execution_id)
+        event = PendingEvent(
+            ExecutionEventType.APPROVAL_REQUESTED,
+            node_id="run",
+            payload={"approvalId": str(approval), "nodeId": "run",
+                     "approvers": [str(a) for a in approvers], "message": "please check"},
+        )  # fmt: skip
+        return execution, [event], {"execution_id": str(execution.id)}
+
+    await run_change(
+        services,
+        Actor.person(admin.organization_id, admin.user_id, None),
+        operation="test.requestApproval",
+        request={"approval": str(approval)},
+        idempotency_key=None,
+        change=change,
+    )
 
 
 @asynccontextmanager
