@@ -10,7 +10,6 @@ from strawberry.scalars import JSON
 
 from flowgate.context import Context
 from models import enums, sql
-from resolvers import workflows
 from resolvers.ids import to_global_id
 from resolvers.notifications import reads
 from resolvers.pagination import PageRequest
@@ -81,12 +80,9 @@ class Notification:
     async def workflow(
         self, info: strawberry.Info[Context]
     ) -> Annotated[Workflow, strawberry.lazy("schema.workflow")] | None:
-        from schema.workflow import Workflow
+        from schema.workflow import workflow_of
 
-        if self.model.workflow_id is None:
-            return None
-        model = await workflows.workflow_by_id(info, self.model.workflow_id)
-        return Workflow.from_model(model) if model is not None else None
+        return await workflow_of(info, self.model.workflow_id)
 
 
 @strawberry.type(description="Notifications marked read.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -177,3 +178,14 @@ class Workflow(Node, WorkflowContent):
         self, info: strawberry.Info[Context], first: HistoryFirst = 20
     ) -> list[AuditEntry]:
         return await history_of(info, "Workflow", self.model.id, first)
+
+
+async def workflow_of(
+    info: strawberry.Info[Context], workflow_id: uuid.UUID | None
+) -> Workflow | None:
+    """The workflow a row names (an execution's, a notification's), if readable: the one
+    resolution of the many fields that point at a workflow."""
+    if workflow_id is None:
+        return None
+    model = await workflows.workflow_by_id(info, workflow_id)
+    return Workflow.from_model(model) if model is not None else None
