@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     # Seconds between passes of the background relay that delivers undelivered execution
     # events from the PostgreSQL outbox to MongoDB.
     relay_interval: float = Field(default=5.0, gt=0)
+    # Webhooks (a workflow's `webhook` notification channel): seconds between passes of the
+    # background deliverer, each POST's timeout, the first retry's delay (doubled per
+    # attempt, capped at `webhook_backoff_max`, with jitter) and attempts before giving up.
+    webhook_interval: float = Field(default=1.0, gt=0)
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    webhook_backoff: float = Field(default=5.0, gt=0)
+    webhook_backoff_max: float = Field(default=3600.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100)
     # Search: seconds between passes of the indexer that drains the search outbox, and the
     # Elasticsearch index alias (unset: the MongoDB database name, so that deployments and
     # test sessions sharing a cluster each have their own).

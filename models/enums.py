@@ -120,3 +120,15 @@ class ConversationEventType(StrEnum):
     TOOL_CALL_FINISHED = "tool_call_finished"
     REPLY_FINISHED = "reply_finished"
     REPLY_STOPPED = "reply_stopped"
+
+
+class NotificationKind(StrEnum):
+    EXECUTION_FAILED = "execution_failed"
+    EXECUTION_SUCCEEDED = "execution_succeeded"
+    APPROVAL_REQUESTED = "approval_requested"
+
+
+class WebhookDeliveryStatus(StrEnum):
+    PENDING = "pending"  # queued, or waiting for its next attempt
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # every attempt failed, or the webhook was removed

@@ -9,7 +9,6 @@ import strawberry
 from strawberry.scalars import JSON
 
 from models import documents, sql
-from resolvers import workflows
 from resolvers.context import Context
 from resolvers.ids import to_global_id
 from schema.enums import ExecutionStatus, NodeType, StepStatus
@@ -113,12 +112,9 @@ class Execution(Node):
     async def workflow(
         self, info: strawberry.Info[Context]
     ) -> Annotated[Workflow, strawberry.lazy("schema.workflow")] | None:
-        from schema.workflow import Workflow
+        from schema.workflow import workflow_of
 
-        if self.model.workflow_id is None:
-            return None
-        model = await workflows.workflow_by_id(info, self.model.workflow_id)
-        return Workflow.from_model(model) if model is not None else None
+        return await workflow_of(info, self.model.workflow_id)
 
     @strawberry.field(
         description="Who started it (a person, or the user of the API key an engine used); "

@@ -37,10 +37,12 @@ from schema.filters import (
 from schema.flowchart import Flowchart
 from schema.identity import IdentityQuery
 from schema.node import Node
+from schema.notification import NotificationQuery
 from schema.permissions import READERS
 from schema.search import SearchConnection, resolve_search
 from schema.stats import DashboardStats, resolve_dashboard_stats
 from schema.user import User
+from schema.webhook import WebhookQuery
 from schema.workflow import Workflow
 
 # The GraphQL type of each type name `resolvers.nodes` finds (tests/test_single_sources.py
@@ -55,7 +57,15 @@ _NODE_TYPES: dict[str, type] = {
 
 
 @strawberry.type(description="Everything that can be read, scoped to your organization.")
-class Query(IdentityQuery, AuditQuery, AnalyticsQuery, ConversationQuery, ApprovalQuery):
+class Query(
+    IdentityQuery,
+    AuditQuery,
+    AnalyticsQuery,
+    ConversationQuery,
+    ApprovalQuery,
+    NotificationQuery,
+    WebhookQuery,
+):
     @strawberry.field(
         permission_classes=READERS,
         description="Agents, newest first unless `orderBy` says otherwise.",

@@ -12,6 +12,7 @@ from resolvers import subscriptions
 from resolvers.context import Context
 from resolvers.conversations import stream
 from resolvers.ids import parse_id
+from resolvers.notifications import stream as notification_stream
 from schema.approval_query import ApprovalSubscription
 from schema.conversation import ConversationEvent
 from schema.enums import ExecutionStatus
@@ -21,6 +22,7 @@ from schema.execution_event import (
     ExecutionUpdate,
     ResyncRequired,
 )
+from schema.notification import Notification
 from schema.permissions import ADMINS, READERS
 
 
@@ -144,6 +146,22 @@ class Subscription(ApprovalSubscription):
         async for event in stream.agent_requests(info, agent_ids=wanted):
             info.context.refresh_loaders()
             yield ConversationEvent.from_event(event)
+
+    @strawberry.subscription(
+        permission_classes=READERS,
+        description="Your notifications as they are written: those after `after` (a "
+        "notification's `cursor`; none when absent), then live ones, each once and in order.",
+    )
+    async def notification_added(
+        self,
+        info: strawberry.Info[Context],
+        after: Annotated[
+            str | None, strawberry.argument(description="Resume after this notification.")
+        ] = None,
+    ) -> AsyncGenerator[Notification, None]:
+        async for model in notification_stream.notification_added(info, after=after):
+            info.context.refresh_loaders()
+            yield Notification.from_model(model)
 
 
 ConversationEventItem = Annotated[

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from models import documents
-from resolvers import workflows
+from resolvers import access, workflows
 from resolvers.context import Context
 from resolvers.ids import to_global_id
 from schema.audit import AuditEntry, HistoryFirst, history_of
@@ -23,6 +24,7 @@ from schema.user import User
 
 if TYPE_CHECKING:
     from schema.execution import Execution
+    from schema.webhook import WorkflowWebhook
     from schema.workflow_version import WorkflowVersion
 
 
@@ -157,8 +159,33 @@ class Workflow(Node, WorkflowContent):
         kept = await workflows.previous_versions(info, self.model)
         return [WorkflowVersion.from_model(version) for version in kept]
 
+    @strawberry.field(
+        description="Where its notifications are POSTed (`notificationChannels` naming "
+        "`webhook`); null if none is set or you may not change the workflow."
+    )
+    async def webhook(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated[WorkflowWebhook, strawberry.lazy("schema.webhook")] | None:
+        from schema.webhook import WorkflowWebhook
+
+        if not access.may_change_workflow(info.context.principal, self.model):
+            return None
+        model = await info.context.loaders.webhook_by_workflow_id.load(self.model.id)
+        return WorkflowWebhook.from_model(model) if model is not None else None
+
     @strawberry.field(description="What was done to this workflow, newest first (the audit log).")
     async def history(
         self, info: strawberry.Info[Context], first: HistoryFirst = 20
     ) -> list[AuditEntry]:
         return await history_of(info, "Workflow", self.model.id, first)
+
+
+async def workflow_of(
+    info: strawberry.Info[Context], workflow_id: uuid.UUID | None
+) -> Workflow | None:
+    """The workflow a row names (an execution's, a notification's), if readable: the one
+    resolution of the many fields that point at a workflow."""
+    if workflow_id is None:
+        return None
+    model = await workflows.workflow_by_id(info, workflow_id)
+    return Workflow.from_model(model) if model is not None else None

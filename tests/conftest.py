@@ -58,6 +58,8 @@ async def settings(test_stores: TestStores) -> AsyncIterator[Settings]:
         login_attempts_per_address=0,
         # Likewise the search indexer: tests drain the search outbox themselves.
         search_indexer_interval=3600,
+        # And the webhook deliverer: tests run its passes themselves (tests/test_webhooks.py).
+        webhook_interval=3600,
         _env_file=None,  # type: ignore[call-arg]
     )
     await migrate.upgrade(settings)

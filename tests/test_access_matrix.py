@@ -26,10 +26,11 @@ from models import access as rules
 from models.access import Action
 from models.documents import Workflow, WorkflowVersion
 from models.enums import UserRole
-from models.sql import AuditLogEntry, Execution
+from models.sql import AuditLogEntry, Execution, WorkflowWebhook
 from resolvers import access
 from resolvers.ids import from_global_id, to_global_id
 from tests.auth import ADMIN, USER, VIEWER, AsClient, bearer, client_as, error_codes
+from tests.notifications import NOTIFICATIONS, SET_WEBHOOK, request_approval
 from tests.scratch import Scratch, gql
 from tests.ws import SubscriptionError, connect
 
@@ -682,3 +683,65 @@ async def test_a_member_pays_one_mongodb_round_trip_for_the_readable_ids_whateve
             # then: fixed by shape; the readable ids are one MongoDB round trip, asked once
             assert small == large
             assert large == {"sql": as_admin["sql"], "mongo": as_admin["mongo"] + 1}
+
+
+# --- notifications and webhooks ------------------------------------------------------------
+
+WEBHOOK = "query($w: ID!) { workflow(id: $w) { webhook { url } } }"
+DELIVERY_LOG = "query($w: ID!) { webhookDeliveries(workflowId: $w) { totalCount } }"
+
+
+async def test_notifications_and_webhooks_follow_the_rule(world: World) -> None:
+    services = world.scratch.services
+    try:
+        await _notifications_follow_the_rule(world)
+    finally:
+        ids = [from_global_id(w)[1] for w in set(world.workflows.values())]
+        async with services.postgres.session() as session, session.begin():
+            await session.execute(
+                delete(WorkflowWebhook).where(WorkflowWebhook.workflow_id.in_(ids))
+            )
+
+
+async def _notifications_follow_the_rule(world: World) -> None:
+    services = world.scratch.services
+    admin = world.members["admin"]
+    people = [member.principal.user_id for member in world.members.values()]
+    # given: an approval waiting on every member at a run of each workflow, and a webhook
+    for workflow_id, execution_id in world.executions.items():
+        await request_approval(services, admin.principal, execution_id, people)
+        hooked = await admin.post(SET_WEBHOOK, {"w": workflow_id, "url": "https://example.com/h"})
+        assert hooked["data"]["setWorkflowWebhook"]["__typename"] == "SetWorkflowWebhookPayload"
+    for role, member in world.members.items():
+        body = await member.post(NOTIFICATIONS, {"unread": False, "first": 100})
+        told = [edge["node"]["details"]["workflowId"]
+                for edge in body["data"]["notifications"]["edges"]]  # fmt: skip
+        for relation in RELATIONS:
+            workflow_id = world.workflow_of(role, relation)
+            stored = await world.stored(workflow_id)
+            readable = rules.allows(member.principal, Action.READ, stored)
+            changeable = rules.allows(member.principal, Action.CHANGE, stored)
+            where = (role, relation)
+            # then: told exactly when the workflow is readable, once
+            assert told.count(workflow_id) == (1 if readable else 0), where
+            # the webhook and its delivery log: exactly to those who may change the workflow
+            log = await member.post(DELIVERY_LOG, {"w": workflow_id})
+            expected_code = None if changeable else "FORBIDDEN" if readable else "NOT_FOUND"
+            assert (error_codes(log) or [None]) == [expected_code], where
+            data = (await member.post(WEBHOOK, {"w": workflow_id}))["data"]
+            if readable:
+                assert (data["workflow"]["webhook"] is not None) is changeable, where
+            else:
+                assert data["workflow"] is None, where
+            # setting it: the same rule (a viewer's role may change nothing at all)
+            setting = await member.post(
+                SET_WEBHOOK, {"w": workflow_id, "url": "https://example.com/h"}
+            )
+            if member.principal.role is UserRole.VIEWER:
+                assert error_codes(setting) == ["FORBIDDEN"], where
+                continue
+            expected = (
+                "SetWorkflowWebhookPayload" if changeable
+                else "Forbidden" if readable else "NotFound"
+            )  # fmt: skip
+            assert setting["data"]["setWorkflowWebhook"]["__typename"] == expected, where

@@ -21,7 +21,7 @@ from models.documents import Workflow
 from models.sql import Agent, ApiKey, AuditLogEntry, Execution, User
 from resolvers.ids import from_global_id, to_global_id
 from schema import schema
-from tests.auth import ADMIN, OTHER_ADMIN, AsClient, api_key_for, client_as
+from tests.auth import ADMIN, OTHER_ADMIN, AsClient, api_key_for, client_as, error_codes
 from tests.scratch import Scratch
 from tests.ws import GraphQLWebSocket, SubscriptionError, connect
 
@@ -192,6 +192,7 @@ async def test_every_root_query_hides_the_other_organization(
     checked.add("pendingApprovals")
 
     checked |= CONVERSATION_QUERIES  # walked in test_conversations_hide_the_other_organization
+    checked |= NOTIFICATION_QUERIES  # walked in test_notifications_hide_the_other_organization
     assert checked == _root_fields("Query"), "a root query without a tenancy case"
 
 
@@ -297,6 +298,7 @@ async def test_every_mutation_on_the_other_organizations_ids_is_not_found(
     # decideApproval on a real approval of the first organization (the seed has none):
     # tests/test_approvals.py::test_the_other_organization_sees_no_approval_and_decides_none
     walked |= {"decideApproval"}
+    walked |= NOTIFICATION_MUTATIONS
     assert walked == _root_fields("Mutation"), "a mutation without a tenancy case"
 
 
@@ -348,7 +350,7 @@ async def test_every_subscription_hides_the_other_organization(
             leaked = await _first_result(ws, updates, seconds=1.5)
         assert leaked is None, f"leaked to another organization: {leaked}"
     assert {"executionProgress", "executionUpdates", "executionCommands"} | (
-        CONVERSATION_SUBSCRIPTIONS
+        CONVERSATION_SUBSCRIPTIONS | NOTIFICATION_SUBSCRIPTIONS
     ) == (_root_fields("Subscription"))
 
 
@@ -477,3 +479,72 @@ async def test_conversations_hide_the_other_organization(
             await asyncio.sleep(0.3)
             await start_chat(client, agent, "a secret")
             assert await _first_result(ws, requests, seconds=1.5) is None
+
+
+# Notifications and webhooks: the first organization's workflow (with a webhook), a failed
+# run of it (a notification to its creator, a queued delivery) are made by the test; the
+# outsider then tries every root field of the domain.
+NOTIFICATION_QUERIES = {"notifications", "webhookDeliveries"}
+NOTIFICATION_MUTATIONS = {"markNotificationsRead", "setWorkflowWebhook", "removeWorkflowWebhook"}
+NOTIFICATION_SUBSCRIPTIONS = {"notificationAdded"}
+
+
+async def test_notifications_hide_the_other_organization(
+    outsider: AsClient,
+    client: httpx.AsyncClient,
+    services: Services,
+    app: FastAPI,
+    live_server: str,
+) -> None:
+    from tests.notifications import NOTIFICATIONS, SET_WEBHOOK, team_of
+
+    async with team_of(services, app, client) as team:
+        workflow = await team.workflow("tenancy", owners=("user",), channels=("webhook",))
+        hooked = await team.members["admin"].post(
+            SET_WEBHOOK, {"w": workflow, "url": "http://127.0.0.1:9/x", "secret": "x" * 20}
+        )
+        assert hooked["data"]["setWorkflowWebhook"]["__typename"] == "SetWorkflowWebhookPayload"
+        secret, _ = await api_key_for(services, OTHER_ADMIN, "tenancy-notifications")
+        async with connect(f"ws://{live_server}/graphql", {"Authorization": f"Bearer {secret}"}
+                           ) as ws:  # fmt: skip
+            added = await ws.subscribe("subscription { notificationAdded { id } }")
+            await asyncio.sleep(0.3)  # registered (no acknowledgement in the protocol)
+            await team.run(workflow, "FAILED")
+            leaked = await _first_result(ws, added, seconds=1.5)
+        assert leaked is None, f"leaked to another organization: {leaked}"
+        (theirs,) = await team.notifications("user")
+
+        # queries: none of the first organization's notifications; its log is not found
+        listed = _data(await outsider.post(NOTIFICATIONS, {"unread": False, "first": 100}))
+        ids = {edge["node"]["id"] for edge in listed["notifications"]["edges"]}
+        assert theirs["id"] not in ids
+        deliveries = await outsider.post(
+            "query($w: ID!) { webhookDeliveries(workflowId: $w) { totalCount } }", {"w": workflow}
+        )
+        assert error_codes(deliveries) == ["NOT_FOUND"]
+
+        # mutations: nothing of theirs changes
+        marked = _data(
+            await outsider.post(
+                "mutation($i: [ID!]) { markNotificationsRead(ids: $i) { __typename "
+                "... on MarkNotificationsReadPayload { marked } } }",
+                {"i": [theirs["id"]]},
+            )
+        )["markNotificationsRead"]
+        assert marked == {"__typename": "MarkNotificationsReadPayload", "marked": 0}
+        everything = await outsider.post(
+            "mutation { markNotificationsRead(all: true) { __typename } }"
+        )
+        assert "errors" not in everything
+        assert [n["read"] for n in await team.notifications("user")] == [False]
+        for call in (
+            'setWorkflowWebhook(workflowId: $w, url: "https://example.com/x")',
+            "removeWorkflowWebhook(workflowId: $w)",
+        ):
+            body = await outsider.post(f"mutation($w: ID!) {{ {call} {{ __typename }} }}",
+                                       {"w": workflow})  # fmt: skip
+            assert next(iter(_data(body).values()))["__typename"] == "NotFound", call
+        kept = await team.members["admin"].post(
+            "query($w: ID!) { workflow(id: $w) { webhook { url } } }", {"w": workflow}
+        )
+        assert _data(kept)["workflow"]["webhook"] == {"url": "http://127.0.0.1:9/x"}

@@ -72,7 +72,8 @@ class Subscriber:
 
 
 class Hub:
-    """Subscribers by execution id, plus organization-wide ones (dashboards)."""
+    """Subscribers by stream id (an execution, a conversation, a notified person), plus
+    organization-wide ones (dashboards)."""
 
     def __init__(self, queue_limit: int = QUEUE_LIMIT) -> None:
         self.queue_limit = queue_limit
@@ -118,8 +119,13 @@ class Hub:
         if isinstance(published_at, float):
             BUS_LAG.observe(max(0.0, time.time() - published_at))
         try:
-            # One stream per execution or per conversation: their ids are UUIDs, never equal.
-            execution_id = uuid.UUID(message.get("execution_id") or message["conversation_id"])
+            # One stream per execution, per conversation or per notified person: their ids
+            # are UUIDs, never equal.
+            execution_id = uuid.UUID(
+                message.get("execution_id")
+                or message.get("conversation_id")
+                or message["recipient_id"]
+            )
             organization_id = uuid.UUID(message["organization_id"])
         except (KeyError, TypeError, ValueError):
             # Not one of ours (the channel is shared by every database of a Redis): a bad

@@ -12,11 +12,13 @@ from models.sql.execution import Execution
 from models.sql.idempotency import IdempotencyKey
 from models.sql.invite import Invite
 from models.sql.message import Attachment, Message, ToolCall
+from models.sql.notification import Notification, NotificationCounter
 from models.sql.organization import Organization
 from models.sql.outbox import ExecutionOutboxEntry
 from models.sql.project import Project, ProjectAgent
 from models.sql.search import SearchDocumentRow, SearchOutboxEntry
 from models.sql.user import User
+from models.sql.webhook import WebhookAttempt, WebhookDelivery, WorkflowWebhook
 
 __all__ = [
     "Agent",
@@ -34,6 +36,8 @@ __all__ = [
     "IdempotencyKey",
     "Invite",
     "Message",
+    "Notification",
+    "NotificationCounter",
     "Organization",
     "Project",
     "ProjectAgent",
@@ -41,4 +45,7 @@ __all__ = [
     "SearchOutboxEntry",
     "ToolCall",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WorkflowWebhook",
 ]

@@ -11,11 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.sql import Execution
+from models.sql import Execution, Notification
 from resolvers.lifecycle import idempotency
 from resolvers.lifecycle.events import PendingEvent, to_outbox
 from resolvers.lifecycle.outbox import deliver
 from resolvers.mutations.errors import NotFoundError
+from resolvers.notifications import records as notifications
+from resolvers.notifications.stream import announce
 
 if TYPE_CHECKING:
     from flowgate.principal import Actor
@@ -40,6 +42,7 @@ async def run_change(
     organization_id = actor.organization_id
     digest = idempotency.request_hash(operation, request)
     postgres = services.postgres
+    told: list[Notification] = []
     for attempt in (1, 2):
         try:
             async with postgres.session() as session, session.begin():
@@ -51,6 +54,9 @@ async def run_change(
                     break
                 execution, events, answer = await change(session)
                 session.add_all(to_outbox(execution, events))
+                # In this transaction: a notification (or a webhook delivery) commits with
+                # the change that causes it, or neither does.
+                told = await notifications.on_events(session, execution, events)
                 idempotency.remember(
                     session, organization_id, idempotency_key, operation, digest, answer
                 )
@@ -63,6 +69,7 @@ async def run_change(
     # Now, not later: the caller's events reach MongoDB before it hears back. A MongoDB
     # failure is not the caller's: `deliver` logs it and leaves the events for the relay.
     await deliver(services, execution_id=uuid.UUID(answer["execution_id"]))
+    await announce(services, told)
     return answer
 
 

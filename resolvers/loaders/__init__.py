@@ -37,6 +37,10 @@ from resolvers.loaders.conversations import (
     ToolCallsByMessageLoader,
 )
 from resolvers.loaders.events import ExecutionEventByIdLoader
+from resolvers.loaders.notifications import (
+    AttemptsByDeliveryIdLoader,
+    WebhookByWorkflowIdLoader,
+)
 from resolvers.loaders.organizations import (
     FiguresByOrganizationLoader,
     OrganizationByIdLoader,
@@ -99,6 +103,8 @@ class Loaders:
         self.approvals_by_execution = ApprovalsByExecutionLoader(services, principal)
         self.approval_by_id = ApprovalByIdLoader(services, principal)
         self.approval_user_by_id = UserByIdLoader(services, principal)
+        self.webhook_by_workflow_id = WebhookByWorkflowIdLoader(services, principal)
+        self.attempts_by_delivery_id = AttemptsByDeliveryIdLoader(services, principal)
 
 
 __all__ = ["Loaders"]

@@ -10,6 +10,8 @@ from schema.mutations.conversations import ConversationMutations
 from schema.mutations.executions import ExecutionMutations
 from schema.mutations.flowcharts import FlowchartMutations
 from schema.mutations.workflows import WorkflowMutations
+from schema.notification import NotificationMutations
+from schema.webhook import WebhookMutations
 
 
 @strawberry.type(
@@ -26,6 +28,8 @@ class Mutation(
     ExecutionMutations,
     ApprovalMutations,
     ConversationMutations,
+    NotificationMutations,
+    WebhookMutations,
 ):
     pass
 
