@@ -35,6 +35,7 @@ from flowgate.services import Services
 from flowgate.settings import Settings
 from flowgate.stores.roundtrips import start_counting
 from resolvers.lifecycle.relay import running_relay
+from resolvers.lifecycle.timeouts import running_sweeper
 
 GC_YOUNG_THRESHOLD = 20_000
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
             async with (
                 tracing.running(settings),
                 running_relay(services, settings.relay_interval),
+                running_sweeper(services, settings.timeout_sweep_interval),
                 running_indexer(services),
                 running_checks(guards.live_sessions),
             ):

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # Seconds between passes of the background relay that delivers undelivered execution
     # events from the PostgreSQL outbox to MongoDB.
     relay_interval: float = Field(default=5.0, gt=0)
+    # Seconds between passes of the sweeper that fails runs past their workflow's
+    # `timeoutSeconds` (one replica sweeps per pass; see resolvers.lifecycle.timeouts).
+    timeout_sweep_interval: float = Field(default=1.0, gt=0)
     # Search: seconds between passes of the indexer that drains the search outbox, and the
     # Elasticsearch index alias (unset: the MongoDB database name, so that deployments and
     # test sessions sharing a cluster each have their own).

@@ -50,7 +50,7 @@ async def run_change(
                     answer = stored
                     break
                 execution, events, answer = await change(session)
-                session.add_all(to_outbox(execution, events))
+                session.add_all(to_outbox(execution, events, actor))
                 idempotency.remember(
                     session, organization_id, idempotency_key, operation, digest, answer
                 )

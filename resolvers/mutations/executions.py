@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.documents import Flowchart, Workflow
+from models.documents import Flowchart, Workflow, WorkflowSettings
 from models.enums import ExecutionEventType, ExecutionStatus, WorkflowStatus
 from models.sql import Agent, Execution
 from models.sql.base import utcnow
 from resolvers import access
 from resolvers.changes import record_change
 from resolvers.lifecycle.events import PendingEvent
+from resolvers.lifecycle.settings import apply_settings, claim_slot
 from resolvers.lifecycle.state_machine import can_transition
 from resolvers.lifecycle.transaction import locked_execution, run_change
 from resolvers.mutations.access import require_execution_driver, require_workflow
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from strawberry import Info
 
     from flowgate.context import Context
+    from flowgate.principal import Actor
+    from flowgate.services import Services
 
 MAX_INPUT_BYTES = 64 * 1024
 MAX_KEY_LENGTH = 200
@@ -66,6 +69,7 @@ async def start_execution(
         raise InvalidInputError(issues)
 
     nodes_total = 0
+    settings: WorkflowSettings | None = None
     if workflow_local is not None:
         workflow = await Workflow.find_one(
             {"_id": workflow_local, "organization_id": principal.organization_id}
@@ -76,6 +80,7 @@ async def start_execution(
         if workflow.status is WorkflowStatus.ARCHIVED:
             raise InvalidTransitionError("An archived workflow cannot be run")
         nodes_total = len(workflow.nodes)
+        settings = workflow.settings
         if agent_local is None:
             agent_local = _first_agent(workflow)
             if agent_local is None:
@@ -100,6 +105,8 @@ async def start_execution(
         )
         if agent is None:
             raise NotFoundError("Agent", agent_id or str(agent_local))
+        if workflow_local is not None and settings is not None:
+            await claim_slot(session, principal.organization_id, workflow_local, settings)
         now = utcnow()
         execution = Execution(
             id=uuid.uuid4(),
@@ -115,6 +122,7 @@ async def start_execution(
             idempotency_key=key,
             last_event_seq=0,
         )
+        apply_settings(execution, settings)
         session.add(execution)
         agent.execution_count += 1
         agent.last_execution_at = now
@@ -214,11 +222,36 @@ async def _end(
     if issues or local_id is None:
         raise InvalidInputError(issues)
     await require_execution_driver(info, local_id, execution_id)
+    answer = await end_execution(
+        info.context.services,
+        info.context.actor,
+        execution_id=local_id,
+        global_id=execution_id,
+        status=status,
+        fields=fields,
+        idempotency_key=key,
+        operation=operation,
+    )
+    return await _load(info, answer)
+
+
+async def end_execution(
+    services: Services,
+    actor: Actor,
+    *,
+    execution_id: uuid.UUID,
+    global_id: str,
+    status: ExecutionStatus,
+    fields: dict[str, Any],
+    idempotency_key: str | None,
+    operation: str,
+) -> dict[str, Any]:
+    """End the execution: the one path for every ending (an engine's finish, a person's
+    cancel, the timeout sweeper), so that each has the same checks, events and records.
+    Raises `InvalidTransitionError` if it has ended already."""
 
     async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], dict[str, Any]]:
-        execution = await locked_execution(
-            session, info.context.principal.organization_id, local_id, execution_id
-        )
+        execution = await locked_execution(session, actor.organization_id, execution_id, global_id)
         if not can_transition(execution.status, status):
             raise InvalidTransitionError(
                 f"An execution that is {execution.status.value} cannot become {status.value}"
@@ -231,7 +264,7 @@ async def _end(
             setattr(execution, name, value)
         record_change(
             session,
-            info.context.actor,
+            actor,
             action=f"execution.{status.value}",
             object_type="Execution",
             object_id=execution.id,
@@ -241,20 +274,25 @@ async def _end(
             ExecutionEventType.STATUS_CHANGED,
             status=status.value,
             progress=(execution.nodes_done, execution.nodes_total),
-            payload={k: v for k, v in fields.items() if v is not None},
+            payload={_camel(k): v for k, v in fields.items() if v is not None},
             created_at=now,
         )
         return execution, [event], {"execution_id": str(execution.id)}
 
-    answer = await run_change(
-        info.context.services,
-        info.context.actor,
+    return await run_change(
+        services,
+        actor,
         operation=operation,
-        request={"execution": str(local_id), "status": status.value, **fields},
-        idempotency_key=key,
+        request={"execution": str(execution_id), "status": status.value, **fields},
+        idempotency_key=idempotency_key,
         change=change,
     )
-    return await _load(info, answer)
+
+
+def _camel(name: str) -> str:
+    """Event payloads use the API's names (`errorCode`), as the other payload keys do."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 async def _load(info: Info[Context], answer: dict[str, Any]) -> Execution:

@@ -6,6 +6,7 @@ import strawberry
 from schema.identity import IdentityMutations
 from schema.mutations.agents import AgentMutations
 from schema.mutations.conversations import ConversationMutations
+from schema.mutations.execution_control import ExecutionControlMutations
 from schema.mutations.executions import ExecutionMutations
 from schema.mutations.flowcharts import FlowchartMutations
 from schema.mutations.workflows import WorkflowMutations
@@ -23,6 +24,7 @@ class Mutation(
     FlowchartMutations,
     WorkflowMutations,
     ExecutionMutations,
+    ExecutionControlMutations,
     ConversationMutations,
 ):
     pass

@@ -21,6 +21,7 @@ from schema.errors import (
 )
 from schema.execution import Execution
 from schema.mutations.capture import capture_errors
+from schema.mutations.execution_control import ConcurrencyLimitReached, RetriesExhausted
 from schema.permissions import WRITERS
 
 IdempotencyKey = Annotated[
@@ -85,6 +86,7 @@ class FinishExecutionPayload:
 
 StartExecutionResult = Annotated[
     StartExecutionPayload
+    | ConcurrencyLimitReached
     | ValidationError
     | NotFound
     | Forbidden
@@ -94,6 +96,7 @@ StartExecutionResult = Annotated[
 ]
 ReportExecutionStepResult = Annotated[
     ReportExecutionStepPayload
+    | RetriesExhausted
     | ValidationError
     | NotFound
     | Forbidden
