@@ -139,7 +139,7 @@ async def test_a_retried_start_returns_its_first_answer_even_when_the_workflow_i
 # --- timeouts ------------------------------------------------------------------------------
 
 
-async def test_a_run_past_its_timeout_is_failed_with_TIMEOUT_and_the_usual_events(
+async def test_a_run_past_its_timeout_is_failed_with_timeout_and_the_usual_events(
     made: Scratch, services: Services
 ) -> None:
     # given: a 1 s timeout, a run that started and then went quiet
