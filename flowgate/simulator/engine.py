@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 import structlog
 
-from flowgate.simulator.catalog import Target, load_targets
+from flowgate.simulator.attempts import run_node
+from flowgate.simulator.catalog import Edge, Node, Target, load_targets
 from flowgate.simulator.gateway import Gateway, GatewayError
-from flowgate.simulator.outcomes import decide, execution_input
+from flowgate.simulator.outcomes import Outcome, execution_input
 
 log = structlog.get_logger(__name__)
 
@@ -68,6 +69,8 @@ class SimulatorConfig:
     cancel_rate: float = 0.03  # per execution: cancelled by a "user" after a few steps
     workflow_share: float = 0.25  # of starts that run a workflow rather than an agent
     max_steps: int = 50  # a walk round a loop ends failed after this many steps
+    max_attempts: int = 2  # tries at a node: a failed one is retried once, now and then
+    retry_share: float = 0.7  # of failed attempts that are retried (if attempts are left)
     catalog_ttl: float = 60.0  # seconds before the agents and workflows are read again
     seed: int | None = None
 
@@ -84,7 +87,7 @@ class Run:
     status: str | None = None
 
 
-class _RefusedError(Exception):
+class RefusedError(Exception):
     def __init__(self, operation: str, answer: dict[str, Any]) -> None:
         self.code = answer.get("code")
         super().__init__(f"{operation}: {answer['__typename']}: {answer.get('message')}")
@@ -110,6 +113,11 @@ class Simulator:
         self._targets: list[Target] = []
         self._loaded_at: float | None = None
         self._task: asyncio.Task[list[Run]] | None = None
+
+    @property
+    def rng(self) -> random.Random:
+        """The run's random source: one, so that a seed replays the same runs."""
+        return self._rng
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="flowgate-simulator")
@@ -188,7 +196,7 @@ class Simulator:
             run = await self._begin(target)
             if run is not None:
                 await self._walk(run)
-        except _RefusedError as refused:
+        except RefusedError as refused:
             if run is None:
                 return
             if refused.code in {"INVALID_TRANSITION", "NOT_FOUND"}:
@@ -196,7 +204,7 @@ class Simulator:
                 log.info("execution ended elsewhere", execution=run.execution_id, why=str(refused))
             else:
                 log.warning("gateway refused a step", execution=run.execution_id, why=str(refused))
-                with contextlib.suppress(_RefusedError, GatewayError, httpx.TransportError):
+                with contextlib.suppress(RefusedError, GatewayError, httpx.TransportError):
                     await self._cancel(run, f"the gateway refused a step: {refused}")
         except (GatewayError, httpx.TransportError) as error:
             where = run.execution_id if run else target.name
@@ -232,15 +240,7 @@ class Simulator:
             outgoing = graph.outgoing.get(node.id, [])
             # At a decision, one branch by its condition; elsewhere, one of the next nodes.
             next_edge = rng.choice(outgoing) if outgoing else None
-            outcome = decide(rng, node, run.target.profile, next_edge, config.failure_rate)
-            # The type lets a workflow report nodes that are not in its agent's flowchart.
-            started = {"nodeId": node.id, "nodeType": node.type, "status": "STARTED"}
-            run.current = node.id
-            await self._report(run, {**started, "input": outcome.input})
-            await asyncio.sleep(outcome.duration_ms / 1000 * config.time_scale)
-            await self._report(run, {**outcome.step(node.id), "nodeType": node.type})
-            run.steps.append(node.id)
-            run.current = None
+            outcome = await self._run_node(run, node, next_edge)
             if outcome.status == "FAILED":
                 await self._end(run, "FAILED", error=f"{node.label or node.id}: {outcome.error}")
                 return
@@ -251,11 +251,19 @@ class Simulator:
             node = graph.nodes[next_edge.target]
         await self._end(run, "FAILED", error=f"stopped after {config.max_steps} steps (a loop?)")
 
-    async def _report(self, run: Run, step: dict[str, Any]) -> None:
+    async def _run_node(self, run: Run, node: Node, next_edge: Edge | None) -> Outcome:
+        run.current = node.id
+        try:
+            return await run_node(self, run, node, next_edge)
+        finally:
+            run.current = None
+            run.steps.append(node.id)
+
+    async def report(self, run: Run, step: dict[str, Any]) -> None:
         variables = {"id": run.execution_id, "step": step}
         answer = await self.gateway.mutate("reportExecutionStep", STEP, variables)
         if answer["__typename"] != "ReportExecutionStepPayload":
-            raise _RefusedError("reportExecutionStep", answer)
+            raise RefusedError("reportExecutionStep", answer)
 
     async def _end(
         self,
@@ -276,7 +284,7 @@ class Simulator:
 
     def _ended(self, run: Run, operation: str, answer: dict[str, Any], why: str | None) -> None:
         if answer["__typename"] != "FinishExecutionPayload":
-            raise _RefusedError(operation, answer)
+            raise RefusedError(operation, answer)
         execution = answer["execution"]
         run.status = execution["status"]
         log.info(
