@@ -185,3 +185,35 @@ async def test_a_log_line_for_an_unknown_execution_is_not_found(scratch: Scratch
     unknown = to_global_id("Execution", uuid.uuid4())
     result = await _log(scratch.client, unknown, message="hello")
     assert result["__typename"] == "NotFound", result
+
+
+EVENTS_OF_MANY = """
+query($n: Int!) {
+  executions(first: $n) {
+    edges { node { events(first: 3, types: [STATUS_CHANGED, LOG]) {
+      totalCount edges { node { seq actor { email } } }
+    } } }
+  }
+}
+"""
+
+
+async def test_events_of_a_page_of_executions_cost_the_same_for_2_and_20(
+    client: httpx.AsyncClient, seeded: object
+) -> None:
+    async def round_trips(n: int) -> tuple[dict[str, int], int]:
+        response = await client.post(
+            "/graphql", json={"query": EVENTS_OF_MANY, "variables": {"n": n}}
+        )
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        edges = body["data"]["executions"]["edges"]
+        seen = sum(len(edge["node"]["events"]["edges"]) for edge in edges)
+        trips: dict[str, int] = body["extensions"]["roundTrips"]
+        return trips, seen
+
+    await round_trips(1)  # what the process does once
+    small, small_seen = await round_trips(2)
+    large, large_seen = await round_trips(20)
+    assert large_seen > small_seen > 0  # the larger page did read more events
+    assert small == large

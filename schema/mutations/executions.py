@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from flowgate.context import Context
-from resolvers.mutations import executions, steps
+from resolvers.mutations import executions, starting, steps
 from schema.enums import ExecutionStatus, NodeType, StepStatus
 from schema.errors import (
     Forbidden,
@@ -136,7 +136,7 @@ class ExecutionMutations:
         ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> StartExecutionResult:
-        execution = await executions.start_execution(
+        execution = await starting.start_execution(
             info,
             agent_id=agent_id,
             workflow_id=workflow_id,
