@@ -36,6 +36,7 @@ async def run_node(simulator: Simulator, run: Run, node: Node, next_edge: Edge |
         await append_log(simulator.gateway, run.execution_id, "INFO", line, node_id=node.id)
         await asyncio.sleep(outcome.duration_ms / 1000 * config.time_scale)
         await simulator.report(run, {**outcome.step(node.id), "nodeType": node.type})
+        run.steps.append(node.id)  # each attempt is a step of its own in the trace
         if (
             outcome.status != "FAILED"
             or attempt >= config.max_attempts

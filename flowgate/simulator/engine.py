@@ -81,7 +81,8 @@ class Run:
 
     execution_id: str
     target: Target
-    steps: list[str] = field(default_factory=list)  # node ids that ended, in order
+    # Node ids of the attempts that ended, in order (a retried node is there once per try).
+    steps: list[str] = field(default_factory=list)
     current: str | None = None  # the node being run (its STARTED sent or being sent)
     # SUCCEEDED, FAILED, CANCELLED, ENDED_ELSEWHERE; None while it runs.
     status: str | None = None
@@ -257,7 +258,6 @@ class Simulator:
             return await run_node(self, run, node, next_edge)
         finally:
             run.current = None
-            run.steps.append(node.id)
 
     async def report(self, run: Run, step: dict[str, Any]) -> None:
         variables = {"id": run.execution_id, "step": step}
