@@ -216,7 +216,8 @@ class Simulator:
         variables["agentId" if target.kind == "agent" else "workflowId"] = target.id
         answer = await self.gateway.mutate("startExecution", START, variables)
         if answer["__typename"] != "StartExecutionPayload":
-            self._loaded_at = None  # the agent may be gone: read the catalog again
+            if answer.get("code") != "CONCURRENCY_LIMIT_REACHED":  # full, not gone
+                self._loaded_at = None  # the agent may be gone: read the catalog again
             log.warning("execution not started", name=target.name, why=answer.get("message"))
             return None
         run = Run(answer["execution"]["id"], target)
