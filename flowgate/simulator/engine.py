@@ -255,10 +255,10 @@ class Simulator:
 
     async def _run_node(self, run: Run, node: Node, next_edge: Edge | None) -> Outcome:
         run.current = node.id
-        try:
-            return await run_node(self, run, node, next_edge)
-        finally:
-            run.current = None
+        # Not reset if it is cancelled mid-step: the stop reports what was running.
+        outcome = await run_node(self, run, node, next_edge)
+        run.current = None
+        return outcome
 
     async def report(self, run: Run, step: dict[str, Any]) -> None:
         variables = {"id": run.execution_id, "step": step}
