@@ -34,6 +34,7 @@ from flowgate.settings import Settings
 from flowgate.stores.roundtrips import start_counting
 from resolvers.context import Context
 from resolvers.lifecycle.relay import running_relay
+from resolvers.lifecycle.timeouts import running_sweeper
 from resolvers.notifications.deliverer import running_deliverer
 from schema.extensions.persisted import PersistedQueries
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
                 tracing.running(settings),
                 running_relay(services, settings.relay_interval),
                 running_deliverer(services),
+                running_sweeper(services, settings.timeout_sweep_interval),
                 running_indexer(services),
                 running_checks(guards.live_sessions),
             ):

@@ -46,8 +46,10 @@ class Actor:
     rather than Strawberry's `Info` or Starlette's request."""
 
     organization_id: uuid.UUID
-    user_id: uuid.UUID
-    # "api_key" when an engine's (or anyone's) key did it; "user" for a person's login.
+    # None for the gateway itself (`system`), e.g. the sweeper that times out runs.
+    user_id: uuid.UUID | None
+    # "api_key" when an engine's (or anyone's) key did it; "user" for a person's login;
+    # "system" for the gateway's own background work.
     kind: str
     address: str | None
 
@@ -60,6 +62,11 @@ class Actor:
     def person(cls, organization_id: uuid.UUID, user_id: uuid.UUID, address: str | None) -> Actor:
         """A person acting before there is a principal: a login, an accepted invite."""
         return cls(organization_id, user_id, "user", address)
+
+    @classmethod
+    def system(cls, organization_id: uuid.UUID) -> Actor:
+        """The gateway itself, acting on a rule rather than on anyone's request."""
+        return cls(organization_id, None, "system", None)
 
 
 def peer_address(host: str | None) -> str | None:

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     webhook_backoff: float = Field(default=5.0, gt=0)
     webhook_backoff_max: float = Field(default=3600.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1, le=100)
+    # Seconds between passes of the sweeper that fails runs past their workflow's
+    # `timeoutSeconds` (one replica sweeps per pass; see resolvers.lifecycle.timeouts).
+    timeout_sweep_interval: float = Field(default=1.0, gt=0)
     # Search: seconds between passes of the indexer that drains the search outbox, and the
     # Elasticsearch index alias (unset: the MongoDB database name, so that deployments and
     # test sessions sharing a cluster each have their own).

@@ -34,6 +34,12 @@ TERMINAL_EXECUTION_STATUSES = frozenset(
 )
 
 
+class ExecutionErrorCode(StrEnum):
+    """Why the gateway itself ended a run (an engine's or a person's ending has none)."""
+
+    TIMEOUT = "timeout"
+
+
 class NodeType(StrEnum):
     AI = "ai"
     HUMAN = "human"
@@ -80,6 +86,15 @@ class ExecutionCommandKind(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     CANCELLED = "cancelled"
+
+
+class LogLevel(StrEnum):
+    """How much a `LOG` event from an engine matters."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
 
 
 class ProjectStatus(StrEnum):

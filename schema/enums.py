@@ -5,7 +5,10 @@ import strawberry
 from models import enums
 from models.enums import (
     AgentStatus,
+    ExecutionErrorCode,
+    ExecutionEventType,
     ExecutionStatus,
+    LogLevel,
     NodeType,
     StepStatus,
     UserRole,
@@ -14,7 +17,10 @@ from models.enums import (
 
 __all__ = [
     "AgentStatus",
+    "ExecutionErrorCode",
+    "ExecutionEventType",
     "ExecutionStatus",
+    "LogLevel",
     "NodeType",
     "StepStatus",
     "UserRole",
@@ -31,3 +37,6 @@ strawberry.enum(enums.NodeType, description="What a flowchart node does.")
 strawberry.enum(enums.UserRole, description="What a user may do.")
 strawberry.enum(enums.WorkflowStatus, description="A workflow's lifecycle.")
 strawberry.enum(enums.StepStatus, description="The outcome of one step.")
+strawberry.enum(enums.ExecutionErrorCode, description="Why the gateway itself ended an execution.")
+strawberry.enum(enums.LogLevel, description="How much a log line from an engine matters.")
+strawberry.enum(enums.ExecutionEventType, description="What an execution event records.")

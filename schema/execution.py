@@ -9,14 +9,23 @@ import strawberry
 from strawberry.scalars import JSON
 
 from models import documents, sql
+from resolvers import execution_events
 from resolvers.context import Context
 from resolvers.ids import to_global_id
-from schema.enums import ExecutionStatus, NodeType, StepStatus
+from schema.connection import After, Connection, First
+from schema.enums import (
+    ExecutionErrorCode,
+    ExecutionEventType,
+    ExecutionStatus,
+    NodeType,
+    StepStatus,
+)
 from schema.node import Node
 
 if TYPE_CHECKING:
     from schema.agent import Agent
     from schema.approval import Approval
+    from schema.execution_event import ExecutionEvent
     from schema.user import User
     from schema.workflow import Workflow
 
@@ -26,6 +35,10 @@ class ExecutionStep:
     node_id: str = strawberry.field(description="The flowchart node that ran.")
     node_type: NodeType = strawberry.field(description="Its type.")
     status: StepStatus = strawberry.field(description="How it ended (or `STARTED`).")
+    attempt: int = strawberry.field(
+        description="1 for the first try at the node; each retry after a failure (up to the "
+        "workflow's `maxRetries`) is the next number, as a step of its own."
+    )
     started_at: datetime = strawberry.field(description="When it started.")
     ended_at: datetime | None = strawberry.field(description="When it ended.")
     duration_ms: int | None = strawberry.field(description="How long it took.")
@@ -42,6 +55,7 @@ class ExecutionStep:
             node_id=step.node_id,
             node_type=step.node_type,
             status=step.status,
+            attempt=step.attempt,
             started_at=step.started_at,
             ended_at=step.ended_at,
             duration_ms=step.duration_ms,
@@ -72,6 +86,10 @@ class Execution(Node):
     input: JSON | None = strawberry.field(description="What it was started with.")
     result: JSON | None = strawberry.field(description="What it produced.")
     error: str | None = strawberry.field(description="Why it failed.")
+    error_code: ExecutionErrorCode | None = strawberry.field(
+        description="Set when the gateway itself ended it: `TIMEOUT` (past its workflow's "
+        "`timeoutSeconds`). Null when an engine or a person ended it."
+    )
     ai_provider: str | None = strawberry.field(description="The AI provider it used.")
     ai_calls: int = strawberry.field(description="Calls made to AI providers.")
     tokens: float = strawberry.field(description="Tokens used (a Float: sums exceed Int).")
@@ -92,6 +110,7 @@ class Execution(Node):
             input=JSON(model.input),
             result=JSON(model.result),
             error=model.error,
+            error_code=ExecutionErrorCode(model.error_code) if model.error_code else None,
             ai_provider=model.ai_provider,
             ai_calls=model.ai_calls,
             tokens=model.tokens,
@@ -143,6 +162,28 @@ class Execution(Node):
 
         found = await info.context.loaders.approvals_by_execution.load(self.model.id)
         return [Approval.from_model(approval) for approval in found]
+
+    @strawberry.field(
+        description="Its event log, oldest first: status changes, steps, progress, and the "
+        "`LOG` lines engines append. A cursor here is also an `after` for `executionProgress` "
+        "(and the reverse). Events are kept 90 days."
+    )
+    async def events(
+        self,
+        info: strawberry.Info[Context],
+        types: Annotated[
+            list[ExecutionEventType] | None,
+            strawberry.argument(description="Only events of these types (all when left out)."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Annotated[ExecutionEvent, strawberry.lazy("schema.execution_event")]]:
+        from schema.execution_event import ExecutionEvent
+
+        page, count = await execution_events.event_page(
+            info, self.model.id, types=types, first=first, after=after
+        )
+        return Connection.from_page(page, ExecutionEvent.from_model, count)
 
     @strawberry.field(description="Nodes done out of the total, and the node running now.")
     async def progress(self, info: strawberry.Info[Context]) -> ExecutionProgress:

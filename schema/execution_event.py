@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from models import documents
 from models import enums as domain
+from resolvers.access import is_admin
 from resolvers.context import Context
 from resolvers.ids import to_global_id
 from resolvers.subscriptions import encode_cursor
-from schema.enums import ExecutionStatus
+from schema.enums import ExecutionEventType, ExecutionStatus
 from schema.execution import Execution
 
-# Registered on the domain enum itself (`strawberry.enum` returns its argument), so that the
-# annotation below names a class type checkers understand.
-strawberry.enum(domain.ExecutionEventType, description="What an execution event records.")
+if TYPE_CHECKING:
+    from schema.user import User
 
 
 @strawberry.type(description="Nodes done out of the total at the time of an event.")
@@ -34,7 +34,7 @@ class ExecutionEvent:
     execution_id: strawberry.Private[uuid.UUID]
     cursor: str = strawberry.field(description="Pass as `after` to resume after this event.")
     seq: int = strawberry.field(description="1, 2, 3, ...: gap-free per execution.")
-    type: domain.ExecutionEventType = strawberry.field(description="What happened.")
+    type: ExecutionEventType = strawberry.field(description="What happened.")
     node_id: str | None = strawberry.field(description="The node it concerns, if any.")
     status: str | None = strawberry.field(
         description="The execution's new status (status changes) or the step's (steps)."
@@ -42,6 +42,31 @@ class ExecutionEvent:
     progress: EventProgress | None = strawberry.field(description="Progress at this event.")
     timestamp: datetime = strawberry.field(description="When it happened.")
     payload: JSON = strawberry.field(description="Details (an error, a result, ...).")
+    actor_type: str | None = strawberry.field(
+        description="Who caused it: `user` (a person signed in), `api_key` (an engine, acting "
+        "as its key's user) or `system` (the gateway itself: a timeout); null for events "
+        "recorded before actors were kept."
+    )
+    actor_id: strawberry.Private[uuid.UUID | None]
+    address: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="The person who caused it (or whose API key did); null for the gateway's "
+        "own events and for deleted users."
+    )
+    async def actor(
+        self, info: strawberry.Info[Context]
+    ) -> Annotated[User, strawberry.lazy("schema.user")] | None:
+        from schema.user import User
+
+        if self.actor_id is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(self.actor_id)
+        return User.from_model(user) if user is not None else None
+
+    @strawberry.field(description="The client's network address; shown to admins only.")
+    def client_address(self, info: strawberry.Info[Context]) -> str | None:
+        return self.address if is_admin(info.context.principal) else None
 
     @classmethod
     def from_model(cls, event: documents.ExecutionEvent) -> ExecutionEvent:
@@ -62,6 +87,9 @@ class ExecutionEvent:
             else None,
             timestamp=event.created_at,
             payload=JSON(event.payload),
+            actor_type=event.actor_type,
+            actor_id=event.actor_id,
+            address=event.client_address,
         )
 
     @strawberry.field(description="The execution, as it is now.")

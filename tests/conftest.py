@@ -51,6 +51,9 @@ async def settings(test_stores: TestStores) -> AsyncIterator[Settings]:
         # Tests deliver the outbox themselves (or test the relay on its own): a relay pass at
         # a random moment would race the consistency tests' "before" and "after".
         relay_interval=3600,
+        # Likewise the timeout sweeper: tests sweep themselves (tests/test_execution_settings.py
+        # runs the background loop on apps of its own).
+        timeout_sweep_interval=3600,
         # The suite sends thousands of requests a minute from one address and one admin; the
         # limits are tested on apps of their own (tests/test_rate_limit.py).
         rate_limit_per_address=0,

@@ -64,12 +64,17 @@ mutation($id: ID!) {
 CANCEL = """
 mutation($id: ID!) { cancelExecution(executionId: $id) { __typename } }
 """
+LOG = """
+mutation($id: ID!, $message: String!) {
+  appendExecutionLog(executionId: $id, message: $message) { __typename }
+}
+"""
 READ_PATHS = """
 query($w: ID!, $e: ID!, $a: ID!) {
   workflow(id: $w) { id executions(first: 50) { edges { node { id } } } }
   workflowNode: node(id: $w) { id }
   workflows(first: 100) { edges { node { id } } }
-  execution(id: $e) { id }
+  execution(id: $e) { id events(first: 5) { totalCount edges { node { clientAddress } } } }
   executionNode: node(id: $e) { id }
   byWorkflow: executions(first: 50, filter: {workflowId: $w}) {
     totalCount edges { node { id } }
@@ -140,6 +145,8 @@ async def _create_workflow(world: World, label: str, permissions: dict[str, Any]
     input_ = {
         "name": world.scratch.name(label),
         "permissions": permissions,
+        # The matrix starts many runs of each workflow and leaves them open.
+        "settings": {"concurrency": 100},
         "nodes": [{"id": "run", "type": "ACTION", "label": "Run",
                    "data": {"agentId": world.agent_id}},
                   {"id": "review", "type": "HUMAN", "label": "Review"}],
@@ -302,6 +309,11 @@ async def test_every_read_path_shows_an_execution_exactly_when_its_workflow_is_r
             assert (data["workflowNode"] is not None) is expected, where
             assert (workflow_id in _ids(data["workflows"])) is expected, where
             assert (data["execution"] is not None) is expected, where
+            if expected:  # its event log comes with it; the client's address to admins only
+                events = data["execution"]["events"]
+                assert events["totalCount"] >= 1, where
+                addresses = {edge["node"]["clientAddress"] for edge in events["edges"]}
+                assert (addresses == {None}) is (role != "admin"), where
             assert (data["executionNode"] is not None) is expected, where
             assert (execution_id in _ids(data["byWorkflow"])) is expected, where
             assert (execution_id in _ids(data["all"])) is expected, where
@@ -459,6 +471,7 @@ async def test_driving_an_execution_takes_the_workflows_read_and_run_permission(
                 (FINISH, "finishExecution", {}),
                 (CANCEL, "cancelExecution", {}),
                 (REQUEST_APPROVAL, "requestApproval", {"approvers": [admin]}),
+                (LOG, "appendExecutionLog", {"message": "a line"}),
             ):
                 execution_id = await world.start(workflow_id, "drive")
                 before = await _state(world, execution_id)

@@ -138,9 +138,16 @@ async def _check_run(services: Services, run: Run) -> Execution:
     if trace.steps:
         assert trace.steps[0].node_id not in {target for _, target in edges}
     for before, after in zip(trace.steps, trace.steps[1:], strict=False):
-        assert (before.node_id, after.node_id) in edges
-    # the row's counters are the sums over the steps
-    assert row.nodes_done == len(ended_steps)
+        if after.attempt > 1:  # a retry: right after its node's failed attempt
+            assert (after.node_id, before.status, before.attempt) == (
+                before.node_id,
+                StepStatus.FAILED,
+                after.attempt - 1,
+            )
+        else:
+            assert (before.node_id, after.node_id) in edges
+    # the row's counters are the sums over the steps; a retried node is done once
+    assert row.nodes_done == sum(1 for step in ended_steps if step.attempt == 1)
     assert row.tokens == sum(step.tokens for step in trace.steps)
     assert row.cost == sum((Decimal(str(step.cost)) for step in trace.steps), Decimal(0))
     assert row.ai_calls == sum(1 for step in trace.steps if step.ai_provider)

@@ -229,6 +229,10 @@ MUTATION_CASES: dict[str, tuple[str, dict[str, Any]]] = {
         "mutation($e: ID!) { finishExecution(executionId: $e, status: SUCCEEDED) { __typename } }",
         {"e": "execution"},
     ),
+    "appendExecutionLog": (
+        'mutation($e: ID!) { appendExecutionLog(executionId: $e, message: "x") { __typename } }',
+        {"e": "execution"},
+    ),
     "cancelExecution": (
         "mutation($e: ID!) { cancelExecution(executionId: $e) { __typename } }",
         {"e": "execution"},

@@ -13,10 +13,11 @@ import httpx
 import structlog
 
 from flowgate.simulator import approvals
-from flowgate.simulator.catalog import Node, Target, load_targets
+from flowgate.simulator.attempts import run_node
+from flowgate.simulator.catalog import Edge, Node, Target, load_targets
 from flowgate.simulator.gateway import Gateway, GatewayError
 from flowgate.simulator.operations import CANCEL, FINISH, START, STEP
-from flowgate.simulator.outcomes import decide, execution_input
+from flowgate.simulator.outcomes import Outcome, decide, execution_input
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +39,8 @@ class SimulatorConfig:
     # `approval_seconds` and the run is cancelled.
     approval_share: float = 0.0
     approval_seconds: int = 600
+    max_attempts: int = 2  # tries at a node: a failed one is retried once, now and then
+    retry_share: float = 0.7  # of failed attempts that are retried (if attempts are left)
     catalog_ttl: float = 60.0  # seconds before the agents and workflows are read again
     seed: int | None = None
 
@@ -48,13 +51,14 @@ class Run:
 
     execution_id: str
     target: Target
-    steps: list[str] = field(default_factory=list)  # node ids that ended, in order
+    # Node ids of the attempts that ended, in order (a retried node is there once per try).
+    steps: list[str] = field(default_factory=list)
     current: str | None = None  # the node being run (its STARTED sent or being sent)
     # SUCCEEDED, FAILED, CANCELLED, ENDED_ELSEWHERE; None while it runs.
     status: str | None = None
 
 
-class _RefusedError(Exception):
+class RefusedError(Exception):
     def __init__(self, operation: str, answer: dict[str, Any]) -> None:
         self.code = answer.get("code")
         super().__init__(f"{operation}: {answer['__typename']}: {answer.get('message')}")
@@ -81,6 +85,11 @@ class Simulator:
         self._loaded_at: float | None = None
         self._task: asyncio.Task[list[Run]] | None = None
         self._me: str | None = None  # the engine's user: who approves when a node names none
+
+    @property
+    def rng(self) -> random.Random:
+        """The run's random source: one, so that a seed replays the same runs."""
+        return self._rng
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="flowgate-simulator")
@@ -159,7 +168,7 @@ class Simulator:
             run = await self._begin(target)
             if run is not None:
                 await self._walk(run)
-        except _RefusedError as refused:
+        except RefusedError as refused:
             if run is None:
                 return
             if refused.code in {"INVALID_TRANSITION", "NOT_FOUND"}:
@@ -167,7 +176,7 @@ class Simulator:
                 log.info("execution ended elsewhere", execution=run.execution_id, why=str(refused))
             else:
                 log.warning("gateway refused a step", execution=run.execution_id, why=str(refused))
-                with contextlib.suppress(_RefusedError, GatewayError, httpx.TransportError):
+                with contextlib.suppress(RefusedError, GatewayError, httpx.TransportError):
                     await self._cancel(run, f"the gateway refused a step: {refused}")
         except (GatewayError, httpx.TransportError) as error:
             where = run.execution_id if run else target.name
@@ -178,7 +187,8 @@ class Simulator:
         variables["agentId" if target.kind == "agent" else "workflowId"] = target.id
         answer = await self.gateway.mutate("startExecution", START, variables)
         if answer["__typename"] != "StartExecutionPayload":
-            self._loaded_at = None  # the agent may be gone: read the catalog again
+            if answer.get("code") != "CONCURRENCY_LIMIT_REACHED":  # full, not gone
+                self._loaded_at = None  # the agent may be gone: read the catalog again
             log.warning("execution not started", name=target.name, why=answer.get("message"))
             return None
         run = Run(answer["execution"]["id"], target)
@@ -203,23 +213,13 @@ class Simulator:
             outgoing = graph.outgoing.get(node.id, [])
             # At a decision, one branch by its condition; elsewhere, one of the next nodes.
             next_edge = rng.choice(outgoing) if outgoing else None
-            outcome = decide(rng, node, run.target.profile, next_edge, config.failure_rate)
-            # The type lets a workflow report nodes that are not in its agent's flowchart.
-            started = {"nodeId": node.id, "nodeType": node.type, "status": "STARTED"}
-            run.current = node.id
-            await self._report(run, {**started, "input": outcome.input})
             if node.type == "HUMAN" and rng.random() < config.approval_share:
-                decided = await self._wait_for_people(run, node)
-                if decided is None:
+                asked = await self._ask_people(run, node, next_edge)
+                if asked is None:
                     return
-                ended = {"nodeId": node.id, "status": "SUCCEEDED", "output": decided}
-                await self._report(run, {**ended, "nodeType": node.type})
-                outcome.status = "SUCCEEDED"
+                outcome = asked
             else:
-                await asyncio.sleep(outcome.duration_ms / 1000 * config.time_scale)
-                await self._report(run, {**outcome.step(node.id), "nodeType": node.type})
-            run.steps.append(node.id)
-            run.current = None
+                outcome = await self._run_node(run, node, next_edge)
             if outcome.status == "FAILED":
                 await self._end(run, "FAILED", error=f"{node.label or node.id}: {outcome.error}")
                 return
@@ -240,7 +240,7 @@ class Simulator:
                 self.gateway, run.execution_id, node, self._me, self.config.approval_seconds
             )
         except approvals.RefusedApprovalError as refused:
-            raise _RefusedError("requestApproval", {"__typename": "Refused", "code": refused.code,
+            raise RefusedError("requestApproval", {"__typename": "Refused", "code": refused.code,
                                                     "message": str(refused)}) from None  # fmt: skip
         log.info("approval decided", execution=run.execution_id, node=node.id, verdict=verdict)
         if verdict is approvals.Verdict.EXPIRED:
@@ -251,11 +251,34 @@ class Simulator:
             return None
         return {"decision": verdict.value, "approvalId": approval.get("id")}
 
-    async def _report(self, run: Run, step: dict[str, Any]) -> None:
+    async def _run_node(self, run: Run, node: Node, next_edge: Edge | None) -> Outcome:
+        run.current = node.id
+        # Not reset if it is cancelled mid-step: the stop reports what was running.
+        outcome = await run_node(self, run, node, next_edge)
+        run.current = None
+        return outcome
+
+    async def _ask_people(self, run: Run, node: Node, next_edge: Edge | None) -> Outcome | None:
+        """A human node where a person decides; `None` when the run ended meanwhile."""
+        outcome = decide(self._rng, node, run.target.profile, next_edge, self.config.failure_rate)
+        run.current = node.id
+        started = {"nodeId": node.id, "nodeType": node.type, "status": "STARTED"}
+        await self.report(run, {**started, "input": outcome.input})
+        decided = await self._wait_for_people(run, node)
+        if decided is None:
+            return None
+        ended = {"nodeId": node.id, "status": "SUCCEEDED", "output": decided}
+        await self.report(run, {**ended, "nodeType": node.type})
+        run.steps.append(node.id)
+        run.current = None
+        outcome.status = "SUCCEEDED"
+        return outcome
+
+    async def report(self, run: Run, step: dict[str, Any]) -> None:
         variables = {"id": run.execution_id, "step": step}
         answer = await self.gateway.mutate("reportExecutionStep", STEP, variables)
         if answer["__typename"] != "ReportExecutionStepPayload":
-            raise _RefusedError("reportExecutionStep", answer)
+            raise RefusedError("reportExecutionStep", answer)
 
     async def _end(
         self,
@@ -276,7 +299,7 @@ class Simulator:
 
     def _ended(self, run: Run, operation: str, answer: dict[str, Any], why: str | None) -> None:
         if answer["__typename"] != "FinishExecutionPayload":
-            raise _RefusedError(operation, answer)
+            raise RefusedError(operation, answer)
         execution = answer["execution"]
         run.status = execution["status"]
         log.info(

@@ -33,6 +33,11 @@ class ExecutionEvent(Document):
     progress: EventProgress | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
+    # Who caused it: the user (a person, or whose API key an engine used), `user` | `api_key`
+    # | `system` (the gateway itself: a timeout), and the client's address when known.
+    actor_id: uuid.UUID | None = None
+    actor_type: str | None = None
+    client_address: str | None = None
 
     class Settings:
         name = "execution_events"

@@ -15,6 +15,8 @@ class ExecutionStep(BaseModel):
     node_id: str
     node_type: NodeType
     status: StepStatus
+    # 1 for the first try at the node, 2 for the first retry after a failure, ...
+    attempt: int = 1
     started_at: datetime
     ended_at: datetime | None = None
     duration_ms: int | None = None

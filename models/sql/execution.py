@@ -11,6 +11,10 @@ from models.enums import ExecutionStatus
 from models.sql.base import Base, Timestamps, UuidPrimaryKey, utcnow
 from models.sql.types import pg_enum
 
+# A run of an agent alone (no workflow settings) may retry a failed step this many times:
+# the default of `WorkflowSettings.max_retries`.
+DEFAULT_MAX_RETRIES = 3
+
 
 class Execution(UuidPrimaryKey, Timestamps, Base):
     """One run of an agent (optionally as part of a workflow). The step history lives in
@@ -31,6 +35,14 @@ class Execution(UuidPrimaryKey, Timestamps, Base):
             unique=True,
             postgresql_where=text("idempotency_key IS NOT NULL"),
         ),
+        # The timeout sweeper reads the live runs that are past their deadline.
+        Index(
+            None,
+            "deadline_at",
+            postgresql_where=text(
+                "deadline_at IS NOT NULL AND status IN ('pending', 'running', 'paused')"
+            ),
+        ),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
@@ -50,6 +62,8 @@ class Execution(UuidPrimaryKey, Timestamps, Base):
     input: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
+    # Why the gateway itself ended the run (`timeout`); null when the engine or a person did.
+    error_code: Mapped[str | None] = mapped_column(String(50))
     ai_provider: Mapped[str | None] = mapped_column(String(50))
     nodes_done: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     nodes_total: Mapped[int] = mapped_column(default=0, server_default=text("0"))
@@ -68,3 +82,15 @@ class Execution(UuidPrimaryKey, Timestamps, Base):
     last_event_seq: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     # Times a person stepped in: approval decisions, operator pauses and resumes.
     human_interventions: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # The workflow's settings as they were when the run started (a run keeps the rules it
+    # started under): the wall-clock deadline (`timeoutSeconds` after `started_at`; paused
+    # time counts) and how many times a failed step may be reported again.
+    deadline_at: Mapped[datetime | None]
+    max_retries: Mapped[int] = mapped_column(
+        default=DEFAULT_MAX_RETRIES, server_default=text(str(DEFAULT_MAX_RETRIES))
+    )
+    # Failed attempts per node id, counted under the row's lock: what `maxRetries` is
+    # checked against, race-free, without reading the MongoDB trace.
+    step_failures: Mapped[dict[str, int]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )

@@ -6,13 +6,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.documents import ExecutionEvent
 from models.documents.execution_event import EventProgress
 from models.enums import ExecutionEventType
 from models.sql import Execution, ExecutionOutboxEntry
 from models.sql.base import utcnow
+
+if TYPE_CHECKING:
+    from flowgate.principal import Actor
 
 
 @dataclass
@@ -29,9 +32,12 @@ class PendingEvent:
     created_at: datetime = field(default_factory=utcnow)
 
 
-def to_outbox(execution: Execution, events: list[PendingEvent]) -> list[ExecutionOutboxEntry]:
+def to_outbox(
+    execution: Execution, events: list[PendingEvent], actor: Actor
+) -> list[ExecutionOutboxEntry]:
     """Number the events after the execution's last one and turn them into outbox entries;
-    the caller holds the execution row's lock, so the numbers are the next ones."""
+    the caller holds the execution row's lock, so the numbers are the next ones. Each event
+    names who caused it and from where (`actor`): a person, an engine's key, or the gateway."""
     entries = []
     for event in events:
         execution.last_event_seq += 1
@@ -50,6 +56,11 @@ def to_outbox(execution: Execution, events: list[PendingEvent]) -> list[Executio
                     "created_at": event.created_at.isoformat(),
                     "agent_id": str(execution.agent_id),
                     "workflow_id": str(execution.workflow_id) if execution.workflow_id else None,
+                    "actor": {
+                        "user_id": str(actor.user_id) if actor.user_id else None,
+                        "kind": actor.kind,
+                        "address": actor.address,
+                    },
                 },
             )
         )
@@ -59,6 +70,7 @@ def to_outbox(execution: Execution, events: list[PendingEvent]) -> list[Executio
 def to_document(entry: ExecutionOutboxEntry) -> ExecutionEvent:
     data = entry.event
     progress = data.get("progress")
+    actor = data.get("actor") or {}  # absent from entries written before actors were kept
     return ExecutionEvent(
         organization_id=entry.organization_id,
         execution_id=entry.execution_id,
@@ -69,6 +81,9 @@ def to_document(entry: ExecutionOutboxEntry) -> ExecutionEvent:
         progress=EventProgress(done=progress[0], total=progress[1]) if progress else None,
         payload=data.get("payload") or {},
         created_at=datetime.fromisoformat(data["created_at"]),
+        actor_id=uuid.UUID(actor["user_id"]) if actor.get("user_id") else None,
+        actor_type=actor.get("kind"),
+        client_address=actor.get("address"),
     )
 
 

@@ -175,6 +175,7 @@ def _applied(
             node_id=step["node_id"],
             node_type=NodeType(step["node_type"]),
             status=StepStatus.STARTED,
+            attempt=step.get("attempt", 1),
             started_at=datetime.fromisoformat(step["started_at"]),
             input=step.get("input"),
         )
@@ -184,6 +185,7 @@ def _applied(
             node_id=step["node_id"],
             node_type=NodeType(step["node_type"]),
             status=StepStatus(step["status"]),
+            attempt=step.get("attempt", 1),
             started_at=datetime.fromisoformat(step["started_at"]),
             ended_at=datetime.fromisoformat(step["ended_at"]),
             duration_ms=step.get("duration_ms"),

@@ -53,7 +53,7 @@ async def run_change(
                     answer = stored
                     break
                 execution, events, answer = await change(session)
-                session.add_all(to_outbox(execution, events))
+                session.add_all(to_outbox(execution, events, actor))
                 # In this transaction: a notification (or a webhook delivery) commits with
                 # the change that causes it, or neither does.
                 told = await notifications.on_events(session, execution, events)

@@ -36,6 +36,7 @@ from resolvers.loaders.conversations import (
     ProjectByIdLoader,
     ToolCallsByMessageLoader,
 )
+from resolvers.loaders.event_pages import EventCountByExecutionLoader, EventPageByExecutionLoader
 from resolvers.loaders.events import ExecutionEventByIdLoader
 from resolvers.loaders.notifications import (
     AttemptsByDeliveryIdLoader,
@@ -72,6 +73,8 @@ class Loaders:
         self.flowchart_by_agent_id = FlowchartByAgentIdLoader(services, principal)
         self.trace_by_execution_id = TraceByExecutionIdLoader(services, principal)
         self.execution_event_by_id = ExecutionEventByIdLoader(services, principal)
+        self.event_page_by_execution = EventPageByExecutionLoader(services, principal)
+        self.event_count_by_execution = EventCountByExecutionLoader(services, principal)
         self.execution_page_by_agent = ExecutionPageByAgentLoader(services, principal, readable)
         self.execution_page_by_workflow = ExecutionPageByWorkflowLoader(
             services, principal, readable

@@ -19,6 +19,8 @@ class ErrorCode(StrEnum):
     CHUNK_OUT_OF_ORDER = "chunk_out_of_order"
     APPROVAL_ALREADY_DECIDED = "approval_already_decided"
     APPROVAL_EXPIRED = "approval_expired"
+    CONCURRENCY_LIMIT_REACHED = "concurrency_limit_reached"
+    RETRIES_EXHAUSTED = "retries_exhausted"
 
 
 class MutationError(Exception):
@@ -119,3 +121,33 @@ class ApprovalExpiredError(MutationError):
     def __init__(self, expired_at: str) -> None:
         super().__init__(f"The approval expired at {expired_at} undecided")
         self.expired_at = expired_at
+
+
+class ConcurrencyLimitReachedError(MutationError):
+    """The workflow already has as many live runs as its `concurrency` setting allows."""
+
+    code = ErrorCode.CONCURRENCY_LIMIT_REACHED
+
+    def __init__(self, limit: int, live: int) -> None:
+        super().__init__(
+            f"The workflow allows {limit} run{'s' if limit != 1 else ''} at once and has {live} "
+            "pending, running or paused: start again when one ends"
+        )
+        self.limit = limit
+        self.live = live
+
+
+class RetriesExhaustedError(MutationError):
+    """The node failed as often as the run's `maxRetries` allows: it takes no more reports."""
+
+    code = ErrorCode.RETRIES_EXHAUSTED
+
+    def __init__(self, node_id: str, failures: int, max_retries: int) -> None:
+        super().__init__(
+            f"Node {node_id!r} failed {failures} time{'s' if failures != 1 else ''} and the run "
+            f"allows {max_retries} retr{'ies' if max_retries != 1 else 'y'}: finish the "
+            "execution (or fail it)"
+        )
+        self.node_id = node_id
+        self.failures = failures
+        self.max_retries = max_retries

@@ -1,30 +1,22 @@
-"""Starting, finishing and cancelling executions (the lifecycle's write order is described
-in `resolvers.lifecycle`)."""
+"""Finishing and cancelling executions, and the one ending every run goes through (the
+lifecycle's write order is described in `resolvers.lifecycle`; starting is `starting`)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.documents import Flowchart, Workflow
-from models.enums import (
-    ExecutionCommandKind,
-    ExecutionEventType,
-    ExecutionStatus,
-    WorkflowStatus,
-)
-from models.sql import Agent, Execution
+from models.enums import ExecutionCommandKind, ExecutionEventType, ExecutionStatus
+from models.sql import Execution
 from models.sql.base import utcnow
-from resolvers import access
 from resolvers.approvals import commands
 from resolvers.changes import record_change
 from resolvers.lifecycle.events import PendingEvent
 from resolvers.lifecycle.state_machine import can_transition
 from resolvers.lifecycle.transaction import locked_execution, run_change
-from resolvers.mutations.access import require_execution_driver, require_workflow
+from resolvers.mutations.access import require_execution_driver
 from resolvers.mutations.errors import InvalidInputError, InvalidTransitionError, NotFoundError
 from resolvers.validation import values
 from resolvers.validation.issues import IssueCode, Issues
@@ -33,6 +25,7 @@ if TYPE_CHECKING:
     from strawberry import Info
 
     from flowgate.principal import Actor
+    from flowgate.services import Services
     from resolvers.context import Context
 
 MAX_INPUT_BYTES = 64 * 1024
@@ -44,116 +37,6 @@ def check_key(issues: Issues, key: str | None) -> str | None:
     if key is None:
         return None
     return values.text(issues, "idempotencyKey", key, max_length=MAX_KEY_LENGTH, required=True)
-
-
-async def start_execution(
-    info: Info[Context],
-    *,
-    agent_id: str | None,
-    workflow_id: str | None,
-    input_: object | None,
-    idempotency_key: str | None,
-) -> Execution:
-    """A new pending execution of an agent, or of a workflow (run by its first agent)."""
-    principal = info.context.principal
-    issues = Issues()
-    agent_local = values.global_id(issues, "agentId", agent_id, "Agent") if agent_id else None
-    workflow_local = (
-        values.global_id(issues, "workflowId", workflow_id, "Workflow") if workflow_id else None
-    )
-    if agent_id is None and workflow_id is None:
-        issues.add("agentId", IssueCode.REQUIRED, "give an agentId, a workflowId, or both")
-    cleaned_input = (
-        values.json_object(issues, "input", input_, max_bytes=MAX_INPUT_BYTES)
-        if input_ is not None
-        else None
-    )
-    key = check_key(issues, idempotency_key)
-    if issues:
-        raise InvalidInputError(issues)
-
-    nodes_total = 0
-    if workflow_local is not None:
-        workflow = await Workflow.find_one(
-            {"_id": workflow_local, "organization_id": principal.organization_id}
-        )
-        workflow = require_workflow(
-            principal, workflow, workflow_id or "", access.may_run_workflow, "run"
-        )
-        if workflow.status is WorkflowStatus.ARCHIVED:
-            raise InvalidTransitionError("An archived workflow cannot be run")
-        nodes_total = len(workflow.nodes)
-        if agent_local is None:
-            agent_local = _first_agent(workflow)
-            if agent_local is None:
-                raise InvalidInputError(_one_issue("workflowId", "the workflow calls no agent"))
-    if agent_local is None:  # pragma: no cover - guarded by the checks above
-        raise InvalidInputError(_one_issue("agentId", "no agent to run"))
-    if workflow_local is None:
-        flowchart = await Flowchart.find_one(
-            {"agent_id": agent_local, "organization_id": principal.organization_id}
-        )
-        nodes_total = len(flowchart.nodes) if flowchart else 0
-
-    async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], dict[str, Any]]:
-        agent = await session.scalar(
-            select(Agent)
-            .where(
-                Agent.id == agent_local,
-                Agent.organization_id == principal.organization_id,
-                Agent.deleted_at.is_(None),
-            )
-            .with_for_update()
-        )
-        if agent is None:
-            raise NotFoundError("Agent", agent_id or str(agent_local))
-        now = utcnow()
-        execution = Execution(
-            id=uuid.uuid4(),
-            organization_id=principal.organization_id,
-            agent_id=agent.id,
-            workflow_id=workflow_local,
-            status=ExecutionStatus.PENDING,
-            started_at=now,
-            input=cleaned_input,
-            ai_provider=agent.configuration.get("provider"),
-            nodes_total=nodes_total,
-            started_by_id=principal.user_id,
-            idempotency_key=key,
-            last_event_seq=0,
-        )
-        session.add(execution)
-        agent.execution_count += 1
-        agent.last_execution_at = now
-        record_change(
-            session,
-            info.context.actor,
-            action="execution.start",
-            object_type="Execution",
-            object_id=execution.id,
-            summary={"agent_id": str(agent.id), "workflow_id": _text(workflow_local)},
-        )
-        event = PendingEvent(
-            ExecutionEventType.STATUS_CHANGED,
-            status=ExecutionStatus.PENDING.value,
-            progress=(0, nodes_total),
-            created_at=now,
-        )
-        return execution, [event], {"execution_id": str(execution.id)}
-
-    answer = await run_change(
-        info.context.services,
-        info.context.actor,
-        operation="startExecution",
-        request={
-            "agent": _text(agent_local),
-            "workflow": _text(workflow_local),
-            "input": cleaned_input,
-        },
-        idempotency_key=key,
-        change=change,
-    )
-    return await _load(info, answer)
 
 
 async def finish_execution(
@@ -221,23 +104,48 @@ async def _end(
     if issues or local_id is None:
         raise InvalidInputError(issues)
     await require_execution_driver(info, local_id, execution_id)
-
-    async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], dict[str, Any]]:
-        execution = await locked_execution(
-            session, info.context.principal.organization_id, local_id, execution_id
-        )
-        event = await end_in_transaction(session, info.context.actor, execution, status, fields)
-        return execution, [event], {"execution_id": str(execution.id)}
-
-    answer = await run_change(
+    answer = await end_execution(
         info.context.services,
         info.context.actor,
-        operation=operation,
-        request={"execution": str(local_id), "status": status.value, **fields},
+        execution_id=local_id,
+        global_id=execution_id,
+        status=status,
+        fields=fields,
         idempotency_key=key,
+        operation=operation,
+    )
+    return await load_execution(info, answer)
+
+
+async def end_execution(
+    services: Services,
+    actor: Actor,
+    *,
+    execution_id: uuid.UUID,
+    global_id: str,
+    status: ExecutionStatus,
+    fields: dict[str, Any],
+    idempotency_key: str | None,
+    operation: str,
+) -> dict[str, Any]:
+    """End the execution: the one path for every ending (an engine's finish, a person's
+    cancel, the timeout sweeper; a rejected approval ends inside its own change through
+    `end_in_transaction`), so that each has the same checks, events and records. Raises
+    `InvalidTransitionError` if it has ended already."""
+
+    async def change(session: AsyncSession) -> tuple[Execution, list[PendingEvent], dict[str, Any]]:
+        execution = await locked_execution(session, actor.organization_id, execution_id, global_id)
+        event = await end_in_transaction(session, actor, execution, status, fields)
+        return execution, [event], {"execution_id": str(execution.id)}
+
+    return await run_change(
+        services,
+        actor,
+        operation=operation,
+        request={"execution": str(execution_id), "status": status.value, **fields},
+        idempotency_key=idempotency_key,
         change=change,
     )
-    return await _load(info, answer)
 
 
 async def end_in_transaction(
@@ -248,7 +156,8 @@ async def end_in_transaction(
     fields: dict[str, Any],
 ) -> PendingEvent:
     """End `execution` (locked by the caller) as `status`: the one ending code, shared by
-    `finishExecution`, `cancelExecution` and a rejected approval. Returns its event."""
+    `end_execution` and a rejected approval (which ends the run inside its own change).
+    Returns its event."""
     if not can_transition(execution.status, status):
         raise InvalidTransitionError(
             f"An execution that is {execution.status.value} cannot become {status.value}"
@@ -276,35 +185,20 @@ async def end_in_transaction(
         ExecutionEventType.STATUS_CHANGED,
         status=status.value,
         progress=(execution.nodes_done, execution.nodes_total),
-        payload={k: v for k, v in fields.items() if v is not None},
+        payload={_camel(k): v for k, v in fields.items() if v is not None},
         created_at=now,
     )
 
 
-async def _load(info: Info[Context], answer: dict[str, Any]) -> Execution:
+def _camel(name: str) -> str:
+    """Event payloads use the API's names (`errorCode`), as the other payload keys do."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+async def load_execution(info: Info[Context], answer: dict[str, Any]) -> Execution:
     async with info.context.services.postgres.session() as session:
         execution = await session.get(Execution, uuid.UUID(answer["execution_id"]))
     if execution is None:  # deleted since the first answer
         raise NotFoundError("Execution", answer["execution_id"])
     return execution
-
-
-def _first_agent(workflow: Workflow) -> uuid.UUID | None:
-    for node in workflow.nodes:
-        value = node.data.get("agentId")
-        if isinstance(value, str):
-            try:
-                return uuid.UUID(value)
-            except ValueError:
-                continue
-    return None
-
-
-def _one_issue(path: str, message: str) -> Issues:
-    issues = Issues()
-    issues.add(path, IssueCode.INVALID, message)
-    return issues
-
-
-def _text(value: uuid.UUID | None) -> str | None:
-    return str(value) if value is not None else None

@@ -17,7 +17,11 @@ from resolvers.changes import record_change
 from resolvers.lifecycle.events import PendingEvent
 from resolvers.lifecycle.transaction import locked_execution, run_change
 from resolvers.mutations.access import require_execution_driver
-from resolvers.mutations.errors import InvalidInputError, InvalidTransitionError
+from resolvers.mutations.errors import (
+    InvalidInputError,
+    InvalidTransitionError,
+    RetriesExhaustedError,
+)
 from resolvers.mutations.executions import MAX_ERROR_LENGTH, MAX_INPUT_BYTES, check_key
 from resolvers.validation import values
 from resolvers.validation.issues import IssueCode, Issues
@@ -91,6 +95,7 @@ async def report_step(
         node_type = await _node_type(issues, principal.organization_id, execution, step)
         if issues:
             raise InvalidInputError(issues)
+        attempt = _attempt(execution, step)
         events: list[PendingEvent] = []
         now = utcnow()
         if execution.status is ExecutionStatus.PENDING:
@@ -107,7 +112,7 @@ async def report_step(
                 )
             )
         step_index = len(events)
-        events.extend(_step_events(execution, step, node_type, now))
+        events.extend(_step_events(execution, step, node_type, now, attempt))
         record_change(
             session,
             info.context.actor,
@@ -156,14 +161,27 @@ async def _node_type(
     return step.node_type
 
 
+def _attempt(execution: Execution, step: StepReport) -> int:
+    """Which attempt at the node this report is about: 1, then one more after each failure,
+    up to `1 + maxRetries`; a report past that is refused. Counted on the execution row,
+    under its lock, so two reports racing for the last retry cannot both have it."""
+    failures = execution.step_failures.get(step.node_id, 0)
+    if failures > execution.max_retries:
+        raise RetriesExhaustedError(step.node_id, failures, execution.max_retries)
+    if step.status is StepStatus.FAILED:
+        execution.step_failures = {**execution.step_failures, step.node_id: failures + 1}
+    return failures + 1
+
+
 def _step_events(
-    execution: Execution, step: StepReport, node_type: NodeType, now: Any
+    execution: Execution, step: StepReport, node_type: NodeType, now: Any, attempt: int
 ) -> list[PendingEvent]:
     record: dict[str, Any] = {
         "node_id": step.node_id,
         "node_type": node_type.value,
         "status": step.status.value,
         "input": step.input,
+        "attempt": attempt,
     }
     if step.status is StepStatus.STARTED:
         record["started_at"] = now.isoformat()
@@ -173,6 +191,7 @@ def _step_events(
                 node_id=step.node_id,
                 status=step.status.value,
                 progress=(execution.nodes_done, execution.nodes_total),
+                payload={"attempt": attempt},
                 step=record,
                 created_at=now,
             )
@@ -188,7 +207,8 @@ def _step_events(
         tokens=step.tokens,
         cost=step.cost,
     )
-    execution.nodes_done += 1
+    if attempt == 1:  # a retry finishes a node that its failed attempt already counted
+        execution.nodes_done += 1
     execution.nodes_total = max(execution.nodes_total, execution.nodes_done)
     execution.tokens += step.tokens
     execution.cost += Decimal(str(step.cost))
@@ -201,7 +221,7 @@ def _step_events(
             node_id=step.node_id,
             status=step.status.value,
             progress=progress,
-            payload={"error": step.error} if step.error else {},
+            payload={"attempt": attempt, **({"error": step.error} if step.error else {})},
             step=record,
             created_at=now,
         ),

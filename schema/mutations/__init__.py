@@ -7,6 +7,7 @@ from schema.identity import IdentityMutations
 from schema.mutations.agents import AgentMutations
 from schema.mutations.approvals import ApprovalMutations
 from schema.mutations.conversations import ConversationMutations
+from schema.mutations.execution_control import ExecutionControlMutations
 from schema.mutations.executions import ExecutionMutations
 from schema.mutations.flowcharts import FlowchartMutations
 from schema.mutations.workflows import WorkflowMutations
@@ -27,6 +28,7 @@ class Mutation(
     WorkflowMutations,
     ExecutionMutations,
     ApprovalMutations,
+    ExecutionControlMutations,
     ConversationMutations,
     NotificationMutations,
     WebhookMutations,

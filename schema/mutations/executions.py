@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.context import Context
-from resolvers.mutations import executions, steps
+from resolvers.mutations import executions, starting, steps
 from schema.enums import ExecutionStatus, NodeType, StepStatus
 from schema.errors import (
     Forbidden,
@@ -21,6 +21,7 @@ from schema.errors import (
 )
 from schema.execution import Execution
 from schema.mutations.capture import capture_errors
+from schema.mutations.execution_control import ConcurrencyLimitReached, RetriesExhausted
 from schema.permissions import WRITERS
 
 IdempotencyKey = Annotated[
@@ -85,6 +86,7 @@ class FinishExecutionPayload:
 
 StartExecutionResult = Annotated[
     StartExecutionPayload
+    | ConcurrencyLimitReached
     | ValidationError
     | NotFound
     | Forbidden
@@ -94,6 +96,7 @@ StartExecutionResult = Annotated[
 ]
 ReportExecutionStepResult = Annotated[
     ReportExecutionStepPayload
+    | RetriesExhausted
     | ValidationError
     | NotFound
     | Forbidden
@@ -133,7 +136,7 @@ class ExecutionMutations:
         ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> StartExecutionResult:
-        execution = await executions.start_execution(
+        execution = await starting.start_execution(
             info,
             agent_id=agent_id,
             workflow_id=workflow_id,
