@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql.execution.values import get_argument_values
-from sqlalchemy import ColumnElement, FromClause, Select, select
+from sqlalchemy import ColumnElement, FromClause, Select, Text, cast, select
 from strawberry.types.arguments import convert_arguments
 
 from flowgate.principal import Principal
@@ -34,6 +34,7 @@ from resolvers.filters import AgentFilter, AgentOrderField, Ordering
 from resolvers.ids import parse_id
 from resolvers.pagination import PageRequest
 from resolvers.sorting import AGENT_SORT_KEYS, EXECUTION_SORT_KEYS
+from schema.compiled.documents import SOURCES, DocumentField
 from schema.compiled.plan import (
     ConnectionPlan,
     EdgesPlan,
@@ -46,8 +47,9 @@ from schema.compiled.plan import (
 from schema.filters import DEFAULT_EXECUTION_ORDER, ExecutionFilter
 from schema.nested import nested_args
 
-# The fields with resolvers that the planner may compile (see `Binder.relation`).
-RELATIONS = frozenset({"Agent.owner", "Execution.agent", "Agent.executions"})
+# The fields with resolvers that the planner may compile: relations to other rows (see
+# `Binder.relation`) and MongoDB fields (`schema.compiled.documents`).
+RELATIONS = frozenset({"Agent.owner", "Execution.agent", "Agent.executions", *SOURCES})
 ROOTS = frozenset({"agents", "executions", "agent", "execution"})
 
 
@@ -168,10 +170,16 @@ class Binder:
         return build
 
     def _field(
-        self, field: Scalar | Typename | Relation, table: FromClause, parent: ObjectPlan
+        self,
+        field: Scalar | Typename | Relation | DocumentField,
+        table: FromClause,
+        parent: ObjectPlan,
     ) -> Expression:
         if isinstance(field, Typename):
             return lit(field.name)
+        if isinstance(field, DocumentField):
+            # The document's key; `schema.compiled.stitch` puts the document in its place.
+            return cast(table.c[field.source.parent_column], Text)
         if isinstance(field, Relation):
             return self.relation(field, table)
         if field.render == "id":

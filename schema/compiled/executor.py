@@ -6,7 +6,9 @@ compile is answered by one SQL statement instead of field by field.
 A root field falls back to its resolvers, transparently, when compiled execution is off, when
 its selection cannot be compiled, when the request may not read it (its permission classes
 say no), or when binding raises (a bad argument: the resolver reports it as it always does;
-anything else is logged, then the resolver answers)."""
+anything else is logged, then the resolver answers). The same when a MongoDB field's
+document cannot be rendered as the resolvers would (they then report the error) or MongoDB
+fails (they then answer the rest of the field and report it on the paths that need it)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from resolvers.errors import ClientError
 from schema.compiled.bind import RELATIONS, ROOTS, Binder
 from schema.compiled.cache import BoundedCache
 from schema.compiled.plan import NotCompilableError, Planner, RootPlan, strawberry_fields
+from schema.compiled.stitch import stitch
 
 log = structlog.get_logger("flowgate.compiled")
 
@@ -136,7 +139,10 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 values = (
                     await parameters(context.loaders, principal) if plan.reaches_executions else {}
                 )
-                return await fetch_json(services.postgres.read_engine, statement, values)
+                answer = await fetch_json(services.postgres.read_engine, statement, values)
+                if plan.reaches_documents:
+                    answer = await stitch(plan.target, answer, context.loaders)
+                return answer
         except ClientError:
             pass  # the resolver raises it again, and reports it as always
         except Exception:

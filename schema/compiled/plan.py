@@ -4,8 +4,10 @@ operation and kept (`schema.compiled.cache`).
 Driven by the schema, not by known queries: an object type is compilable when its Strawberry
 type keeps a SQLAlchemy row (`model: Private[...]`); its plain fields are the row's columns of
 the same name (as each type's `from_model` copies them), rendered by their GraphQL type; a
-field with a resolver is compilable only if `schema.compiled.relations` knows it. Anything
-else (a MongoDB field, `stats`, a union) makes the root field fall back to the resolvers."""
+field with a resolver is compilable only if `schema.compiled.bind` knows it (a relation to
+another row) or `schema.compiled.documents` does (a MongoDB field, answered after the
+statement). Anything else (`stats`, a union) makes the root field fall back to the
+resolvers."""
 
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ from graphql.execution.collect_fields import FieldDetails
 from sqlalchemy.orm import DeclarativeBase
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
+
+from schema.compiled.documents import SOURCES, DocumentField, plan_document
 
 PLAIN_SCALARS = frozenset({"String", "Int", "Boolean", "JSON", "ID"})
 
@@ -60,7 +64,7 @@ class Relation:
 class ObjectPlan:
     type_name: str
     model: Any
-    fields: tuple[tuple[str, Scalar | Typename | Relation], ...]
+    fields: tuple[tuple[str, Scalar | Typename | Relation | DocumentField], ...]
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,11 @@ class RootPlan:
         MongoDB round trip for a non-admin that a plan without executions must not pay)."""
         return self.field_name in EXECUTION_ROOTS or _reaches(self.target)
 
+    @cached_property
+    def reaches_documents(self) -> bool:
+        """Whether MongoDB fields are stitched into the statement's answer."""
+        return _has_documents(self.target)
+
 
 # Where a plan reads the executions table: these root fields and relations.
 EXECUTION_ROOTS = frozenset({"execution", "executions"})
@@ -102,6 +111,20 @@ def _reaches(plan: ObjectPlan | ConnectionPlan | None) -> bool:
     return any(
         isinstance(field, Relation)
         and (field.path in EXECUTION_RELATIONS or _reaches(field.target))
+        for _, field in plan.fields
+    )
+
+
+def _has_documents(plan: ObjectPlan | ConnectionPlan | None) -> bool:
+    if isinstance(plan, ConnectionPlan):
+        return any(
+            isinstance(part, EdgesPlan) and _has_documents(part.node) for _, part in plan.parts
+        )
+    if plan is None:
+        return False
+    return any(
+        isinstance(field, DocumentField)
+        or (isinstance(field, Relation) and _has_documents(field.target))
         for _, field in plan.fields
     )
 
@@ -135,7 +158,7 @@ class Planner:
 
     def object(self, type_: GraphQLObjectType, details: list[FieldDetails]) -> ObjectPlan:
         model = model_of(type_)
-        fields: list[tuple[str, Scalar | Typename | Relation]] = []
+        fields: list[tuple[str, Scalar | Typename | Relation | DocumentField]] = []
         for key, field_details in self._grouped(type_, details):
             name = field_details[0].node.name.value
             if name == "__typename":
@@ -145,6 +168,10 @@ class Planner:
             strawberry_field = strawberry_fields(type_)[name]
             if strawberry_field.base_resolver is not None:
                 path = f"{type_.name}.{name}"
+                if path in SOURCES and path in self.relations:
+                    document = plan_document(path, field_def, field_details, self._grouped)
+                    fields.append((key, document))
+                    continue
                 if path not in self.relations:
                     raise NotCompilableError(f"{path} has a resolver the planner does not know")
                 target = self.target(field_def.type, field_details)
