@@ -108,8 +108,7 @@ class DocumentField:
 def plan_document(
     path: str, field_def: GraphQLField, details: list[FieldDetails], grouped: Grouped
 ) -> DocumentField:
-    from schema.compiled.plan import NotCompilableError
-
+    """`path`'s plan; `{ __typename }` alone projects only the key (the document exists)."""
     source = SOURCES[path]
     document = source.loader.document
     wanted: set[str] = set()
@@ -121,8 +120,6 @@ def plan_document(
         item = _item_model(document, source.under)
         required = {name for name, info in item.model_fields.items() if info.is_required()}
         projection = {f"{source.under}.{_stored(item, name)}" for name in wanted | required}
-    if not projection:
-        raise NotCompilableError(f"{path}: no stored field asked for")
     return DocumentField(path, details[0], source, frozenset(projection), render)
 
 
