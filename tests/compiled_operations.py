@@ -263,7 +263,20 @@ class Builder:
         return args
 
     def root(self) -> str:
-        kind = self.rng.choice(("agents", "executions") * 2 + ("agent", "execution"))
+        kind = self.rng.choice(("agents", "executions") * 2 + ("agent", "execution", "node"))
+        if kind == "node":
+            global_id = self.rng.choice(self.pools.ids)
+            argument = self.argument("id", "ID!", f'"{global_id}"', global_id)
+            body = [
+                self.name("id"),
+                "__typename",
+                f"... on Agent {{ {self.agent(0)} }}",
+                f"... on Execution {{ {self.execution(0)} }}",
+            ]
+            if self.rng.random() < 0.2:
+                body.append("... on Workflow { name }")  # not compiled: falls back
+            self.rng.shuffle(body)
+            return f"{self.name(kind)}({argument}) {{ {' '.join(body)} }}"
         if kind in ("agent", "execution"):
             global_id = self.rng.choice(self.pools.ids)
             argument = self.argument("id", "ID!", f'"{global_id}"', global_id)

@@ -40,6 +40,7 @@ from resolvers.loaders.by_id import (
     TraceByExecutionIdLoader,
     WorkflowByIdLoader,
 )
+from schema.compiled.reading import NotCompilableError, strawberry_fields
 
 Render = Callable[[Any], Any]
 Grouped = Callable[[GraphQLObjectType, list[FieldDetails]], Any]
@@ -124,8 +125,6 @@ def plan_document(
 
 
 def _stored(model: type[BaseModel], name: str) -> str:
-    from schema.compiled.plan import NotCompilableError
-
     stored = stored_name(model, name)
     if stored is None:
         raise NotCompilableError(f"{model.__name__}.{name} is not stored under its name")
@@ -147,8 +146,6 @@ def _renderer(
 ) -> Render:
     """How graphql-core completes a value of `output` for this selection. `wanted` collects
     the Python names of the first object level's fields (what the document must hold)."""
-    from schema.compiled.plan import NotCompilableError
-
     if isinstance(output, GraphQLNonNull):
         inner = _renderer(output.of_type, details, grouped, wanted)
 
@@ -192,8 +189,6 @@ def _object(
     grouped: Grouped,
     wanted: set[str] | None,
 ) -> Render:
-    from schema.compiled.plan import NotCompilableError, strawberry_fields
-
     parts: list[tuple[str, str | None, Render]] = []
     for key, field_details in grouped(type_, details):
         name = field_details[0].node.name.value

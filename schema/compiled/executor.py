@@ -20,16 +20,16 @@ import structlog
 from graphql import GraphQLObjectType, OperationType
 from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path
-from sqlalchemy import Select
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from flowgate.context import Context
 from resolvers.compiled.run import fetch_json
 from resolvers.compiled.visibility import parameters
 from resolvers.errors import ClientError
-from schema.compiled.bind import RELATIONS, ROOTS, Binder
+from schema.compiled.bind import RELATIONS, ROOTS, Binder, Bound
 from schema.compiled.cache import BoundedCache
-from schema.compiled.plan import NotCompilableError, Planner, RootPlan, strawberry_fields
+from schema.compiled.plan import Planner, RootPlan
+from schema.compiled.reading import NotCompilableError, strawberry_fields
 from schema.compiled.stitch import stitch
 
 log = structlog.get_logger("flowgate.compiled")
@@ -39,7 +39,7 @@ PLAN_CACHE_SIZE = 512
 _NOT_COMPILABLE = "not compilable"
 plans: BoundedCache[RootPlan | str] = BoundedCache(PLAN_CACHE_SIZE)
 STATEMENT_CACHE_SIZE = 1024
-built: BoundedCache[Select[Any]] = BoundedCache(STATEMENT_CACHE_SIZE)
+built: BoundedCache[Bound] = BoundedCache(STATEMENT_CACHE_SIZE)
 
 
 class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -128,23 +128,25 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 # the same statement: built once (building costs more than running it), run
                 # with fresh data and the request's readable workflows every time.
                 statement_key = (key, self._variables_key(), principal.organization_id)
-                statement = built.get(statement_key)
-                if statement is None:
+                bound = built.get(statement_key)
+                if bound is None:
                     binder = Binder(self, info, principal, services.settings.max_page_size)
-                    statement = await binder.root(plan)
+                    bound = await binder.root(plan)
                     if binder.cacheable:
-                        built.put(statement_key, statement)
+                        built.put(statement_key, bound)
                 # A plan that reads no executions binds no ids; if it did read them after all,
                 # the missing value fails the statement (and the resolvers answer): closed.
                 values = (
-                    await parameters(context.loaders, principal) if plan.reaches_executions else {}
+                    await parameters(context.loaders, principal) if bound.reads_executions else {}
                 )
-                answer = await fetch_json(services.postgres.read_engine, statement, values)
-                if plan.reaches_documents:
-                    answer = await stitch(plan.target, answer, context.loaders)
+                answer = await fetch_json(services.postgres.read_engine, bound.statement, values)
+                if bound.documents:
+                    answer = await stitch(bound.target, answer, context.loaders)
                 return answer
         except ClientError:
             pass  # the resolver raises it again, and reports it as always
+        except NotCompilableError as reason:  # known once bound: `node(id)` of another type
+            log.debug("not compiled", field=plan.field_name, reason=str(reason))
         except Exception:
             log.warning("compiled execution failed; answered by the resolvers", exc_info=True)
         result = super().execute_field(parent_type, source, details, path, position_context)
