@@ -138,3 +138,38 @@ async def test_an_execution_whose_workflow_is_gone_shows_none(
     assert answer.body["data"]["execution"]["steps"] == []
     assert answer.round_trips == {"sql": 1, "mongo": 3}
     assert hidden.body["data"] == {"execution": None}
+
+
+NODE = """
+query Node($id: ID!) {
+  node(id: $id) {
+    __typename id
+    ... on Agent { name flowchart { version metadata { title } } }
+    ... on Execution { status agent { name } }
+    ... on Workflow { name }
+  }
+}
+"""
+
+
+async def test_node_of_an_agent_or_execution_is_compiled_and_of_a_workflow_falls_back(
+    users: dict[str, Pair],
+) -> None:
+    pair = users[ADMIN]
+    page = await pair.check(
+        "{ executions(first: 20) { edges { node { id agent { id } workflow { id } } } } }"
+    )
+    nodes = [edge["node"] for edge in page.body["data"]["executions"]["edges"]]
+    workflow = next(node["workflow"]["id"] for node in nodes if node["workflow"])
+
+    # when
+    agent = await pair.check(NODE, {"id": nodes[0]["agent"]["id"]})
+    execution = await pair.check(NODE, {"id": nodes[0]["id"]})
+    other = await pair.check(NODE, {"id": workflow})
+
+    # then: the same answers; an agent's (flowchart and all) and an execution's compiled
+    assert agent.body["data"]["node"]["__typename"] == "Agent"
+    assert agent.round_trips == {"sql": 1, "mongo": 1}
+    assert execution.body["data"]["node"]["__typename"] == "Execution"
+    assert execution.round_trips == {"sql": 1, "mongo": 0}
+    assert other.body["data"]["node"]["__typename"] == "Workflow"
