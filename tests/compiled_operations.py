@@ -40,9 +40,53 @@ EXECUTION_SCALARS = [
     "__typename",
 ]
 USER_SCALARS = ["id", "email", "name", "role", "createdAt", "__typename"]
+# MongoDB fields the planner compiles (`schema.compiled.documents`), with their sub-selections.
+NODE_FIELDS = ["id", "type", "label", "position { x y }", "data", "__typename"]
+EDGE_FIELDS = ["source", "target", "condition", "__typename"]
+FLOWCHART_FIELDS = [
+    "id",
+    "version",
+    "updatedAt",
+    "__typename",
+    "metadata { title description layout }",
+    "nodes",
+    "connections",
+]
+WORKFLOW_FIELDS = [
+    "id",
+    "version",
+    "name",
+    "description",
+    "status",
+    "tags",
+    "category",
+    "createdAt",
+    "updatedAt",
+    "__typename",
+    "settings { timeoutSeconds maxRetries concurrency notifyOnFailure notifyOnSuccess"
+    " notificationChannels }",
+    "permissions { ownerIds editorIds viewerIds isPublic __typename }",
+    "nodes",
+    "edges",
+]
+STEP_FIELDS = [
+    "nodeId",
+    "nodeType",
+    "status",
+    "startedAt",
+    "endedAt",
+    "durationMs",
+    "input",
+    "output",
+    "error",
+    "aiProvider",
+    "tokens",
+    "cost",
+    "__typename",
+]
 # Fields the planner does not compile: their root field falls back to the resolvers.
-AGENT_FALLBACK = ("stats { successRate executions }", "flowchart { id version }")
-EXECUTION_FALLBACK = ("progress { percent nodesDone }", "steps { nodeId status }")
+AGENT_FALLBACK = ("stats { successRate executions }", "flowchart { id agent { id } }")
+EXECUTION_FALLBACK = ("progress { percent nodesDone }", "workflow { id owner { id } }")
 AGENT_ORDER = ("CREATED_AT", "UPDATED_AT", "NAME", "LAST_EXECUTION_AT", "EXECUTION_COUNT")
 EXECUTION_ORDER = ("STARTED_AT", "DURATION", "COST", "TOKENS")
 AGENT_STATUS = ("ACTIVE", "INACTIVE", "RUNNING", "PAUSED")
@@ -117,14 +161,33 @@ class Builder:
         if depth < 2 and self.rng.random() < 0.4:
             connection = self.connection("Execution", depth + 1)
             fields.append(f"{self.name('executions')}{self.nested_args()} {connection}")
+        if self.rng.random() < 0.25:
+            fields.append(f"{self.name('flowchart')} {{ {self.document(FLOWCHART_FIELDS)} }}")
         if self.rng.random() < 0.05:
             fields.append(self.rng.choice(AGENT_FALLBACK))
         return self.wrap("Agent", " ".join(fields))
+
+    def document(self, fields: list[str]) -> str:
+        """A selection of a MongoDB object: scalars, sub-objects, and graph nodes or edges."""
+        picked = []
+        for name in self.pick(fields):
+            if name == "nodes":
+                picked.append(f"{self.name(name)} {{ {' '.join(self.pick(NODE_FIELDS))} }}")
+            elif name in ("edges", "connections"):
+                picked.append(f"{self.name(name)} {{ {' '.join(self.pick(EDGE_FIELDS))} }}")
+            else:
+                picked.append(self.name(name) if " " not in name else name)
+        return " ".join(picked)
 
     def execution(self, depth: int) -> str:
         fields = [self.name(f) for f in self.pick(EXECUTION_SCALARS)]
         if depth < 2 and self.rng.random() < 0.3:
             fields.append(f"{self.name('agent')} {{ {self.agent(depth + 1)} }}")
+        if self.rng.random() < 0.2:
+            fields.append(f"{self.name('steps')} {{ {' '.join(self.pick(STEP_FIELDS))} }}")
+        if self.rng.random() < 0.2:
+            selection = self.document(WORKFLOW_FIELDS)
+            fields.append(f"{self.name('workflow')} {{ {self.wrap('Workflow', selection)} }}")
         if self.rng.random() < 0.05:
             fields.append(self.rng.choice(EXECUTION_FALLBACK))
         return self.wrap("Execution", " ".join(fields))
@@ -200,7 +263,20 @@ class Builder:
         return args
 
     def root(self) -> str:
-        kind = self.rng.choice(("agents", "executions") * 2 + ("agent", "execution"))
+        kind = self.rng.choice(("agents", "executions") * 2 + ("agent", "execution", "node"))
+        if kind == "node":
+            global_id = self.rng.choice(self.pools.ids)
+            argument = self.argument("id", "ID!", f'"{global_id}"', global_id)
+            body = [
+                self.name("id"),
+                "__typename",
+                f"... on Agent {{ {self.agent(0)} }}",
+                f"... on Execution {{ {self.execution(0)} }}",
+            ]
+            if self.rng.random() < 0.2:
+                body.append("... on Workflow { name }")  # not compiled: falls back
+            self.rng.shuffle(body)
+            return f"{self.name(kind)}({argument}) {{ {' '.join(body)} }}"
         if kind in ("agent", "execution"):
             global_id = self.rng.choice(self.pools.ids)
             argument = self.argument("id", "ID!", f'"{global_id}"', global_id)

@@ -79,7 +79,9 @@ query($w: ID!, $e: ID!, $a: ID!) {
   byWorkflow: executions(first: 50, filter: {workflowId: $w}) {
     totalCount edges { node { id } }
   }
-  all: executions(first: 100, filter: {agentId: $a}) { totalCount edges { node { id } } }
+  all: executions(first: 100, filter: {agentId: $a}) {
+    totalCount edges { node { id workflow { id } } }
+  }
   agent(id: $a) {
     executions(first: 50) { totalCount edges { node { id } } }
     stats { executions }
@@ -324,6 +326,9 @@ async def test_every_read_path_shows_an_execution_exactly_when_its_workflow_is_r
             ), where
             if expected:
                 assert _ids(data["workflow"]["executions"]) == {execution_id}, where
+                # its workflow shows on it (compiled: a MongoDB field of the root's nodes)
+                shown = {e["node"]["id"]: e["node"]["workflow"] for e in data["all"]["edges"]}
+                assert shown[execution_id] == {"id": workflow_id}, where
             else:
                 # filtering by it says no more than filtering by a workflow that never was
                 hidden = await member.post(BY_WORKFLOW, {"w": workflow_id})

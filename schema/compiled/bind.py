@@ -7,11 +7,13 @@ report it exactly as they always do."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql.execution.values import get_argument_values
-from sqlalchemy import ColumnElement, FromClause, Select, select
+from sqlalchemy import ColumnElement, FromClause, Select, Text, cast, select
 from strawberry.types.arguments import convert_arguments
 
 from flowgate.principal import Principal
@@ -31,24 +33,43 @@ from resolvers.compiled.statements import ConnectionShape, Edges, Listing
 from resolvers.compiled.visibility import execution_visible
 from resolvers.executions import execution_conditions
 from resolvers.filters import AgentFilter, AgentOrderField, Ordering
-from resolvers.ids import parse_id
+from resolvers.ids import from_global_id, parse_id
 from resolvers.pagination import PageRequest
 from resolvers.sorting import AGENT_SORT_KEYS, EXECUTION_SORT_KEYS
+from schema.compiled.documents import SOURCES, DocumentField
 from schema.compiled.plan import (
+    EXECUTION_ROOTS,
+    EXECUTION_TYPES,
     ConnectionPlan,
     EdgesPlan,
+    NodePlan,
     ObjectPlan,
     Relation,
     RootPlan,
-    Scalar,
     Typename,
+    has_documents,
+    reaches_executions,
 )
+from schema.compiled.reading import NotCompilableError, Scalar
 from schema.filters import DEFAULT_EXECUTION_ORDER, ExecutionFilter
 from schema.nested import nested_args
 
-# The fields with resolvers that the planner may compile (see `Binder.relation`).
-RELATIONS = frozenset({"Agent.owner", "Execution.agent", "Agent.executions"})
-ROOTS = frozenset({"agents", "executions", "agent", "execution"})
+# The fields with resolvers that the planner may compile: relations to other rows (see
+# `Binder.relation`) and MongoDB fields (`schema.compiled.documents`).
+RELATIONS = frozenset({"Agent.owner", "Execution.agent", "Agent.executions", *SOURCES})
+ROOTS = frozenset({"agents", "executions", "agent", "execution", "node"})
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A root field's statement and what running it takes: the readable workflows' ids
+    (when it reads executions) and the plan of what it answers (to stitch MongoDB fields
+    into; for `node(id)`, the plan of the id's type)."""
+
+    statement: Select[Any]
+    target: ObjectPlan | ConnectionPlan
+    reads_executions: bool
+    documents: bool
 
 
 class Binder:
@@ -88,26 +109,42 @@ class Binder:
             config=strawberry_schema.config,
         )
 
-    async def root(self, plan: RootPlan) -> Select[Any]:
+    async def root(self, plan: RootPlan) -> Bound:
+        target = plan.target
+        if isinstance(target, NodePlan):
+            type_name, row_id = from_global_id(self.arguments(plan.field_def, plan.details)["id"])
+            chosen = dict(target.by_type).get(type_name)
+            if chosen is None:  # another type, or one whose selection does not compile
+                raise NotCompilableError(f"node of a {type_name}")
+            statement = self._by_id(type_name, row_id, chosen)
+            reads = type_name in EXECUTION_TYPES or reaches_executions(chosen)
+            return Bound(statement, chosen, reads, has_documents(chosen))
+        statement = await self._statement(plan)
+        reads = plan.field_name in EXECUTION_ROOTS or reaches_executions(target)
+        return Bound(statement, target, reads, has_documents(target))
+
+    def _by_id(self, type_name: str, row_id: uuid.UUID, target: ObjectPlan) -> Select[Any]:
+        """`agent(id)`, `execution(id)` and `node(id)` of those: the one row or null."""
+        organization = self.principal.organization_id
+        model = sql.Agent if type_name == "Agent" else sql.Execution
+
+        def matches(table: FromClause) -> list[ColumnElement[bool]]:
+            terms = [table.c.id == row_id, table.c.organization_id == organization]
+            if model is sql.Agent:  # a deleted agent is not found (`agent_by_id`)
+                terms.append(table.c.deleted_at.is_(None))
+            else:
+                terms.append(execution_visible(self.principal, table))
+            return terms
+
+        statements.new_statement()
+        return select(statements.to_one(model, self._object(target), matches).label("data"))
+
+    async def _statement(self, plan: RootPlan) -> Select[Any]:
         args = self.arguments(plan.field_def, plan.details)
         organization = self.principal.organization_id
-        if plan.field_name in ("agent", "execution"):
-            model, type_name = (
-                (sql.Agent, "Agent") if plan.field_name == "agent" else (sql.Execution, "Execution")
-            )
-            row_id = parse_id(args["id"], type_name)
-
-            def matches(table: FromClause) -> list[ColumnElement[bool]]:
-                terms = [table.c.id == row_id, table.c.organization_id == organization]
-                if model is sql.Agent:  # a deleted agent is not found (`agent_by_id`)
-                    terms.append(table.c.deleted_at.is_(None))
-                else:
-                    terms.append(execution_visible(self.principal, table))
-                return terms
-
-            target = self._object(plan.target)
-            statements.new_statement()
-            return select(statements.to_one(model, target, matches).label("data"))
+        if plan.field_name in ("agent", "execution") and isinstance(plan.target, ObjectPlan):
+            type_name = "Agent" if plan.field_name == "agent" else "Execution"
+            return self._by_id(type_name, parse_id(args["id"], type_name), plan.target)
         if not isinstance(plan.target, ConnectionPlan):
             raise TypeError(f"{plan.field_name} is not a connection")
         page = PageRequest.from_arguments(
@@ -168,10 +205,16 @@ class Binder:
         return build
 
     def _field(
-        self, field: Scalar | Typename | Relation, table: FromClause, parent: ObjectPlan
+        self,
+        field: Scalar | Typename | Relation | DocumentField,
+        table: FromClause,
+        parent: ObjectPlan,
     ) -> Expression:
         if isinstance(field, Typename):
             return lit(field.name)
+        if isinstance(field, DocumentField):
+            # The document's key; `schema.compiled.stitch` puts the document in its place.
+            return cast(table.c[field.source.parent_column], Text)
         if isinstance(field, Relation):
             return self.relation(field, table)
         if field.render == "id":

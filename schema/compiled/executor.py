@@ -6,7 +6,9 @@ compile is answered by one SQL statement instead of field by field.
 A root field falls back to its resolvers, transparently, when compiled execution is off, when
 its selection cannot be compiled, when the request may not read it (its permission classes
 say no), or when binding raises (a bad argument: the resolver reports it as it always does;
-anything else is logged, then the resolver answers)."""
+anything else is logged, then the resolver answers). The same when a MongoDB field's
+document cannot be rendered as the resolvers would (they then report the error) or MongoDB
+fails (they then answer the rest of the field and report it on the paths that need it)."""
 
 from __future__ import annotations
 
@@ -18,16 +20,17 @@ import structlog
 from graphql import GraphQLObjectType, OperationType
 from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path
-from sqlalchemy import Select
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.compiled.run import fetch_json
 from resolvers.compiled.visibility import parameters
 from resolvers.context import Context
 from resolvers.errors import ClientError
-from schema.compiled.bind import RELATIONS, ROOTS, Binder
+from schema.compiled.bind import RELATIONS, ROOTS, Binder, Bound
 from schema.compiled.cache import BoundedCache
-from schema.compiled.plan import NotCompilableError, Planner, RootPlan, strawberry_fields
+from schema.compiled.plan import Planner, RootPlan
+from schema.compiled.reading import NotCompilableError, strawberry_fields
+from schema.compiled.stitch import stitch
 
 log = structlog.get_logger("flowgate.compiled")
 
@@ -36,7 +39,7 @@ PLAN_CACHE_SIZE = 512
 _NOT_COMPILABLE = "not compilable"
 plans: BoundedCache[RootPlan | str] = BoundedCache(PLAN_CACHE_SIZE)
 STATEMENT_CACHE_SIZE = 1024
-built: BoundedCache[Select[Any]] = BoundedCache(STATEMENT_CACHE_SIZE)
+built: BoundedCache[Bound] = BoundedCache(STATEMENT_CACHE_SIZE)
 
 
 class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -125,20 +128,25 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 # the same statement: built once (building costs more than running it), run
                 # with fresh data and the request's readable workflows every time.
                 statement_key = (key, self._variables_key(), principal.organization_id)
-                statement = built.get(statement_key)
-                if statement is None:
+                bound = built.get(statement_key)
+                if bound is None:
                     binder = Binder(self, info, principal, services.settings.max_page_size)
-                    statement = await binder.root(plan)
+                    bound = await binder.root(plan)
                     if binder.cacheable:
-                        built.put(statement_key, statement)
+                        built.put(statement_key, bound)
                 # A plan that reads no executions binds no ids; if it did read them after all,
                 # the missing value fails the statement (and the resolvers answer): closed.
                 values = (
-                    await parameters(context.loaders, principal) if plan.reaches_executions else {}
+                    await parameters(context.loaders, principal) if bound.reads_executions else {}
                 )
-                return await fetch_json(services.postgres.read_engine, statement, values)
+                answer = await fetch_json(services.postgres.read_engine, bound.statement, values)
+                if bound.documents:
+                    answer = await stitch(bound.target, answer, context.loaders)
+                return answer
         except ClientError:
             pass  # the resolver raises it again, and reports it as always
+        except NotCompilableError as reason:  # known once bound: `node(id)` of another type
+            log.debug("not compiled", field=plan.field_name, reason=str(reason))
         except Exception:
             log.warning("compiled execution failed; answered by the resolvers", exc_info=True)
         result = super().execute_field(parent_type, source, details, path, position_context)

@@ -1,0 +1,214 @@
+"""MongoDB fields in a compiled selection (`Agent.flowchart`, `Execution.workflow`,
+`Execution.steps`): planned here, answered after the statement by one query per collection
+with a projection of the fields asked for (`schema.compiled.stitch`).
+
+The statement returns each such field's key (the parent row's id or workflow id); the key's
+document is turned into the field's value as its resolver turns it (`Source.value`: the
+types' own `from_model`), then rendered by the selection as graphql-core completes it: the
+fields' own types serialize each leaf (`coerce_output_value`), so ids, enums, DateTime and
+floats are the resolver path's. Anything that would be an error there (a null for a
+non-null field, a value a type cannot serialize) fails the rendering, and the root field is
+answered by the resolvers, who report it as always.
+
+A document type's selection compiles when every field it asks for is a plain field (no
+resolver, no permission) stored in the document under its Python name, as each type's
+`from_model` copies it; anything else falls back."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+)
+from graphql.execution.collect_fields import FieldDetails
+from pydantic import BaseModel
+
+from resolvers.compiled.documents import stored_name
+from resolvers.loaders.base import DocumentByFieldLoader
+from resolvers.loaders.by_id import (
+    FlowchartByAgentIdLoader,
+    TraceByExecutionIdLoader,
+    WorkflowByIdLoader,
+)
+from schema.compiled.reading import NotCompilableError, strawberry_fields
+
+Render = Callable[[Any], Any]
+Grouped = Callable[[GraphQLObjectType, list[FieldDetails]], Any]
+
+
+class NotRenderableError(ValueError):
+    """A value the resolver path would report as an error: the resolvers answer instead."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a MongoDB field's value comes from, as its resolver reads it."""
+
+    loader: type[DocumentByFieldLoader[Any]]
+    loader_name: str  # the request's loader of that class (`resolvers.loaders.Loaders`)
+    parent_column: str  # the parent row's column holding the document's key
+    # The document's field whose items the GraphQL value lists (a trace's `steps`), or None:
+    # the GraphQL object is the document itself.
+    under: str | None
+    value: Callable[[Any], Any]  # the resolver's conversion of its load (None: not found)
+
+
+def _flowchart(document: Any) -> Any:
+    from schema.flowchart import Flowchart
+
+    return Flowchart.from_model(document) if document is not None else None
+
+
+def _workflow(document: Any) -> Any:
+    from schema.workflow import Workflow
+
+    return Workflow.from_model(document) if document is not None else None
+
+
+def _steps(trace: Any) -> Any:
+    from schema.execution import ExecutionStep
+
+    return [ExecutionStep.from_model(step) for step in trace.steps] if trace is not None else []
+
+
+SOURCES: dict[str, Source] = {
+    "Agent.flowchart": Source(
+        FlowchartByAgentIdLoader, "flowchart_by_agent_id", "id", None, _flowchart
+    ),
+    # A workflow the principal may not read does not load (the loader's scope): null.
+    "Execution.workflow": Source(
+        WorkflowByIdLoader, "workflow_by_id", "workflow_id", None, _workflow
+    ),
+    "Execution.steps": Source(
+        TraceByExecutionIdLoader, "trace_by_execution_id", "id", "steps", _steps
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DocumentField:
+    """A MongoDB field of a compiled object: its key column, source, projection, rendering."""
+
+    path: str
+    details: FieldDetails
+    source: Source
+    projection: frozenset[str]
+    render: Render = field(compare=False)
+
+
+def plan_document(
+    path: str, field_def: GraphQLField, details: list[FieldDetails], grouped: Grouped
+) -> DocumentField:
+    """`path`'s plan; `{ __typename }` alone projects only the key (the document exists)."""
+    source = SOURCES[path]
+    document = source.loader.document
+    wanted: set[str] = set()
+    render = _renderer(field_def.type, details, grouped, wanted)
+    if source.under is None:
+        projection = {_stored(document, name) for name in wanted}
+    else:
+        # Sub-fields of the listed items, and those an item cannot be validated without.
+        item = _item_model(document, source.under)
+        required = {name for name, info in item.model_fields.items() if info.is_required()}
+        projection = {f"{source.under}.{_stored(item, name)}" for name in wanted | required}
+    return DocumentField(path, details[0], source, frozenset(projection), render)
+
+
+def _stored(model: type[BaseModel], name: str) -> str:
+    stored = stored_name(model, name)
+    if stored is None:
+        raise NotCompilableError(f"{model.__name__}.{name} is not stored under its name")
+    return stored
+
+
+def _item_model(document: type[BaseModel], name: str) -> type[BaseModel]:
+    (item,) = typing.get_args(document.model_fields[name].annotation)
+    if not (isinstance(item, type) and issubclass(item, BaseModel)):
+        raise TypeError(f"{document.__name__}.{name} is not a list of sub-documents")
+    return item
+
+
+def _renderer(
+    output: GraphQLOutputType,
+    details: list[FieldDetails],
+    grouped: Grouped,
+    wanted: set[str] | None = None,
+) -> Render:
+    """How graphql-core completes a value of `output` for this selection. `wanted` collects
+    the Python names of the first object level's fields (what the document must hold)."""
+    if isinstance(output, GraphQLNonNull):
+        inner = _renderer(output.of_type, details, grouped, wanted)
+
+        def non_null(value: Any) -> Any:
+            if value is None:
+                raise NotRenderableError("null for a non-null field")
+            return inner(value)
+
+        return non_null
+    if isinstance(output, GraphQLList):
+        item = _renderer(output.of_type, details, grouped, wanted)
+        return lambda value: None if value is None else [item(each) for each in value]
+    if isinstance(output, GraphQLScalarType | GraphQLEnumType):
+        return _leaf(output)
+    if isinstance(output, GraphQLObjectType):
+        return _object(output, details, grouped, wanted)
+    raise NotCompilableError(f"{output} in a MongoDB field")
+
+
+def _leaf(output: GraphQLScalarType | GraphQLEnumType) -> Render:
+    coerce = output.coerce_output_value
+
+    def leaf(value: Any) -> Any:
+        if value is None:
+            return None
+        coerced = coerce(value)
+        if coerced is None:
+            raise NotRenderableError(f"{output} cannot serialize {value!r}")
+        return coerced
+
+    return leaf
+
+
+def _constant(value: str) -> Render:
+    return lambda _: value
+
+
+def _object(
+    type_: GraphQLObjectType,
+    details: list[FieldDetails],
+    grouped: Grouped,
+    wanted: set[str] | None,
+) -> Render:
+    parts: list[tuple[str, str | None, Render]] = []
+    for key, field_details in grouped(type_, details):
+        name = field_details[0].node.name.value
+        if name == "__typename":
+            parts.append((key, None, _constant(type_.name)))
+            continue
+        strawberry_field = strawberry_fields(type_)[name]
+        if strawberry_field.base_resolver is not None or strawberry_field.permission_classes:
+            raise NotCompilableError(f"{type_.name}.{name} has a resolver")
+        if wanted is not None:
+            wanted.add(strawberry_field.python_name)
+        render = _renderer(type_.fields[name].type, field_details, grouped)
+        parts.append((key, strawberry_field.python_name, render))
+
+    def rendered(value: Any) -> Any:
+        if value is None:
+            return None
+        return {
+            key: render(getattr(value, attribute) if attribute is not None else value)
+            for key, attribute, render in parts
+        }
+
+    return rendered

@@ -1,0 +1,79 @@
+"""Stitching MongoDB fields into a compiled statement's answer: find where the plan put
+their keys, ask each collection once for all of them (whatever the nesting level: fewer
+round trips than the resolvers' one batch per level, never more), render each document by
+its field's selection and put it in the key's place.
+
+The collections are asked concurrently, as the resolvers' loader batches are. No keys, no
+query: a page without executions of a workflow asks nothing of the workflows."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from resolvers.compiled.documents import fetch_projected
+from schema.compiled.documents import DocumentField
+from schema.compiled.plan import ConnectionPlan, EdgesPlan, ObjectPlan, Relation
+
+if TYPE_CHECKING:
+    from resolvers.loaders import Loaders
+
+# Where a document field's key sits in the answer: (the object holding it, its response key).
+Sites = dict[int, tuple[DocumentField, list[tuple[dict[str, Any], str]]]]
+
+
+async def stitch(target: ObjectPlan | ConnectionPlan, answer: Any, loaders: Loaders) -> Any:
+    """`answer` with every MongoDB field's key replaced by its rendered value."""
+    sites: Sites = {}
+    _collect(target, answer, sites)
+    by_loader: dict[str, list[tuple[DocumentField, list[tuple[dict[str, Any], str]]]]]
+    by_loader = defaultdict(list)
+    for document_field, places in sites.values():
+        by_loader[document_field.source.loader_name].append((document_field, places))
+    await asyncio.gather(
+        *(_fill(getattr(loaders, name), fields) for name, fields in by_loader.items())
+    )
+    return answer
+
+
+async def _fill(
+    loader: Any, fields: list[tuple[DocumentField, list[tuple[dict[str, Any], str]]]]
+) -> None:
+    keys = {
+        holder[key] for _, places in fields for holder, key in places if holder[key] is not None
+    }
+    if not keys:
+        found: dict[uuid.UUID, Any] = {}
+    else:
+        projection = {path for document_field, _ in fields for path in document_field.projection}
+        found = await fetch_projected(loader, sorted(uuid.UUID(k) for k in keys), projection)
+    for document_field, places in fields:
+        source, render = document_field.source, document_field.render
+        rendered: dict[str | None, Any] = {}
+        for holder, key in places:
+            text = holder[key]
+            if text not in rendered:
+                # A null key (an execution of no workflow): the resolver answers null unasked.
+                value = source.value(found.get(uuid.UUID(text))) if text is not None else None
+                rendered[text] = render(value)
+            holder[key] = rendered[text]
+
+
+def _collect(plan: ObjectPlan | ConnectionPlan | None, value: Any, sites: Sites) -> None:
+    if value is None or plan is None:
+        return
+    if isinstance(plan, ConnectionPlan):
+        for key, part in plan.parts:
+            if isinstance(part, EdgesPlan) and part.node is not None:
+                nodes = [k for k, name in part.parts if name == "node"]
+                for edge in value[key]:
+                    for node_key in nodes:
+                        _collect(part.node, edge[node_key], sites)
+        return
+    for key, field in plan.fields:
+        if isinstance(field, DocumentField):
+            sites.setdefault(id(field), (field, []))[1].append((value, key))
+        elif isinstance(field, Relation):
+            _collect(field.target, value[key], sites)

@@ -1,0 +1,175 @@
+"""MongoDB fields in a compiled selection (flowcharts, steps, workflows): one query per
+collection after the one statement, whatever the page's size, with answers equal to the
+resolvers' (harness: tests/compiled.py), documents that the store holds wrongly and
+workflows that are gone included."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from flowgate.seed import SeedSummary
+from flowgate.services import Services
+from flowgate.settings import Settings
+from models.documents import ExecutionTrace
+from models.sql import Execution
+from resolvers.ids import from_global_id
+from tests.compiled import Pair, pairs, plain_app
+from tests.scratch import Scratch, gql
+
+BOTH_STORES = """
+query Both($n: Int!) {
+  agents(first: $n, orderBy: {field: NAME, direction: ASC}) {
+    edges { node {
+      id name
+      flowchart { id version nodes { id type label position { x y } } }
+      executions(first: 10) {
+        edges { node { id status steps { nodeId nodeType status startedAt cost }
+                       workflow { id name status updatedAt } } }
+      }
+    } }
+  }
+}
+"""
+ONE_EXECUTION = """
+query One($e: ID!) {
+  execution(id: $e) {
+    id
+    steps { nodeId status startedAt }
+    workflow { id name }
+    agent { id flowchart { version } }
+  }
+}
+"""
+START = """
+mutation($a: ID!) {
+  startExecution(agentId: $a) { __typename ... on StartExecutionPayload { execution { id } } }
+}
+"""
+ADMIN, MEMBER = "admin@acme.example", "user@acme.example"
+
+
+@pytest.fixture(scope="module")
+async def users(
+    settings: Settings, services: Services, app: FastAPI, seeded: SeedSummary
+) -> AsyncIterator[dict[str, Pair]]:
+    async with AsyncExitStack() as stack:
+        async for plain in plain_app(settings, services):
+            yield await pairs(services, app, plain, stack)
+
+
+@pytest.mark.parametrize("email", [ADMIN, MEMBER])
+async def test_both_stores_cost_the_same_for_5_and_50_agents(
+    users: dict[str, Pair], email: str
+) -> None:
+    pair = users[email]
+    # when: equal to the resolvers' answers, in no more round trips (`Pair.check`)
+    small = await pair.check(BOTH_STORES, {"n": 5})
+    large = await pair.check(BOTH_STORES, {"n": 50})
+
+    # then: the answers differ in size...
+    assert len(large.body["data"]["agents"]["edges"]) == 50
+    executions = [
+        execution["node"]
+        for agent in large.body["data"]["agents"]["edges"]
+        for execution in agent["node"]["executions"]["edges"]
+    ]
+    assert any(execution["steps"] for execution in executions)
+    assert any(execution["workflow"] for execution in executions)
+    assert any(agent["node"]["flowchart"] for agent in large.body["data"]["agents"]["edges"])
+    # ...but not in round trips: one statement; the readable workflows for a member, then
+    # flowcharts, traces and workflows
+    readable_ids = int(email == MEMBER)
+    assert small.round_trips == large.round_trips == {"sql": 1, "mongo": readable_ids + 3}
+
+
+async def _execution(scratch: Scratch) -> tuple[str, uuid.UUID]:
+    agent = await scratch.create_agent("documents")
+    started = (await gql(scratch.client, START, {"a": agent}))["startExecution"]
+    assert started["__typename"] == "StartExecutionPayload", started
+    execution: str = started["execution"]["id"]
+    return execution, from_global_id(execution)[1]
+
+
+async def test_a_step_stored_wrongly_is_reported_as_the_resolvers_report_it(
+    users: dict[str, Pair], scratch: Scratch
+) -> None:
+    # given: an execution whose trace holds a step of no known status
+    execution, row_id = await _execution(scratch)
+    step = {"node_id": "n1", "node_type": "ai", "status": "exploded", "started_at": "never"}
+    await ExecutionTrace.get_pymongo_collection().update_one(
+        {"execution_id": row_id},
+        {
+            "$set": {"steps": [step]},
+            "$setOnInsert": {"_id": uuid.uuid4(), "organization_id": scratch.organization_id},
+        },
+        upsert=True,
+    )
+
+    # when, then: the same data and errors on both paths
+    answer = await users[ADMIN].check(ONE_EXECUTION, {"e": execution})
+    assert answer.body["data"]["execution"] is None
+    assert answer.body["errors"][0]["path"] == ["execution", "steps"]
+
+
+async def test_an_execution_whose_workflow_is_gone_shows_none(
+    users: dict[str, Pair], scratch: Scratch
+) -> None:
+    # given: an execution of a workflow that is no longer stored
+    execution, row_id = await _execution(scratch)
+    async with scratch.services.postgres.session() as session, session.begin():
+        await session.execute(
+            update(Execution).where(Execution.id == row_id).values(workflow_id=uuid.uuid4())
+        )
+
+    # when
+    answer = await users[ADMIN].check(ONE_EXECUTION, {"e": execution})
+    hidden = await users[MEMBER].check(ONE_EXECUTION, {"e": execution})
+
+    # then: the admin sees the execution without a workflow, compiled (the workflow asked
+    # for and not found); a member, whose readable workflows it is not of, does not see it
+    assert answer.body["data"]["execution"]["id"] == execution
+    assert answer.body["data"]["execution"]["workflow"] is None
+    assert answer.body["data"]["execution"]["steps"] == []
+    assert answer.round_trips == {"sql": 1, "mongo": 3}
+    assert hidden.body["data"] == {"execution": None}
+
+
+NODE = """
+query Node($id: ID!) {
+  node(id: $id) {
+    __typename id
+    ... on Agent { name flowchart { version metadata { title } } }
+    ... on Execution { status agent { name } }
+    ... on Workflow { name }
+  }
+}
+"""
+
+
+async def test_node_of_an_agent_or_execution_is_compiled_and_of_a_workflow_falls_back(
+    users: dict[str, Pair],
+) -> None:
+    pair = users[ADMIN]
+    page = await pair.check(
+        "{ executions(first: 20) { edges { node { id agent { id } workflow { id } } } } }"
+    )
+    nodes = [edge["node"] for edge in page.body["data"]["executions"]["edges"]]
+    workflow = next(node["workflow"]["id"] for node in nodes if node["workflow"])
+
+    # when
+    agent = await pair.check(NODE, {"id": nodes[0]["agent"]["id"]})
+    execution = await pair.check(NODE, {"id": nodes[0]["id"]})
+    other = await pair.check(NODE, {"id": workflow})
+
+    # then: the same answers; an agent's (flowchart and all) and an execution's compiled
+    assert agent.body["data"]["node"]["__typename"] == "Agent"
+    assert agent.round_trips == {"sql": 1, "mongo": 1}
+    assert execution.body["data"]["node"]["__typename"] == "Execution"
+    assert execution.round_trips == {"sql": 1, "mongo": 0}
+    assert other.body["data"]["node"]["__typename"] == "Workflow"
