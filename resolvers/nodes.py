@@ -17,9 +17,13 @@ if TYPE_CHECKING:
 
 
 async def _flowchart_by_id(info: Info[Context], flowchart_id: uuid.UUID) -> Flowchart | None:
-    return await Flowchart.find_one(
+    flowchart = await Flowchart.find_one(
         {"_id": flowchart_id, "organization_id": info.context.principal.organization_id}
     )
+    # A deleted agent's flowchart is not readable (`resolvers.flowcharts`).
+    if flowchart is None or await agents.agent_by_id(info, flowchart.agent_id) is None:
+        return None
+    return flowchart
 
 
 # How each type that implements `Node` is found, by type name: the one list of them on this

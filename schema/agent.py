@@ -64,9 +64,12 @@ class Agent(Node):
             deleted_at=model.deleted_at,
         )
 
-    @strawberry.field(description="The flowchart this agent runs (MongoDB), if it has one.")
+    @strawberry.field(
+        description="The flowchart this agent runs (MongoDB), if it has one; null once the "
+        "agent is deleted."
+    )
     async def flowchart(self, info: strawberry.Info[Context]) -> Flowchart | None:
-        model = await flowcharts.flowchart_of_agent(info, self.model.id)
+        model = await flowcharts.flowchart_of_loaded_agent(info, self.model)
         return Flowchart.from_model(model) if model is not None else None
 
     @strawberry.field(description="The user who owns this agent.")

@@ -163,7 +163,8 @@ class Query(IdentityQuery, AuditQuery, AnalyticsQuery, ConversationQuery):
         return Workflow.from_model(model) if model is not None else None
 
     @strawberry.field(
-        permission_classes=READERS, description="The flowchart of an agent; null if it has none."
+        permission_classes=READERS,
+        description="The flowchart of a live agent; null if it has none.",
     )
     async def flowchart(
         self,

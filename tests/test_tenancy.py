@@ -191,6 +191,11 @@ MUTATION_CASES: dict[str, tuple[str, dict[str, Any]]] = {
         {"a": "agent"},
     ),
     "deleteAgent": ("mutation($a: ID!) { deleteAgent(id: $a) { __typename } }", {"a": "agent"}),
+    "restoreAgent": ("mutation($a: ID!) { restoreAgent(id: $a) { __typename } }", {"a": "agent"}),
+    "deleteFlowchart": (
+        "mutation($a: ID!) { deleteFlowchart(agentId: $a) { __typename } }",
+        {"a": "agent"},
+    ),
     "saveFlowchart": (
         "mutation($a: ID!) { saveFlowchart(agentId: $a, input: {nodes: [], connections: []}) "
         "{ __typename } }",
