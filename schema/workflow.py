@@ -101,7 +101,7 @@ class WorkflowContent:
             "description": model.description,
             "status": model.status,
             "nodes": [FlowNode.from_model(node) for node in model.nodes],
-            "edges": [FlowConnection.from_model(edge) for edge in model.edges],
+            "edges": FlowConnection.list_from_models(model.edges),
             "tags": model.tags,
             "category": model.category,
             "settings": WorkflowSettings.from_model(model.settings),

@@ -234,7 +234,7 @@ def _stored_nodes(stored: Workflow | None) -> list[NodeDraft]:
 
 def _stored_edges(stored: Workflow | None) -> list[EdgeDraft]:
     return [
-        EdgeDraft(edge.source, edge.target, edge.condition)
+        EdgeDraft(edge.source, edge.target, edge.condition, edge.id)
         for edge in (stored.edges if stored else [])
     ]
 
