@@ -210,6 +210,11 @@ MUTATION_CASES: dict[str, tuple[str, dict[str, Any]]] = {
         "mutation($w: ID!) { archiveWorkflow(id: $w) { __typename } }",
         {"w": "workflow"},
     ),
+    "restoreWorkflowVersion": (
+        "mutation($w: ID!) { restoreWorkflowVersion(id: $w, version: 1, expectedVersion: 2) "
+        "{ __typename } }",
+        {"w": "workflow"},
+    ),
     "startExecution": (
         "mutation($a: ID!) { startExecution(agentId: $a) { __typename } }",
         {"a": "agent"},

@@ -8,6 +8,7 @@ from schema.mutations.agents import AgentMutations
 from schema.mutations.conversations import ConversationMutations
 from schema.mutations.executions import ExecutionMutations
 from schema.mutations.flowcharts import FlowchartMutations
+from schema.mutations.workflow_restore import WorkflowRestoreMutations
 from schema.mutations.workflows import WorkflowMutations
 
 
@@ -22,6 +23,7 @@ class Mutation(
     AgentMutations,
     FlowchartMutations,
     WorkflowMutations,
+    WorkflowRestoreMutations,
     ExecutionMutations,
     ConversationMutations,
 ):
