@@ -36,6 +36,11 @@ _FIND: Final[dict[str, Callable[[Info[Context], uuid.UUID], Awaitable[Any]]]] = 
     "Workflow": lambda info, local_id: info.context.loaders.workflow_by_id.load(local_id),
     "User": lambda info, local_id: info.context.loaders.user_by_id.load(local_id),
     "Flowchart": _flowchart_by_id,
+    # The conversation domain's loaders load only what the principal may see
+    # (`resolvers.conversations.access`): as `project(id)`, `conversation(id)` answer.
+    "Project": lambda info, local_id: info.context.loaders.project_by_id.load(local_id),
+    "Conversation": lambda info, local_id: info.context.loaders.conversation_by_id.load(local_id),
+    "Message": lambda info, local_id: info.context.loaders.message_by_id.load(local_id),
 }
 NODE_TYPES: Final = frozenset(_FIND)
 

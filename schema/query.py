@@ -21,6 +21,7 @@ from schema.connection import (
     Id,
     Last,
 )
+from schema.conversation import Conversation, Message
 from schema.conversation_query import ConversationQuery
 from schema.execution import Execution
 from schema.filters import (
@@ -37,6 +38,7 @@ from schema.flowchart import Flowchart
 from schema.identity import IdentityQuery
 from schema.node import Node
 from schema.permissions import READERS
+from schema.project import Project
 from schema.search import SearchConnection, resolve_search
 from schema.stats import DashboardStats, resolve_dashboard_stats
 from schema.user import User
@@ -50,6 +52,9 @@ _NODE_TYPES: dict[str, type] = {
     "Workflow": Workflow,
     "User": User,
     "Flowchart": Flowchart,
+    "Project": Project,
+    "Conversation": Conversation,
+    "Message": Message,
 }
 
 
