@@ -156,13 +156,17 @@ class SearchType(StrEnum):
     agent = "agent"
     workflow = "workflow"
     execution = "execution"
+    conversation = "conversation"
 
 
 @app.command()
 def reindex(
     types: Annotated[
         list[SearchType] | None,
-        typer.Option("--type", help="Rebuild only these (repeatable); executions bring events."),
+        typer.Option(
+            "--type",
+            help="Rebuild only these (repeatable); executions bring events, chats messages.",
+        ),
     ] = None,
     data_dir: DataDir = None,
 ) -> None:

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 
 import models.sql
 from flowgate import migrate
+from flowgate.search.base import SearchUnavailableError
+from flowgate.search.elastic import ElasticsearchIndex
 from flowgate.settings import Settings
 from flowgate.stores.embedded import embedded_stores
 from flowgate.stores.mongo import Mongo
@@ -47,9 +49,12 @@ async def collect_status(settings: Settings) -> StatusReport:
             ("mongodb", _mongo_rows),
             ("redis", _redis_rows),
         ]
+        if resolved.elasticsearch_url is not None:
+            checks.append(("elasticsearch", _elasticsearch_rows))
         results = await asyncio.gather(*(_guarded(name, check, resolved) for name, check in checks))
     rows = [row for rows in results for row in rows]
-    rows.append(_elasticsearch_row(resolved))
+    if resolved.elasticsearch_url is None:
+        rows.append(("elasticsearch", "not configured", "search uses PostgreSQL full-text search"))
     return StatusReport(rows)
 
 
@@ -160,12 +165,24 @@ async def _redis_rows(settings: Settings) -> list[Row]:
     return [("redis", "up", f"{latency:.1f} ms")]
 
 
-def _elasticsearch_row(settings: Settings) -> Row:
-    # The gateway has no HTTP client of its own to spare on a probe; the search index reports
-    # Elasticsearch problems when it is used.
-    if settings.elasticsearch_url is None:
-        return ("elasticsearch", "not configured", "search uses PostgreSQL full-text search")
-    return ("elasticsearch", "configured", "not checked")
+async def _elasticsearch_rows(settings: Settings) -> list[Row]:
+    """The index the gateway searches (its alias): reachable, how fast, how many documents.
+    An alias not created yet is "empty": the first indexer pass creates it."""
+    index = ElasticsearchIndex(
+        settings.elasticsearch_url or "", settings.search_index_name, timeout=settings.store_timeout
+    )
+    try:
+        started = time.perf_counter()
+        if not await index.exists():
+            latency = time.perf_counter() - started
+            return [("elasticsearch", "empty", f"{latency * 1000:.1f} ms, no index yet")]
+        documents = await index.count()
+        latency = time.perf_counter() - started
+    except SearchUnavailableError as error:
+        return [("elasticsearch", "down", error.reason)]
+    finally:
+        await index.close()
+    return [("elasticsearch", "up", f"{latency * 1000:.1f} ms, {documents} documents")]
 
 
 def _describe_counts(counts: dict[str, int]) -> str:

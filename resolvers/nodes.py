@@ -17,9 +17,13 @@ if TYPE_CHECKING:
 
 
 async def _flowchart_by_id(info: Info[Context], flowchart_id: uuid.UUID) -> Flowchart | None:
-    return await Flowchart.find_one(
+    flowchart = await Flowchart.find_one(
         {"_id": flowchart_id, "organization_id": info.context.principal.organization_id}
     )
+    # A deleted agent's flowchart is not readable (`resolvers.flowcharts`).
+    if flowchart is None or await agents.agent_by_id(info, flowchart.agent_id) is None:
+        return None
+    return flowchart
 
 
 # How each type that implements `Node` is found, by type name: the one list of them on this
@@ -32,6 +36,11 @@ _FIND: Final[dict[str, Callable[[Info[Context], uuid.UUID], Awaitable[Any]]]] = 
     "Workflow": lambda info, local_id: info.context.loaders.workflow_by_id.load(local_id),
     "User": lambda info, local_id: info.context.loaders.user_by_id.load(local_id),
     "Flowchart": _flowchart_by_id,
+    # The conversation domain's loaders load only what the principal may see
+    # (`resolvers.conversations.access`): as `project(id)`, `conversation(id)` answer.
+    "Project": lambda info, local_id: info.context.loaders.project_by_id.load(local_id),
+    "Conversation": lambda info, local_id: info.context.loaders.conversation_by_id.load(local_id),
+    "Message": lambda info, local_id: info.context.loaders.message_by_id.load(local_id),
 }
 NODE_TYPES: Final = frozenset(_FIND)
 

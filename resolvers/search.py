@@ -1,7 +1,8 @@
 """The `search` field: validate the arguments, ask the index, then check every hit against
 the source of truth. Each object is loaded through the request's loaders (one batch per
 type), scoped to the principal's organization; a hit whose object does not load, is deleted,
-or is a workflow the principal may not read (or an execution or event of one) is dropped. A
+or is a workflow the principal may not read (or an execution or event of one), or a
+conversation (or message of one) the principal may not read or that is deleted, is dropped. A
 page can therefore hold fewer than `first` results; its cursor still continues after the
 last hit the index returned."""
 
@@ -51,7 +52,7 @@ class SearchDownError(ClientError):
 @dataclass(frozen=True)
 class Found:
     hit: SearchHit
-    model: Any  # the Agent row, Workflow document, Execution row or ExecutionEvent document
+    model: Any  # the Agent, Execution, Conversation or Message row, or a MongoDB document
 
 
 @dataclass(frozen=True)
@@ -153,21 +154,42 @@ async def _load(info: Info[Context], hit: SearchHit) -> Any:
         case DocumentType.EXECUTION:
             return await loaders.execution_by_id.load(hit.object_id)
         case DocumentType.EXECUTION_EVENT:
-            event = await loaders.execution_event_by_id.load(hit.object_id)
-            # An event is the principal's to see only if its execution is (that loader
-            # hides executions of unreadable workflows).
-            if event is None or await loaders.execution_by_id.load(event.execution_id) is None:
-                return None
-            return event
+            return await _event(info, hit)
+        case DocumentType.CONVERSATION:
+            return await loaders.conversation_by_id.load(hit.object_id)
+        case DocumentType.MESSAGE:
+            return await _message(info, hit)
         case _:  # the type checker proves every kind of result is loaded
             assert_never(hit.type)
+
+
+async def _event(info: Info[Context], hit: SearchHit) -> Any:
+    loaders = info.context.loaders
+    event = await loaders.execution_event_by_id.load(hit.object_id)
+    # An event is the principal's to see only if its execution is (that loader hides
+    # executions of unreadable workflows).
+    if event is None or await loaders.execution_by_id.load(event.execution_id) is None:
+        return None
+    return event
+
+
+async def _message(info: Info[Context], hit: SearchHit) -> Any:
+    loaders = info.context.loaders
+    # Its loader loads only messages of conversations the principal may see; a message of
+    # a deleted conversation is not found either.
+    message = await loaders.message_by_id.load(hit.object_id)
+    if message is None:
+        return None
+    conversation = await loaders.conversation_by_id.load(message.conversation_id)
+    return message if conversation is not None and conversation.deleted_at is None else None
 
 
 def _readable(info: Info[Context], hit: SearchHit, model: Any) -> bool:
     if model is None:
         return False
-    if hit.type is DocumentType.AGENT:
+    if hit.type in (DocumentType.AGENT, DocumentType.CONVERSATION, DocumentType.MESSAGE):
         return model.deleted_at is None
     if hit.type is DocumentType.WORKFLOW:
         return access.may_read_workflow(info.context.principal, model)
-    return True  # executions and events: their loaders load only readable ones
+    # Executions, events, conversations and messages: their loaders load only readable ones.
+    return True

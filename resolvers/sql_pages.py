@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -27,6 +28,30 @@ class SortKey:
     parse: Callable[[Any], Any] = lambda value: value
 
 
+def parse_cursor(
+    sort: SortKey, cursor: tuple[Any, uuid.UUID], argument: str
+) -> tuple[Any, uuid.UUID]:
+    """A decoded cursor with its sort value as a bind parameter of the sort's type."""
+    value, row_id = cursor
+    try:
+        return sort.parse(value), row_id
+    except BadInputError:
+        # The sort keys' parsers cannot know which argument the cursor came in.
+        raise MalformedCursorError(argument) from None
+
+
+def past_cursor(
+    key: SQLColumnExpression[Any] | Any,
+    row_id: SQLColumnExpression[Any] | Any,
+    parsed: tuple[Any, uuid.UUID],
+    *,
+    backward_scan: bool,
+) -> ColumnElement[bool]:
+    """The rows after a parsed cursor in scan order (keyset on the sort key, then the id)."""
+    pair, bound = tuple_(key, row_id), tuple_(*parsed)
+    return pair < bound if backward_scan else pair > bound
+
+
 async def fetch_page(
     session: AsyncSession,
     query: Select[RowT],
@@ -39,16 +64,10 @@ async def fetch_page(
     """Run `query` (already filtered and scoped) as one keyset page; one round trip."""
     backward_scan = descending != request.backward  # scan direction, in index order
     if request.cursor is not None:
-        value, row_id = request.cursor
-        key = tuple_(sort.expression, id_column)
-        try:
-            parsed = sort.parse(value)
-        except BadInputError:
-            # The sort keys' parsers cannot know which argument the cursor came in.
-            raise MalformedCursorError(request.cursor_argument) from None
-        bound = tuple_(parsed, row_id)
-        condition: ColumnElement[bool] = key < bound if backward_scan else key > bound
-        query = query.where(condition)
+        parsed = parse_cursor(sort, request.cursor, request.cursor_argument)
+        query = query.where(
+            past_cursor(sort.expression, id_column, parsed, backward_scan=backward_scan)
+        )
     order = (
         (sort.expression.desc(), id_column.desc())
         if backward_scan

@@ -17,7 +17,14 @@ from schema.connection import Connection
 from schema.enums import AgentStatus
 from schema.execution_stats import ExecutionStats
 from schema.flowchart import Flowchart
-from schema.nested import DEFAULT_PAGE_SIZE, NestedFilter, NestedFirst, NestedOrder, nested_args
+from schema.nested import (
+    DEFAULT_PAGE_SIZE,
+    NestedAfter,
+    NestedFilter,
+    NestedFirst,
+    NestedOrder,
+    nested_args,
+)
 from schema.nested import to_connection as to_execution_connection
 from schema.node import Node
 from schema.user import User
@@ -64,9 +71,12 @@ class Agent(Node):
             deleted_at=model.deleted_at,
         )
 
-    @strawberry.field(description="The flowchart this agent runs (MongoDB), if it has one.")
+    @strawberry.field(
+        description="The flowchart this agent runs (MongoDB), if it has one; null once the "
+        "agent is deleted."
+    )
     async def flowchart(self, info: strawberry.Info[Context]) -> Flowchart | None:
-        model = await flowcharts.flowchart_of_agent(info, self.model.id)
+        model = await flowcharts.flowchart_of_loaded_agent(info, self.model)
         return Flowchart.from_model(model) if model is not None else None
 
     @strawberry.field(description="The user who owns this agent.")
@@ -83,9 +93,14 @@ class Agent(Node):
         first: NestedFirst = DEFAULT_PAGE_SIZE,
         filter: NestedFilter = None,
         order_by: NestedOrder = None,
+        after: NestedAfter = None,
     ) -> Connection[Annotated[Execution, strawberry.lazy("schema.execution")]]:
         args = nested_args(
-            first, filter, order_by, max_size=info.context.services.settings.max_page_size
+            first,
+            filter,
+            order_by,
+            max_size=info.context.services.settings.max_page_size,
+            after=after,
         )
         page = await info.context.loaders.execution_page_by_agent.load((self.model.id, args))
         return to_execution_connection(page)  # type: ignore[return-value]

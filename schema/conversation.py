@@ -18,6 +18,7 @@ from resolvers.loaders.conversations import CountedPage, WindowArgs
 from resolvers.pagination import PageRequest
 from resolvers.subscriptions import encode_cursor
 from schema.connection import PAGE_SIZE_LIMIT, Connection
+from schema.node import Node
 from schema.project import Project
 from schema.user import User
 
@@ -97,7 +98,7 @@ class TokenUsage:
 
 
 @strawberry.type(description="One message of a conversation.")
-class Message:
+class Message(Node):
     model: strawberry.Private[sql.Message]
     id: strawberry.ID = strawberry.field(description="The message's global id.")
     role: enums.MessageRole = strawberry.field(description="Who wrote it.")
@@ -151,7 +152,7 @@ class Message:
 
 
 @strawberry.type(description="A chat between a user and an agent.")
-class Conversation:
+class Conversation(Node):
     model: strawberry.Private[sql.Conversation]
     id: strawberry.ID = strawberry.field(description="The conversation's global id.")
     title: str = strawberry.field(description="Its title.")

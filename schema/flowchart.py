@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from models import documents
+from models.documents.common import edge_ids
 from resolvers import agents, flowcharts
 from resolvers.context import Context
 from resolvers.ids import to_global_id
@@ -60,6 +62,7 @@ class FlowNode:
 
 @strawberry.type(description="A directed edge between two nodes.")
 class FlowConnection:
+    id: str = strawberry.field(description="Unique among the graph's edges.")
     source: str = strawberry.field(description="Id of the node the edge leaves.")
     target: str = strawberry.field(description="Id of the node the edge enters.")
     condition: str | None = strawberry.field(
@@ -67,10 +70,11 @@ class FlowConnection:
     )
 
     @classmethod
-    def from_model(cls, connection: documents.Connection) -> FlowConnection:
-        return cls(
-            source=connection.source, target=connection.target, condition=connection.condition
-        )
+    def list_from_models(cls, connections: Sequence[documents.Connection]) -> list[FlowConnection]:
+        return [
+            cls(id=edge_id, source=c.source, target=c.target, condition=c.condition)
+            for c, edge_id in zip(connections, edge_ids(connections), strict=True)
+        ]
 
 
 @strawberry.type(description="Title, description and layout of a flowchart.")
@@ -96,7 +100,7 @@ class Flowchart(Node):
             id=strawberry.ID(to_global_id("Flowchart", model.id)),
             version=model.version,
             nodes=[FlowNode.from_model(node) for node in model.nodes],
-            connections=[FlowConnection.from_model(c) for c in model.connections],
+            connections=FlowConnection.list_from_models(model.connections),
             metadata=FlowchartMetadata(
                 title=model.metadata.title,
                 description=model.metadata.description,

@@ -12,6 +12,7 @@ from models import enums, sql
 from resolvers.context import Context
 from resolvers.ids import to_global_id
 from schema.connection import PAGE_SIZE_BOUNDS, Connection
+from schema.node import Node
 from schema.user import User
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ NestedFirst = Annotated[
 
 
 @strawberry.type(description="A workspace (a code repository, say) shared with the organization.")
-class Project:
+class Project(Node):
     model: strawberry.Private[sql.Project]
     id: strawberry.ID = strawberry.field(description="The project's global id.")
     name: str = strawberry.field(description="Display name.")

@@ -22,6 +22,7 @@ from schema.connection import (
     Id,
     Last,
 )
+from schema.conversation import Conversation, Message
 from schema.conversation_query import ConversationQuery
 from schema.execution import Execution
 from schema.filters import (
@@ -39,6 +40,7 @@ from schema.identity import IdentityQuery
 from schema.node import Node
 from schema.notification import NotificationQuery
 from schema.permissions import READERS
+from schema.project import Project
 from schema.search import SearchConnection, resolve_search
 from schema.stats import DashboardStats, resolve_dashboard_stats
 from schema.user import User
@@ -53,6 +55,9 @@ _NODE_TYPES: dict[str, type] = {
     "Workflow": Workflow,
     "User": User,
     "Flowchart": Flowchart,
+    "Project": Project,
+    "Conversation": Conversation,
+    "Message": Message,
 }
 
 
@@ -174,7 +179,8 @@ class Query(
         return Workflow.from_model(model) if model is not None else None
 
     @strawberry.field(
-        permission_classes=READERS, description="The flowchart of an agent; null if it has none."
+        permission_classes=READERS,
+        description="The flowchart of a live agent; null if it has none.",
     )
     async def flowchart(
         self,

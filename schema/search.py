@@ -1,4 +1,5 @@
-"""`search`: words over agents, workflows, executions and execution events."""
+"""`search`: words over agents, workflows, executions, execution events, conversations and
+messages."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from resolvers import search as resolvers
 from resolvers.context import Context
 from schema.agent import Agent
 from schema.connection import PAGE_SIZE_BOUNDS, PageInfo
+from schema.conversation import Conversation, Message
 from schema.execution import Execution
 from schema.execution_event import ExecutionEvent
 from schema.workflow import Workflow
@@ -21,7 +23,7 @@ strawberry.enum(
 )
 
 SearchObject = Annotated[
-    Agent | Workflow | Execution | ExecutionEvent,
+    Agent | Workflow | Execution | ExecutionEvent | Conversation | Message,
     strawberry.union("SearchObject", description="The object a search result stands for."),
 ]
 # The GraphQL type of each kind of result: the members of `SearchObject`, one for each
@@ -31,6 +33,8 @@ OBJECT_TYPES: Final[dict[search.DocumentType, type]] = {
     search.DocumentType.WORKFLOW: Workflow,
     search.DocumentType.EXECUTION: Execution,
     search.DocumentType.EXECUTION_EVENT: ExecutionEvent,
+    search.DocumentType.CONVERSATION: Conversation,
+    search.DocumentType.MESSAGE: Message,
 }
 
 
@@ -94,9 +98,17 @@ class FacetCount:
     count: int = strawberry.field(description="Matches with it.")
 
 
+@strawberry.type(description="How many matches are of one kind of object.")
+class SearchTypeCount:
+    value: search.DocumentType = strawberry.field(
+        description="The kind, as the `types` argument takes it back."
+    )
+    count: int = strawberry.field(description="Matches of it.")
+
+
 @strawberry.type(description="Counts over every match (all pages), most frequent first.")
 class SearchFacets:
-    types: list[FacetCount] = strawberry.field(description="By kind of object.")
+    types: list[SearchTypeCount] = strawberry.field(description="By kind of object.")
     statuses: list[FacetCount] = strawberry.field(description="By status.")
     tags: list[FacetCount] = strawberry.field(description="By tag (top 20).")
     categories: list[FacetCount] = strawberry.field(description="By category (top 20).")
@@ -107,7 +119,10 @@ class SearchFacets:
             return [FacetCount(value=c.value, count=c.count) for c in values]
 
         return cls(
-            types=counts(facets.types),
+            types=[
+                SearchTypeCount(value=search.DocumentType(c.value), count=c.count)
+                for c in facets.types
+            ],
             statuses=counts(facets.statuses),
             tags=counts(facets.tags),
             categories=counts(facets.categories),

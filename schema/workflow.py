@@ -17,7 +17,14 @@ from schema.connection import Connection
 from schema.enums import WorkflowStatus
 from schema.execution_stats import ExecutionStats
 from schema.flowchart import FlowConnection, FlowNode
-from schema.nested import DEFAULT_PAGE_SIZE, NestedFilter, NestedFirst, NestedOrder, nested_args
+from schema.nested import (
+    DEFAULT_PAGE_SIZE,
+    NestedAfter,
+    NestedFilter,
+    NestedFirst,
+    NestedOrder,
+    nested_args,
+)
 from schema.nested import to_connection as to_execution_connection
 from schema.node import Node
 from schema.user import User
@@ -96,7 +103,7 @@ class WorkflowContent:
             "description": model.description,
             "status": model.status,
             "nodes": [FlowNode.from_model(node) for node in model.nodes],
-            "edges": [FlowConnection.from_model(edge) for edge in model.edges],
+            "edges": FlowConnection.list_from_models(model.edges),
             "tags": model.tags,
             "category": model.category,
             "settings": WorkflowSettings.from_model(model.settings),
@@ -134,9 +141,14 @@ class Workflow(Node, WorkflowContent):
         first: NestedFirst = DEFAULT_PAGE_SIZE,
         filter: NestedFilter = None,
         order_by: NestedOrder = None,
+        after: NestedAfter = None,
     ) -> Connection[Annotated[Execution, strawberry.lazy("schema.execution")]]:
         args = nested_args(
-            first, filter, order_by, max_size=info.context.services.settings.max_page_size
+            first,
+            filter,
+            order_by,
+            max_size=info.context.services.settings.max_page_size,
+            after=after,
         )
         page = await info.context.loaders.execution_page_by_workflow.load((self.model.id, args))
         return to_execution_connection(page)  # type: ignore[return-value]

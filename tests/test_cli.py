@@ -189,3 +189,34 @@ async def test_status_of_an_unmigrated_database_says_behind(
     assert states["postgresql schema"] == "behind"
     assert states["mongodb"] == "up"
     assert not report.healthy
+
+
+async def test_status_probes_a_configured_elasticsearch(settings: Settings) -> None:
+    # given: Elasticsearch configured at an address where nothing listens, and not at all
+    unreachable = settings.model_copy(
+        update={"elasticsearch_url": f"http://127.0.0.1:{free_port()}", "store_timeout": 2.0}
+    )
+
+    # when
+    down = {store: (state, details) for store, state, details in
+            (await collect_status(unreachable)).rows}  # fmt: skip
+    without = settings.model_copy(update={"elasticsearch_url": None})
+    unset = {store: state for store, state, _ in (await collect_status(without)).rows}
+
+    # then: probed (down, with the reason) and unhealthy; unset, it is not a store to check
+    assert down["elasticsearch"][0] == "down"
+    assert "cannot reach the cluster" in down["elasticsearch"][1]
+    assert down["postgresql"][0] == "up"
+    assert unset["elasticsearch"] == "not configured"
+
+
+@pytest.mark.skipif(
+    not os.environ.get("FLOWGATE_ELASTICSEARCH_URL"),
+    reason="FLOWGATE_ELASTICSEARCH_URL is not set: no Elasticsearch to test against",
+)
+async def test_status_of_a_reachable_elasticsearch_is_up_or_empty(settings: Settings) -> None:
+    configured = settings.model_copy(
+        update={"elasticsearch_url": os.environ["FLOWGATE_ELASTICSEARCH_URL"]}
+    )
+    states = {store: state for store, state, _ in (await collect_status(configured)).rows}
+    assert states["elasticsearch"] in {"up", "empty"}

@@ -168,3 +168,24 @@ async def test_usage_export_matches_the_field(client: httpx.AsyncClient) -> None
     ]
     bad = await client.get("/export/usage.csv", params={"bucket": "fortnight"})
     assert bad.status_code == 400
+
+
+async def test_the_graphiql_examples_link_to_working_exports(client: httpx.AsyncClient) -> None:
+    # given: every export link the GraphiQL examples show an analyst
+    from flowgate.graphiql import examples
+
+    links = [
+        line.strip("# ").split()[0]
+        for example in examples()
+        for line in example.query.splitlines()
+        if line.lstrip("# ").startswith("/export/")
+    ]
+    assert {link.split("?")[0] for link in links} == {
+        "/export/aggregate.csv",
+        "/export/executions.csv",
+        "/export/usage.csv",
+    }
+
+    # when / then: each answers a CSV table to the signed-in caller
+    for link in links:
+        assert _table(await client.get(link)), link

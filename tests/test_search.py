@@ -88,7 +88,7 @@ async def test_seeded_agents_are_found_by_name(
     found = body["data"]["search"]
     assert to_global_id("Agent", agent.id) in [e["node"]["object"]["id"] for e in found["edges"]]
     assert found["totalCount"] >= 1
-    assert found["facets"]["types"] == [{"value": "Agent", "count": found["totalCount"]}]
+    assert found["facets"]["types"] == [{"value": "AGENT", "count": found["totalCount"]}]
     assert all(e["node"]["type"] == "AGENT" for e in found["edges"])
 
 
@@ -101,7 +101,7 @@ async def test_seeded_step_errors_are_found_with_facets(
     # then
     found = body["data"]["search"]
     assert found["totalCount"] > 0 and found["edges"]
-    assert found["facets"]["types"] == [{"value": "ExecutionEvent", "count": found["totalCount"]}]
+    assert found["facets"]["types"] == [{"value": "EXECUTION_EVENT", "count": found["totalCount"]}]
     assert [s["value"] for s in found["facets"]["statuses"]] == ["failed"]
     for edge in found["edges"]:
         assert edge["node"]["object"]["__typename"] == "ExecutionEvent"

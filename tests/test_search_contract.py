@@ -288,3 +288,34 @@ async def test_rebuild_swaps_in_the_rebuilt_types_and_keeps_the_others(backend: 
 
     await backend.index.rebuild(frozenset({DocumentType.AGENT}), again())
     assert set(await backend.find("refund ")) == {"refund_agent", "routing_workflow"}
+
+
+async def test_a_conversation_and_its_messages_keep_their_readers_and_leave_together(
+    backend: Backend,
+) -> None:
+    # given: Alice's private conversation and a message of it
+    conversation = _doc(DocumentType.CONVERSATION, "Kubernetes upgrade", "", readers=(ALICE,))
+    message = _doc(
+        DocumentType.MESSAGE, "", "How do I drain a kubernetes node?",
+        status="complete", parent_id=conversation.object_id, readers=(ALICE,),
+    )  # fmt: skip
+    await backend.index.upsert([conversation, message])
+    alice, bob = Reader(ORG, ALICE, everything=False), Reader(ORG, BOB, everything=False)
+
+    # when
+    for_alice = await backend.index.search(SearchRequest(parse("kubernetes "), alice))
+    for_bob = await backend.index.search(SearchRequest(parse("kubernetes "), bob))
+    await backend.index.delete([conversation.key], parents=[conversation.object_id])
+    after = await backend.index.search(SearchRequest(parse("kubernetes "), alice))
+
+    # then: the title ranks first; the types are faceted by their own names
+    assert [hit.object_id for hit in for_alice.hits] == [
+        conversation.object_id,
+        message.object_id,
+    ]
+    assert {(c.value, c.count) for c in for_alice.facets.types} == {
+        ("Conversation", 1),
+        ("Message", 1),
+    }
+    assert (for_bob.total, for_bob.hits) == (0, ())
+    assert (after.total, after.hits) == (0, ())

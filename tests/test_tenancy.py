@@ -202,6 +202,11 @@ MUTATION_CASES: dict[str, tuple[str, dict[str, Any]]] = {
         {"a": "agent"},
     ),
     "deleteAgent": ("mutation($a: ID!) { deleteAgent(id: $a) { __typename } }", {"a": "agent"}),
+    "restoreAgent": ("mutation($a: ID!) { restoreAgent(id: $a) { __typename } }", {"a": "agent"}),
+    "deleteFlowchart": (
+        "mutation($a: ID!) { deleteFlowchart(agentId: $a) { __typename } }",
+        {"a": "agent"},
+    ),
     "saveFlowchart": (
         "mutation($a: ID!) { saveFlowchart(agentId: $a, input: {nodes: [], connections: []}) "
         "{ __typename } }",
@@ -214,6 +219,11 @@ MUTATION_CASES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "archiveWorkflow": (
         "mutation($w: ID!) { archiveWorkflow(id: $w) { __typename } }",
+        {"w": "workflow"},
+    ),
+    "restoreWorkflowVersion": (
+        "mutation($w: ID!) { restoreWorkflowVersion(id: $w, version: 1, expectedVersion: 2) "
+        "{ __typename } }",
         {"w": "workflow"},
     ),
     "startExecution": (

@@ -23,6 +23,8 @@ class DocumentType(StrEnum):
     WORKFLOW = "Workflow"
     EXECUTION = "Execution"
     EXECUTION_EVENT = "ExecutionEvent"
+    CONVERSATION = "Conversation"
+    MESSAGE = "Message"
 
 
 class SearchUnavailableError(Exception):
@@ -48,7 +50,7 @@ class SearchDocument:
     status: str | None = None
     category: str | None = None
     tags: tuple[str, ...] = ()
-    parent_id: uuid.UUID | None = None  # an event's execution
+    parent_id: uuid.UUID | None = None  # an event's execution, a message's conversation
     readers: tuple[uuid.UUID, ...] | None = None
 
     @property

@@ -167,6 +167,11 @@ class ElasticsearchIndex:
             )
         return int(response["deleted"])
 
+    async def exists(self) -> bool:
+        """Whether the alias searches go through exists yet."""
+        async with self._guard():
+            return bool(await self._client.indices.exists_alias(name=self.alias))
+
     async def count(self) -> int:
         async with self._guard():
             response = await self._client.count(index=self.alias)

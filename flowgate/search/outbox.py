@@ -14,11 +14,18 @@ from sqlalchemy import insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowgate.search.base import DocumentType
+from flowgate.search.sources import ROWS
 from flowgate.services import Services
 from models import documents, sql
 
-# The types that are indexed as themselves; an execution's events come with the execution.
-INDEXED: Final = frozenset({DocumentType.AGENT, DocumentType.WORKFLOW, DocumentType.EXECUTION})
+# The types that are indexed (and rebuilt) as themselves; an execution's events come with the
+# execution, a conversation's messages with the conversation.
+INDEXED: Final = frozenset(
+    {DocumentType.AGENT, DocumentType.WORKFLOW, DocumentType.EXECUTION, DocumentType.CONVERSATION}
+)
+# What a change may queue: those, and a message alone (posted, or a reply finished), which
+# spares reindexing its whole conversation.
+QUEUED: Final = INDEXED | {DocumentType.MESSAGE}
 WORKFLOW_BATCH: Final = 1000
 
 
@@ -26,7 +33,7 @@ def mark_stale(
     session: AsyncSession, organization_id: uuid.UUID, object_type: str, object_id: object
 ) -> None:
     """Queue the object for indexing when `session` commits; other types are ignored."""
-    if object_type not in {type_.value for type_ in INDEXED}:
+    if object_type not in {type_.value for type_ in QUEUED}:
         return
     try:
         key = object_id if isinstance(object_id, uuid.UUID) else uuid.UUID(str(object_id))
@@ -59,6 +66,21 @@ async def mark_executions_stale(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def mark_project_conversations_stale(session: AsyncSession, project_id: uuid.UUID) -> None:
+    """Queue, with the change in `session`, the conversations held in a project whose status
+    changed: whether they are shared (their documents' readers) follows the project's."""
+    rows = select(
+        sql.Conversation.organization_id,
+        literal(DocumentType.CONVERSATION.value),
+        sql.Conversation.id,
+    ).where(sql.Conversation.project_id == project_id)
+    await session.execute(
+        insert(sql.SearchOutboxEntry).from_select(
+            ["organization_id", "object_type", "object_id"], rows
+        )
+    )
+
+
 async def mark_all_stale(
     services: Services,
     types: frozenset[DocumentType] = INDEXED,
@@ -68,10 +90,7 @@ async def mark_all_stale(
     """Queue every object of `types` (or those changed since a time); returns how many."""
     count = 0
     async with services.postgres.session() as session, session.begin():
-        for type_, model in (
-            (DocumentType.AGENT, sql.Agent),
-            (DocumentType.EXECUTION, sql.Execution),
-        ):
+        for type_, model in ROWS.items():
             if type_ not in types:
                 continue
             rows = select(model.organization_id, literal(type_.value), model.id)

@@ -22,6 +22,12 @@ from models import documents, sql
 # How long a change may take to commit and still be caught by the pass after a rebuild.
 IN_FLIGHT_MARGIN: Final = timedelta(minutes=5)
 
+# The documents a type's rebuild brings along (they are indexed with their owner).
+COMES_WITH: Final = {
+    DocumentType.EXECUTION: DocumentType.EXECUTION_EVENT,
+    DocumentType.CONVERSATION: DocumentType.MESSAGE,
+}
+
 Progress = Callable[[DocumentType, int], None]
 
 
@@ -29,10 +35,7 @@ async def totals(services: Services, types: frozenset[DocumentType]) -> dict[Doc
     """How many objects of each type a rebuild reads (for a progress bar)."""
     found: dict[DocumentType, int] = {}
     async with services.postgres.session() as session:
-        for type_, model in (
-            (DocumentType.AGENT, sql.Agent),
-            (DocumentType.EXECUTION, sql.Execution),
-        ):
+        for type_, model in sources.ROWS.items():
             if type_ in types:
                 found[type_] = int(await session.scalar(select(func.count(model.id))) or 0)
     if DocumentType.WORKFLOW in types:
@@ -58,9 +61,7 @@ async def rebuild(
                     progress(type_, sum(1 for document in batch if document.type is type_))
                 yield batch
 
-    document_types = types | (
-        {DocumentType.EXECUTION_EVENT} if DocumentType.EXECUTION in types else set()
-    )
+    document_types = types | {COMES_WITH[type_] for type_ in types if type_ in COMES_WITH}
     count = await index.rebuild(frozenset(document_types), batches())
     since = started - IN_FLIGHT_MARGIN
     async with services.postgres.session() as session, session.begin():

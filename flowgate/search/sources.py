@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from sqlalchemy import func, select
 
+from flowgate.search import chats
 from flowgate.search.base import DocumentType, SearchDocument, document_key
 from flowgate.search.documents import agent_document, execution_documents, workflow_document
 from flowgate.services import Services
@@ -17,6 +18,12 @@ from models import documents, sql
 from models.enums import ExecutionEventType
 
 BATCH: Final = 500
+# The types read from PostgreSQL rows, by the model of their rows.
+ROWS: Final[dict[DocumentType, Any]] = {
+    DocumentType.AGENT: sql.Agent,
+    DocumentType.EXECUTION: sql.Execution,
+    DocumentType.CONVERSATION: sql.Conversation,
+}
 
 
 @dataclass
@@ -45,6 +52,10 @@ async def load(services: Services, type_: DocumentType, ids: Collection[uuid.UUI
         loaded.documents = await _executions(services, ids)
         present = {d.object_id for d in loaded.documents if d.type is DocumentType.EXECUTION}
         loaded.gone_parents = set(ids) - present
+    elif type_ is DocumentType.CONVERSATION:
+        await chats.load_conversations(services, ids, loaded)
+    elif type_ is DocumentType.MESSAGE:
+        await chats.load_messages(services, ids, loaded)
     found = {document.object_id for document in loaded.documents}
     loaded.gone = {document_key(type_, object_id) for object_id in ids if object_id not in found}
     return loaded
@@ -53,7 +64,8 @@ async def load(services: Services, type_: DocumentType, ids: Collection[uuid.UUI
 async def everything(
     services: Services, type_: DocumentType
 ) -> AsyncIterator[list[SearchDocument]]:
-    """Every document of a type (executions: with their events), in batches."""
+    """Every document of a type (executions with their events, conversations with their
+    messages), in batches."""
     if type_ is DocumentType.WORKFLOW:
         batch: list[SearchDocument] = []
         async for workflow in documents.Workflow.find({}):
@@ -64,7 +76,7 @@ async def everything(
         if batch:
             yield batch
         return
-    model = sql.Agent if type_ is DocumentType.AGENT else sql.Execution
+    model = ROWS[type_]
     last: uuid.UUID | None = None
     while True:
         query = select(model.id).order_by(model.id).limit(BATCH)

@@ -8,6 +8,7 @@ re-pointed at the alias: one definition of each rule, two uses."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,16 +21,13 @@ from sqlalchemy import (
     func,
     select,
     true,
-    tuple_,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.util import ClauseAdapter
 
 from resolvers.compiled.sql import Expression, cursor, empty_array, json_object, lit
-from resolvers.cursors import MalformedCursorError
-from resolvers.errors import BadInputError
 from resolvers.pagination import PageRequest
-from resolvers.sql_pages import SortKey
+from resolvers.sql_pages import SortKey, parse_cursor, past_cursor
 
 NodeJson = Callable[[FromClause], Expression]
 
@@ -113,14 +111,10 @@ def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest)
     terms = listing.terms(scanned)
     backward_scan = listing.descending != page.backward
     if page.cursor is not None:
-        value, row_id = page.cursor
-        try:
-            parsed = listing.sort.parse(value)
-        except BadInputError:
-            raise MalformedCursorError(page.cursor_argument) from None
-        key = tuple_(listing.key(scanned), scanned.c.id)
-        bound = tuple_(parsed, row_id)
-        terms.append(key < bound if backward_scan else key > bound)
+        parsed = parse_cursor(listing.sort, page.cursor, page.cursor_argument)
+        terms.append(
+            past_cursor(listing.key(scanned), scanned.c.id, parsed, backward_scan=backward_scan)
+        )
     order = listing.scan(scanned, descending=backward_scan)
     rows = (
         select(
@@ -180,19 +174,27 @@ def nested_connection(
     listing: Listing,
     first: int,
     parent: Callable[[FromClause], ColumnElement[bool]],
+    after: tuple[Any, uuid.UUID] | None = None,
 ) -> Expression:
     """A connection per parent row (`Agent.executions`), as its loader pages it
-    (`resolvers.loaders.pages`): the first `first` rows, `totalCount` of all, more follow
-    when the total exceeds the page."""
+    (`resolvers.loaders.pages`): the first `first` rows past the cursor `after` (parsed),
+    `totalCount` of all, more follow when more than the page lie past the cursor."""
     scanned = alias_of(listing.model)
     order = listing.scan(scanned, descending=listing.descending)
+
+    def past(table: FromClause) -> list[ColumnElement[bool]]:
+        if after is None:
+            return []
+        key = listing.key(table)
+        return [past_cursor(key, table.c.id, after, backward_scan=listing.descending)]
+
     rows = (
         select(
             scanned.c.id.label("id"),
             listing.key(scanned).label("sk"),
             func.row_number().over(order_by=order).label("rn"),
         )
-        .where(*listing.terms(scanned), parent(scanned))
+        .where(*listing.terms(scanned), parent(scanned), *past(scanned))
         .order_by(*order)
         .limit(first)
         .correlate_except(scanned)
@@ -220,7 +222,16 @@ def nested_connection(
             .scalar_subquery()
         )
 
-    page_info = {"hasNextPage": total() > first, "hasPreviousPage": false()}
+    def remaining() -> Expression:
+        counted = alias_of(listing.model)
+        query = select(func.count()).select_from(counted)
+        terms = [*listing.terms(counted), parent(counted), *past(counted)]
+        return query.where(*terms).scalar_subquery()
+
+    page_info = {
+        "hasNextPage": (remaining() if after is not None else total()) > first,
+        "hasPreviousPage": true() if after is not None else false(),
+    }
     return _connection_json(shape, total, edges, page_info, edge_cursor)
 
 

@@ -1,22 +1,22 @@
 """Which conversations and projects a principal may read and change: the rules of
-`resolvers.conversations`, as SQL predicates and Python checks."""
+`resolvers.conversations`, as SQL predicates and Python checks. Who may read a conversation
+is decided in `models.conversation_access`; this module turns it into queries."""
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, or_, select
 
 from flowgate.principal import Principal
-from models.enums import ProjectStatus, UserRole
+from models.conversation_access import sharing_project
+from models.enums import UserRole
 from models.sql import Conversation, Project
 from resolvers.access import is_admin
 
 
 def visible_projects(principal: Principal) -> list[ColumnElement[bool]]:
-    """Projects of the organization that are not deleted: visible to every member."""
-    return [
-        Project.organization_id == principal.organization_id,
-        Project.status != ProjectStatus.DELETED,
-    ]
+    """Projects of the organization that are not deleted: visible to every member (and
+    sharing the conversations they hold, `models.conversation_access`)."""
+    return [Project.organization_id == principal.organization_id, sharing_project()]
 
 
 def visible_conversations(principal: Principal) -> list[ColumnElement[bool]]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flowgate.search.base import DocumentType
+from flowgate.search.outbox import mark_stale
+from models.enums import ConversationEventType
 from models.sql import Conversation, ConversationEvent, Message
 from resolvers.conversations import events
 from resolvers.conversations.access import may_change_conversation, visible_conversations
@@ -21,6 +24,16 @@ if TYPE_CHECKING:
     from resolvers.context import Context
 
 T = TypeVar("T")
+
+# The events after which a message reads differently in search: posted, finished, stopped.
+# A streaming reply's chunks wait for its end: one reindex per reply, not one per chunk.
+_REINDEXED_BY: Final = frozenset(
+    {
+        ConversationEventType.MESSAGE_CREATED,
+        ConversationEventType.REPLY_FINISHED,
+        ConversationEventType.REPLY_STOPPED,
+    }
+)
 
 # What a change does inside the transaction, given the locked conversation: its answer, and
 # the events it recorded (`events.record`).
@@ -63,6 +76,11 @@ async def in_conversation(
             session, info, conversation_id, global_id, owner_only=owner_only
         )
         answer, recorded = await work(session, conversation)
+        for event in recorded:
+            if event.message_id is not None and event.type in _REINDEXED_BY:
+                mark_stale(
+                    session, event.organization_id, DocumentType.MESSAGE.value, event.message_id
+                )
         agent_id = conversation.agent_id
     await events.publish(info.context.services, recorded, agent_id)
     return answer

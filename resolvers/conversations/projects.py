@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
+from flowgate.search.outbox import mark_project_conversations_stale
 from models.enums import ProjectStatus
 from models.sql import Agent, Project, ProjectAgent
 from models.sql.base import utcnow
@@ -97,6 +98,8 @@ async def change_project(
         before = {name: getattr(project, name) for name in cleaned}
         for name, value in cleaned.items():
             setattr(project, name, value)
+        if before.get("status", project.status) != project.status:
+            await mark_project_conversations_stale(session, project.id)
         project.updated_at = utcnow()
         record_change(
             session,

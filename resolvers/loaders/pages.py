@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from flowgate.principal import Principal
@@ -27,6 +27,7 @@ from resolvers.loaders.base import ScopedLoader
 from resolvers.loaders.readable import ReadableWorkflowIds
 from resolvers.pagination import Page, encode_cursor
 from resolvers.sorting import EXECUTION_SORT_KEYS
+from resolvers.sql_pages import past_cursor
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class NestedPageArgs:
     first: int
     filter: ExecutionFilter
     order: Ordering[ExecutionOrderField]
+    # The cursor `after`, its sort value parsed (`resolvers.sql_pages.parse_cursor`).
+    after: tuple[Any, uuid.UUID] | None = None
 
 
 @dataclass
@@ -83,11 +86,20 @@ class _ExecutionPageByParentLoader(ScopedLoader[ExecutionPageKey, CountedPage]):
         # Read off the class: a mapped attribute read off an instance is a descriptor that
         # looks for ORM state on the loader and raises.
         parent = type(self).parent_column
+        # Past the cursor: rows ranked after those it skips. The total and the ranks count
+        # the whole list, so `skipped` (rows up to the cursor) comes from the same window.
+        past = (
+            past_cursor(sort.expression, Execution.id, args.after,
+                        backward_scan=args.order.descending)
+            if args.after is not None
+            else true()
+        )  # fmt: skip
         ranked = (
             select(
                 Execution,
                 func.row_number().over(partition_by=parent, order_by=ordering).label("rank"),
                 func.count().over(partition_by=parent).label("total"),
+                func.sum(case((past, 0), else_=1)).over(partition_by=parent).label("skipped"),
             )
             .where(
                 *execution_conditions(self.principal.organization_id, args.filter),
@@ -98,26 +110,30 @@ class _ExecutionPageByParentLoader(ScopedLoader[ExecutionPageKey, CountedPage]):
         )
         execution = aliased(Execution, ranked)
         query = (
-            select(execution, ranked.c.total)
-            # At least each parent's first row, which carries its total: `first: 0` still
-            # counts.
-            .where(ranked.c.rank <= max(args.first, 1))
+            select(execution, ranked.c.total, ranked.c.skipped, ranked.c.rank)
+            # At least each parent's first row, which carries its total: `first: 0` (or a
+            # cursor at the end) still counts.
+            .where(or_(ranked.c.rank == 1, ranked.c.rank <= ranked.c.skipped + args.first))
             .order_by(ranked.c[parent.key], ranked.c.rank)
         )
         grouped: dict[uuid.UUID, list[Execution]] = defaultdict(list)
         totals: dict[uuid.UUID, int] = {}
-        for row, total in (await session.execute(query)).all():
+        skipped_of: dict[uuid.UUID, int] = {}
+        for row, total, skipped, rank in (await session.execute(query)).all():
             key = getattr(row, parent.key)
-            if len(grouped[key]) < args.first:
+            if skipped < rank and len(grouped[key]) < args.first:
                 grouped[key].append(row)
-            totals[key] = total
+            totals[key], skipped_of[key] = total, int(skipped)
         return {
             (parent_id, args): CountedPage(
                 Page(
                     items=grouped[parent_id],
                     cursors=[encode_cursor(sort.value_of(e), e.id) for e in grouped[parent_id]],
-                    has_next_page=totals.get(parent_id, 0) > args.first,
-                    has_previous_page=False,
+                    has_next_page=(
+                        totals.get(parent_id, 0) > skipped_of.get(parent_id, 0) + args.first
+                    ),
+                    # As the root connections answer: a cursor means something was before.
+                    has_previous_page=args.after is not None,
                 ),
                 totals.get(parent_id, 0),
             )

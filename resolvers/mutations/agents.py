@@ -1,5 +1,5 @@
-"""Creating, changing and (softly) deleting agents. Each change and its audit entry commit
-in one PostgreSQL transaction."""
+"""Creating, changing, (softly) deleting and restoring agents. Each change and its audit
+entry commit in one PostgreSQL transaction."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from models.sql.base import utcnow
 from resolvers import audit
 from resolvers.changes import record_change
 from resolvers.mutations.access import require_agent_change
-from resolvers.mutations.errors import InvalidInputError, NotFoundError
+from resolvers.mutations.errors import InvalidInputError, InvalidTransitionError, NotFoundError
 from resolvers.validation import values
 from resolvers.validation.agent import check_agent_fields
 from resolvers.validation.issues import Issues
@@ -95,6 +95,41 @@ async def delete_agent(info: Info[Context], *, agent_id: str) -> Agent:
             object_id=agent.id,
             summary={
                 **audit.changes({"deleted_at": None}, {"deleted_at": agent.deleted_at}),
+                "name": agent.name,
+            },
+        )
+    return agent
+
+
+async def restore_agent(info: Info[Context], *, agent_id: str) -> Agent:
+    """Bring a deleted agent back: into lists and `agent(id)` again, with its flowchart."""
+    issues = Issues()
+    local_id = values.global_id(issues, "id", agent_id, "Agent")
+    if local_id is None:
+        raise InvalidInputError(issues)
+    async with info.context.services.postgres.session() as session, session.begin():
+        agent = await session.scalar(
+            select(Agent)
+            .where(
+                Agent.id == local_id,
+                Agent.organization_id == info.context.principal.organization_id,
+            )
+            .with_for_update()
+        )
+        if agent is None:
+            raise NotFoundError("Agent", agent_id)
+        require_agent_change(info.context.principal, agent)
+        if agent.deleted_at is None:
+            raise InvalidTransitionError("The agent is not deleted")
+        deleted_at, agent.deleted_at = agent.deleted_at, None
+        record_change(
+            session,
+            info.context.actor,
+            action="agent.restore",
+            object_type="Agent",
+            object_id=agent.id,
+            summary={
+                **audit.changes({"deleted_at": deleted_at}, {"deleted_at": None}),
                 "name": agent.name,
             },
         )

@@ -1,4 +1,4 @@
-"""Saving an agent's flowchart, with optimistic concurrency on its version.
+"""Saving and deleting an agent's flowchart, with optimistic concurrency on its version.
 
 The version check and the write are one MongoDB operation: an update filtered on the
 expected version (or, for the first save, an insert guarded by the unique index on
@@ -95,6 +95,49 @@ async def save_flowchart(
         object_type="Flowchart",
         object_id=flowchart.id,
         summary=_summary(agent_id, previous, flowchart),
+    )
+    return flowchart
+
+
+async def delete_flowchart(
+    info: Info[Context], *, agent_id: str, expected_version: int | None
+) -> Flowchart:
+    """Remove the agent's flowchart; the agent stays, with no flowchart (a later save starts
+    again at version 1). With `expected_version`, only if that is the stored version. The
+    flowchart as it was is the answer."""
+    principal = info.context.principal
+    issues = Issues()
+    local_agent_id = values.global_id(issues, "agentId", agent_id, "Agent")
+    if expected_version is not None and expected_version < 1:
+        issues.add("expectedVersion", IssueCode.OUT_OF_RANGE, "must be 1 or more")
+    if issues or local_agent_id is None:
+        raise InvalidInputError(issues)
+    agent = await info.context.loaders.agent_by_id.load(local_agent_id)
+    if agent is None or agent.deleted_at is not None:
+        raise NotFoundError("Agent", agent_id)
+    require_agent_change(principal, agent)
+    scope = {"agent_id": local_agent_id, "organization_id": principal.organization_id}
+    version = {"version": expected_version} if expected_version is not None else {}
+    # One operation: a save that lands between a check and the delete cannot be lost.
+    removed = await Flowchart.get_pymongo_collection().find_one_and_delete({**scope, **version})
+    if removed is None:
+        current = await Flowchart.find_one(scope)
+        if current is None:
+            raise NotFoundError("Flowchart", agent_id)
+        raise VersionConflictError(expected_version or 0, current.version)
+    flowchart: Flowchart = Flowchart.model_validate(removed)
+    await record_document_change(
+        info.context.services.postgres,
+        info.context.actor,
+        action="flowchart.delete",
+        object_type="Flowchart",
+        object_id=flowchart.id,
+        summary={
+            "agentId": agent_id,
+            "version": flowchart.version,
+            "nodes": len(flowchart.nodes),
+            "connections": len(flowchart.connections),
+        },
     )
     return flowchart
 

@@ -119,7 +119,7 @@ async def update_workflow(
     if expected_version < 1:
         issues.add("expectedVersion", IssueCode.OUT_OF_RANGE, "must be 1 or more")
     checked = check_workflow_fields(issues, fields, creating=False)
-    current = await _find(info, local_id, workflow_id) if local_id is not None else None
+    current = await find_workflow(info, local_id, workflow_id) if local_id is not None else None
     if current is not None:
         require_workflow(principal, current, workflow_id, access.may_change_workflow, "change")
         if checked.permissions:
@@ -141,8 +141,8 @@ async def update_workflow(
         raise InvalidTransitionError("An archived workflow cannot be changed")
     if graph is not None:
         changes.update(nodes=graph.nodes, edges=graph.edges)
-    updated = await _replace(current, changes, created_by=principal.user_id)
-    await _audit(info, "workflow.update", current, updated)
+    updated = await replace_workflow(current, changes, created_by=principal.user_id)
+    await audit_change(info, "workflow.update", current, updated)
     if checked.permissions:
         # Its executions are found in search by its readers: reindex them too.
         await mark_executions_stale(info.context.services, updated.organization_id, updated.id)
@@ -160,12 +160,12 @@ async def archive_workflow(info: Info[Context], *, workflow_id: str) -> Workflow
         raise InvalidInputError(issues)
     attempt = 1
     while True:
-        current = await _find(info, local_id, workflow_id)
+        current = await find_workflow(info, local_id, workflow_id)
         require_workflow(principal, current, workflow_id, access.may_change_workflow, "archive")
         if current.status is WorkflowStatus.ARCHIVED:
             raise InvalidTransitionError("The workflow is archived already")
         try:
-            archived = await _replace(
+            archived = await replace_workflow(
                 current, {"status": WorkflowStatus.ARCHIVED}, created_by=principal.user_id
             )
         except VersionConflictError:
@@ -174,11 +174,11 @@ async def archive_workflow(info: Info[Context], *, workflow_id: str) -> Workflow
                 raise
             attempt += 1
             continue
-        await _audit(info, "workflow.archive", current, archived)
+        await audit_change(info, "workflow.archive", current, archived)
         return archived
 
 
-async def _find(info: Info[Context], local_id: uuid.UUID, global_id: str) -> Workflow:
+async def find_workflow(info: Info[Context], local_id: uuid.UUID, global_id: str) -> Workflow:
     workflow = await Workflow.find_one(
         {"_id": local_id, "organization_id": info.context.principal.organization_id}
     )
@@ -187,7 +187,7 @@ async def _find(info: Info[Context], local_id: uuid.UUID, global_id: str) -> Wor
     return workflow
 
 
-async def _replace(
+async def replace_workflow(
     current: Workflow, changes: Mapping[str, Any], *, created_by: uuid.UUID | None
 ) -> Workflow:
     """Apply `changes` as version `current.version + 1`, keeping `current` as a snapshot.
@@ -236,7 +236,7 @@ def _stored_nodes(stored: Workflow | None) -> list[NodeDraft]:
 
 def _stored_edges(stored: Workflow | None) -> list[EdgeDraft]:
     return [
-        EdgeDraft(edge.source, edge.target, edge.condition)
+        EdgeDraft(edge.source, edge.target, edge.condition, edge.id)
         for edge in (stored.edges if stored else [])
     ]
 
@@ -284,7 +284,9 @@ def _content(workflow: Workflow) -> dict[str, Any]:
     return content
 
 
-async def _audit(info: Info[Context], action: str, before: Workflow, after: Workflow) -> None:
+async def audit_change(
+    info: Info[Context], action: str, before: Workflow, after: Workflow, **extra: Any
+) -> None:
     await record_document_change(
         info.context.services.postgres,
         info.context.actor,
@@ -294,5 +296,6 @@ async def _audit(info: Info[Context], action: str, before: Workflow, after: Work
         summary={
             "version": {"old": before.version, "new": after.version},
             **audit.changes(_content(before), _content(after)),
+            **extra,
         },
     )

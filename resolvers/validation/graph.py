@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from models.documents import Connection, FlowNode
-from models.documents.common import Position
+from models.documents.common import Position, edge_ids
 from models.enums import NodeType
 from resolvers.validation import values
 from resolvers.validation.issues import IssueCode, Issues
@@ -45,6 +45,7 @@ class EdgeDraft:
     source: object
     target: object
     condition: object = None
+    id: object = None  # optional: given at save when absent (`edge_ids`)
 
 
 @dataclass
@@ -93,15 +94,7 @@ def check_graph(
         if node is not None:
             graph.nodes.append(node)
             types[node.id] = node.type
-    outgoing: Counter[str] = Counter()
-    for index, edge_draft in enumerate(edges):
-        edge = _check_edge(issues, f"{edges_path}[{index}]", edge_draft, first_index, types)
-        if edge is not None:
-            graph.edges.append(edge)
-        # Counted even when the edge has a problem of its own (a missing condition), which
-        # is then reported once, on the edge, not again as a missing branch.
-        if isinstance(edge_draft.source, str) and edge_draft.source in first_index:
-            outgoing[edge_draft.source] += 1
+    graph.edges, outgoing = _check_edges(issues, edges, edges_path, first_index, types)
     for node in graph.nodes:
         if node.type is NodeType.DECISION and outgoing[node.id] < DECISION_MIN_BRANCHES:
             issues.add(
@@ -111,6 +104,44 @@ def check_graph(
                 f"conditions, it has {outgoing[node.id]}",
             )
     return graph
+
+
+def _check_edges(
+    issues: Issues,
+    edges: Sequence[EdgeDraft],
+    edges_path: str,
+    first_index: dict[str, int],
+    types: dict[str, NodeType],
+) -> tuple[list[Connection], Counter[str]]:
+    """The storable edges, each with its id, and how many edges leave each node."""
+    checked: list[Connection] = []
+    outgoing: Counter[str] = Counter()
+    edge_index: dict[str, int] = {}
+    for index, edge_draft in enumerate(edges):
+        path = f"{edges_path}[{index}]"
+        edge = _check_edge(issues, path, edge_draft, first_index, types)
+        given = edge.id if edge is not None else None
+        if given is not None and given in edge_index:
+            issues.add(
+                f"{path}.id",
+                IssueCode.DUPLICATE,
+                f"{given!r} is already the id of {edges_path}[{edge_index[given]}]",
+            )
+            edge = None
+        elif given is not None:
+            edge_index[given] = index
+        if edge is not None:
+            checked.append(edge)
+        # Counted even when the edge has a problem of its own (a missing condition), which
+        # is then reported once, on the edge, not again as a missing branch.
+        if isinstance(edge_draft.source, str) and edge_draft.source in first_index:
+            outgoing[edge_draft.source] += 1
+    # Every stored edge has an id: the ones the client left out are given now.
+    stored = [
+        edge.model_copy(update={"id": edge_id})
+        for edge, edge_id in zip(checked, edge_ids(checked), strict=True)
+    ]
+    return stored, outgoing
 
 
 def _check_node(
@@ -164,6 +195,11 @@ def _check_edge(
     types: dict[str, NodeType],
 ) -> Connection | None:
     found = issues.total
+    edge_id = None
+    if draft.id is not None:
+        edge_id = values.text(
+            issues, f"{path}.id", draft.id, max_length=NODE_ID_MAX, required=True, trim=False
+        )
     ends: list[str] = []
     for end, value in (("source", draft.source), ("target", draft.target)):
         name = values.text(
@@ -185,4 +221,4 @@ def _check_edge(
         )
     if issues.total > found:
         return None
-    return Connection(source=ends[0], target=ends[1], condition=condition or None)
+    return Connection(source=ends[0], target=ends[1], condition=condition or None, id=edge_id)

@@ -239,7 +239,11 @@ class Binder:
         if relation.path == "Agent.executions" and isinstance(relation.target, ConnectionPlan):
             args = self.arguments(relation.field_def, relation.details)
             nested = nested_args(
-                args["first"], args.get("filter"), args.get("order_by"), max_size=self.max_page_size
+                args["first"],
+                args.get("filter"),
+                args.get("order_by"),
+                max_size=self.max_page_size,
+                after=args.get("after"),
             )
             conditions = execution_conditions(organization, nested.filter)
             listing = self._executions(conditions, nested.order)
@@ -248,6 +252,7 @@ class Binder:
                 listing,
                 nested.first,
                 lambda t: t.c.agent_id == parent.c.id,
+                nested.after,
             )
         raise TypeError(f"no compiled form of {relation.path}")
 

@@ -10,6 +10,7 @@ from schema.mutations.conversations import ConversationMutations
 from schema.mutations.execution_control import ExecutionControlMutations
 from schema.mutations.executions import ExecutionMutations
 from schema.mutations.flowcharts import FlowchartMutations
+from schema.mutations.workflow_restore import WorkflowRestoreMutations
 from schema.mutations.workflows import WorkflowMutations
 from schema.notification import NotificationMutations
 from schema.webhook import WebhookMutations
@@ -26,6 +27,7 @@ class Mutation(
     AgentMutations,
     FlowchartMutations,
     WorkflowMutations,
+    WorkflowRestoreMutations,
     ExecutionMutations,
     ApprovalMutations,
     ExecutionControlMutations,

@@ -1,4 +1,5 @@
-"""`createAgent`, `updateAgent`, `deleteAgent`: inputs, payloads and result unions."""
+"""`createAgent`, `updateAgent`, `deleteAgent`, `restoreAgent`: inputs, payloads and result
+unions."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from resolvers.context import Context
 from resolvers.mutations import agents
 from schema.agent import Agent
 from schema.enums import AgentStatus
-from schema.errors import Forbidden, NotFound, ValidationError
+from schema.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from schema.mutations.capture import capture_errors
 from schema.permissions import WRITERS
 
@@ -93,6 +94,11 @@ class DeleteAgentPayload:
     agent: Agent = strawberry.field(description="The agent, with `deletedAt` set.")
 
 
+@strawberry.type(description="The agent as restored.")
+class RestoreAgentPayload:
+    agent: Agent = strawberry.field(description="The agent, live again (`deletedAt` null).")
+
+
 CreateAgentResult = Annotated[
     CreateAgentPayload | ValidationError,
     strawberry.union("CreateAgentResult", description="The new agent, or why there is none."),
@@ -104,6 +110,10 @@ UpdateAgentResult = Annotated[
 DeleteAgentResult = Annotated[
     DeleteAgentPayload | ValidationError | NotFound | Forbidden,
     strawberry.union("DeleteAgentResult", description="The deleted agent, or why it is not."),
+]
+RestoreAgentResult = Annotated[
+    RestoreAgentPayload | ValidationError | NotFound | Forbidden | InvalidTransition,
+    strawberry.union("RestoreAgentResult", description="The restored agent, or why it is not."),
 ]
 AgentId = Annotated[strawberry.ID, strawberry.argument(description="The agent's global id.")]
 
@@ -146,3 +156,17 @@ class AgentMutations:
     async def delete_agent(self, info: strawberry.Info[Context], id: AgentId) -> DeleteAgentResult:
         model = await agents.delete_agent(info, agent_id=id)
         return DeleteAgentPayload(agent=Agent.from_model(model))
+
+    @strawberry.mutation(
+        permission_classes=WRITERS,
+        description=(
+            "Restore a deleted agent: back in lists and `agent(id)`, with its flowchart. "
+            "An agent that is not deleted is an `InvalidTransition`."
+        ),
+    )
+    @capture_errors
+    async def restore_agent(
+        self, info: strawberry.Info[Context], id: AgentId
+    ) -> RestoreAgentResult:
+        model = await agents.restore_agent(info, agent_id=id)
+        return RestoreAgentPayload(agent=Agent.from_model(model))

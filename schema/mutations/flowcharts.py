@@ -1,4 +1,4 @@
-"""`saveFlowchart`: its input, payload and result union."""
+"""`saveFlowchart`, `deleteFlowchart`: inputs, payloads and result unions."""
 
 from __future__ import annotations
 
@@ -63,6 +63,19 @@ SaveFlowchartResult = Annotated[
 ]
 
 
+@strawberry.type(description="The flowchart as it was when deleted.")
+class DeleteFlowchartPayload:
+    flowchart: Flowchart = strawberry.field(description="The removed flowchart, last version.")
+
+
+DeleteFlowchartResult = Annotated[
+    DeleteFlowchartPayload | ValidationError | NotFound | VersionConflict | Forbidden,
+    strawberry.union(
+        "DeleteFlowchartResult", description="The deleted flowchart, or why it was not deleted."
+    ),
+]
+
+
 @strawberry.type(description="Changes to flowcharts.")
 class FlowchartMutations:
     @strawberry.mutation(
@@ -89,3 +102,25 @@ class FlowchartMutations:
             info, agent_id=agent_id, draft=input.to_draft(), expected_version=expected_version
         )
         return SaveFlowchartPayload(flowchart=Flowchart.from_model(model))
+
+    @strawberry.mutation(
+        permission_classes=WRITERS,
+        description=(
+            "Delete an agent's flowchart; the agent stays, with none (a later save starts at "
+            "version 1). With `expectedVersion`, only if that is the version stored now."
+        ),
+    )
+    @capture_errors
+    async def delete_flowchart(
+        self,
+        info: strawberry.Info[Context],
+        agent_id: Annotated[strawberry.ID, strawberry.argument(description="The agent's id.")],
+        expected_version: Annotated[
+            int | None,
+            strawberry.argument(description="The version you mean to delete; null: any."),
+        ] = None,
+    ) -> DeleteFlowchartResult:
+        model = await flowcharts.delete_flowchart(
+            info, agent_id=agent_id, expected_version=expected_version
+        )
+        return DeleteFlowchartPayload(flowchart=Flowchart.from_model(model))

@@ -47,5 +47,13 @@ class FlowConnectionInput:
         description="When the edge is taken; required on a decision node's edges (at most 1,000).",
     )
 
+    id: str | None = strawberry.field(
+        default=None,
+        description="Unique among the edges, at most 100 characters; null: `source->target` "
+        "(with `#2`, `#3`, ... for a pair that repeats).",
+    )
+
     def to_draft(self) -> EdgeDraft:
-        return EdgeDraft(source=self.source, target=self.target, condition=self.condition)
+        return EdgeDraft(
+            source=self.source, target=self.target, condition=self.condition, id=self.id
+        )
