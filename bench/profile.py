@@ -69,6 +69,8 @@ async def main(args: argparse.Namespace) -> None:
                 elapsed = time.perf_counter() - began
     print(f"{args.shape}: {args.requests} requests in {elapsed:.2f} s")
     if args.functions:
+        if args.stats_file:  # for `pstats` afterwards: callers, callees
+            functions.dump_stats(args.stats_file)
         pstats.Stats(functions).sort_stats("tottime").print_stats(args.functions)
         return
     if args.html:
@@ -84,5 +86,6 @@ if __name__ == "__main__":
     parser.add_argument(
         "--functions", type=int, default=0, help="instead: cProfile's N costliest functions"
     )
+    parser.add_argument("--stats-file", help="with --functions: also save cProfile's stats")
     parser.add_argument("--data-dir", type=Path, default=stores.CACHE / "stores")
     asyncio.run(main(parser.parse_args()))

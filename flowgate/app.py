@@ -90,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
         principal = await guards.authenticator.authenticate(connection.headers.get("authorization"))
         if principal is not None:
             await guards.rate_limiter.check("principal", principal.rate_limit_key)
+        services.postgres.start_request_reads()
         # Counted from here: the authentication read is per request (and cached), not per
         # field, so it is left out of the counts that depend on the query's shape.
         return Context(services, guards, principal, start_counting(), address)

@@ -66,7 +66,8 @@ async def list_agents(
     """A page of agents and the query its `totalCount` counts."""
     query = select(Agent).where(*await agent_conditions(info, filter_ or AgentFilter()))
     field = order.field if order else AgentOrderField.CREATED_AT
-    async with info.context.services.postgres.session() as session:
+    # A read on the request's read connection: no transaction, so no BEGIN or ROLLBACK.
+    async with info.context.services.postgres.read_session() as session:
         result = await fetch_page(
             session,
             query,
@@ -79,7 +80,7 @@ async def list_agents(
 
 
 async def count(info: Info[Context], query: Select[Agent]) -> int:
-    async with info.context.services.postgres.session() as session:
+    async with info.context.services.postgres.read_session() as session:
         return await count_rows(session, query)
 
 

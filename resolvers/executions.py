@@ -63,7 +63,8 @@ async def list_executions(
         *execution_conditions(principal.organization_id, filter_),
         access.execution_visible(principal, readable),
     )
-    async with info.context.services.postgres.session() as session:
+    # A read on the request's read connection: no transaction, so no BEGIN or ROLLBACK.
+    async with info.context.services.postgres.read_session() as session:
         result = await fetch_page(
             session,
             query,
@@ -76,7 +77,7 @@ async def list_executions(
 
 
 async def count(info: Info[Context], query: Select[Execution]) -> int:
-    async with info.context.services.postgres.session() as session:
+    async with info.context.services.postgres.read_session() as session:
         return await count_rows(session, query)
 
 

@@ -6,7 +6,10 @@ principal's organization, so an id of another tenant resolves to `None`, never t
 Batches of different loaders run concurrently, so each opens its own session: an
 `AsyncSession` must never be shared by two coroutines. Those sessions are read sessions
 (`Postgres.read_session`): a batch is one statement and needs no transaction, so it costs
-no BEGIN and no ROLLBACK on the wire."""
+no BEGIN and no ROLLBACK on the wire; within a request they take turns on one connection
+(`flowgate.stores.reads`), so a batch must not wait on another loader inside its session.
+Keys go in as one array parameter (`loaders.keys.in_keys`): one statement text whatever the
+batch size, prepared once per connection."""
 
 from __future__ import annotations
 

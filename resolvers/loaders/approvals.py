@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from models.sql import Approval
 from resolvers.loaders.base import ScopedLoader, SqlRowByIdLoader
+from resolvers.loaders.keys import in_keys
 
 
 class ApprovalsByExecutionLoader(ScopedLoader[uuid.UUID, list[Approval]]):
@@ -20,7 +21,7 @@ class ApprovalsByExecutionLoader(ScopedLoader[uuid.UUID, list[Approval]]):
             select(Approval)
             .where(
                 Approval.organization_id == self.principal.organization_id,
-                Approval.execution_id.in_(keys),
+                in_keys(Approval.execution_id, keys),
             )
             .order_by(Approval.requested_at, Approval.id)
         )

@@ -38,7 +38,7 @@ class AuditEntriesByObjectLoader(ScopedLoader[HistoryKey, list[AuditLogEntry]]):
         )
         entry = aliased(AuditLogEntry, numbered)
         query = select(entry).where(numbered.c.position <= most).order_by(entry.id.desc())
-        async with self.services.postgres.session() as session:
+        async with self.services.postgres.read_session() as session:
             rows = (await session.scalars(query)).all()
         by_object: dict[tuple[str, str], list[AuditLogEntry]] = {}
         for row in rows:

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, select
 from flowgate import tracing
 from flowgate.principal import Principal
 from flowgate.services import Services
+from resolvers.loaders.keys import in_keys
 
 KeyT = TypeVar("KeyT")
 ValueT = TypeVar("ValueT")
@@ -45,7 +46,7 @@ class SqlRowByIdLoader(ScopedLoader[uuid.UUID, ModelT | None], Generic[ModelT]):
         model = self.model
         query = select(model).where(
             model.organization_id == self.principal.organization_id,
-            model.id.in_(keys),
+            in_keys(model.id, keys),
             *await self.visible(),
         )
         async with self.services.postgres.read_session() as session:

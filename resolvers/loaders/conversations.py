@@ -17,13 +17,14 @@ from sqlalchemy.orm import aliased
 from models import sql
 from resolvers.conversations.access import visible_conversations, visible_projects
 from resolvers.loaders.base import ScopedLoader
+from resolvers.loaders.keys import in_keys
 from resolvers.pagination import Page, encode_cursor
 
 
 class ProjectByIdLoader(ScopedLoader[uuid.UUID, sql.Project | None]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[sql.Project | None]:
         query = select(sql.Project).where(
-            sql.Project.id.in_(keys), *visible_projects(self.principal)
+            in_keys(sql.Project.id, keys), *visible_projects(self.principal)
         )
         return await _by_key(self, query, keys, "id")
 
@@ -32,7 +33,7 @@ class ConversationByIdLoader(ScopedLoader[uuid.UUID, sql.Conversation | None]):
     # Deleted ones load too: a resolver decides whether a deleted conversation is shown.
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[sql.Conversation | None]:
         query = select(sql.Conversation).where(
-            sql.Conversation.id.in_(keys), *visible_conversations(self.principal)
+            in_keys(sql.Conversation.id, keys), *visible_conversations(self.principal)
         )
         return await _by_key(self, query, keys, "id")
 
@@ -45,7 +46,7 @@ def _visible_messages(loader: ScopedLoader[Any, Any]) -> Any:
 
 class MessageByIdLoader(ScopedLoader[uuid.UUID, sql.Message | None]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[sql.Message | None]:
-        query = select(sql.Message).where(sql.Message.id.in_(keys), _visible_messages(self))
+        query = select(sql.Message).where(in_keys(sql.Message.id, keys), _visible_messages(self))
         return await _by_key(self, query, keys, "id")
 
 
@@ -56,7 +57,7 @@ class LastMessageByConversationLoader(ScopedLoader[uuid.UUID, sql.Message | None
         query = (
             select(sql.Message)
             .where(
-                sql.Message.conversation_id.in_(keys),
+                in_keys(sql.Message.conversation_id, keys),
                 sql.Message.organization_id == self.principal.organization_id,
                 sql.Message.deleted_at.is_(None),
             )
@@ -76,12 +77,12 @@ class _ListByParentLoader(ScopedLoader[uuid.UUID, list[Any]]):
         query = (
             select(model)
             .where(
-                getattr(model, self.parent).in_(keys),
+                in_keys(getattr(model, self.parent), keys),
                 model.organization_id == self.principal.organization_id,
             )
             .order_by(getattr(model, self.order), model.id)
         )
-        async with self.services.postgres.session() as session:
+        async with self.services.postgres.read_session() as session:
             rows = (await session.scalars(query)).all()
         grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for row in rows:
@@ -107,13 +108,13 @@ class AgentsByProjectLoader(ScopedLoader[uuid.UUID, list[sql.Agent]]):
             select(sql.ProjectAgent.project_id, sql.Agent)
             .join(sql.Agent, sql.Agent.id == sql.ProjectAgent.agent_id)
             .where(
-                sql.ProjectAgent.project_id.in_(keys),
+                in_keys(sql.ProjectAgent.project_id, keys),
                 sql.ProjectAgent.organization_id == self.principal.organization_id,
                 sql.Agent.deleted_at.is_(None),
             )
             .order_by(sql.Agent.name, sql.Agent.id)
         )
-        async with self.services.postgres.session() as session:
+        async with self.services.postgres.read_session() as session:
             rows = (await session.execute(query)).all()
         grouped: dict[uuid.UUID, list[sql.Agent]] = defaultdict(list)
         for project_id, agent in rows:
@@ -126,13 +127,13 @@ class BranchesByConversationLoader(ScopedLoader[uuid.UUID, list[sql.Conversation
         query = (
             select(sql.Conversation)
             .where(
-                sql.Conversation.parent_id.in_(keys),
+                in_keys(sql.Conversation.parent_id, keys),
                 sql.Conversation.deleted_at.is_(None),
                 *visible_conversations(self.principal),
             )
             .order_by(sql.Conversation.created_at, sql.Conversation.id)
         )
-        async with self.services.postgres.session() as session:
+        async with self.services.postgres.read_session() as session:
             rows = (await session.scalars(query)).all()
         grouped: dict[uuid.UUID, list[sql.Conversation]] = defaultdict(list)
         for row in rows:
@@ -181,7 +182,7 @@ class _WindowPageLoader(ScopedLoader[WindowKey, CountedPage]):
         for parent_id, args in keys:
             by_args[args].append(parent_id)
         pages: dict[WindowKey, CountedPage] = {}
-        async with self.services.postgres.session() as session:
+        async with self.services.postgres.read_session() as session:
             for args, parents in by_args.items():
                 rows = (await session.execute(self._query(args, parents))).all()
                 pages.update(self._pages(args, parents, rows))
@@ -192,7 +193,7 @@ class _WindowPageLoader(ScopedLoader[WindowKey, CountedPage]):
         parent = getattr(model, self.parent)
         column, descending = self.sort(args)
         order = (column.desc(), model.id.desc()) if descending else (column.asc(), model.id.asc())
-        conditions = [parent.in_(parents), *self.conditions()]
+        conditions = [in_keys(parent, parents), *self.conditions()]
         total = func.count().over(partition_by=parent).label("total")
         if args.cursor is not None:
             # The total counts the whole list; the rank only what lies past the cursor.
@@ -287,7 +288,7 @@ class ConversationPageByUserLoader(_ConversationPageLoader):
 async def _by_key(
     loader: ScopedLoader[Any, Any], query: Select[Any], keys: Sequence[uuid.UUID], field: str
 ) -> list[Any]:
-    async with loader.services.postgres.session() as session:
+    async with loader.services.postgres.read_session() as session:
         rows = (await session.scalars(query)).all()
     found = {getattr(row, field): row for row in rows}
     return [found.get(key) for key in keys]

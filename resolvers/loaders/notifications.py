@@ -10,12 +10,13 @@ from sqlalchemy import select
 from models import sql
 from resolvers.loaders.base import ScopedLoader
 from resolvers.loaders.conversations import _ListByParentLoader
+from resolvers.loaders.keys import in_keys
 
 
 class WebhookByWorkflowIdLoader(ScopedLoader[uuid.UUID, "sql.WorkflowWebhook | None"]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[sql.WorkflowWebhook | None]:
         query = select(sql.WorkflowWebhook).where(
-            sql.WorkflowWebhook.workflow_id.in_(keys),
+            in_keys(sql.WorkflowWebhook.workflow_id, keys),
             sql.WorkflowWebhook.organization_id == self.principal.organization_id,
         )
         async with self.services.postgres.read_session() as session:

@@ -26,7 +26,7 @@ class OrganizationByIdLoader(ScopedLoader[uuid.UUID, Organization | None]):
         mine = self.principal.organization_id
         if mine not in keys:
             return [None for _ in keys]
-        async with self.services.postgres.session() as session:
+        async with self.services.postgres.read_session() as session:
             organization = await session.get(Organization, mine)
         return [organization if key == mine else None for key in keys]
 
@@ -47,7 +47,7 @@ class FiguresByOrganizationLoader(ScopedLoader[uuid.UUID, OrganizationFigures | 
             counted(Agent.organization_id == mine, Agent.deleted_at.is_(None)),
             counted(Execution.organization_id == mine),
         )
-        async with self.services.postgres.session() as session:
+        async with self.services.postgres.read_session() as session:
             members, active, agents, executions = (await session.execute(query)).one()
         figures = OrganizationFigures(members, active, agents, executions)
         return [figures if key == mine else None for key in keys]

@@ -24,6 +24,7 @@ from resolvers import access
 from resolvers.executions import execution_conditions
 from resolvers.filters import ExecutionFilter, ExecutionOrderField, Ordering
 from resolvers.loaders.base import ScopedLoader
+from resolvers.loaders.keys import in_keys
 from resolvers.loaders.readable import ReadableWorkflowIds
 from resolvers.pagination import Page, encode_cursor
 from resolvers.sorting import EXECUTION_SORT_KEYS
@@ -103,7 +104,7 @@ class _ExecutionPageByParentLoader(ScopedLoader[ExecutionPageKey, CountedPage]):
             )
             .where(
                 *execution_conditions(self.principal.organization_id, args.filter),
-                parent.in_(parent_ids),
+                in_keys(parent, parent_ids),
                 visible,
             )
             .subquery()

@@ -17,6 +17,7 @@ from models.sql import Execution
 from models.sql.base import utcnow
 from resolvers import access
 from resolvers.loaders.base import ScopedLoader
+from resolvers.loaders.keys import in_keys
 from resolvers.loaders.readable import ReadableWorkflowIds
 
 
@@ -74,7 +75,7 @@ class _StatsByParentLoader(ScopedLoader[uuid.UUID, ExecutionStats]):
             )
             .where(
                 await self.visible(),
-                parent.in_(keys),
+                in_keys(parent, keys),
             )
             .group_by(parent)
         )

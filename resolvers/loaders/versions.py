@@ -43,7 +43,9 @@ class WorkflowVersionsByWorkflowIdLoader(ScopedLoader[uuid.UUID, list[WorkflowVe
             },
         ]
         collection = WorkflowVersion.get_pymongo_collection()
-        grouped = await (await collection.aggregate(pipeline)).to_list()
+        # One group per key: all of them in the first reply (see `DocumentByFieldLoader`).
+        cursor = await collection.aggregate(pipeline, batchSize=len(keys) + 1)
+        grouped = await cursor.to_list()
         by_workflow = {
             group["_id"]: [WorkflowVersion.model_validate(raw) for raw in group["versions"]]
             for group in grouped
