@@ -174,7 +174,7 @@ def gateway(data_dir: Path, env: dict[str, str], log_name: str) -> Iterator[Gate
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300
         while True:
             if process.poll() is not None:
                 raise SystemExit(f"gateway exited with {process.returncode}: see {log.name}")
@@ -182,7 +182,7 @@ def gateway(data_dir: Path, env: dict[str, str], log_name: str) -> Iterator[Gate
                 if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                     break
             if time.monotonic() > deadline:
-                raise SystemExit(f"gateway not ready within 90 s: see {log.name}")
+                raise SystemExit(f"gateway not ready within 300 s: see {log.name}")
             time.sleep(0.2)
         yield Gateway(process, base_url)
     finally:
