@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -37,21 +38,27 @@ def _succeeded(figures: dict[str, Any]) -> int:
     return next(row["count"] for row in figures["byStatus"] if row["status"] == "SUCCEEDED")
 
 
+def _all_succeeded(count: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda figures: _succeeded(figures) == figures["totalExecutions"] == count
+
+
+def _counted(count: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda figures: bool(figures["totalExecutions"] == count)
+
+
 async def _figures(
-    live: Live, variables: dict[str, Any], until_total: int, into: list[dict[str, Any]]
+    live: Live,
+    variables: dict[str, Any],
+    done: Callable[[dict[str, Any]], bool],
+    into: list[dict[str, Any]],
 ) -> None:
-    """Figures until `until_total` executions are counted, all of them finished but those
-    still PENDING (a run that has ended changes nothing more)."""
+    """Figures until a set is `done`."""
     async with connect(live.url, live.payload) as ws:
         operation = await ws.subscribe(LIVE, variables)
         async for payload in ws.results(operation, timeout=30):
             assert not payload.get("errors"), payload
             into.append(payload["data"]["dashboardStatsChanged"])
-            figures = into[-1]
-            pending = next(r["count"] for r in figures["byStatus"] if r["status"] == "PENDING")
-            if figures["totalExecutions"] >= until_total and (
-                _succeeded(figures) + pending == figures["totalExecutions"]
-            ):
+            if done(into[-1]):
                 return
 
 
@@ -63,7 +70,7 @@ async def test_the_figures_come_at_once_then_as_executions_change_them(
     variables = {"w": 3600, "f": {"agentId": agent_id}}
     received: list[dict[str, Any]] = []
     before = app.state.services.bus.hub.subscriber_count
-    watcher = asyncio.create_task(_figures(live, variables, 3, received))
+    watcher = asyncio.create_task(_figures(live, variables, _all_succeeded(3), received))
     await wait_for_hub(app, before)
 
     # when: three executions run (a burst of status changes and steps)
@@ -93,7 +100,9 @@ async def test_alike_dashboards_get_the_figures_computed_once(
     received: list[list[dict[str, Any]]] = [[], [], []]
     before = app.state.services.bus.hub.subscriber_count
     renders = SUBSCRIPTION_RENDERS._value.get()
-    watchers = [asyncio.create_task(_figures(live, variables, 1, into)) for into in received]
+    watchers = [
+        asyncio.create_task(_figures(live, variables, _counted(1), into)) for into in received
+    ]
     await wait_for_hub(app, before)
     await asyncio.sleep(0.5)  # every dashboard joined
 
