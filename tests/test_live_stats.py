@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
