@@ -97,6 +97,5 @@ async def test_no_generated_live_operation_crashes_the_gateway(live: Live, index
             await ws.send({"id": operation, "type": "complete"})
         # the socket still serves
         check = await ws.subscribe("{ __typename }")
-        assert [payload async for payload in ws.results(check)] == [
-            {"data": {"__typename": "Query"}}
-        ]
+        answers = [payload async for payload in ws.results(check)]
+        assert [answer["data"] for answer in answers] == [{"__typename": "Query"}]
