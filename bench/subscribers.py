@@ -494,7 +494,8 @@ def _measure(
             raise RuntimeError(f"{sum(shared.failed)} of {subscribers} subscribers failed")
         # The protocol does not acknowledge a subscription: publish sentinel status changes
         # until every subscriber has received one, i.e. is registered with the hub.
-        deadline = time.monotonic() + max(120.0, subscribers / 20)  # slow when the machine is shared
+        # (Generous: on a shared machine 1,000 sockets took longer than 30 s to register.)
+        deadline = time.monotonic() + max(120.0, subscribers / 20)
         while sum(shared.ready) < subscribers:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"only {sum(shared.ready)}/{subscribers} subscribers live")
