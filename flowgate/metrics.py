@@ -50,6 +50,14 @@ WEBSOCKETS = Gauge("flowgate_websocket_connections", "Websocket connections open
 SUBSCRIPTIONS = Gauge(
     "flowgate_active_subscriptions", "Subscriptions streaming now (subscribers on the hub)."
 )
+SUBSCRIPTION_RENDERS = Counter(
+    "flowgate_subscription_renders_total",
+    "Items of a subscription executed and encoded (once per group of alike subscribers).",
+)
+SUBSCRIPTION_DELIVERIES = Counter(
+    "flowgate_subscription_deliveries_total",
+    "Rendered subscription items handed to a subscriber's queue (merged ones included).",
+)
 POOL = Gauge(
     "flowgate_sql_pool_connections",
     "SQLAlchemy pool: connections checked out, idle in the pool, and the pool's size.",

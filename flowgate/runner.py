@@ -88,6 +88,7 @@ async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> 
             access_log=False,
             lifespan="on",
             ws_max_size=resolved.max_ws_message_bytes,
+            ws_per_message_deflate=resolved.ws_compression,
             http="httptools",  # the C parser (uvicorn[standard]); h11 costs more per request
             # A bounded shutdown: open connections (websockets, requests waiting on a store)
             # get this long to finish after SIGTERM, then are closed.

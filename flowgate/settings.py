@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # Websockets: seconds to wait for `connection_init`, and between server keep-alive pings.
     ws_init_timeout: float = Field(default=5.0, gt=0)
     ws_keep_alive_interval: float = Field(default=15.0, gt=0)
+    # permessage-deflate on websockets. Off: it holds a zlib state of ~50 KiB per socket
+    # (half of an idle subscriber's memory) and CPU per message; subscription messages are
+    # small. On for clients on slow links that pay more for bytes than the gateway for memory.
+    ws_compression: bool = False
     # Messages a subscriber may have unread before it is closed (resumably) as too slow.
     subscriber_queue_limit: int = Field(default=256, ge=8)
     # Seconds between passes of the background relay that delivers undelivered execution

@@ -53,6 +53,7 @@ async def serve_workers(settings: Settings, workers: int) -> None:
         "--fd", str(listener.fileno()), "--loop", "uvloop", "--http", "httptools",
         "--no-access-log", "--log-level", "warning",
         "--ws-max-size", str(settings.max_ws_message_bytes),
+        "--ws-per-message-deflate", str(settings.ws_compression).lower(),
     ]  # fmt: skip
     env = worker_environment(settings)
     processes: list[asyncio.subprocess.Process] = []

@@ -9,7 +9,7 @@ MongoDB outage then costs only that field. Python only reshapes the few aggregat
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,8 @@ class StatsScope:
     until: datetime  # exclusive
     agent_id: uuid.UUID | None = None
     workflow_id: uuid.UUID | None = None
+    # The workflows whose executions count (`access.readable_workflow_ids`); None: all.
+    readable_ids: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,15 @@ async def dashboard_stats(
     scope = parse_scope(info.context.principal.organization_id, since, until, agent_id, workflow_id)
     if scope.workflow_id is not None:
         await check_workflow_readable(info, scope.workflow_id, "workflowId")
-    summary, per_day, top_failing = await _sql_figures(info.context.services.postgres, scope)
+    # Figures count only what the principal may read, as `executions` lists it.
+    readable = await info.context.loaders.readable_workflow_ids.get()
+    return await figures(info.context.services.postgres, replace(scope, readable_ids=readable))
+
+
+async def figures(postgres: Postgres, scope: StatsScope) -> DashboardStatsData:
+    """The SQL figures of a checked scope (`dashboardStatsChanged` recomputes them as the
+    window slides, without checking its arguments again)."""
+    summary, per_day, top_failing = await _sql_figures(postgres, scope)
     by_status, total, by_provider, p50, p95, interventions = summary
     counts = {row.status: row.count for row in by_status}
     finished = sum(counts[status] for status in _FINISHED)
@@ -213,6 +223,8 @@ def _in_scope(scope: StatsScope) -> list[ColumnElement[bool]]:
         conditions.append(Execution.agent_id == scope.agent_id)
     if scope.workflow_id is not None:
         conditions.append(Execution.workflow_id == scope.workflow_id)
+    if scope.readable_ids is not None:
+        conditions.append(access.of_readable_workflows(scope.readable_ids))
     return conditions
 
 
@@ -342,7 +354,9 @@ async def node_type_stats(scope: StatsScope) -> list[NodeTypeStats]:
     if scope.agent_id is not None:
         match["agent_id"] = scope.agent_id
     if scope.workflow_id is not None:
-        match["workflow_id"] = scope.workflow_id
+        match["workflow_id"] = scope.workflow_id  # checked readable by `dashboard_stats`
+    else:
+        match |= access.documents_visible(scope.readable_ids)
     failed, succeeded = StepStatus.FAILED.value, StepStatus.SUCCEEDED.value
     pipeline: list[dict[str, Any]] = [
         {"$match": match},

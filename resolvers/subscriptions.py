@@ -10,17 +10,16 @@ log. Coalesced progress ticks count as delivered."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flowgate.bus import LiveUpdatesUnavailableError
-from flowgate.bus.hub import RESYNC, SINCE, Subscriber
+from flowgate.bus.hub import RESYNC, Subscriber
 from models.documents import ExecutionEvent
 from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionEventType, ExecutionStatus
-from resolvers import access, cursors, updates_gap
+from resolvers import cursors
 from resolvers.errors import ClientError
 from resolvers.ids import parse_id
 
@@ -78,7 +77,7 @@ async def _log_after(execution_id: uuid.UUID, seq: int) -> list[ExecutionEvent]:
     )
 
 
-def _subscribe(info: Info[Context], **scope: Any) -> Subscriber:
+def subscribe(info: Info[Context], **scope: Any) -> Subscriber:
     bus = info.context.services.bus
     try:
         bus.check_available()
@@ -87,7 +86,7 @@ def _subscribe(info: Info[Context], **scope: Any) -> Subscriber:
     return bus.hub.subscribe(**scope)
 
 
-async def _next_or_idle(subscriber: Subscriber) -> dict[str, Any] | None:
+async def next_or_idle(subscriber: Subscriber) -> dict[str, Any] | None:
     """The next message, or `None` after `IDLE_CHECK_SECONDS` of silence (or on overflow)."""
     try:
         async with asyncio.timeout(IDLE_CHECK_SECONDS):
@@ -104,7 +103,7 @@ async def execution_progress(
     execution = await info.context.loaders.execution_by_id.load(local_id)
     if execution is None:
         raise NotFoundClientError(f"No execution with id {execution_id!r} in your organization")
-    subscriber = _subscribe(info, execution_id=local_id)
+    subscriber = subscribe(info, execution_id=local_id)
     hub = info.context.services.bus.hub
     try:
         backlog = await _log_after(local_id, last)
@@ -129,7 +128,7 @@ async def execution_progress(
                 if _is_terminal(event):
                     return
             backlog = []
-            message = await _next_or_idle(subscriber)
+            message = await next_or_idle(subscriber)
             if subscriber.overflowed:
                 raise SlowConsumerError(encode_cursor(last) if last else None)
             if message is None or message is RESYNC or message.get("type") == RESYNC["type"]:
@@ -146,76 +145,3 @@ async def execution_progress(
             backlog = [ExecutionEvent.model_validate(message)]
     finally:
         hub.unsubscribe(subscriber)
-
-
-@dataclass(frozen=True)
-class UpdatesFilter:
-    agent_ids: frozenset[uuid.UUID] | None = None
-    workflow_ids: frozenset[uuid.UUID] | None = None
-    statuses: frozenset[str] | None = None
-
-    def accepts(self, message: dict[str, Any]) -> bool:
-        if message.get("type") != ExecutionEventType.STATUS_CHANGED.value:
-            return False
-        if self.statuses is not None and message.get("status") not in self.statuses:
-            return False
-        if self.agent_ids is not None and _uuid(message.get("agent_id")) not in self.agent_ids:
-            return False
-        return not (
-            self.workflow_ids is not None
-            and _uuid(message.get("workflow_id")) not in self.workflow_ids
-        )
-
-
-def _uuid(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-async def execution_updates(
-    info: Info[Context], *, filter_: UpdatesFilter
-) -> AsyncIterator[dict[str, Any]]:
-    """Status changes of the organization's executions, as they happen. A dashboard list
-    refetches on reconnect, so there is no replay here; a subscriber too slow to keep up is
-    closed with a resumable error."""
-    principal = info.context.principal
-    # Only executions the principal may read, as of subscribing (asked afresh: a socket's
-    # loaders may be older): a workflow shared later shows up after a reconnect.
-    readable = await access.readable_workflow_ids(info.context.services.mongo, principal)
-
-    def accepts(message: dict[str, Any]) -> bool:
-        return filter_.accepts(message) and access.of_readable_workflow(
-            message.get("workflow_id"), readable
-        )
-
-    subscriber = _subscribe(info, organization_id=principal.organization_id, accepts=accepts)
-    hub = info.context.services.bus.hub
-    seen = updates_gap.Seen()
-    try:
-        while True:
-            message = await _next_or_idle(subscriber)
-            if subscriber.overflowed:
-                raise SlowConsumerError(None)
-            if message is None:
-                continue
-            if message.get("type") == RESYNC["type"]:
-                # The bus lost messages: send what the log holds since then, never silence.
-                for missed in await _missed(info, message):
-                    if subscriber.accepts(missed) and seen.add(missed):
-                        yield missed
-                continue
-            if seen.add(message):
-                yield message
-    finally:
-        hub.unsubscribe(subscriber)
-
-
-async def _missed(info: Info[Context], resync: dict[str, Any]) -> list[dict[str, Any]]:
-    since = resync.get(SINCE)
-    if not isinstance(since, float | int):
-        since = time.time() - IDLE_CHECK_SECONDS  # a resync that does not say since when
-    return await updates_gap.missed_status_changes(
-        info.context.services, info.context.principal.organization_id, float(since)
-    )

@@ -187,15 +187,20 @@ class Execution(Node):
 
     @strawberry.field(description="Nodes done out of the total, and the node running now.")
     async def progress(self, info: strawberry.Info[Context]) -> ExecutionProgress:
-        done, total = self.model.nodes_done, self.model.nodes_total
-        current = None
-        if not self.model.status.is_terminal:
-            # Only a live execution has a current node worth a trip to MongoDB.
-            trace = await info.context.loaders.trace_by_execution_id.load(self.model.id)
-            current = trace.current_node if trace else None
-        return ExecutionProgress(
-            nodes_done=done,
-            nodes_total=total,
-            percent=round(100 * done / total, 2) if total else 0.0,
-            current_node=current,
-        )
+        return await progress_of(info, self.model)
+
+
+async def progress_of(info: strawberry.Info[Context], model: sql.Execution) -> ExecutionProgress:
+    """How far `model` has come (the live board asks this of each execution it shows)."""
+    done, total = model.nodes_done, model.nodes_total
+    current = None
+    if not model.status.is_terminal:
+        # Only a live execution has a current node worth a trip to MongoDB.
+        trace = await info.context.loaders.trace_by_execution_id.load(model.id)
+        current = trace.current_node if trace else None
+    return ExecutionProgress(
+        nodes_done=done,
+        nodes_total=total,
+        percent=round(100 * done / total, 2) if total else 0.0,
+        current_node=current,
+    )

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 from models import documents
-from models import enums as domain
 from resolvers.access import is_admin
 from resolvers.context import Context
-from resolvers.ids import to_global_id
 from resolvers.subscriptions import encode_cursor
-from schema.enums import ExecutionEventType, ExecutionStatus
+from schema.enums import ExecutionEventType
 from schema.execution import Execution
 
 if TYPE_CHECKING:
@@ -111,28 +109,3 @@ ExecutionProgressItem = Annotated[
     ExecutionEvent | ResyncRequired,
     strawberry.union("ExecutionProgressItem", description="An event, or a request to resync."),
 ]
-
-
-@strawberry.type(description="A status change of one of your organization's executions.")
-class ExecutionUpdate:
-    execution_id: strawberry.Private[uuid.UUID]
-    id: strawberry.ID = strawberry.field(description="The execution's global id.")
-    status: ExecutionStatus = strawberry.field(description="Its new status.")
-    seq: int = strawberry.field(description="The event's sequence number.")
-    timestamp: datetime = strawberry.field(description="When it changed.")
-
-    @classmethod
-    def from_message(cls, message: dict[str, Any]) -> ExecutionUpdate:
-        execution_id = uuid.UUID(message["execution_id"])
-        return cls(
-            execution_id=execution_id,
-            id=strawberry.ID(to_global_id("Execution", execution_id)),
-            status=domain.ExecutionStatus(message["status"]),
-            seq=int(message["seq"]),
-            timestamp=datetime.fromisoformat(message["created_at"]),
-        )
-
-    @strawberry.field(description="The execution, as it is now (agent, workflow, ...).")
-    async def execution(self, info: strawberry.Info[Context]) -> Execution | None:
-        model = await info.context.loaders.execution_by_id.load(self.execution_id)
-        return Execution.from_model(model) if model is not None else None

@@ -3,57 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from typing import Annotated
 
 import strawberry
 
-from models import enums as domain
-from resolvers import subscriptions
+from resolvers import board, subscriptions
 from resolvers.context import Context
 from resolvers.conversations import stream
 from resolvers.ids import parse_id
 from resolvers.notifications import stream as notification_stream
+from schema import live_stats
 from schema.approval_query import ApprovalSubscription
+from schema.board import ExecutionUpdate, ExecutionUpdatesFilter
 from schema.conversation import ConversationEvent
-from schema.enums import ExecutionStatus
 from schema.execution_event import (
     ExecutionEvent,
     ExecutionProgressItem,
-    ExecutionUpdate,
     ResyncRequired,
 )
 from schema.notification import Notification
 from schema.permissions import ADMINS, READERS
-
-
-@strawberry.input(description="Which executions' status changes to stream.")
-class ExecutionUpdatesFilter:
-    agent_ids: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Only these agents' executions."
-    )
-    workflow_ids: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Only these workflows' executions."
-    )
-    statuses: list[ExecutionStatus] | None = strawberry.field(
-        default=None, description="Only changes to these statuses."
-    )
-
-    def to_filter(self) -> subscriptions.UpdatesFilter:
-        return subscriptions.UpdatesFilter(
-            agent_ids=frozenset(
-                parse_id(i, "Agent", argument="filter.agentIds") for i in self.agent_ids
-            )
-            if self.agent_ids is not None
-            else None,
-            workflow_ids=frozenset(
-                parse_id(i, "Workflow", argument="filter.workflowIds") for i in self.workflow_ids
-            )
-            if self.workflow_ids is not None
-            else None,
-            statuses=frozenset(domain.ExecutionStatus(s).value for s in self.statuses)
-            if self.statuses is not None
-            else None,
-        )
 
 
 @strawberry.type(description="Live updates, over graphql-transport-ws (or legacy graphql-ws).")
@@ -86,7 +56,10 @@ class Subscription(ApprovalSubscription):
 
     @strawberry.subscription(
         permission_classes=READERS,
-        description="Status changes of your organization's executions, for dashboard lists.",
+        description="The board: status changes of your organization's executions (of "
+        "workflows you may read), and with `progress: true` their progress, cost and tokens "
+        "as steps are reported. Status changes are never dropped; a client that reads slowly "
+        "gets an execution's latest progress instead of every step.",
     )
     async def execution_updates(
         self,
@@ -94,11 +67,27 @@ class Subscription(ApprovalSubscription):
         filter: Annotated[
             ExecutionUpdatesFilter | None, strawberry.argument(description="Which ones.")
         ] = None,
+        progress: Annotated[
+            bool,
+            strawberry.argument(
+                description="Also stream progress (steps started and finished, progress "
+                "reports), as items of kind PROGRESS."
+            ),
+        ] = False,
     ) -> AsyncGenerator[ExecutionUpdate, None]:
-        updates_filter = filter.to_filter() if filter else subscriptions.UpdatesFilter()
-        async for message in subscriptions.execution_updates(info, filter_=updates_filter):
+        chosen = filter.to_filter() if filter else board.UpdatesFilter()
+        updates = board.execution_updates(info, filter_=replace(chosen, progress=progress))
+        async for message in updates:
             info.context.refresh_loaders()
             yield ExecutionUpdate.from_message(message)
+
+    dashboard_stats_changed = strawberry.subscription(
+        resolver=live_stats.dashboard_stats_changed,
+        permission_classes=READERS,
+        description="`dashboardStats` kept live: the figures over the last `window` seconds "
+        "(of workflows you may read), at once, then whenever an execution's status, step or "
+        "progress changes them, at most once a second.",
+    )
 
     @strawberry.subscription(
         permission_classes=READERS,

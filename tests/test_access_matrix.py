@@ -440,6 +440,58 @@ async def test_both_subscriptions_agree_with_the_definition(world: World, live_s
             assert seen == expected, role
 
 
+BOARD = "subscription { executionUpdates(progress: true) { id kind } }"
+FIGURES = """
+subscription($a: ID!) {
+  dashboardStatsChanged(window: 3600, filter: {agentId: $a}) { totalExecutions since until }
+}
+"""
+STATS = """
+query($a: ID!, $since: DateTime!, $until: DateTime!) {
+  dashboardStats(agentId: $a, since: $since, until: $until) { totalExecutions since until }
+}
+"""
+
+
+async def test_the_board_and_the_live_figures_agree_with_the_definition(
+    world: World, live_server: str
+) -> None:
+    url = f"ws://{live_server}/graphql"
+    async with AsyncExitStack() as stack:
+        sockets = {}
+        for role, member in world.members.items():
+            ws = await stack.enter_async_context(connect(url, bearer(member.secret)))
+            expected = {world.bare_execution} | {
+                execution_id
+                for workflow_id, execution_id in world.executions.items()
+                if await world.readable(role, workflow_id)
+            }
+            # the figures: those of what the member may read, as dashboardStats gives them
+            figures_operation = await ws.subscribe(FIGURES, {"a": world.agent_id})
+            figures = (await anext(aiter(ws.results(figures_operation))))["data"]
+            figures = figures["dashboardStatsChanged"]
+            assert figures["totalExecutions"] == len(expected), role
+            window = {"a": world.agent_id, "since": figures["since"], "until": figures["until"]}
+            assert (await member.post(STATS, window))["data"]["dashboardStats"] == figures, role
+            await ws.send({"id": figures_operation, "type": "complete"})
+            sockets[role] = (ws, await ws.subscribe(BOARD), expected)
+        await asyncio.sleep(0.3)  # registered (the protocol does not acknowledge it)
+        # when: a step of every execution, the one of no workflow last
+        for execution_id in [*world.executions.values(), world.bare_execution]:
+            step = {"nodeId": "run", "status": "SUCCEEDED", "nodeType": "ACTION"}
+            stepped = await gql(world.scratch.client, STEP, {"id": execution_id, "step": step})
+            assert stepped["reportExecutionStep"]["__typename"] == "ReportExecutionStepPayload"
+        for role, (ws, operation, expected) in sockets.items():
+            seen: set[str] = set()
+            async for payload in ws.results(operation):
+                item = payload["data"]["executionUpdates"]
+                seen.add(item["id"])
+                if item["id"] == world.bare_execution and item["kind"] == "PROGRESS":
+                    break
+            # then: progress of exactly what the member may read
+            assert seen == expected, role
+
+
 # --- driving executions --------------------------------------------------------------------
 
 

@@ -95,7 +95,14 @@ def test_graphiql_runs_the_examples_and_shows_live_events(
     # then: the page opened on one tab per example, from the gateway's files alone (it
     # asked for nothing elsewhere), each sent compressed, and the browser reported no error
     # (a Content-Security-Policy violation included)
-    assert seen["tabs"] == ["Dashboard", "Search", "LiveExecutions", "Conversations", "Figures"]
+    assert seen["tabs"] == [
+        "Dashboard",
+        "Search",
+        "LiveExecutions",
+        "Conversations",
+        "Figures",
+        "Board",
+    ]
     assert len(seen["tabs"]) == len(examples())
     assert seen["blocked"] == []
     loaded = {path.rsplit("/", 1)[1]: (status, coding) for path, status, coding in seen["files"]}
@@ -156,4 +163,11 @@ def test_graphiql_loads_from_the_cdn_when_set_so(
     assert sorted(seen["fromCdn"]) == sorted(cdn_files)
     assert seen["blocked"] == []
     assert seen["console"] == []
-    assert seen["tabs"] == ["Dashboard", "Search", "LiveExecutions", "Conversations", "Figures"]
+    assert seen["tabs"] == [
+        "Dashboard",
+        "Search",
+        "LiveExecutions",
+        "Conversations",
+        "Figures",
+        "Board",
+    ]

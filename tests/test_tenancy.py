@@ -345,9 +345,20 @@ async def test_every_subscription_hides_the_other_organization(
         except SubscriptionError as refused:
             errors = refused.errors
         assert [e.get("extensions", {}).get("code") for e in errors] == ["NOT_FOUND"], errors
+        # the live figures of a foreign agent: only the outsider's own executions (none)
+        figures = await ws.subscribe(
+            "subscription($a: ID!) { dashboardStatsChanged(filter: {agentId: $a}) "
+            "{ totalExecutions totalCost } }",
+            {"a": foreign.agent},
+        )
+        first = await _first_result(ws, figures, seconds=15)
+        assert first is not None
+        assert first["data"] == {"dashboardStatsChanged": {"totalExecutions": 0, "totalCost": 0}}
+        await ws.send({"id": figures, "type": "complete"})
 
         # updates: an execution started in the first organization never reaches the outsider
-        updates = await ws.subscribe("subscription { executionUpdates { id } }")
+        await ws.subscribe("subscription { executionUpdates { id } }")
+        await ws.subscribe("subscription { executionUpdates(progress: true) { id } }")
         await asyncio.sleep(0.3)  # registered (no acknowledgement in the protocol)
         # (on an agent of its own, removed with its executions at the end: the seed stays as is)
         async with Scratch.open(services, app, client) as scratch:
@@ -361,11 +372,20 @@ async def test_every_subscription_hides_the_other_organization(
             assert started.json()["data"]["startExecution"]["__typename"] == (
                 "StartExecutionPayload"
             )
-            leaked = await _first_result(ws, updates, seconds=1.5)
+            leaked = await _any_message(ws, seconds=1.5)
         assert leaked is None, f"leaked to another organization: {leaked}"
-    assert {"executionProgress", "executionUpdates", "executionCommands"} | (
-        CONVERSATION_SUBSCRIPTIONS | NOTIFICATION_SUBSCRIPTIONS
-    ) == (_root_fields("Subscription"))
+    walked = {"executionProgress", "executionUpdates", "executionCommands", "dashboardStatsChanged"}
+    assert walked | CONVERSATION_SUBSCRIPTIONS | NOTIFICATION_SUBSCRIPTIONS == (
+        _root_fields("Subscription")
+    )
+
+
+async def _any_message(ws: GraphQLWebSocket, seconds: float) -> dict[str, Any] | None:
+    """The first message of any operation within `seconds` (keep-alives aside), or None."""
+    try:
+        return await ws.receive(seconds)
+    except TimeoutError:
+        return None
 
 
 async def _first_result(

@@ -35,9 +35,17 @@ def resync(since: float | None) -> dict[str, Any]:
 
 
 class Subscriber:
-    def __init__(self, accepts: Callable[[dict[str, Any]], bool], limit: int = QUEUE_LIMIT):
+    def __init__(
+        self,
+        accepts: Callable[[dict[str, Any]], bool],
+        limit: int = QUEUE_LIMIT,
+        coalesce: frozenset[str] = COALESCED_TYPES,
+    ):
         self.accepts = accepts
         self.limit = limit
+        # The types a newer message of the same execution replaces while unread: a stream
+        # that shows only the latest state (the board) merges more than one that replays.
+        self.coalesce = coalesce
         self.queue: deque[dict[str, Any]] = deque()
         self.coalesced: set[int] = set()
         self.overflowed = False
@@ -46,9 +54,9 @@ class Subscriber:
     def offer(self, message: dict[str, Any]) -> None:
         if self.overflowed:
             return
-        if message.get("type") in COALESCED_TYPES:
+        if message.get("type") in self.coalesce:
             for index, queued in enumerate(self.queue):
-                if queued.get("type") in COALESCED_TYPES and queued.get(
+                if queued.get("type") in self.coalesce and queued.get(
                     "execution_id"
                 ) == message.get("execution_id"):
                     self.coalesced.add(queued["seq"])
@@ -60,6 +68,11 @@ class Subscriber:
         else:
             self.queue.append(message)
         self._ready.set()
+
+    def recover(self) -> None:
+        """Take messages again after an overflow: for a stream that only needs to know that
+        something changed (the dashboard's figures), an overflow says just that."""
+        self.overflowed = False
 
     async def next(self) -> dict[str, Any] | None:
         """The next message, or `None` once overflowed; the caller bounds the wait."""
@@ -86,8 +99,9 @@ class Hub:
         execution_id: uuid.UUID | None = None,
         organization_id: uuid.UUID | None = None,
         accepts: Callable[[dict[str, Any]], bool] = lambda _: True,
+        coalesce: frozenset[str] = COALESCED_TYPES,
     ) -> Subscriber:
-        subscriber = Subscriber(accepts, self.queue_limit)
+        subscriber = Subscriber(accepts, self.queue_limit, coalesce)
         if execution_id is not None:
             self._by_execution.setdefault(execution_id, set()).add(subscriber)
         elif organization_id is not None:

@@ -10,6 +10,7 @@ import contextlib
 from typing import Any, cast
 
 import structlog
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     ConnectionInitMessage,
@@ -17,6 +18,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
     StartMessage,
 )
 
+from flowgate.sockets import grouped, grouping
 from flowgate.sockets.admission import (
     PROTOCOL_ERROR,
     TRY_AGAIN_LATER,
@@ -84,3 +86,38 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await super().handle_start(
             {**message, "payload": {**message["payload"], "query": admitted.query}}
         )
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        plan = await grouping.plan(self.context, self.schema, query, variables, operation_name)
+        if plan is None:
+            await super().handle_async_results(operation_id, query, operation_name, variables)
+            return
+        groups = grouped.render_groups(self.view, self.context)
+        data_head = grouped.head({"type": "data", "id": operation_id})
+        request = (query, variables, operation_name)
+        try:
+            async for item in grouped.follow(groups, plan, self.schema, self.context, request):
+                if item.refused:
+                    # As Strawberry answers an operation refused before it runs: the first error.
+                    payload = item.errors[0] if item.errors else {"message": "Refused"}
+                    await self.send_message(
+                        cast("Any", {"type": "error", "id": operation_id, "payload": payload})
+                    )
+                    return
+                await grouped.send_text(self.websocket, grouped.frame(data_head, item.payload))
+            await self.send_message({"type": "complete", "id": operation_id})
+        except asyncio.CancelledError:
+            # Stopped (`stop`) or the socket closed: say so, as Strawberry does.
+            with contextlib.suppress(Exception):
+                await self.send_message({"type": "complete", "id": operation_id})
+        except WebSocketDisconnected:
+            return
+        finally:
+            self.subscriptions.pop(operation_id, None)
+            self.tasks.pop(operation_id, None)

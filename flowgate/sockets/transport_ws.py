@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any, cast
 
 import structlog
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
     SubscribeMessage,
 )
 
+from flowgate.sockets import grouped, grouping
 from flowgate.sockets.admission import (
     PROTOCOL_ERROR,
     TRY_AGAIN_LATER,
@@ -59,3 +62,30 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_subscribe(
             {**message, "payload": {**message["payload"], "query": admitted.query}}
         )
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        plan = await grouping.plan(
+            self.context,
+            self.schema,
+            operation.query,
+            operation.variables,
+            operation.operation_name,
+        )
+        if plan is None:
+            await super().run_operation(operation)
+            return
+        groups = grouped.render_groups(self.view, self.context)
+        next_head = grouped.head({"id": operation.id, "type": "next"})
+        request = (operation.query, operation.variables, operation.operation_name)
+        try:
+            async for item in grouped.follow(groups, plan, self.schema, self.context, request):
+                if operation.completed:
+                    return
+                if item.refused:
+                    refusal = {"id": operation.id, "type": "error", "payload": list(item.errors)}
+                    await operation.send_operation_message(cast("Message", refusal))
+                    return
+                await grouped.send_text(self.websocket, grouped.frame(next_head, item.payload))
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except WebSocketDisconnected:
+            return

@@ -68,14 +68,20 @@ def execution_visible(
     in_organization = Execution.organization_id == principal.organization_id
     if readable_ids is None:
         return in_organization
+    return and_(in_organization, of_readable_workflows(readable_ids))
+
+
+def of_readable_workflows(
+    readable_ids: frozenset[str] | BindParameter[Any],
+) -> ColumnElement[bool]:
+    """The workflow part of `execution_visible`, for statements scoped to the organization
+    by other terms (the dashboard's figures)."""
     ids = (
         readable_ids
         if isinstance(readable_ids, BindParameter)
         else readable_ids_parameter(readable_ids)
     )
-    return and_(
-        in_organization, or_(Execution.workflow_id.is_(None), Execution.workflow_id.in_(ids))
-    )
+    return or_(Execution.workflow_id.is_(None), Execution.workflow_id.in_(ids))
 
 
 def documents_visible(readable_ids: frozenset[str] | None) -> dict[str, Any]:

@@ -21,10 +21,10 @@ from resolvers.ids import parse_id
 from resolvers.subscriptions import (
     NotFoundClientError,
     SlowConsumerError,
-    _next_or_idle,
-    _subscribe,
     decode_cursor,
     encode_cursor,
+    next_or_idle,
+    subscribe,
 )
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ async def execution_commands(
         key, wanted = ("agent_id", agent) if agent is not None else ("workflow_id", workflow)
         return str(message.get(key)) == str(wanted)
 
-    subscriber = _subscribe(info, organization_id=principal.organization_id, accepts=wakes)
+    subscriber = subscribe(info, organization_id=principal.organization_id, accepts=wakes)
     try:
         if last is None:
             async with services.postgres.session() as session:
@@ -79,7 +79,7 @@ async def execution_commands(
                 last = command.id
             if len(found) == commands.BATCH:
                 continue  # more are waiting: read on before listening
-            await _next_or_idle(subscriber)
+            await next_or_idle(subscriber)
             if subscriber.overflowed:
                 raise SlowConsumerError(encode_cursor(last) if last else None)
             subscriber.queue.clear()  # one read of the log answers every wake so far

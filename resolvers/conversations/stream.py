@@ -17,10 +17,10 @@ from resolvers.subscriptions import (
     NotFoundClientError,
     ResyncNeeded,
     SlowConsumerError,
-    _next_or_idle,
-    _subscribe,
     decode_cursor,
     encode_cursor,
+    next_or_idle,
+    subscribe,
 )
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ async def conversation_events(
         raise NotFoundClientError(f"No conversation with id {conversation_id!r} you can see")
     services = info.context.services
     # Registered before the log is read: an event published meanwhile waits in the queue.
-    subscriber = _subscribe(info, execution_id=local_id)
+    subscriber = subscribe(info, execution_id=local_id)
     try:
         backlog = await log_after(services, local_id, last)
         if last and (backlog[0].seq if backlog else last + 1) > last + 1:
@@ -59,7 +59,7 @@ async def conversation_events(
                 yield event
                 last = event.seq
             backlog = []
-            message = await _next_or_idle(subscriber)
+            message = await next_or_idle(subscriber)
             if subscriber.overflowed:
                 raise SlowConsumerError(encode_cursor(last) if last else None)
             messages = [message, *_drain(subscriber)] if message is not None else []
@@ -110,14 +110,14 @@ async def agent_requests(
     agents (or those listed), live. An engine that reconnects catches up by listing
     conversations of its agents whose last message is a user's."""
     principal = info.context.principal
-    subscriber = _subscribe(
+    subscriber = subscribe(
         info,
         organization_id=principal.organization_id,
         accepts=lambda message: _wanted_by_engine(agent_ids, message),
     )
     try:
         while True:
-            message = await _next_or_idle(subscriber)
+            message = await next_or_idle(subscriber)
             if subscriber.overflowed:
                 raise SlowConsumerError(None)
             if message is None or message.get("type") == RESYNC["type"]:

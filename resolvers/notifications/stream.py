@@ -15,10 +15,10 @@ from resolvers import access
 from resolvers.notifications.reads import log_after
 from resolvers.subscriptions import (
     SlowConsumerError,
-    _next_or_idle,
-    _subscribe,
     decode_cursor,
     encode_cursor,
+    next_or_idle,
+    subscribe,
 )
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ async def notification_added(
     services = info.context.services
     # As of subscribing (asked afresh: a socket's loaders may be older).
     readable = await access.readable_workflow_ids(services.mongo, principal)
-    subscriber = _subscribe(info, execution_id=principal.user_id)
+    subscriber = subscribe(info, execution_id=principal.user_id)
     try:
         # Registered first, read second: one written in between is in the log or will wake us.
         last = decode_cursor(after) if after is not None else await _latest(services, principal)
@@ -61,7 +61,7 @@ async def notification_added(
             for notification in await log_after(services, principal, readable, last):
                 yield notification
                 last = notification.seq
-            await _next_or_idle(subscriber)
+            await next_or_idle(subscriber)
             subscriber.queue.clear()  # one read of the log answers every wake-up queued
             if subscriber.overflowed:
                 raise SlowConsumerError(encode_cursor(last) if last else None)
