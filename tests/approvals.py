@@ -124,6 +124,8 @@ class Flow:
         input_ = {
             "name": self.scratch.name(f"approvals-{uuid.uuid4().hex[:6]}"),
             "permissions": permissions,
+            # Several runs of one workflow at once (the default allows one: see the README).
+            "settings": {"concurrency": 100},
             "nodes": [
                 {"id": "review", "type": "HUMAN", "label": "Review", "data": review_data or {}},
                 {"id": "run", "type": "ACTION", "label": "Run",
