@@ -12,6 +12,7 @@ import strawberry
 
 from models import enums as domain
 from models import sql
+from models.sql.base import utcnow
 from resolvers import board
 from resolvers.context import Context
 from resolvers.ids import parse_id, to_global_id
@@ -91,6 +92,16 @@ class ExecutionUpdate:
     async def tokens(self, info: strawberry.Info[Context]) -> float | None:
         model = await self._model(info)
         return float(model.tokens) if model is not None else None
+
+    @strawberry.field(
+        description="Approvals it waits for now (undecided and not expired): a run that "
+        "asks one becomes PAUSED, and a decision moves it on, so each change arrives here as "
+        "a status change."
+    )
+    async def approvals_waiting(self, info: strawberry.Info[Context]) -> int:
+        approvals = await info.context.loaders.approvals_by_execution.load(self.execution_id)
+        now = utcnow()
+        return sum(1 for approval in approvals if approval.is_open(now))
 
 
 @strawberry.input(description="Which executions' status changes to stream.")
