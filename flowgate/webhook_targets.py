@@ -34,14 +34,12 @@ class TargetUnresolvedError(Exception):
     """The webhook's host did not resolve: perhaps for now, so worth a retry."""
 
 
-def _embedded_v4(address: IPAddress) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one stands for (mapped, 6to4, NAT64), if any."""
+def _translated_v4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address that a connection to `address` reaches (IPv4-mapped, NAT64)."""
     if isinstance(address, ipaddress.IPv4Address):
         return None
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
     if address in _NAT64:
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
@@ -49,10 +47,15 @@ def _embedded_v4(address: IPAddress) -> ipaddress.IPv4Address | None:
 
 def is_public(address: str) -> bool:
     """Whether `address` (an IP, optionally with an IPv6 `%scope`) is on the public internet:
-    global, neither multicast nor reserved, and so is any IPv4 address it embeds."""
+    global, neither multicast nor reserved. A mapped or NAT64 address is judged by the IPv4
+    address it reaches (on an IPv6-only network with DNS64 every IPv4 host is one); a 6to4
+    address must be public, and so must the IPv4 address it embeds."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    embedded = _embedded_v4(ip)
-    if embedded is not None and not is_public(str(embedded)):
+    translated = _translated_v4(ip)
+    if translated is not None:
+        return is_public(str(translated))
+    sixtofour = ip.sixtofour if isinstance(ip, ipaddress.IPv6Address) else None
+    if sixtofour is not None and not is_public(str(sixtofour)):
         return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved)
 
@@ -105,18 +108,23 @@ class Pinned:
     extensions: dict[str, str]
 
 
+def aim(url: httpx.URL, address: str) -> Pinned:
+    """`url` sent to `address`, with its own host still in the Host header and in TLS."""
+    extensions = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
+    return Pinned(
+        url.copy_with(host=address.split("%", 1)[0]),
+        {"Host": url.netloc.decode("ascii")},
+        extensions,
+    )
+
+
 async def pinned(url: str, *, allow_private: bool) -> Pinned:
     """`url` aimed at the address its host resolves to now, once checked; as it is when
     `allow_private` (the receiver may be anywhere, resolved as usual)."""
     original = httpx.URL(url)
     if allow_private:
         return Pinned(original, {}, {})
-    host = original.raw_host.decode("ascii")  # IDNA-encoded: what DNS and TLS take
     port = original.port or (443 if original.scheme == "https" else 80)
-    address = await checked_address(host, port)
-    extensions = {"sni_hostname": host} if original.scheme == "https" else {}
-    return Pinned(
-        original.copy_with(host=address.split("%", 1)[0]),
-        {"Host": original.netloc.decode("ascii")},
-        extensions,
-    )
+    # IDNA-encoded: what DNS and TLS take.
+    address = await checked_address(original.raw_host.decode("ascii"), port)
+    return aim(original, address)
