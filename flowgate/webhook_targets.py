@@ -121,7 +121,10 @@ def aim(url: httpx.URL, address: str) -> Pinned:
 async def pinned(url: str, *, allow_private: bool) -> Pinned:
     """`url` aimed at the address its host resolves to now, once checked; as it is when
     `allow_private` (the receiver may be anywhere, resolved as usual)."""
-    original = httpx.URL(url)
+    try:
+        original = httpx.URL(url)
+    except httpx.InvalidURL as error:  # one the URL check let by: no retry will fix it
+        raise TargetRefusedError(f"refused: not a URL ({error})") from error
     if allow_private:
         return Pinned(original, {}, {})
     port = original.port or (443 if original.scheme == "https" else 80)

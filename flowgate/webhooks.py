@@ -12,6 +12,7 @@ What a receiver gets: a JSON body and the headers
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -76,11 +77,15 @@ async def post(
     }
     started = time.perf_counter()
     try:
-        target = await webhook_targets.pinned(url, allow_private=allow_private)
+        # Bounded like a connection: the system resolver may wait far longer.
+        async with asyncio.timeout(client.timeout.connect):
+            target = await webhook_targets.pinned(url, allow_private=allow_private)
     except webhook_targets.TargetRefusedError as refused:
         return Outcome(None, str(refused)[:MAX_LOGGED_BODY], _ms(started), final=True)
     except webhook_targets.TargetUnresolvedError as unresolved:
         return Outcome(None, str(unresolved)[:MAX_LOGGED_BODY], _ms(started))
+    except TimeoutError:
+        return Outcome(None, "cannot resolve the URL's host: timed out", _ms(started))
     try:
         # Redirects are not followed: a receiver that moved must be set anew, and a redirect
         # must not carry the signed body somewhere nobody chose (nor into a private network).
