@@ -6,10 +6,12 @@ with the setting on (its receiver is on 127.0.0.1); these tests turn it off."""
 from __future__ import annotations
 
 import dataclasses
+import ssl
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+import trustme
 from fastapi import FastAPI
 
 from flowgate import webhook_targets
@@ -212,3 +214,40 @@ async def test_the_post_goes_to_the_checked_address_with_the_original_host(
     assert tls.extensions == {"sni_hostname": "hooks.example.com"}
     assert str(tls.url) == "https://[2606:4700::1]/h"
     assert tls.headers == {"Host": "hooks.example.com"}
+
+
+@pytest.fixture(scope="module")
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+async def _post_over_tls(authority: trustme.CA, cert_name: str, *, sni: bool) -> httpx.Response:
+    """POST to a TLS receiver on 127.0.0.1 whose certificate names `cert_name`, through the
+    URL `https://hooks.example.com/...` pinned to 127.0.0.1 (with or without its SNI)."""
+    leaf = authority.issue_cert(cert_name)
+    with leaf.private_key_and_cert_chain_pem.tempfile() as pem:
+        tls_receiver = Receiver(certfile=pem)
+        await tls_receiver.start()
+    try:
+        url = httpx.URL(f"https://hooks.example.com:{tls_receiver.port}/hook")
+        target = webhook_targets.aim(url, "127.0.0.1")
+        context = ssl.create_default_context()
+        authority.configure_trust(context)
+        async with httpx.AsyncClient(verify=context) as http:
+            return await http.post(target.url, content=b"{}", headers=target.headers,
+                                   extensions=target.extensions if sni else {})  # fmt: skip
+    finally:
+        await tls_receiver.stop()
+
+
+async def test_tls_to_the_checked_address_verifies_the_urls_host(authority: trustme.CA) -> None:
+    # when: the receiver's certificate names the URL's host
+    response = await _post_over_tls(authority, "hooks.example.com", sni=True)
+    # then: the handshake names the host (SNI) and its certificate is accepted
+    assert response.status_code == 200
+    # when: the certificate names another host, it is refused: the check is not skipped
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        await _post_over_tls(authority, "other.example.com", sni=True)
+    # and without the SNI the address would be checked, and no certificate names it
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        await _post_over_tls(authority, "hooks.example.com", sni=False)
