@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     webhook_backoff: float = Field(default=5.0, gt=0)
     webhook_backoff_max: float = Field(default=3600.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1, le=100)
+    # Whether webhooks may be POSTed into private networks (loopback, 10/8, link-local, the
+    # cloud metadata address, ...). Off: an editor of a workflow could otherwise make the
+    # gateway reach what only it can reach (flowgate/webhook_targets.py). On for receivers on
+    # the gateway's own network, and in the tests' local receiver.
+    webhook_allow_private: bool = False
     # Seconds between passes of the sweeper that fails runs past their workflow's
     # `timeoutSeconds` (one replica sweeps per pass; see resolvers.lifecycle.timeouts).
     timeout_sweep_interval: float = Field(default=1.0, gt=0)

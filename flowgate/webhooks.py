@@ -12,12 +12,15 @@ What a receiver gets: a JSON body and the headers
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
 from dataclasses import dataclass
 
 import httpx
+
+from flowgate import webhook_targets
 
 DELIVERY_HEADER = "Flowgate-Delivery"
 EVENT_HEADER = "Flowgate-Event"
@@ -45,6 +48,8 @@ class Outcome:
     status_code: int | None
     error: str | None
     duration_ms: int
+    # An attempt that no retry can change (the target is refused): the delivery is given up.
+    final: bool = False
 
     @property
     def delivered(self) -> bool:
@@ -59,6 +64,7 @@ async def post(
     delivery_id: str,
     event: str,
     body: bytes,
+    allow_private: bool,
 ) -> Outcome:
     timestamp = str(int(time.time()))
     headers = {
@@ -71,9 +77,25 @@ async def post(
     }
     started = time.perf_counter()
     try:
+        # Bounded like a connection: the system resolver may wait far longer.
+        async with asyncio.timeout(client.timeout.connect):
+            target = await webhook_targets.pinned(url, allow_private=allow_private)
+    except webhook_targets.TargetRefusedError as refused:
+        return Outcome(None, str(refused)[:MAX_LOGGED_BODY], _ms(started), final=True)
+    except webhook_targets.TargetUnresolvedError as unresolved:
+        return Outcome(None, str(unresolved)[:MAX_LOGGED_BODY], _ms(started))
+    except TimeoutError:
+        return Outcome(None, "cannot resolve the URL's host: timed out", _ms(started))
+    try:
         # Redirects are not followed: a receiver that moved must be set anew, and a redirect
-        # must not carry the signed body somewhere nobody chose.
-        response = await client.post(url, content=body, headers=headers, follow_redirects=False)
+        # must not carry the signed body somewhere nobody chose (nor into a private network).
+        response = await client.post(
+            target.url,
+            content=body,
+            headers={**headers, **target.headers},
+            extensions=target.extensions,
+            follow_redirects=False,
+        )
     except httpx.HTTPError as error:
         return Outcome(None, f"{type(error).__name__}: {error}"[:MAX_LOGGED_BODY], _ms(started))
     refusal = None if response.is_success else response.text[:MAX_LOGGED_BODY] or None

@@ -182,7 +182,12 @@ class WebhookMutations:
         info: strawberry.Info[Context],
         workflow_id: WorkflowId,
         url: Annotated[
-            str, strawberry.argument(description="An absolute http(s) URL, at most 2000 chars.")
+            str,
+            strawberry.argument(
+                description="An absolute http(s) URL, at most 2000 chars, on the public "
+                "internet unless the gateway allows private targets "
+                "(FLOWGATE_WEBHOOK_ALLOW_PRIVATE)."
+            ),
         ],
         secret: Annotated[
             str | None,

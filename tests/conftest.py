@@ -63,6 +63,8 @@ async def settings(test_stores: TestStores) -> AsyncIterator[Settings]:
         search_indexer_interval=3600,
         # And the webhook deliverer: tests run its passes themselves (tests/test_webhooks.py).
         webhook_interval=3600,
+        # Its receiver listens on 127.0.0.1 (tests/test_webhook_targets.py turns this off).
+        webhook_allow_private=True,
         _env_file=None,  # type: ignore[call-arg]
     )
     await migrate.upgrade(settings)

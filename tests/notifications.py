@@ -238,7 +238,9 @@ class Receiver:
     """A real HTTP server on a local port that records what is POSTed to it; `answer` sets
     the status it replies with. `start()`/`stop()` bring it up and down on the same port."""
 
-    def __init__(self) -> None:
+    def __init__(self, certfile: str | None = None) -> None:
+        # `certfile`: a PEM of key and certificate chain, to listen with TLS instead.
+        self.certfile = certfile
         self.port = free_port()
         self.received: list[Received] = []
         self.answer = 200
@@ -256,7 +258,12 @@ class Receiver:
     async def start(self) -> None:
         app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, lifespan="off", log_level="warning"
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            lifespan="off",
+            log_level="warning",
+            ssl_certfile=self.certfile,
         )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())

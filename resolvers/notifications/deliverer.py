@@ -96,7 +96,7 @@ async def claim(services: Services) -> list[Claimed]:
     ]
 
 
-async def send(client: httpx.AsyncClient, claimed: Claimed) -> webhooks.Outcome:
+async def send(client: httpx.AsyncClient, claimed: Claimed, settings: Settings) -> webhooks.Outcome:
     delivery, hook = claimed.delivery, claimed.webhook
     if hook is None:
         return webhooks.Outcome(None, "the workflow's webhook was removed", 0)
@@ -107,6 +107,7 @@ async def send(client: httpx.AsyncClient, claimed: Claimed) -> webhooks.Outcome:
         delivery_id=str(delivery.id),
         event=delivery.event,
         body=orjson.dumps(delivery.body),
+        allow_private=settings.webhook_allow_private,
     )
 
 
@@ -117,7 +118,9 @@ async def record(services: Services, claimed: Claimed, outcome: webhooks.Outcome
     now = utcnow()
     if outcome.delivered:
         status, next_at = WebhookDeliveryStatus.DELIVERED, now
-    elif claimed.webhook is None or claimed.attempt >= settings.webhook_max_attempts:
+    elif (
+        outcome.final or claimed.webhook is None or claimed.attempt >= settings.webhook_max_attempts
+    ):
         status, next_at = WebhookDeliveryStatus.FAILED, now
     else:
         status = WebhookDeliveryStatus.PENDING
@@ -164,7 +167,7 @@ async def deliver_due(services: Services, client: httpx.AsyncClient) -> dict[uui
     claimed = await claim(services)
 
     async def one(item: Claimed) -> str:
-        return await record(services, item, await send(client, item))
+        return await record(services, item, await send(client, item, services.settings))
 
     statuses = await asyncio.gather(*(one(item) for item in claimed))
     return {item.delivery.id: status for item, status in zip(claimed, statuses, strict=True)}

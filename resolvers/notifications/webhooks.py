@@ -7,11 +7,12 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flowgate import webhook_targets
 from models.documents import Workflow
 from models.enums import NotificationKind, WebhookDeliveryStatus
 from models.sql import Execution, WebhookDelivery, WorkflowWebhook
@@ -96,7 +97,10 @@ async def queue(
     return delivery
 
 
-def check_url(issues: Issues, value: str) -> str | None:
+def check_url(issues: Issues, value: str, *, allow_private: bool) -> str | None:
+    """A webhook URL, or None with the issue noted. A host that names a private address
+    literally is refused here, so that users learn early; one that resolves to one is
+    refused at each delivery (`flowgate.webhook_targets`)."""
     url = values.text(issues, "url", value, max_length=MAX_URL_LENGTH, required=True)
     if url is None:
         return None
@@ -106,16 +110,21 @@ def check_url(issues: Issues, value: str) -> str | None:
     except ValueError as error:
         issues.add("url", IssueCode.INVALID, f"is not a URL ({error})")
         return None
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        issues.add("url", IssueCode.INVALID, "must be an absolute http:// or https:// URL")
-        return None
-    if parts.username or parts.password:
-        issues.add("url", IssueCode.INVALID, "must not carry credentials; the secret signs")
-        return None
-    if any(ch.isspace() for ch in url):
-        issues.add("url", IssueCode.INVALID, "must not contain whitespace")
+    problem = _url_problem(url, parts, allow_private=allow_private)
+    if problem is not None:
+        issues.add("url", IssueCode.INVALID, problem)
         return None
     return url
+
+
+def _url_problem(url: str, parts: SplitResult, *, allow_private: bool) -> str | None:
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return "must be an absolute http:// or https:// URL"
+    if parts.username or parts.password:
+        return "must not carry credentials; the secret signs"
+    if any(ch.isspace() for ch in url):
+        return "must not contain whitespace"
+    return None if allow_private else webhook_targets.literal_refusal(parts.hostname)
 
 
 def check_secret(issues: Issues, value: str | None) -> str | None:
@@ -158,7 +167,7 @@ async def set_webhook(
     """Set (or replace) the workflow's webhook. Without a secret, one is made and returned
     once; with one, it is kept as given."""
     issues = Issues()
-    cleaned_url = check_url(issues, url)
+    cleaned_url = check_url(issues, url, allow_private=services.settings.webhook_allow_private)
     cleaned_secret = check_secret(issues, secret)
     values.global_id(issues, "workflowId", workflow_id, "Workflow")
     if issues:
