@@ -39,7 +39,7 @@ def nested_args(
     after: str | None = None,
 ) -> NestedPageArgs:
     # The same page-size and cursor rules as the root connections (`first` 0..`max_page_size`;
-    # a malformed cursor is a BAD_USER_INPUT naming `after`), checked before any load.
+    # a cursor that cannot be read is a BAD_USER_INPUT naming `after`), checked before any load.
     request = PageRequest.from_arguments(first, after, max_size=max_size)
     ordering = order.to_ordering() if order is not None else DEFAULT_EXECUTION_ORDER
     cursor = request.cursor

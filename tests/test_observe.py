@@ -10,8 +10,8 @@ import io
 import json
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -26,9 +26,11 @@ from flowgate import metrics, tracing
 from flowgate.auth.rate_limit import MemoryCounter, RateLimited, RateLimiter
 from flowgate.logs import configure_logging
 from flowgate.services import Services
+from flowgate.settings import Settings
 from resolvers.loaders import Loaders
 from resolvers.loaders.by_id import AgentByIdLoader
-from tests.auth import ADMIN, api_key_for
+from tests.auth import ADMIN, api_key_for, bearer
+from tests.compiled import plain_app
 from tests.ws import connect
 
 NAMED = "query ObserveAgents { agents(first: 2) { edges { node { name } } } }"
@@ -186,11 +188,26 @@ def _parent(span: ReadableSpan) -> int | None:
     return span.parent.span_id if span.parent is not None else None
 
 
+@pytest.fixture
+async def plain_client(
+    settings: Settings, services: Services, admin_key: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The admin's client of an app that answers every field through the resolvers: the
+    loader spans are theirs (the compiled path answers TracedAgents in one statement and
+    one MongoDB query, with no loader)."""
+    async with asynccontextmanager(plain_app)(settings, services) as application:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://flowgate.test", headers=bearer(admin_key)
+        ) as http:
+            yield http
+
+
 async def test_one_request_yields_a_span_tree(
-    client: httpx.AsyncClient, spans: InMemorySpanExporter, services: Services
+    plain_client: httpx.AsyncClient, spans: InMemorySpanExporter, services: Services
 ) -> None:
     # when
-    response = await client.post("/graphql", json={"query": TRACED})
+    response = await plain_client.post("/graphql", json={"query": TRACED})
     body = response.json()
     assert "errors" not in body, body
 
