@@ -25,7 +25,8 @@ router = APIRouter(prefix="/export")
 EXECUTIONS = """
 query Export($filter: ExecutionFilter, $after: String, $first: Int) {
   executions(first: $first, after: $after, filter: $filter) {
-    edges { node { id status startedAt endedAt durationMs aiProvider aiCalls tokens cost error
+    edges { node { id status startedAt endedAt durationMs aiProvider aiCalls tokens
+                   promptTokens completionTokens cost error
                    agent { id name } workflow { id name } startedBy { email } } }
     pageInfo { hasNextPage endCursor }
   }
@@ -38,7 +39,7 @@ query Export($groupBy: [GroupKey!]!, $filter: ExecutionFilter, $orderBy: Aggrega
     key { status provider model category period agentId workflowId userId
           agent { name } workflow { name } user { email } }
     count succeeded failed successRate durationP50Ms durationP95Ms durationP99Ms
-    aiCalls totalTokens cost
+    aiCalls totalTokens promptTokens completionTokens cost
   }
 }
 """
@@ -55,7 +56,8 @@ EXECUTION_COLUMNS = [
     ("workflow_id", "workflow.id"), ("workflow", "workflow.name"),
     ("started_by", "startedBy.email"), ("started_at", "startedAt"), ("ended_at", "endedAt"),
     ("duration_ms", "durationMs"), ("ai_provider", "aiProvider"), ("ai_calls", "aiCalls"),
-    ("tokens", "tokens"), ("cost", "cost"), ("error", "error"),
+    ("tokens", "tokens"), ("prompt_tokens", "promptTokens"),
+    ("completion_tokens", "completionTokens"), ("cost", "cost"), ("error", "error"),
 ]  # fmt: skip
 AGGREGATE_COLUMNS = [
     ("period", "key.period"), ("agent_id", "key.agentId"), ("agent", "key.agent.name"),
@@ -65,7 +67,8 @@ AGGREGATE_COLUMNS = [
     ("count", "count"), ("succeeded", "succeeded"), ("failed", "failed"),
     ("success_rate", "successRate"), ("duration_p50_ms", "durationP50Ms"),
     ("duration_p95_ms", "durationP95Ms"), ("duration_p99_ms", "durationP99Ms"),
-    ("ai_calls", "aiCalls"), ("total_tokens", "totalTokens"), ("cost", "cost"),
+    ("ai_calls", "aiCalls"), ("total_tokens", "totalTokens"), ("prompt_tokens", "promptTokens"),
+    ("completion_tokens", "completionTokens"), ("cost", "cost"),
 ]  # fmt: skip
 
 
