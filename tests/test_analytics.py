@@ -25,7 +25,7 @@ query Aggregate($groupBy: [GroupKey!]!, $filter: ExecutionFilter, $orderBy: Aggr
   executionAggregate(groupBy: $groupBy, filter: $filter, orderBy: $orderBy, first: $first) {
     key { status provider model category period agentId workflowId userId }
     count succeeded failed successRate durationP50Ms durationP95Ms durationP99Ms
-    aiCalls totalTokens cost
+    aiCalls totalTokens promptTokens completionTokens cost
   }
 }
 """
@@ -86,6 +86,10 @@ async def test_two_keys_agent_and_month_with_figures_match_the_rows(
         assert group["count"] == len(executions)
         assert group["failed"] == sum(e.status.name == "FAILED" for e in executions)
         assert group["totalTokens"] == sum(e.tokens for e in executions)
+        assert group["promptTokens"] == sum(e.prompt_tokens for e in executions)
+        assert group["completionTokens"] == sum(e.completion_tokens for e in executions)
+        # the seed splits every call's tokens
+        assert group["promptTokens"] + group["completionTokens"] == group["totalTokens"]
         assert group["aiCalls"] == sum(e.ai_calls for e in executions)
         assert Decimal(str(group["cost"])).quantize(Decimal("0.0001")) == sum(
             (e.cost for e in executions), Decimal(0)
