@@ -46,7 +46,8 @@ query Export($groupBy: [GroupKey!]!, $filter: ExecutionFilter, $orderBy: Aggrega
 USAGE = """
 query Export($since: DateTime, $until: DateTime, $bucket: UsageBucket!, $groupBy: UsageGroup!) {
   usage(since: $since, until: $until, bucket: $bucket, groupBy: $groupBy) {
-    period provider model agent { id name } user { id email } calls tokens cost
+    period provider model agent { id name } user { id email } calls tokens
+    promptTokens completionTokens cost
   }
 }
 """
@@ -75,7 +76,8 @@ AGGREGATE_COLUMNS = [
 USAGE_COLUMNS = [
     ("period", "period"), ("provider", "provider"), ("model", "model"), ("agent_id", "agent.id"),
     ("agent", "agent.name"), ("user_id", "user.id"), ("user", "user.email"), ("calls", "calls"),
-    ("tokens", "tokens"), ("cost", "cost"),
+    ("tokens", "tokens"), ("prompt_tokens", "promptTokens"),
+    ("completion_tokens", "completionTokens"), ("cost", "cost"),
 ]  # fmt: skip
 
 

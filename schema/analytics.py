@@ -160,6 +160,12 @@ class UsagePoint:
     period: datetime = strawberry.field(description="The start of the period (UTC).")
     calls: int = strawberry.field(description="AI calls: steps that named a provider.")
     tokens: int = strawberry.field(description="Tokens those calls used.")
+    prompt_tokens: int = strawberry.field(
+        description="Of them, tokens sent to models, as the steps reported them apart."
+    )
+    completion_tokens: int = strawberry.field(
+        description="Of them, tokens the models produced, as the steps reported them apart."
+    )
     cost: float = strawberry.field(description="What they cost (USD).")
 
     @strawberry.field(description="With PROVIDER: the provider.")
@@ -252,6 +258,7 @@ class AnalyticsQuery:
         return [
             UsagePoint(
                 point=p, group=group_by, period=p.period, calls=p.calls, tokens=p.tokens,
+                prompt_tokens=p.prompt_tokens, completion_tokens=p.completion_tokens,
                 cost=p.cost,
             )
             for p in points
