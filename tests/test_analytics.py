@@ -201,3 +201,17 @@ async def test_a_foreign_or_unknown_agent_filter_counts_nothing(client: httpx.As
     other = to_global_id("Agent", uuid.uuid4())
     data = await gql_data(client, AGGREGATE, {"groupBy": ["STATUS"], "filter": {"agentId": other}})
     assert data["executionAggregate"] == []
+
+
+@pytest.mark.parametrize(
+    ("field", "figure"),
+    [("PROMPT_TOKENS", "promptTokens"), ("COMPLETION_TOKENS", "completionTokens")],
+)
+async def test_groups_order_by_a_token_part(
+    client: httpx.AsyncClient, field: str, figure: str
+) -> None:
+    variables = {"groupBy": ["AGENT"], "orderBy": {"field": field, "direction": "DESC"}}
+    groups = (await gql_data(client, AGGREGATE, variables))["executionAggregate"]
+    values = [group[figure] for group in groups]
+    assert len(set(values)) > 1  # an order that could be wrong
+    assert values == sorted(values, reverse=True)
