@@ -25,7 +25,8 @@ router = APIRouter(prefix="/export")
 EXECUTIONS = """
 query Export($filter: ExecutionFilter, $after: String, $first: Int) {
   executions(first: $first, after: $after, filter: $filter) {
-    edges { node { id status startedAt endedAt durationMs aiProvider aiCalls tokens cost error
+    edges { node { id status startedAt endedAt durationMs aiProvider aiCalls tokens
+                   promptTokens completionTokens cost error
                    agent { id name } workflow { id name } startedBy { email } } }
     pageInfo { hasNextPage endCursor }
   }
@@ -38,14 +39,15 @@ query Export($groupBy: [GroupKey!]!, $filter: ExecutionFilter, $orderBy: Aggrega
     key { status provider model category period agentId workflowId userId
           agent { name } workflow { name } user { email } }
     count succeeded failed successRate durationP50Ms durationP95Ms durationP99Ms
-    aiCalls totalTokens cost
+    aiCalls totalTokens promptTokens completionTokens cost
   }
 }
 """
 USAGE = """
 query Export($since: DateTime, $until: DateTime, $bucket: UsageBucket!, $groupBy: UsageGroup!) {
   usage(since: $since, until: $until, bucket: $bucket, groupBy: $groupBy) {
-    period provider model agent { id name } user { id email } calls tokens cost
+    period provider model agent { id name } user { id email } calls tokens
+    promptTokens completionTokens cost
   }
 }
 """
@@ -55,7 +57,8 @@ EXECUTION_COLUMNS = [
     ("workflow_id", "workflow.id"), ("workflow", "workflow.name"),
     ("started_by", "startedBy.email"), ("started_at", "startedAt"), ("ended_at", "endedAt"),
     ("duration_ms", "durationMs"), ("ai_provider", "aiProvider"), ("ai_calls", "aiCalls"),
-    ("tokens", "tokens"), ("cost", "cost"), ("error", "error"),
+    ("tokens", "tokens"), ("prompt_tokens", "promptTokens"),
+    ("completion_tokens", "completionTokens"), ("cost", "cost"), ("error", "error"),
 ]  # fmt: skip
 AGGREGATE_COLUMNS = [
     ("period", "key.period"), ("agent_id", "key.agentId"), ("agent", "key.agent.name"),
@@ -65,14 +68,16 @@ AGGREGATE_COLUMNS = [
     ("count", "count"), ("succeeded", "succeeded"), ("failed", "failed"),
     ("success_rate", "successRate"), ("duration_p50_ms", "durationP50Ms"),
     ("duration_p95_ms", "durationP95Ms"), ("duration_p99_ms", "durationP99Ms"),
-    ("ai_calls", "aiCalls"), ("total_tokens", "totalTokens"), ("cost", "cost"),
+    ("ai_calls", "aiCalls"), ("total_tokens", "totalTokens"), ("prompt_tokens", "promptTokens"),
+    ("completion_tokens", "completionTokens"), ("cost", "cost"),
 ]  # fmt: skip
 
 
 USAGE_COLUMNS = [
     ("period", "period"), ("provider", "provider"), ("model", "model"), ("agent_id", "agent.id"),
     ("agent", "agent.name"), ("user_id", "user.id"), ("user", "user.email"), ("calls", "calls"),
-    ("tokens", "tokens"), ("cost", "cost"),
+    ("tokens", "tokens"), ("prompt_tokens", "promptTokens"),
+    ("completion_tokens", "completionTokens"), ("cost", "cost"),
 ]  # fmt: skip
 
 

@@ -120,8 +120,13 @@ class AggregateGroup:
     duration_p95_ms: float | None = strawberry.field(description="95th percentile (ms).")
     duration_p99_ms: float | None = strawberry.field(description="99th percentile (ms).")
     ai_calls: int = strawberry.field(description="AI calls made.")
-    total_tokens: int = strawberry.field(
-        description="Tokens used (prompt and completion are not recorded apart)."
+    total_tokens: int = strawberry.field(description="Tokens used in all.")
+    prompt_tokens: int = strawberry.field(
+        description="Of them, tokens sent to models, as steps reported them apart (steps that "
+        "gave only a total add to neither part)."
+    )
+    completion_tokens: int = strawberry.field(
+        description="Of them, tokens the models produced, as steps reported them apart."
     )
     cost: float = strawberry.field(description="Cost in US dollars.")
 
@@ -138,6 +143,8 @@ class AggregateGroup:
             duration_p99_ms=row.duration_p99_ms,
             ai_calls=row.ai_calls,
             total_tokens=row.tokens,
+            prompt_tokens=row.prompt_tokens,
+            completion_tokens=row.completion_tokens,
             cost=float(row.cost),
         )
 
@@ -153,6 +160,12 @@ class UsagePoint:
     period: datetime = strawberry.field(description="The start of the period (UTC).")
     calls: int = strawberry.field(description="AI calls: steps that named a provider.")
     tokens: int = strawberry.field(description="Tokens those calls used.")
+    prompt_tokens: int = strawberry.field(
+        description="Of them, tokens sent to models, as the steps reported them apart."
+    )
+    completion_tokens: int = strawberry.field(
+        description="Of them, tokens the models produced, as the steps reported them apart."
+    )
     cost: float = strawberry.field(description="What they cost (USD).")
 
     @strawberry.field(description="With PROVIDER: the provider.")
@@ -245,6 +258,7 @@ class AnalyticsQuery:
         return [
             UsagePoint(
                 point=p, group=group_by, period=p.period, calls=p.calls, tokens=p.tokens,
+                prompt_tokens=p.prompt_tokens, completion_tokens=p.completion_tokens,
                 cost=p.cost,
             )
             for p in points

@@ -47,6 +47,12 @@ class ExecutionStep:
     error: str | None = strawberry.field(description="Why it failed.")
     ai_provider: str | None = strawberry.field(description="The AI provider it called.")
     tokens: int = strawberry.field(description="Tokens it used.")
+    prompt_tokens: int | None = strawberry.field(
+        description="Of them, tokens sent to the model; null if the step gave only its total."
+    )
+    completion_tokens: int | None = strawberry.field(
+        description="Of them, tokens the model produced; null if the step gave only its total."
+    )
     cost: float = strawberry.field(description="What it cost (USD).")
 
     @classmethod
@@ -64,6 +70,8 @@ class ExecutionStep:
             error=step.error,
             ai_provider=step.ai_provider,
             tokens=step.tokens,
+            prompt_tokens=step.prompt_tokens,
+            completion_tokens=step.completion_tokens,
             cost=step.cost,
         )
 
@@ -93,6 +101,13 @@ class Execution(Node):
     ai_provider: str | None = strawberry.field(description="The AI provider it used.")
     ai_calls: int = strawberry.field(description="Calls made to AI providers.")
     tokens: float = strawberry.field(description="Tokens used (a Float: sums exceed Int).")
+    prompt_tokens: float = strawberry.field(
+        description="Of `tokens`, those its steps reported as sent to the model. Steps that gave "
+        "only a total add to neither part, so the parts may sum to less than `tokens`."
+    )
+    completion_tokens: float = strawberry.field(
+        description="Of `tokens`, those its steps reported as produced by the model."
+    )
     cost: float = strawberry.field(description="What it cost (USD).")
     human_interventions: int = strawberry.field(
         description="Times a person stepped in: approval decisions, operator pauses and resumes."
@@ -114,6 +129,8 @@ class Execution(Node):
             ai_provider=model.ai_provider,
             ai_calls=model.ai_calls,
             tokens=model.tokens,
+            prompt_tokens=model.prompt_tokens,
+            completion_tokens=model.completion_tokens,
             cost=float(model.cost),
             human_interventions=model.human_interventions,
         )

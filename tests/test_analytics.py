@@ -25,7 +25,7 @@ query Aggregate($groupBy: [GroupKey!]!, $filter: ExecutionFilter, $orderBy: Aggr
   executionAggregate(groupBy: $groupBy, filter: $filter, orderBy: $orderBy, first: $first) {
     key { status provider model category period agentId workflowId userId }
     count succeeded failed successRate durationP50Ms durationP95Ms durationP99Ms
-    aiCalls totalTokens cost
+    aiCalls totalTokens promptTokens completionTokens cost
   }
 }
 """
@@ -86,6 +86,10 @@ async def test_two_keys_agent_and_month_with_figures_match_the_rows(
         assert group["count"] == len(executions)
         assert group["failed"] == sum(e.status.name == "FAILED" for e in executions)
         assert group["totalTokens"] == sum(e.tokens for e in executions)
+        assert group["promptTokens"] == sum(e.prompt_tokens for e in executions)
+        assert group["completionTokens"] == sum(e.completion_tokens for e in executions)
+        # the seed splits every call's tokens
+        assert group["promptTokens"] + group["completionTokens"] == group["totalTokens"]
         assert group["aiCalls"] == sum(e.ai_calls for e in executions)
         assert Decimal(str(group["cost"])).quantize(Decimal("0.0001")) == sum(
             (e.cost for e in executions), Decimal(0)
@@ -197,3 +201,17 @@ async def test_a_foreign_or_unknown_agent_filter_counts_nothing(client: httpx.As
     other = to_global_id("Agent", uuid.uuid4())
     data = await gql_data(client, AGGREGATE, {"groupBy": ["STATUS"], "filter": {"agentId": other}})
     assert data["executionAggregate"] == []
+
+
+@pytest.mark.parametrize(
+    ("field", "figure"),
+    [("PROMPT_TOKENS", "promptTokens"), ("COMPLETION_TOKENS", "completionTokens")],
+)
+async def test_groups_order_by_a_token_part(
+    client: httpx.AsyncClient, field: str, figure: str
+) -> None:
+    variables = {"groupBy": ["AGENT"], "orderBy": {"field": field, "direction": "DESC"}}
+    groups = (await gql_data(client, AGGREGATE, variables))["executionAggregate"]
+    values = [group[figure] for group in groups]
+    assert len(set(values)) > 1  # an order that could be wrong
+    assert values == sorted(values, reverse=True)

@@ -104,3 +104,25 @@ async def test_another_organizations_objects_are_not_found(users: dict[str, Pair
     mine = await acme.check(query, {"a": agent["id"], "e": execution_id}, roots=2)
     assert mine.body["data"]["agent"]["id"] == agent["id"]
     assert mine.round_trips == {"sql": 2, "mongo": 0}
+
+
+SPLIT_QUERY = """
+{ executions(first: 20) { edges { node { id tokens promptTokens completionTokens
+    steps { tokens promptTokens completionTokens } } } } }
+"""
+
+
+async def test_the_token_split_compiles_from_its_columns(users: dict[str, Pair]) -> None:
+    # given: the seeded executions, whose calls are split
+    pair = users[ROLES[0]]
+
+    # when
+    answer = await pair.check(SPLIT_QUERY)
+
+    # then: the same answer as the resolvers', in one statement, with parts that add up
+    assert "errors" not in answer.body
+    assert answer.round_trips["sql"] == 1
+    nodes = [edge["node"] for edge in answer.body["data"]["executions"]["edges"]]
+    assert any(node["promptTokens"] for node in nodes)
+    for node in nodes:
+        assert node["promptTokens"] + node["completionTokens"] == node["tokens"]

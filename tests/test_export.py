@@ -60,7 +60,8 @@ async def test_aggregate_export_matches_the_field(client: httpx.AsyncClient) -> 
         await gql_data(
             client,
             "query($groupBy: [GroupKey!]!, $first: Int) { executionAggregate(groupBy: $groupBy, "
-            "first: $first) { key { agentId status } count cost } }",
+            "first: $first) { key { agentId status } count totalTokens promptTokens "
+            "completionTokens } }",
             variables,
         )
     )["executionAggregate"]
@@ -71,6 +72,11 @@ async def test_aggregate_export_matches_the_field(client: httpx.AsyncClient) -> 
     assert [(r["agent_id"], r["status"], int(r["count"])) for r in rows] == [
         (g["key"]["agentId"], g["key"]["status"], g["count"]) for g in groups
     ]
+    tokens = ("total_tokens", "prompt_tokens", "completion_tokens")
+    assert [tuple(int(r[c]) for c in tokens) for r in rows] == [
+        (g["totalTokens"], g["promptTokens"], g["completionTokens"]) for g in groups
+    ]
+    assert any(int(r["prompt_tokens"]) for r in rows)
     assert all(row["agent"] for row in rows)
 
 

@@ -98,3 +98,28 @@ async def test_migrations_match_the_models(test_stores: TestStores) -> None:
 
     # then
     assert differences == [], f"models and migrations differ: {differences}"
+
+
+async def _execution_columns(settings: Settings) -> set[str]:
+    return await _query_names(
+        settings,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'executions'",
+    )
+
+
+async def test_the_token_split_adds_and_drops_its_two_columns(test_stores: TestStores) -> None:
+    # given: the chain up to the revision before
+    settings = await _fresh_settings(test_stores, "tokensplit")
+    await migrate.upgrade(settings, "0009")
+    split = {"prompt_tokens", "completion_tokens"}
+    assert not split & await _execution_columns(settings)
+
+    # when / then: up, the parts are there beside the total
+    await migrate.upgrade(settings, "0010")
+    assert split | {"tokens"} <= await _execution_columns(settings)
+
+    # when / then: down, only they are gone
+    await migrate.downgrade(settings, "0009")
+    columns = await _execution_columns(settings)
+    assert "tokens" in columns and not split & columns
+    assert await migrate.current_revision(settings) == "0009"

@@ -367,6 +367,10 @@ async def test_executions_match_their_traces(services: Services, seeded: SeedSum
         done = [s for s in steps if s.status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED)]
         assert execution.nodes_done == len(done)
         assert execution.tokens == sum(s.tokens for s in steps)
+        # every call's tokens are split, and the parts add up on the row and on each step
+        assert execution.prompt_tokens + execution.completion_tokens == execution.tokens
+        assert execution.prompt_tokens == sum(s.prompt_tokens or 0 for s in steps)
+        assert all((s.prompt_tokens or 0) + (s.completion_tokens or 0) == s.tokens for s in steps)
         assert execution.ai_calls == sum(
             s.node_type is NodeType.AI and s.status is not StepStatus.SKIPPED for s in steps
         )

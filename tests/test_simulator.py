@@ -149,6 +149,9 @@ async def _check_run(services: Services, run: Run) -> Execution:
     # the row's counters are the sums over the steps; a retried node is done once
     assert row.nodes_done == sum(1 for step in ended_steps if step.attempt == 1)
     assert row.tokens == sum(step.tokens for step in trace.steps)
+    # the simulator reports every call's tokens apart: the parts add up to the total
+    assert row.prompt_tokens + row.completion_tokens == row.tokens
+    assert row.completion_tokens == sum(step.completion_tokens or 0 for step in trace.steps)
     assert row.cost == sum((Decimal(str(step.cost)) for step in trace.steps), Decimal(0))
     assert row.ai_calls == sum(1 for step in trace.steps if step.ai_provider)
     # an AI node bills the provider its agent is configured with

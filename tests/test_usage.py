@@ -21,7 +21,7 @@ from tests.graphql import gql, gql_data
 USAGE = """
 query Usage($since: DateTime, $until: DateTime, $bucket: UsageBucket!, $groupBy: UsageGroup!) {
   usage(since: $since, until: $until, bucket: $bucket, groupBy: $groupBy) {
-    period calls tokens cost provider model agent { id } user { id }
+    period calls tokens promptTokens completionTokens cost provider model agent { id } user { id }
   }
 }
 """
@@ -53,16 +53,23 @@ async def test_usage_per_provider_and_day_matches_the_steps(
     client: httpx.AsyncClient, steps: tuple[datetime, datetime, list[Any]]
 ) -> None:
     since, until, chosen = steps
-    expected: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    expected: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for _, step in chosen:
         totals = expected[(_day(step.started_at), step.ai_provider)]
         totals[0] += 1
         totals[1] += step.tokens
+        totals[2] += step.prompt_tokens or 0
+        totals[3] += step.completion_tokens or 0
     variables = {"since": since.isoformat(), "until": until.isoformat(), "bucket": "DAY",
                  "groupBy": "PROVIDER"}  # fmt: skip
     points = (await gql_data(client, USAGE, variables))["usage"]
     got = {
-        (datetime.fromisoformat(p["period"]).isoformat(), p["provider"]): [p["calls"], p["tokens"]]
+        (datetime.fromisoformat(p["period"]).isoformat(), p["provider"]): [
+            p["calls"],
+            p["tokens"],
+            p["promptTokens"],
+            p["completionTokens"],
+        ]
         for p in points
     }
     assert got == dict(expected)

@@ -34,6 +34,16 @@ class StepSeed:
     def done(self) -> bool:
         return self.status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED)
 
+    # A third of a call's tokens are the answer: derived, not drawn, so that the random
+    # sequence (and with it every seeded value) is the one it was before the split existed.
+    @property
+    def completion_tokens(self) -> int:
+        return self.tokens // 3
+
+    @property
+    def prompt_tokens(self) -> int:
+        return self.tokens - self.completion_tokens
+
 
 @dataclass(slots=True)
 class ExecutionSeed:
@@ -101,6 +111,8 @@ class ExecutionSeed:
             "nodes_total": self.nodes_total,
             "ai_calls": ai_calls,
             "tokens": self.tokens,
+            "prompt_tokens": sum(step.prompt_tokens for step in self.steps),
+            "completion_tokens": sum(step.completion_tokens for step in self.steps),
             "cost": micros_to_decimal(self.cost_micros),
             "started_by_id": self.started_by_id,
             "idempotency_key": self.idempotency_key,

@@ -51,6 +51,8 @@ def _step_doc(execution: ExecutionSeed, step: StepSeed) -> Doc:
         "error": step.error,
         "ai_provider": execution.agent.provider if is_ai else None,
         "tokens": step.tokens,
+        "prompt_tokens": step.prompt_tokens if step.tokens else None,
+        "completion_tokens": step.completion_tokens if step.tokens else None,
         "cost": step.cost_micros / 1_000_000,
     }
 
@@ -73,7 +75,7 @@ def _step_input(execution: ExecutionSeed, step: StepSeed) -> dict[str, Any]:
 def _step_output(step: StepSeed) -> dict[str, Any]:
     match step.node.type:
         case NodeType.AI:
-            return {"finish_reason": "stop", "completion_tokens": step.tokens // 3}
+            return {"finish_reason": "stop", "completion_tokens": step.completion_tokens}
         case NodeType.HUMAN:
             return {"approved": True}
         case NodeType.DECISION:

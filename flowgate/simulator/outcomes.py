@@ -74,6 +74,8 @@ class Outcome:
     error: str | None = None
     ai_provider: str | None = None
     tokens: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
     cost: float = 0.0
 
     def step(self, node_id: str) -> dict[str, Any]:
@@ -86,6 +88,8 @@ class Outcome:
             "durationMs": self.duration_ms,
             "aiProvider": self.ai_provider,
             "tokens": self.tokens,
+            "promptTokens": self.prompt_tokens,
+            "completionTokens": self.completion_tokens,
             "cost": self.cost,
             "error": self.error,
         }
@@ -167,9 +171,18 @@ def _bill(rng: random.Random, outcome: Outcome, node: Node, runner: Profile) -> 
     price = MODEL_PRICES.get(model or "", PROVIDER_PRICES.get(provider, DEFAULT_PRICE))
     outcome.ai_provider = provider
     outcome.tokens = tokens
+    # About a third of a call's tokens are the answer; derived rather than drawn, so the
+    # random sequence of a simulation is unchanged.
+    outcome.completion_tokens = tokens // 3
+    outcome.prompt_tokens = tokens - outcome.completion_tokens
     outcome.cost = round(tokens * price / 1000, 6)
     outcome.input = {**outcome.input, "model": model}
-    outcome.output = {"model": model, "tokens": tokens, "finish_reason": "stop"}
+    outcome.output = {
+        "model": model,
+        "tokens": tokens,
+        "finish_reason": "stop",
+        "completion_tokens": outcome.completion_tokens,
+    }
 
 
 def _text(value: object) -> str | None:

@@ -25,6 +25,9 @@ class ExecutionStep(BaseModel):
     error: str | None = None
     ai_provider: str | None = None
     tokens: int = 0
+    # Set when the step reported its tokens apart (then they add up to `tokens`).
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
     cost: float = 0.0
 
 

@@ -69,6 +69,10 @@ class Execution(UuidPrimaryKey, Timestamps, Base):
     nodes_total: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     ai_calls: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # The parts of `tokens` that steps reported apart; a step that gave only its total adds
+    # to neither, so `prompt_tokens + completion_tokens <= tokens`.
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     cost: Mapped[Decimal] = mapped_column(
         Numeric(14, 6), default=Decimal(0), server_default=text("0")
     )

@@ -60,6 +60,8 @@ class AggregateOrderField(StrEnum):
     DURATION_P95 = "duration_p95"
     AI_CALLS = "ai_calls"
     TOKENS = "tokens"
+    PROMPT_TOKENS = "prompt_tokens"
+    COMPLETION_TOKENS = "completion_tokens"
     COST = "cost"
 
 
@@ -75,6 +77,8 @@ class AggregateRow:
     duration_p99_ms: float | None
     ai_calls: int
     tokens: int
+    prompt_tokens: int
+    completion_tokens: int
     cost: Decimal
 
     @property
@@ -148,6 +152,8 @@ async def execution_aggregate(
             duration_p99_ms=row.p99,
             ai_calls=int(row.ai_calls or 0),
             tokens=int(row.tokens or 0),
+            prompt_tokens=int(row.prompt_tokens or 0),
+            completion_tokens=int(row.completion_tokens or 0),
             cost=row.cost if row.cost is not None else Decimal(0),
         )
         for row in rows
@@ -172,6 +178,8 @@ def _statement(
         func.percentile_cont(0.99).within_group(Execution.duration_ms).label("p99"),
         func.sum(Execution.ai_calls).label("ai_calls"),
         func.sum(Execution.tokens).label("tokens"),
+        func.sum(Execution.prompt_tokens).label("prompt_tokens"),
+        func.sum(Execution.completion_tokens).label("completion_tokens"),
         func.sum(Execution.cost).label("cost"),
     ).select_from(Execution)
     if _NEEDS_AGENT & set(group_by):

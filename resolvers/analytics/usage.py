@@ -9,7 +9,6 @@ has). A step counts as one AI call when it names a provider."""
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -52,7 +51,14 @@ class UsagePoint:
     key: Any  # a provider or model name, or an agent's or user's id; None: unknown
     calls: int
     tokens: int
+    prompt_tokens: int  # of `tokens`, those the steps reported apart
+    completion_tokens: int
     cost: float
+
+
+# What a group sums, in this order: calls, tokens, prompt and completion tokens, cost.
+_FIGURES: Final = ("calls", "tokens", "prompt_tokens", "completion_tokens", "cost")
+Sums = tuple[float, ...]
 
 
 _FORMATS = {UsageBucket.HOUR: "%Y-%m-%dT%H:00:00Z", UsageBucket.DAY: "%Y-%m-%dT00:00:00Z"}
@@ -92,15 +98,17 @@ async def usage(
     visible = access.documents_visible(await info.context.loaders.readable_workflow_ids.get())
     groups = await _steps_by_period(organization_id, visible, start, end, bucket, group_by)
     names = await _names(info, organization_id, group_by, {key for _, key in groups})
-    folded: dict[tuple[datetime, Any], list[float]] = defaultdict(lambda: [0, 0, 0.0])
-    for (start_of, key), (calls, tokens, cost) in groups.items():
+    folded: dict[tuple[datetime, Any], Sums] = {}
+    for (start_of, key), sums in groups.items():
         # weeks start on Monday, in UTC
         period = start_of - timedelta(days=start_of.weekday() if bucket is UsageBucket.WEEK else 0)
-        total = folded[(period, names(key))]
-        total[0], total[1], total[2] = total[0] + calls, total[1] + tokens, total[2] + cost
+        before = folded.get((period, names(key)), (0,) * len(_FIGURES))
+        folded[(period, names(key))] = tuple(a + b for a, b in zip(before, sums, strict=True))
     points = [
-        UsagePoint(period, key, int(calls), int(tokens), round(cost, 6))
-        for (period, key), (calls, tokens, cost) in folded.items()
+        UsagePoint(
+            period, key, int(calls), int(tokens), int(prompt), int(completion), round(cost, 6)
+        )
+        for (period, key), (calls, tokens, prompt, completion, cost) in folded.items()
     ]
     points.sort(key=lambda p: (p.period, str(p.key) if p.key is not None else ""))
     if len(points) > MAX_POINTS:
@@ -116,14 +124,15 @@ async def _steps_by_period(
     until: datetime,
     bucket: UsageBucket,
     group_by: UsageGroup,
-) -> dict[tuple[datetime, Any], tuple[int, int, float]]:
+) -> dict[tuple[datetime, Any], Sums]:
     window = {"$gte": since, "$lt": until}
     day_format = _FORMATS[UsageBucket.HOUR if bucket is UsageBucket.HOUR else UsageBucket.DAY]
     pipeline: list[dict[str, Any]] = [
         {"$match": {"organization_id": organization_id, **visible,
                     "steps": {"$elemMatch": {"started_at": window}}}},
         {"$project": {"_id": 0, "agent_id": 1, "execution_id": 1, "steps.started_at": 1,
-                      "steps.ai_provider": 1, "steps.tokens": 1, "steps.cost": 1}},
+                      "steps.ai_provider": 1, "steps.tokens": 1, "steps.prompt_tokens": 1,
+                      "steps.completion_tokens": 1, "steps.cost": 1}},
         {"$unwind": "$steps"},
         {"$match": {"steps.started_at": window, "steps.ai_provider": {"$ne": None}}},
         {"$group": {
@@ -131,8 +140,8 @@ async def _steps_by_period(
                                                  "date": "$steps.started_at"}},
                     "key": _MONGO_KEY[group_by]},
             "calls": {"$sum": 1},
-            "tokens": {"$sum": "$steps.tokens"},
-            "cost": {"$sum": "$steps.cost"},
+            # `$sum` skips nulls: a step that gave only its total adds to neither part.
+            **{name: {"$sum": f"$steps.{name}"} for name in _FIGURES[1:]},
         }},
     ]  # fmt: skip
     # All groups in the first reply: the server's default first batch is 101 documents, and
@@ -140,11 +149,13 @@ async def _steps_by_period(
     cursor = await ExecutionTrace.get_pymongo_collection().aggregate(
         pipeline, batchSize=_GROUPS_PER_REPLY
     )
-    found: dict[tuple[datetime, Any], tuple[int, int, float]] = {}
+    found: dict[tuple[datetime, Any], Sums] = {}
     async for group in cursor:
         period = datetime.strptime(group["_id"]["period"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        found[(period, group["_id"].get("key"))] = (
-            int(group["calls"]), int(group["tokens"] or 0), float(group["cost"] or 0))  # fmt: skip
+        found[(period, group["_id"].get("key"))] = tuple(
+            float(group[name] or 0) if name == "cost" else int(group[name] or 0)
+            for name in _FIGURES
+        )
     return found
 
 

@@ -194,6 +194,8 @@ def _applied(
             error=step.get("error"),
             ai_provider=step.get("ai_provider"),
             tokens=step.get("tokens", 0),
+            prompt_tokens=step.get("prompt_tokens"),
+            completion_tokens=step.get("completion_tokens"),
             cost=step.get("cost", 0.0),
         ).model_dump()
         # A step reported as started earlier is completed in place; otherwise appended.

@@ -23,6 +23,7 @@ from resolvers.mutations.errors import (
     RetriesExhaustedError,
 )
 from resolvers.mutations.executions import MAX_ERROR_LENGTH, MAX_INPUT_BYTES, check_key
+from resolvers.mutations.step_tokens import StepTokens, step_tokens
 from resolvers.validation import values
 from resolvers.validation.issues import IssueCode, Issues
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
     from resolvers.context import Context
 
-MAX_TOKENS_PER_STEP = 10_000_000
 MAX_COST_PER_STEP = 10_000.0
 MAX_DURATION_MS = 7 * 24 * 3600 * 1000
 
@@ -46,12 +46,15 @@ class StepReport:
     output: object | None = None
     duration_ms: int | None = None
     ai_provider: str | None = None
-    tokens: int = 0
+    # The total, and its parts: `step_tokens` says how they go together.
+    tokens: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
     cost: float = 0.0
     error: str | None = None
 
 
-def _check(issues: Issues, step: StepReport) -> None:
+def _check(issues: Issues, step: StepReport) -> StepTokens:
     values.text(issues, "step.nodeId", step.node_id, max_length=100, required=True)
     for name in ("input", "output"):
         value = getattr(step, name)
@@ -59,8 +62,7 @@ def _check(issues: Issues, step: StepReport) -> None:
             values.json_object(issues, f"step.{name}", value, max_bytes=MAX_INPUT_BYTES)
     if step.duration_ms is not None and not 0 <= step.duration_ms <= MAX_DURATION_MS:
         issues.add("step.durationMs", IssueCode.OUT_OF_RANGE, f"must be 0..{MAX_DURATION_MS}")
-    if not 0 <= step.tokens <= MAX_TOKENS_PER_STEP:
-        issues.add("step.tokens", IssueCode.OUT_OF_RANGE, f"must be 0..{MAX_TOKENS_PER_STEP}")
+    tokens = step_tokens(issues, step.tokens, step.prompt_tokens, step.completion_tokens)
     if not 0 <= step.cost <= MAX_COST_PER_STEP:
         issues.add("step.cost", IssueCode.OUT_OF_RANGE, f"must be 0..{MAX_COST_PER_STEP}")
     if step.ai_provider is not None:
@@ -69,6 +71,7 @@ def _check(issues: Issues, step: StepReport) -> None:
         values.text(issues, "step.error", step.error, max_length=MAX_ERROR_LENGTH)
     if step.status is StepStatus.FAILED and not (step.error or "").strip():
         issues.add("step.error", IssueCode.REQUIRED, "a failed step needs its error")
+    return tokens
 
 
 async def report_step(
@@ -79,7 +82,7 @@ async def report_step(
     issues = Issues()
     local_id = values.global_id(issues, "executionId", execution_id, "Execution")
     key = check_key(issues, idempotency_key)
-    _check(issues, step)
+    tokens = _check(issues, step)
     if issues or local_id is None:
         raise InvalidInputError(issues)
     await require_execution_driver(info, local_id, execution_id)
@@ -112,14 +115,14 @@ async def report_step(
                 )
             )
         step_index = len(events)
-        events.extend(_step_events(execution, step, node_type, now, attempt))
+        events.extend(_step_events(execution, step, tokens, node_type, now, attempt))
         record_change(
             session,
             info.context.actor,
             action=f"execution.step.{step.status.value}",
             object_type="Execution",
             object_id=execution.id,
-            summary={"node_id": step.node_id, "tokens": step.tokens, "cost": step.cost},
+            summary={"node_id": step.node_id, "tokens": tokens.total, "cost": step.cost},
         )
         # The answer names the step's own event (numbers are assigned in list order).
         step_seq = execution.last_event_seq + step_index + 1
@@ -174,7 +177,12 @@ def _attempt(execution: Execution, step: StepReport) -> int:
 
 
 def _step_events(
-    execution: Execution, step: StepReport, node_type: NodeType, now: Any, attempt: int
+    execution: Execution,
+    step: StepReport,
+    tokens: StepTokens,
+    node_type: NodeType,
+    now: Any,
+    attempt: int,
 ) -> list[PendingEvent]:
     record: dict[str, Any] = {
         "node_id": step.node_id,
@@ -204,13 +212,17 @@ def _step_events(
         output=step.output,
         error=step.error,
         ai_provider=step.ai_provider,
-        tokens=step.tokens,
+        tokens=tokens.total,
+        prompt_tokens=tokens.prompt,
+        completion_tokens=tokens.completion,
         cost=step.cost,
     )
     if attempt == 1:  # a retry finishes a node that its failed attempt already counted
         execution.nodes_done += 1
     execution.nodes_total = max(execution.nodes_total, execution.nodes_done)
-    execution.tokens += step.tokens
+    execution.tokens += tokens.total
+    execution.prompt_tokens += tokens.prompt or 0
+    execution.completion_tokens += tokens.completion or 0
     execution.cost += Decimal(str(step.cost))
     if step.ai_provider is not None:
         execution.ai_calls += 1

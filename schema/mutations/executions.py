@@ -47,7 +47,19 @@ class StepInput:
     output: JSON | None = strawberry.field(default=None, description="What it produced.")
     duration_ms: int | None = strawberry.field(default=None, description="How long it took.")
     ai_provider: str | None = strawberry.field(default=None, description="AI provider called.")
-    tokens: int = strawberry.field(default=0, description="Tokens used.")
+    tokens: int | None = strawberry.field(
+        default=None,
+        description="Tokens used in all. With `promptTokens` and `completionTokens` it must be "
+        "their sum; left out, it is their sum (0 if neither is given).",
+    )
+    prompt_tokens: int | None = strawberry.field(
+        default=None,
+        description="Of them, tokens sent to the model. With `tokens` alone, the other part "
+        "is what the total leaves.",
+    )
+    completion_tokens: int | None = strawberry.field(
+        default=None, description="Of them, tokens the model produced."
+    )
     cost: float = strawberry.field(default=0.0, description="Cost in USD.")
     error: str | None = strawberry.field(default=None, description="Why it failed.")
 
@@ -61,6 +73,8 @@ class StepInput:
             duration_ms=self.duration_ms,
             ai_provider=self.ai_provider,
             tokens=self.tokens,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
             cost=self.cost,
             error=self.error,
         )
