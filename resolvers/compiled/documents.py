@@ -27,17 +27,23 @@ async def fetch_projected(
     the projected `fields` (dotted paths name sub-fields of a list of sub-documents)."""
     document = loader.document
     projection = dict.fromkeys(sorted({*fields, loader.field}), 1)
-    # As the loader asks: the key field first, every match in the first batch.
-    cursor = document.get_pymongo_collection().find(
-        {loader.field: {"$in": list(keys)}, **loader.scope()},
-        projection,
-        batch_size=len(keys) + 1,
-    )
-    found: dict[uuid.UUID, Any] = {}
     model = projected_model(document, frozenset(path.split(".", 1)[0] for path in projection))
-    async for raw in cursor:
-        found[raw[loader.field]] = construct(document, model.model_validate(raw))
-    return found
+
+    async def read() -> dict[uuid.UUID, Any]:
+        # As the loader asks: the key field first, every match in the first batch.
+        cursor = document.get_pymongo_collection().find(
+            {loader.field: {"$in": list(keys)}, **loader.scope()},
+            projection,
+            batch_size=len(keys) + 1,
+        )
+        found: dict[uuid.UUID, Any] = {}
+        async for raw in cursor:
+            found[raw[loader.field]] = construct(document, model.model_validate(raw))
+        return found
+
+    # Through the loader's guard: when MongoDB is unreachable, the resolvers that answer
+    # instead fail at once rather than wait out a second store timeout.
+    return await loader.reading(read)
 
 
 @cache

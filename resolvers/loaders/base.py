@@ -4,7 +4,7 @@ MongoDB."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
@@ -14,11 +14,13 @@ from sqlalchemy import ColumnElement, select
 from flowgate import tracing
 from flowgate.principal import Principal
 from flowgate.services import Services
+from flowgate.stores.errors import unreachable_store
 from resolvers.loaders.keys import in_keys
 
 KeyT = TypeVar("KeyT")
 ValueT = TypeVar("ValueT")
 ModelT = TypeVar("ModelT")
+ReadT = TypeVar("ReadT")
 DocumentT = TypeVar("DocumentT", bound=Document)
 
 
@@ -62,11 +64,31 @@ class DocumentByFieldLoader(ScopedLoader[uuid.UUID, DocumentT | None], Generic[D
     field: ClassVar[str]  # as stored in MongoDB (`_id`, `agent_id`)
     attribute: ClassVar[str]  # as read off the Beanie document (`id`, `agent_id`)
 
+    # Set when a batch found MongoDB unreachable: the loader lives for one request, and
+    # asking again in it (the resolvers answering after the compiled path's stitching failed,
+    # or a second nesting level) would only wait out another store timeout.
+    _unreachable: BaseException | None = None
+
     def scope(self) -> dict[str, Any]:
         """The documents the principal may see at all: its organization's."""
         return {"organization_id": self.principal.organization_id}
 
+    async def reading(self, read: Callable[[], Awaitable[ReadT]]) -> ReadT:
+        """Run `read` (a query of this loader's collection for the request), unless MongoDB
+        was found unreachable earlier in the request: then fail at once, as it did."""
+        if self._unreachable is not None:
+            raise self._unreachable
+        try:
+            return await read()
+        except Exception as error:
+            if unreachable_store(error):
+                self._unreachable = error
+            raise
+
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[DocumentT | None]:
+        return await self.reading(lambda: self._batch_load(keys))
+
+    async def _batch_load(self, keys: Sequence[uuid.UUID]) -> list[DocumentT | None]:
         # Values go into the filter as BSON values, never as query operators: a key is a UUID.
         # batch_size: all matches in the first reply. The server's default first batch is 101
         # documents, so a page of 500 keys would cost a `getMore` too: a round trip that
