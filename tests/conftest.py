@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -25,6 +26,21 @@ from flowgate.settings import Settings
 from tests.auth import ADMIN, api_key_for, bearer
 from tests.scratch import Scratch
 from tests.stores import TestStores
+
+
+def _own_redis_database() -> None:
+    """Under pytest-xdist each worker takes its own database of the shared Redis (1, 2, ...;
+    a plain run keeps the URL's): rate-limit counters and the event bus's channel (named after
+    the database, `flowgate.bus.redis.channel_for`) are then private to the worker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", ...
+    url = os.environ.get("FLOWGATE_REDIS_URL")
+    if worker is None or not url:
+        return
+    database = int(worker.removeprefix("gw")) + 1
+    os.environ["FLOWGATE_REDIS_URL"] = urlsplit(url)._replace(path=f"/{database}").geturl()
+
+
+_own_redis_database()
 
 
 @pytest.fixture(scope="session")

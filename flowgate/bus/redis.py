@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
 from flowgate.bus.base import EventBus, LiveUpdatesUnavailableError
@@ -46,6 +47,7 @@ class RedisBus(EventBus):
     def __init__(self, hub: Hub, url: str) -> None:
         super().__init__(hub)
         self.url = url
+        self.channel = channel_for(url)
         # No retries inside redis-py: a dropped connection must reach `_listen`, which
         # reconnects and then tells subscribers to re-read the log. Retried silently, a short
         # outage would lose its messages without anyone resyncing.
@@ -135,7 +137,7 @@ class RedisBus(EventBus):
 
     async def _publish(self, message: dict[str, Any]) -> None:
         async with asyncio.timeout(PUBLISH_TIMEOUT):
-            await self._publisher.publish(CHANNEL, orjson.dumps(message))
+            await self._publisher.publish(self.channel, orjson.dumps(message))
 
     def _missed(self, published_at: float) -> None:
         since = published_at - RESYNC_SLACK_SECONDS
@@ -148,7 +150,7 @@ class RedisBus(EventBus):
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 self._connected.set()
                 if not first:
                     self.reconnects += 1
@@ -174,3 +176,12 @@ class RedisBus(EventBus):
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+
+
+def channel_for(url: str) -> str:
+    """The pub/sub channel of the deployment that `url` names. Redis keeps keys per database
+    number but shares pub/sub channels across all of them, so the channel carries the number:
+    gateways pointed at different databases of one Redis (two deployments, or parallel test
+    workers) never hear each other's events, as they never see each other's keys."""
+    database = int(parse_url(url).get("db", 0))
+    return CHANNEL if database == 0 else f"{CHANNEL}:{database}"
