@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
 from models import sql
@@ -62,7 +63,8 @@ class LastMessageByConversationLoader(ScopedLoader[uuid.UUID, sql.Message | None
                 sql.Message.deleted_at.is_(None),
             )
             .order_by(sql.Message.conversation_id, sql.Message.position.desc())
-            .distinct(sql.Message.conversation_id)
+            # `.ext(distinct_on(...))`: SQLAlchemy 2.1 deprecates `.distinct(column)`.
+            .ext(distinct_on(sql.Message.conversation_id))
         )
         return await _by_key(self, query, keys, "conversation_id")
 
@@ -193,25 +195,30 @@ class _WindowPageLoader(ScopedLoader[WindowKey, CountedPage]):
         parent = getattr(model, self.parent)
         column, descending = self.sort(args)
         order = (column.desc(), model.id.desc()) if descending else (column.asc(), model.id.asc())
-        conditions = [in_keys(parent, parents), *self.conditions()]
-        total = func.count().over(partition_by=parent).label("total")
-        if args.cursor is not None:
-            # The total counts the whole list; the rank only what lies past the cursor.
-            conditions.append(column > args.cursor if not descending else column < args.cursor)
+        # The cursor stays out of the WHERE clause: the total and the ranks count the whole
+        # list, and `skipped` (the rows up to the cursor, ranked first) comes from the same
+        # window (as `resolvers.loaders.pages` does for executions).
+        if args.cursor is None:
+            past: Any = true()
+        else:
+            past = column < args.cursor if descending else column > args.cursor
         ranked = (
             select(
                 model,
                 func.row_number().over(partition_by=parent, order_by=order).label("rank"),
-                total,
+                func.count().over(partition_by=parent).label("total"),
+                func.sum(case((past, 0), else_=1)).over(partition_by=parent).label("skipped"),
             )
-            .where(*conditions)
+            .where(in_keys(parent, parents), *self.conditions())
             .subquery()
         )
         row = aliased(model, ranked)
+        rank, skipped = ranked.c.rank, ranked.c.skipped
         return (
-            select(row, ranked.c.total)
-            .where(ranked.c.rank <= args.limit + 1)
-            .order_by(ranked.c[self.parent], ranked.c.rank)
+            select(row, ranked.c.total, skipped, rank)
+            # Each parent's first row too, which carries its total when the page is empty.
+            .where(or_(rank == 1, and_(rank > skipped, rank <= skipped + args.limit + 1)))
+            .order_by(ranked.c[self.parent], rank)
         )
 
     def _pages(
@@ -219,9 +226,11 @@ class _WindowPageLoader(ScopedLoader[WindowKey, CountedPage]):
     ) -> dict[WindowKey, CountedPage]:
         grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
         totals: dict[uuid.UUID, int] = {}
-        for row, total in rows:
-            grouped[getattr(row, self.parent)].append(row)
-            totals.setdefault(getattr(row, self.parent), total)
+        for row, total, skipped, rank in rows:
+            key = getattr(row, self.parent)
+            totals[key] = total
+            if rank > skipped:
+                grouped[key].append(row)
         out = {}
         for parent_id in parents:
             items = grouped[parent_id]

@@ -6,16 +6,11 @@
 // scratch agent to run). Prints one JSON object of what it saw; the pytest side
 // (tests/test_clients_apollo.py) compares it with the stores.
 
-import { ApolloClient, HttpLink, InMemoryCache, gql, split } from "@apollo/client";
-import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
-import { getMainDefinition } from "@apollo/client/utilities";
-import { createClient } from "graphql-ws";
-import WebSocket from "ws";
+import { gql } from "@apollo/client";
+import { TIMEOUT, connect as connectTo, follow as followWith, waitFor } from "./apollo_links.mjs";
 
 const base = process.env.FLOWGATE_URL;
-const authorization = `Bearer ${process.env.FLOWGATE_TOKEN}`;
 const agentId = process.env.AGENT_ID;
-const TIMEOUT = 20_000;
 
 const AGENT = gql`
   query AgentWithRuns($id: ID!, $first: Int!) {
@@ -67,52 +62,8 @@ const PROGRESS = gql`
   }
 `;
 
-// One Apollo Client: HTTP for queries and mutations, a websocket for subscriptions. The
-// socket does not reconnect by itself: this test drops it and resumes on purpose.
-function connect() {
-  const connection = {};
-  const sockets = createClient({
-    url: base.replace(/^http/, "ws") + "/graphql",
-    webSocketImpl: WebSocket,
-    connectionParams: { Authorization: authorization },
-    retryAttempts: 0,
-    on: { connected: (socket) => (connection.socket = socket) },
-  });
-  const link = split(
-    ({ query }) => {
-      const definition = getMainDefinition(query);
-      return definition.kind === "OperationDefinition" && definition.operation === "subscription";
-    },
-    new GraphQLWsLink(sockets),
-    new HttpLink({ uri: `${base}/graphql`, headers: { Authorization: authorization } }),
-  );
-  return { apollo: new ApolloClient({ link, cache: new InMemoryCache() }), sockets, connection };
-}
-
-// Subscribe, collecting events; `ended` resolves when the stream completes or fails.
-function follow(apollo, variables, events) {
-  let subscription;
-  const ended = new Promise((resolve) => {
-    subscription = apollo.subscribe({ query: PROGRESS, variables }).subscribe({
-      // Apollo Client 4 hands a stream's failure to `next` as `error`, then completes.
-      next: ({ data, error }) => {
-        if (error) resolve({ error: String(error) });
-        else events.push(data.executionProgress);
-      },
-      error: (error) => resolve({ error: String(error) }),
-      complete: () => resolve({ complete: true }),
-    });
-  });
-  return { ended, stop: () => subscription.unsubscribe() };
-}
-
-async function waitFor(condition, what) {
-  const deadline = Date.now() + TIMEOUT;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const connect = () => connectTo(base, process.env.FLOWGATE_TOKEN);
+const follow = (apollo, variables, events) => followWith(apollo, PROGRESS, variables, events);
 
 async function main() {
   const seen = {};
