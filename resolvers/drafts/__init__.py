@@ -45,3 +45,15 @@ def graphql_name(attribute: str) -> str:
     paths name it: Strawberry's own camel-casing, kept here so resolvers need no schema."""
     head, *rest = attribute.split("_")
     return head + "".join(part.capitalize() for part in rest)
+
+
+def apply_changes(row: object, changes: DataclassInstance) -> dict[str, object]:
+    """Set the given (checked) values of `changes` on `row` (a model with attributes of the
+    same names); the values they replace, by name, for the audit summary. A value equal to
+    the stored one is not set, so that it marks nothing changed."""
+    after = given(changes)
+    before = {name: getattr(row, name) for name in after}
+    for name, value in after.items():
+        if before[name] != value:
+            setattr(row, name, value)
+    return before

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from models.enums import AgentStatus
-from resolvers.drafts import UNSET, Unset, given
-
-if TYPE_CHECKING:
-    from models.sql import Agent
+from resolvers.drafts import UNSET, Unset
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,14 +32,3 @@ class AgentChanges:
     status: AgentStatus | Unset | None = UNSET
     configuration: object = UNSET
     capabilities: list[str] | Unset | None = UNSET
-
-
-def apply_agent_changes(agent: Agent, changes: AgentChanges) -> dict[str, object]:
-    """Set the given (checked) values on `agent`; the values they replace, by name, for the
-    audit summary. A value equal to the stored one is not set, so it marks nothing dirty."""
-    after = given(changes)
-    before = {name: getattr(agent, name) for name in after}
-    for name, value in after.items():
-        if before[name] != value:
-            setattr(agent, name, value)
-    return before

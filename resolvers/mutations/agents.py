@@ -12,8 +12,8 @@ from models.sql import Agent
 from models.sql.base import utcnow
 from resolvers import audit
 from resolvers.changes import record_change
-from resolvers.drafts import given
-from resolvers.drafts.agent import AgentChanges, AgentDraft, apply_agent_changes
+from resolvers.drafts import apply_changes, given
+from resolvers.drafts.agent import AgentChanges, AgentDraft
 from resolvers.mutations.access import require_agent_change
 from resolvers.mutations.errors import InvalidInputError, InvalidTransitionError, NotFoundError
 from resolvers.validation import values
@@ -37,7 +37,7 @@ async def create_agent(info: Info[Context], *, draft: AgentDraft) -> Agent:
     agent = Agent(
         id=uuid.uuid4(), organization_id=principal.organization_id, owner_id=principal.user_id
     )
-    apply_agent_changes(agent, cleaned)
+    apply_changes(agent, cleaned)
     async with info.context.services.postgres.session() as session, session.begin():
         session.add(agent)
         record_change(
@@ -60,7 +60,7 @@ async def update_agent(info: Info[Context], *, agent_id: str, changes: AgentChan
         raise InvalidInputError(issues)
     async with info.context.services.postgres.session() as session, session.begin():
         agent = await _live_agent_for_update(session, info, local_id, agent_id)
-        before = apply_agent_changes(agent, cleaned)
+        before = apply_changes(agent, cleaned)
         record_change(
             session,
             info.context.actor,
