@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from models.enums import AgentStatus
-from resolvers.drafts import given
+from resolvers.drafts import given, graphql_name
 from resolvers.drafts.agent import AgentChanges, AgentDraft
 from resolvers.validation import described, values
 from resolvers.validation.issues import IssueCode, Issues
@@ -25,13 +25,14 @@ SYSTEM_PROMPT_MAX: Final = 10_000
 def check_agent_fields(issues: Issues, draft: AgentDraft | AgentChanges) -> AgentChanges:
     """The cleaned values of the fields the draft gives (all of a new agent's; only those
     not `UNSET` of changes, so that an update changes exactly those). Issue paths are the
-    input's names, which for an agent are its attribute names."""
+    input's names."""
     cleaned: dict[str, Any] = {}
     for field, value in given(draft).items():
+        path = graphql_name(field)
         if value is None:
-            issues.add(field, IssueCode.REQUIRED, "must not be null; omit it to keep its value")
+            issues.add(path, IssueCode.REQUIRED, "must not be null; omit it to keep its value")
         else:
-            checked = _CHECKS[field](issues, field, value)
+            checked = _CHECKS[field](issues, path, value)
             if checked is not None:
                 cleaned[field] = checked
     return AgentChanges(**cleaned)

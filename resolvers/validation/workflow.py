@@ -68,19 +68,20 @@ class CheckedFields:
 
 def check_workflow_fields(issues: Issues, draft: WorkflowDraft | WorkflowChanges) -> CheckedFields:
     """Every field the draft gives but `nodes` and `edges` (which the caller checks as a
-    graph). A workflow's top-level attribute names are its input names."""
+    graph). Issue paths are the input's names; `checked.fields` is by attribute."""
     checked = CheckedFields()
     for name, value in given(draft).items():
+        path = graphql_name(name)
         if name in ("nodes", "edges"):
             continue
         if value is None:
-            issues.add(name, IssueCode.REQUIRED, "must not be null; omit it to keep its value")
+            issues.add(path, IssueCode.REQUIRED, "must not be null; omit it to keep its value")
         elif isinstance(value, SettingsChanges):
-            checked.settings = _settings(issues, name, value)
+            checked.settings = _settings(issues, path, value)
         elif isinstance(value, PermissionsChanges):
-            checked.permissions = _permissions(issues, name, value, checked.user_references)
+            checked.permissions = _permissions(issues, path, value, checked.user_references)
         else:
-            cleaned = _CHECKS[name](issues, name, value)
+            cleaned = _CHECKS[name](issues, path, value)
             if cleaned is not None:
                 checked.fields[name] = cleaned
     return checked
