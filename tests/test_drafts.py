@@ -13,8 +13,13 @@ import pytest
 import strawberry
 from strawberry.types.base import StrawberryObjectDefinition
 
+from resolvers.conversations import projects
 from resolvers.drafts import UNSET, given, graphql_name
 from resolvers.drafts.agent import AgentChanges
+from resolvers.drafts.project import ProjectChanges
+from resolvers.drafts.workflow import PermissionsChanges, SettingsChanges, WorkflowChanges
+from resolvers.validation import agent as agent_checks
+from resolvers.validation import workflow as workflow_checks
 from schema import schema
 from schema.mutations.agents import UpdateAgentInput
 
@@ -163,3 +168,29 @@ def test_a_draft_keeps_the_value_given_next_to_the_ones_omitted() -> None:
     assert changes == AgentChanges(name="Renamed", capabilities=["search"])
     assert changes.category is UNSET
     assert given(changes) == {"name": "Renamed", "capabilities": ["search"]}
+
+
+def _names(draft: type) -> set[str]:
+    return {field.name for field in dataclasses.fields(draft)}
+
+
+@pytest.mark.parametrize(
+    ("draft", "checked"),
+    [
+        (AgentChanges, set(agent_checks._CHECKS)),
+        (
+            WorkflowChanges,
+            {*workflow_checks._CHECKS, "nodes", "edges", "settings", "permissions"},
+        ),
+        (SettingsChanges, set(workflow_checks._SETTINGS_PATHS)),
+        (PermissionsChanges, {*workflow_checks._PERMISSION_LISTS, "is_public"}),
+        (ProjectChanges, {*projects._TEXT_FIELDS, "status"}),
+    ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else "",
+)
+def test_every_draft_field_has_its_check_and_every_check_its_field(
+    draft: type, checked: set[str]
+) -> None:
+    # then: a field added to a draft without a check (or a check left behind) fails here,
+    # not as a KeyError in the first request that gives it
+    assert (sorted(_names(draft) - checked), sorted(checked - _names(draft))) == ([], [])
