@@ -58,9 +58,11 @@ NOT_DRAFTED: dict[str, str] = {
     "UsageInput": "read field by field into the typed `replies.Finish`",
     "PreferencesInput": "builds a typed `PreferencesChange` (`to_change`)",
     "NotificationSettingsInput": "nested in PreferencesInput",
-    "CreateApiKeyInput": "identity: not converted yet (outside this change)",
-    "UpdateOrganizationInput": "identity: not converted yet (outside this change)",
-    "UpdateProfileInput": "identity: not converted yet (outside this change)",
+    # Identity: read field by field into typed keyword arguments (null keeps a field; no
+    # update there needs omitted apart from null).
+    "CreateApiKeyInput": "typed keyword arguments of `api_keys.create_api_key`",
+    "UpdateOrganizationInput": "typed keyword arguments of `members.update_organization`",
+    "UpdateProfileInput": "typed keyword arguments of `profiles.update_profile`",
 }
 
 
