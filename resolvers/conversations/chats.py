@@ -5,6 +5,8 @@ events commit together."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from resolvers.changes import record_change
 from resolvers.conversations import events, limits
 from resolvers.conversations.access import visible_projects
 from resolvers.conversations.changes import in_conversation
+from resolvers.drafts.attachment import AttachmentDraft
 from resolvers.lifecycle import idempotency
 from resolvers.mutations.errors import InvalidInputError, InvalidTransitionError
 from resolvers.validation import values
@@ -37,7 +40,7 @@ async def add_message(
     content: str,
     parent_id: uuid.UUID | None,
     status: MessageStatus = MessageStatus.COMPLETE,
-    attachments: list[dict[str, Any]] | None = None,
+    attachments: Sequence[AttachmentDraft] = (),
 ) -> tuple[Message, ConversationEvent]:
     """A new message at the end of the conversation, and its `message_created` event."""
     now = utcnow()
@@ -61,9 +64,11 @@ async def add_message(
     if attachments:
         # No ORM relationships (lazy loads are banned): the flush orders the inserts.
         await session.flush()
-    for item in attachments or []:
+    for item in attachments:
         session.add(
-            Attachment(organization_id=conversation.organization_id, message_id=message.id, **item)
+            Attachment(
+                organization_id=conversation.organization_id, message_id=message.id, **asdict(item)
+            )
         )
     event = events.record(
         session,
@@ -87,7 +92,7 @@ async def start_conversation(
     project_id: str | None,
     title: str | None,
     message: str,
-    attachments: list[dict[str, Any]],
+    attachments: Sequence[AttachmentDraft],
 ) -> tuple[Conversation, Message]:
     """A new conversation of the principal's user with an agent, and its first message."""
     principal = info.context.principal
@@ -157,7 +162,7 @@ async def post_message(
     conversation_id: str,
     content: str,
     parent_message_id: str | None,
-    attachments: list[dict[str, Any]],
+    attachments: Sequence[AttachmentDraft],
     idempotency_key: str | None,
 ) -> Message:
     """A user message at the end of the conversation. A client that retries sends the same

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
 
+from resolvers.drafts.attachment import AttachmentDraft
 from resolvers.validation import values
 from resolvers.validation.issues import IssueCode, Issues
 
@@ -43,7 +45,7 @@ def non_negative(
         issues.add(path, IssueCode.OUT_OF_RANGE, f"must be at most {maximum:g}, got {value}")
 
 
-def attachments(issues: Issues, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def attachments(issues: Issues, items: Sequence[AttachmentDraft]) -> list[AttachmentDraft]:
     if len(items) > MAX_ATTACHMENTS:
         issues.add(
             "attachments", IssueCode.TOO_MANY, f"at most {MAX_ATTACHMENTS}, got {len(items)}"
@@ -52,17 +54,17 @@ def attachments(issues: Issues, items: list[dict[str, Any]]) -> list[dict[str, A
     cleaned = []
     for index, item in enumerate(items):
         path = f"attachments[{index}]"
-        name = values.text(issues, f"{path}.name", item["name"], max_length=300, required=True)
+        name = values.text(issues, f"{path}.name", item.name, max_length=300, required=True)
         media = values.text(
-            issues, f"{path}.mediaType", item["media_type"], max_length=200, required=True
+            issues, f"{path}.mediaType", item.media_type, max_length=200, required=True
         )
         checksum = values.text(
-            issues, f"{path}.checksum", item["checksum"], max_length=200, required=True
+            issues, f"{path}.checksum", item.checksum, max_length=200, required=True
         )
         url = values.text(
-            issues, f"{path}.storageUrl", item["storage_url"], max_length=2000, required=True
+            issues, f"{path}.storageUrl", item.storage_url, max_length=2000, required=True
         )
-        non_negative(issues, f"{path}.size", item["size"])
-        if None not in (name, media, checksum, url):
-            cleaned.append({**item, "name": name, "media_type": media})
+        non_negative(issues, f"{path}.size", item.size)
+        if name is not None and media is not None and None not in (checksum, url):
+            cleaned.append(replace(item, name=name, media_type=media))
     return cleaned

@@ -4,7 +4,6 @@ project), and which agents are attached."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
@@ -17,6 +16,8 @@ from models.sql.base import utcnow
 from resolvers import audit
 from resolvers.changes import record_change
 from resolvers.conversations.access import may_change_project, visible_projects
+from resolvers.drafts import apply_changes, given, graphql_name
+from resolvers.drafts.project import ProjectChanges, ProjectDraft
 from resolvers.mutations.errors import ForbiddenError, InvalidInputError, NotFoundError
 from resolvers.validation import values
 from resolvers.validation.issues import IssueCode, Issues
@@ -36,32 +37,31 @@ _TEXT_FIELDS = {
     "framework": (100, False),
     "language": (100, False),
 }
-_CAMEL = {"repository_url": "repositoryUrl", "local_path": "localPath"}
 
 
-def _check(issues: Issues, fields: Mapping[str, Any]) -> dict[str, Any]:
+def _check(issues: Issues, draft: ProjectDraft | ProjectChanges) -> ProjectChanges:
     cleaned: dict[str, Any] = {}
-    for name, value in fields.items():
+    for name, value in given(draft).items():
         if name == "status":
             if value is None:
                 issues.add("input.status", IssueCode.REQUIRED, "must not be null")
             cleaned[name] = value
             continue
         max_length, required = _TEXT_FIELDS[name]
-        path = f"input.{_CAMEL.get(name, name)}"
+        path = f"input.{graphql_name(name)}"
         if value is None:
             if required or name == "description":
                 issues.add(path, IssueCode.REQUIRED, "must not be null")
             cleaned[name] = None
             continue
         cleaned[name] = values.text(issues, path, value, max_length=max_length, required=required)
-    return cleaned
+    return ProjectChanges(**cleaned)
 
 
-async def create_project(info: Info[Context], *, fields: Mapping[str, Any]) -> Project:
+async def create_project(info: Info[Context], *, draft: ProjectDraft) -> Project:
     principal = info.context.principal
     issues = Issues()
-    cleaned = _check(issues, fields)
+    cleaned = _check(issues, draft)
     if issues:
         raise InvalidInputError(issues)
     project = Project(
@@ -69,8 +69,8 @@ async def create_project(info: Info[Context], *, fields: Mapping[str, Any]) -> P
         organization_id=principal.organization_id,
         owner_id=principal.user_id,
         status=ProjectStatus.ACTIVE,
-        **cleaned,
     )
+    apply_changes(project, cleaned)
     async with info.context.services.postgres.session() as session, session.begin():
         session.add(project)
         record_change(
@@ -79,25 +79,23 @@ async def create_project(info: Info[Context], *, fields: Mapping[str, Any]) -> P
             action="project.create",
             object_type="Project",
             object_id=project.id,
-            summary=audit.changes({}, cleaned),
+            summary=audit.changes({}, given(cleaned)),
         )
     return project
 
 
 async def change_project(
-    info: Info[Context], *, project_id: str, fields: Mapping[str, Any], action: str = "update"
+    info: Info[Context], *, project_id: str, changes: ProjectChanges, action: str = "update"
 ) -> Project:
     """Change the fields given (`archive` and `delete` set the status)."""
     issues = Issues()
     local_id = values.global_id(issues, "id", project_id, "Project")
-    cleaned = _check(issues, fields)
+    cleaned = _check(issues, changes)
     if issues or local_id is None:
         raise InvalidInputError(issues)
     async with info.context.services.postgres.session() as session, session.begin():
         project = await _project_for_update(session, info, local_id, project_id)
-        before = {name: getattr(project, name) for name in cleaned}
-        for name, value in cleaned.items():
-            setattr(project, name, value)
+        before = apply_changes(project, cleaned)
         if before.get("status", project.status) != project.status:
             await mark_project_conversations_stale(session, project.id)
         project.updated_at = utcnow()
@@ -107,7 +105,7 @@ async def change_project(
             action=f"project.{action}",
             object_type="Project",
             object_id=project.id,
-            summary=audit.changes(before, cleaned),
+            summary=audit.changes(before, given(cleaned)),
         )
     return project
 

@@ -4,7 +4,6 @@ entry commit in one PostgreSQL transaction."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -13,6 +12,8 @@ from models.sql import Agent
 from models.sql.base import utcnow
 from resolvers import audit
 from resolvers.changes import record_change
+from resolvers.drafts import apply_changes, given
+from resolvers.drafts.agent import AgentChanges, AgentDraft
 from resolvers.mutations.access import require_agent_change
 from resolvers.mutations.errors import InvalidInputError, InvalidTransitionError, NotFoundError
 from resolvers.validation import values
@@ -26,19 +27,17 @@ if TYPE_CHECKING:
     from resolvers.context import Context
 
 
-async def create_agent(info: Info[Context], *, fields: Mapping[str, object]) -> Agent:
+async def create_agent(info: Info[Context], *, draft: AgentDraft) -> Agent:
     """A new agent of the principal's organization, owned by the principal's user."""
     principal = info.context.principal
     issues = Issues()
-    cleaned = check_agent_fields(issues, fields, creating=True)
+    cleaned = check_agent_fields(issues, draft)
     if issues:
         raise InvalidInputError(issues)
     agent = Agent(
-        id=uuid.uuid4(),
-        organization_id=principal.organization_id,
-        owner_id=principal.user_id,
-        **cleaned,
+        id=uuid.uuid4(), organization_id=principal.organization_id, owner_id=principal.user_id
     )
+    apply_changes(agent, cleaned)
     async with info.context.services.postgres.session() as session, session.begin():
         session.add(agent)
         record_change(
@@ -47,33 +46,28 @@ async def create_agent(info: Info[Context], *, fields: Mapping[str, object]) -> 
             action="agent.create",
             object_type="Agent",
             object_id=agent.id,
-            summary=audit.changes({}, cleaned),
+            summary=audit.changes({}, given(cleaned)),
         )
     return agent
 
 
-async def update_agent(
-    info: Info[Context], *, agent_id: str, fields: Mapping[str, object]
-) -> Agent:
+async def update_agent(info: Info[Context], *, agent_id: str, changes: AgentChanges) -> Agent:
     """Change exactly the fields given; the others keep their values."""
     issues = Issues()
     local_id = values.global_id(issues, "id", agent_id, "Agent")
-    cleaned = check_agent_fields(issues, fields, creating=False)
+    cleaned = check_agent_fields(issues, changes)
     if issues or local_id is None:
         raise InvalidInputError(issues)
     async with info.context.services.postgres.session() as session, session.begin():
         agent = await _live_agent_for_update(session, info, local_id, agent_id)
-        before = {name: getattr(agent, name) for name in cleaned}
-        for name, value in cleaned.items():
-            if before[name] != value:
-                setattr(agent, name, value)
+        before = apply_changes(agent, cleaned)
         record_change(
             session,
             info.context.actor,
             action="agent.update",
             object_type="Agent",
             object_id=agent.id,
-            summary=audit.changes(before, cleaned),
+            summary=audit.changes(before, given(cleaned)),
         )
     return agent
 

@@ -36,11 +36,14 @@ LAYOUT_MAX: Final = 50
 
 @dataclass(frozen=True)
 class FlowchartDraft:
+    """A whole flowchart as `saveFlowchart` receives it, before any check: the graph, and the
+    metadata's fields flattened (`metadata.title` is `title`)."""
+
     nodes: Sequence[NodeDraft]
     connections: Sequence[EdgeDraft] = ()
-    title: object = ""
-    description: object = ""
-    layout: object = "horizontal"
+    title: str = ""
+    description: str = ""
+    layout: str = "horizontal"
 
 
 async def save_flowchart(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -38,6 +38,8 @@ from models.enums import WorkflowStatus
 from models.sql.base import utcnow
 from resolvers import access, audit
 from resolvers.changes import record_document_change
+from resolvers.drafts import UNSET
+from resolvers.drafts.workflow import WorkflowChanges, WorkflowDraft
 from resolvers.mutations.access import require_workflow
 from resolvers.mutations.errors import (
     InvalidInputError,
@@ -69,13 +71,13 @@ CONTENT_FIELDS: Final = frozenset(WorkflowContent.model_fields)
 ARCHIVE_ATTEMPTS: Final = 5
 
 
-async def create_workflow(info: Info[Context], *, fields: Mapping[str, object]) -> Workflow:
+async def create_workflow(info: Info[Context], *, draft: WorkflowDraft) -> Workflow:
     """A new workflow of the principal's organization, at version 1. The principal's user,
     if it has one, is its creator and, unless owners are given, its owner."""
     principal = info.context.principal
     issues = Issues()
-    checked = check_workflow_fields(issues, fields, creating=True)
-    graph = _check_graph(issues, fields, stored=None) or CheckedGraph()
+    checked = check_workflow_fields(issues, draft)
+    graph = _check_graph(issues, draft, stored=None) or CheckedGraph()
     settings = apply_settings(WorkflowSettings(), checked.settings)
     permissions = apply_permissions(WorkflowPermissions(), checked.permissions)
     if not permissions.owners and principal.user_id is not None:
@@ -109,7 +111,7 @@ async def create_workflow(info: Info[Context], *, fields: Mapping[str, object]) 
 
 
 async def update_workflow(
-    info: Info[Context], *, workflow_id: str, fields: Mapping[str, object], expected_version: int
+    info: Info[Context], *, workflow_id: str, changes: WorkflowChanges, expected_version: int
 ) -> Workflow:
     """Change exactly the fields given (nodes and edges are checked as one graph, the one not
     given taken as stored) if the stored version is still `expected_version`."""
@@ -118,20 +120,20 @@ async def update_workflow(
     local_id = values.global_id(issues, "id", workflow_id, "Workflow")
     if expected_version < 1:
         issues.add("expectedVersion", IssueCode.OUT_OF_RANGE, "must be 1 or more")
-    checked = check_workflow_fields(issues, fields, creating=False)
+    checked = check_workflow_fields(issues, changes)
     current = await find_workflow(info, local_id, workflow_id) if local_id is not None else None
     if current is not None:
         require_workflow(principal, current, workflow_id, access.may_change_workflow, "change")
         if checked.permissions:
             require_workflow(principal, current, workflow_id, access.may_share_workflow, "share")
-    graph = _check_graph(issues, fields, stored=current)
-    changes: dict[str, Any] = dict(checked.fields)
+    graph = _check_graph(issues, changes, stored=current)
+    update: dict[str, Any] = dict(checked.fields)
     if current is not None:
         if checked.settings:
-            changes["settings"] = apply_settings(current.settings, checked.settings)
+            update["settings"] = apply_settings(current.settings, checked.settings)
         if checked.permissions:
-            changes["permissions"] = apply_permissions(current.permissions, checked.permissions)
-        _check_size(issues, {**_content(current), **changes}, graph)
+            update["permissions"] = apply_permissions(current.permissions, checked.permissions)
+        _check_size(issues, {**_content(current), **update}, graph)
     await _check_references(info, issues, graph, checked)
     if issues or current is None:
         raise InvalidInputError(issues)
@@ -140,8 +142,8 @@ async def update_workflow(
     if current.status is WorkflowStatus.ARCHIVED:
         raise InvalidTransitionError("An archived workflow cannot be changed")
     if graph is not None:
-        changes.update(nodes=graph.nodes, edges=graph.edges)
-    updated = await replace_workflow(current, changes, created_by=principal.user_id)
+        update.update(nodes=graph.nodes, edges=graph.edges)
+    updated = await replace_workflow(current, update, created_by=principal.user_id)
     await audit_change(info, "workflow.update", current, updated)
     if checked.permissions:
         # Its executions are found in search by its readers: reindex them too.
@@ -208,21 +210,20 @@ async def replace_workflow(
 
 
 def _check_graph(
-    issues: Issues, fields: Mapping[str, object], *, stored: Workflow | None
+    issues: Issues, draft: WorkflowDraft | WorkflowChanges, *, stored: Workflow | None
 ) -> CheckedGraph | None:
     """The new graph, or `None` when neither nodes nor edges are given (on update: they stay).
     Nodes and edges are one graph: the side not given is checked as stored, so that an edge
     left without its node is reported (at its stored index)."""
-    if "nodes" not in fields and "edges" not in fields:
+    nodes, edges = draft.nodes, draft.edges
+    if nodes is UNSET and edges is UNSET:
         return CheckedGraph() if stored is None else None
-    nodes = fields.get("nodes")
-    edges = fields.get("edges")
     for name, value in (("nodes", nodes), ("edges", edges)):
-        if name in fields and not isinstance(value, Sequence):
+        if value is None:
             issues.add(name, IssueCode.REQUIRED, "must be a list; omit it to keep it")
-    if not isinstance(nodes, Sequence):
+    if not isinstance(nodes, list):
         nodes = _stored_nodes(stored)
-    if not isinstance(edges, Sequence):
+    if not isinstance(edges, list):
         edges = _stored_edges(stored)
     return check_graph(issues, nodes, edges, nodes_path="nodes", edges_path="edges")
 

@@ -1,11 +1,13 @@
-"""The fields of an agent, as `createAgent` and `updateAgent` receive them."""
+"""The fields of an agent, as `createAgent` and `updateAgent` receive them (as drafts)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Final
 
 from models.enums import AgentStatus
+from resolvers.drafts import given, graphql_name
+from resolvers.drafts.agent import AgentChanges, AgentDraft
 from resolvers.validation import described, values
 from resolvers.validation.issues import IssueCode, Issues
 
@@ -19,30 +21,21 @@ MODEL_MAX: Final = 100
 MAX_TOKENS_MAX: Final = 1_000_000
 SYSTEM_PROMPT_MAX: Final = 10_000
 
-REQUIRED_ON_CREATE: Final = ("name", "category")
 
-
-def check_agent_fields(
-    issues: Issues, given: Mapping[str, object], *, creating: bool
-) -> dict[str, Any]:
-    """The cleaned values of the fields in `given` (column name -> value). Only the fields
-    given are checked and returned: an update changes exactly those."""
-    if creating:
-        for field in REQUIRED_ON_CREATE:
-            if field not in given:
-                issues.add(field, IssueCode.REQUIRED, "is required")
+def check_agent_fields(issues: Issues, draft: AgentDraft | AgentChanges) -> AgentChanges:
+    """The cleaned values of the fields the draft gives (all of a new agent's; only those
+    not `UNSET` of changes, so that an update changes exactly those). Issue paths are the
+    input's names."""
     cleaned: dict[str, Any] = {}
-    for field, value in given.items():
-        check = _CHECKS.get(field)
-        if check is None:
-            issues.add(field, IssueCode.INVALID, "is not a field of an agent")
-        elif value is None:
-            issues.add(field, IssueCode.REQUIRED, "must not be null; omit it to keep its value")
+    for field, value in given(draft).items():
+        path = graphql_name(field)
+        if value is None:
+            issues.add(path, IssueCode.REQUIRED, "must not be null; omit it to keep its value")
         else:
-            checked = check(issues, field, value)
+            checked = _CHECKS[field](issues, path, value)
             if checked is not None:
                 cleaned[field] = checked
-    return cleaned
+    return AgentChanges(**cleaned)
 
 
 def _status(issues: Issues, path: str, value: object) -> AgentStatus | None:

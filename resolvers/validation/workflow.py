@@ -1,8 +1,8 @@
 """The fields of a workflow, as `createWorkflow` and `updateWorkflow` receive them.
 
-Inputs arrive as mappings keyed by their GraphQL names (the names issue paths use:
-`settings.timeoutSeconds`, `permissions.editorIds[2]`); only the fields given are checked and
-returned, so that an update changes exactly those. The graph is checked by
+Inputs arrive as typed drafts (`resolvers.drafts.workflow`); issue paths use their GraphQL
+names (`settings.timeoutSeconds`, `permissions.editorIds[2]`). Only the fields given are
+checked and returned, so that an update changes exactly those. The graph is checked by
 `resolvers.validation.graph`; the users that permissions name, by one SQL query here."""
 
 from __future__ import annotations
@@ -18,6 +18,13 @@ from flowgate.stores.postgres import Postgres
 from models.documents import WorkflowPermissions, WorkflowSettings
 from models.enums import WorkflowStatus
 from models.sql import User
+from resolvers.drafts import given, graphql_name
+from resolvers.drafts.workflow import (
+    PermissionsChanges,
+    SettingsChanges,
+    WorkflowChanges,
+    WorkflowDraft,
+)
 from resolvers.validation import described, values
 from resolvers.validation.issues import IssueCode, Issues
 
@@ -31,22 +38,26 @@ CHANNEL_MAX: Final = 200
 PERMISSION_IDS_MAX: Final = 100
 MAX_DOCUMENT_BYTES: Final = 256 * 1024
 
-# Settings input name -> where it lives in the stored settings.
+# Settings draft attribute -> where it lives in the stored settings.
 _SETTINGS_PATHS: Final = {
-    "timeoutSeconds": ("timeout_seconds",),
-    "maxRetries": ("max_retries",),
+    "timeout_seconds": ("timeout_seconds",),
+    "max_retries": ("max_retries",),
     "concurrency": ("concurrency",),
-    "notifyOnFailure": ("notifications", "on_failure"),
-    "notifyOnSuccess": ("notifications", "on_success"),
-    "notificationChannels": ("notifications", "channels"),
+    "notify_on_failure": ("notifications", "on_failure"),
+    "notify_on_success": ("notifications", "on_success"),
+    "notification_channels": ("notifications", "channels"),
 }
-_PERMISSION_LISTS: Final = {"ownerIds": "owners", "editorIds": "editors", "viewerIds": "viewers"}
+_PERMISSION_LISTS: Final = {
+    "owner_ids": "owners",
+    "editor_ids": "editors",
+    "viewer_ids": "viewers",
+}
 
 
 @dataclass
 class CheckedFields:
     """The cleaned values: `fields` by model attribute (name, description, status, tags,
-    category), and the settings and permissions given, by input name. `user_references` are
+    category), and the settings and permissions given, by draft attribute. `user_references` are
     the users that permissions name, by path, still to be checked (`report_unknown_users`)."""
 
     fields: dict[str, Any] = field(default_factory=dict)
@@ -55,33 +66,29 @@ class CheckedFields:
     user_references: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
-def check_workflow_fields(
-    issues: Issues, given: Mapping[str, object], *, creating: bool
-) -> CheckedFields:
-    """Every field of `given` but `nodes` and `edges` (which the caller checks as a graph)."""
+def check_workflow_fields(issues: Issues, draft: WorkflowDraft | WorkflowChanges) -> CheckedFields:
+    """Every field the draft gives but `nodes` and `edges` (which the caller checks as a
+    graph). Issue paths are the input's names; `checked.fields` is by attribute."""
     checked = CheckedFields()
-    if creating and "name" not in given:
-        issues.add("name", IssueCode.REQUIRED, "is required")
-    for name, value in given.items():
+    for name, value in given(draft).items():
+        path = graphql_name(name)
         if name in ("nodes", "edges"):
             continue
         if value is None:
-            issues.add(name, IssueCode.REQUIRED, "must not be null; omit it to keep its value")
-        elif name == "settings":
-            checked.settings = _settings(issues, name, value)
-        elif name == "permissions":
-            checked.permissions = _permissions(issues, name, value, checked.user_references)
-        elif name in _CHECKS:
-            cleaned = _CHECKS[name](issues, name, value)
+            issues.add(path, IssueCode.REQUIRED, "must not be null; omit it to keep its value")
+        elif isinstance(value, SettingsChanges):
+            checked.settings = _settings(issues, path, value)
+        elif isinstance(value, PermissionsChanges):
+            checked.permissions = _permissions(issues, path, value, checked.user_references)
+        else:
+            cleaned = _CHECKS[name](issues, path, value)
             if cleaned is not None:
                 checked.fields[name] = cleaned
-        else:
-            issues.add(name, IssueCode.INVALID, "is not a field of a workflow")
     return checked
 
 
 def apply_settings(base: WorkflowSettings, given: Mapping[str, Any]) -> WorkflowSettings:
-    """`base` with the given settings (by input name) replaced."""
+    """`base` with the given settings (by draft attribute) replaced."""
     data = base.model_dump()
     for name, value in given.items():
         *parents, leaf = _SETTINGS_PATHS[name]
@@ -93,7 +100,7 @@ def apply_settings(base: WorkflowSettings, given: Mapping[str, Any]) -> Workflow
 
 
 def apply_permissions(base: WorkflowPermissions, given: Mapping[str, Any]) -> WorkflowPermissions:
-    """`base` with the given permissions (by input name) replaced."""
+    """`base` with the given permissions (by draft attribute) replaced."""
     update = {_PERMISSION_LISTS.get(name, "is_public"): value for name, value in given.items()}
     return base.model_copy(update=update)
 
@@ -162,27 +169,21 @@ def _flag(issues: Issues, path: str, value: object) -> bool | None:
     return value
 
 
-def _settings(issues: Issues, path: str, value: object) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        issues.add(path, IssueCode.INVALID, "must be an object")
-        return {}
+def _settings(issues: Issues, path: str, value: SettingsChanges) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
-    for name, item in value.items():
-        item_path = f"{path}.{name}"
-        if name not in _SETTINGS_PATHS:
-            issues.add(item_path, IssueCode.INVALID, "is not a workflow setting")
-            continue
+    for name, item in given(value).items():
+        item_path = f"{path}.{graphql_name(name)}"
         if item is None:
             issues.add(item_path, IssueCode.REQUIRED, "must not be null; omit it to keep it")
             continue
         checked: object
-        if name == "timeoutSeconds":
+        if name == "timeout_seconds":
             checked = _whole_number(issues, item_path, item, TIMEOUT_SECONDS)
-        elif name == "maxRetries":
+        elif name == "max_retries":
             checked = _whole_number(issues, item_path, item, MAX_RETRIES)
         elif name == "concurrency":
             checked = _whole_number(issues, item_path, item, CONCURRENCY)
-        elif name == "notificationChannels":
+        elif name == "notification_channels":
             channels = values.strings(
                 issues, item_path, item, max_items=CHANNELS_MAX, max_length=CHANNEL_MAX
             )
@@ -195,26 +196,21 @@ def _settings(issues: Issues, path: str, value: object) -> dict[str, Any]:
 
 
 def _permissions(
-    issues: Issues, path: str, value: object, user_references: dict[str, uuid.UUID]
+    issues: Issues, path: str, value: PermissionsChanges, user_references: dict[str, uuid.UUID]
 ) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        issues.add(path, IssueCode.INVALID, "must be an object")
-        return {}
     cleaned: dict[str, Any] = {}
-    for name, item in value.items():
-        item_path = f"{path}.{name}"
+    for name, item in given(value).items():
+        item_path = f"{path}.{graphql_name(name)}"
         if item is None:
             issues.add(item_path, IssueCode.REQUIRED, "must not be null; omit it to keep it")
-        elif name == "isPublic":
+        elif name == "is_public":
             flag = _flag(issues, item_path, item)
             if flag is not None:
                 cleaned[name] = flag
-        elif name in _PERMISSION_LISTS:
+        else:
             user_ids = _user_list(issues, item_path, item, user_references)
             if user_ids is not None:
                 cleaned[name] = user_ids
-        else:
-            issues.add(item_path, IssueCode.INVALID, "is not a workflow permission")
     return cleaned
 
 

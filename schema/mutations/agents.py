@@ -3,20 +3,20 @@ unions."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.context import Context
+from resolvers.drafts.agent import AgentChanges, AgentDraft
 from resolvers.mutations import agents
 from schema.agent import Agent
 from schema.enums import AgentStatus
 from schema.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from schema.mutations.capture import capture_errors
+from schema.mutations.drafts import kept
 from schema.permissions import WRITERS
-
-_FIELDS = ("name", "description", "category", "status", "configuration", "capabilities")
 
 
 @strawberry.input(description="A new agent.")
@@ -41,11 +41,15 @@ class CreateAgentInput:
         default_factory=list, description="At most 50, each at most 100 characters."
     )
 
-    def to_fields(self) -> dict[str, Any]:
-        fields = {name: getattr(self, name) for name in _FIELDS}
-        if fields["configuration"] is None:
-            fields["configuration"] = {}
-        return fields
+    def to_draft(self) -> AgentDraft:
+        return AgentDraft(
+            name=self.name,
+            category=self.category,
+            description=self.description,
+            status=self.status,
+            configuration={} if self.configuration is None else self.configuration,
+            capabilities=self.capabilities,
+        )
 
 
 @strawberry.input(description="Changes to an agent: only the fields given change.")
@@ -70,13 +74,16 @@ class UpdateAgentInput:
         default=strawberry.UNSET, description="Replaces the list: at most 50 items."
     )
 
-    def to_fields(self) -> dict[str, Any]:
-        # Omitted fields are UNSET and stay as they are; an explicit null is reported.
-        return {
-            name: getattr(self, name)
-            for name in _FIELDS
-            if getattr(self, name) is not strawberry.UNSET
-        }
+    def to_draft(self) -> AgentChanges:
+        # Omitted fields stay as they are; an explicit null is reported.
+        return AgentChanges(
+            name=kept(self.name),
+            category=kept(self.category),
+            description=kept(self.description),
+            status=kept(self.status),
+            configuration=kept(self.configuration),
+            capabilities=kept(self.capabilities),
+        )
 
 
 @strawberry.type(description="The agent as created.")
@@ -129,7 +136,7 @@ class AgentMutations:
         info: strawberry.Info[Context],
         input: Annotated[CreateAgentInput, strawberry.argument(description="The new agent.")],
     ) -> CreateAgentResult:
-        model = await agents.create_agent(info, fields=input.to_fields())
+        model = await agents.create_agent(info, draft=input.to_draft())
         return CreateAgentPayload(agent=Agent.from_model(model))
 
     @strawberry.mutation(
@@ -142,7 +149,7 @@ class AgentMutations:
         id: AgentId,
         input: Annotated[UpdateAgentInput, strawberry.argument(description="What changes.")],
     ) -> UpdateAgentResult:
-        model = await agents.update_agent(info, agent_id=id, fields=input.to_fields())
+        model = await agents.update_agent(info, agent_id=id, changes=input.to_draft())
         return UpdateAgentPayload(agent=Agent.from_model(model))
 
     @strawberry.mutation(

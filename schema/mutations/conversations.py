@@ -12,6 +12,8 @@ from strawberry.scalars import JSON
 from models import enums
 from resolvers.context import Context
 from resolvers.conversations import chats, projects, replies
+from resolvers.drafts.attachment import AttachmentDraft
+from resolvers.drafts.project import ProjectChanges, ProjectDraft
 from resolvers.mutations import errors
 from schema.connection import Id
 from schema.conversation import Conversation, Message, ToolCall
@@ -24,6 +26,7 @@ from schema.errors import (
     ValidationError,
 )
 from schema.mutations.capture import capture_errors, register
+from schema.mutations.drafts import kept
 from schema.permissions import WRITERS
 from schema.project import Project
 
@@ -39,8 +42,6 @@ class ChunkOutOfOrder(Failure):
 
 register(errors.ChunkOutOfOrderError, ChunkOutOfOrder.from_error)
 
-_PROJECT_FIELDS = ("name", "description", "repository_url", "local_path", "framework", "language")
-
 
 @strawberry.input(description="A new project.")
 class CreateProjectInput:
@@ -51,8 +52,15 @@ class CreateProjectInput:
     framework: str | None = strawberry.field(default=None, description="At most 100.")
     language: str | None = strawberry.field(default=None, description="At most 100.")
 
-    def to_fields(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _PROJECT_FIELDS}
+    def to_draft(self) -> ProjectDraft:
+        return ProjectDraft(
+            name=self.name,
+            description=self.description,
+            repository_url=self.repository_url,
+            local_path=self.local_path,
+            framework=self.framework,
+            language=self.language,
+        )
 
 
 @strawberry.input(description="Changes to a project: only the fields given change.")
@@ -71,9 +79,17 @@ class UpdateProjectInput:
         default=strawberry.UNSET, description="Active or archived (deleteProject deletes)."
     )
 
-    def to_fields(self) -> dict[str, Any]:
-        names = (*_PROJECT_FIELDS, "status")
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not strawberry.UNSET}
+    def to_draft(self) -> ProjectChanges:
+        # Omitted fields stay as they are; null clears an optional text.
+        return ProjectChanges(
+            name=kept(self.name),
+            description=kept(self.description),
+            repository_url=kept(self.repository_url),
+            local_path=kept(self.local_path),
+            framework=kept(self.framework),
+            language=kept(self.language),
+            status=kept(self.status),
+        )
 
 
 @strawberry.input(description="A file attached to a message: its metadata.")
@@ -84,14 +100,14 @@ class AttachmentInput:
     checksum: str = strawberry.field(description="As computed by the client (sha256:...).")
     storage_url: str = strawberry.field(description="Where the bytes are stored.")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "media_type": self.media_type,
-            "size": self.size,
-            "checksum": self.checksum,
-            "storage_url": self.storage_url,
-        }
+    def to_draft(self) -> AttachmentDraft:
+        return AttachmentDraft(
+            name=self.name,
+            media_type=self.media_type,
+            size=self.size,
+            checksum=self.checksum,
+            storage_url=self.storage_url,
+        )
 
 
 @strawberry.input(description="A tool call of a reply, as it starts or ends.")
@@ -195,8 +211,8 @@ async def _conversation(
     return ConversationPayload(conversation=Conversation.from_model(model))
 
 
-async def _project(info: Any, id: str, fields: dict[str, Any], action: str) -> ProjectPayload:
-    model = await projects.change_project(info, project_id=id, fields=fields, action=action)
+async def _project(info: Any, id: str, changes: ProjectChanges, action: str) -> ProjectPayload:
+    model = await projects.change_project(info, project_id=id, changes=changes, action=action)
     return ProjectPayload(project=Project.from_model(model))
 
 
@@ -209,7 +225,7 @@ class ConversationMutations:
         info: strawberry.Info[Context],
         input: Annotated[CreateProjectInput, strawberry.argument(description="The project.")],
     ) -> ProjectResult:
-        model = await projects.create_project(info, fields=input.to_fields())
+        model = await projects.create_project(info, draft=input.to_draft())
         return ProjectPayload(project=Project.from_model(model))
 
     @strawberry.mutation(permission_classes=WRITERS, description="Change a project (owner, admin).")
@@ -220,12 +236,14 @@ class ConversationMutations:
         id: Id,
         input: Annotated[UpdateProjectInput, strawberry.argument(description="What changes.")],
     ) -> ProjectResult:
-        return await _project(info, id, input.to_fields(), "update")
+        return await _project(info, id, input.to_draft(), "update")
 
     @strawberry.mutation(permission_classes=WRITERS, description="Archive a project.")
     @capture_errors
     async def archive_project(self, info: strawberry.Info[Context], id: Id) -> ProjectResult:
-        return await _project(info, id, {"status": enums.ProjectStatus.ARCHIVED}, "archive")
+        return await _project(
+            info, id, ProjectChanges(status=enums.ProjectStatus.ARCHIVED), "archive"
+        )
 
     @strawberry.mutation(
         permission_classes=WRITERS,
@@ -234,7 +252,9 @@ class ConversationMutations:
     )
     @capture_errors
     async def delete_project(self, info: strawberry.Info[Context], id: Id) -> ProjectResult:
-        return await _project(info, id, {"status": enums.ProjectStatus.DELETED}, "delete")
+        return await _project(
+            info, id, ProjectChanges(status=enums.ProjectStatus.DELETED), "delete"
+        )
 
     @strawberry.mutation(permission_classes=WRITERS, description="Attach an agent to a project.")
     @capture_errors
@@ -281,7 +301,7 @@ class ConversationMutations:
             project_id=project_id,
             title=title,
             message=message,
-            attachments=[a.to_dict() for a in attachments or []],
+            attachments=[a.to_draft() for a in attachments or []],
         )
         return StartConversationPayload(
             conversation=Conversation.from_model(conversation),
@@ -307,7 +327,7 @@ class ConversationMutations:
             conversation_id=conversation_id,
             content=content,
             parent_message_id=parent_message_id,
-            attachments=[a.to_dict() for a in attachments or []],
+            attachments=[a.to_draft() for a in attachments or []],
             idempotency_key=idempotency_key,
         )
         return MessagePayload(chat_message=Message.from_model(model))

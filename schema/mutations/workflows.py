@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from resolvers.context import Context
+from resolvers.drafts.workflow import (
+    PermissionsChanges,
+    SettingsChanges,
+    WorkflowChanges,
+    WorkflowDraft,
+)
 from resolvers.mutations import workflows
 from schema.enums import WorkflowStatus
 from schema.errors import (
@@ -17,14 +23,10 @@ from schema.errors import (
     VersionConflict,
 )
 from schema.mutations.capture import capture_errors
+from schema.mutations.drafts import drafted, drafted_list, kept
 from schema.mutations.graph_inputs import FlowConnectionInput, FlowNodeInput
 from schema.permissions import WRITERS
 from schema.workflow import Workflow
-
-
-def _given(values: dict[str, Any]) -> dict[str, Any]:
-    # Omitted fields are UNSET and stay as they are; an explicit null is reported.
-    return {name: value for name, value in values.items() if value is not strawberry.UNSET}
 
 
 @strawberry.input(description="Limits and notifications of runs: only the fields given change.")
@@ -50,16 +52,15 @@ class WorkflowSettingsInput:
         description="Where to notify: at most 20, each 1 to 200 characters.",
     )
 
-    def to_fields(self) -> dict[str, Any]:
-        return _given(
-            {
-                "timeoutSeconds": self.timeout_seconds,
-                "maxRetries": self.max_retries,
-                "concurrency": self.concurrency,
-                "notifyOnFailure": self.notify_on_failure,
-                "notifyOnSuccess": self.notify_on_success,
-                "notificationChannels": self.notification_channels,
-            }
+    def to_draft(self) -> SettingsChanges:
+        # Omitted fields stay as they are; an explicit null is reported.
+        return SettingsChanges(
+            timeout_seconds=kept(self.timeout_seconds),
+            max_retries=kept(self.max_retries),
+            concurrency=kept(self.concurrency),
+            notify_on_failure=kept(self.notify_on_failure),
+            notify_on_success=kept(self.notify_on_success),
+            notification_channels=kept(self.notification_channels),
         )
 
 
@@ -84,22 +85,13 @@ class WorkflowPermissionsInput:
         default=strawberry.UNSET, description="Readable by everyone in the organization (false)."
     )
 
-    def to_fields(self) -> dict[str, Any]:
-        return _given(
-            {
-                "ownerIds": self.owner_ids,
-                "editorIds": self.editor_ids,
-                "viewerIds": self.viewer_ids,
-                "isPublic": self.is_public,
-            }
+    def to_draft(self) -> PermissionsChanges:
+        return PermissionsChanges(
+            owner_ids=kept(self.owner_ids),
+            editor_ids=kept(self.editor_ids),
+            viewer_ids=kept(self.viewer_ids),
+            is_public=kept(self.is_public),
         )
-
-
-def _nested(value: Any) -> Any:
-    """The fields of a nested input, passing null and UNSET through."""
-    if value is None or value is strawberry.UNSET:
-        return value
-    return value.to_fields()
 
 
 @strawberry.input(
@@ -131,19 +123,17 @@ class CreateWorkflowInput:
         default=strawberry.UNSET, description="Access control; defaults where omitted."
     )
 
-    def to_fields(self) -> dict[str, Any]:
-        return _given(
-            {
-                "name": self.name,
-                "description": self.description,
-                "status": self.status,
-                "nodes": [node.to_draft() for node in self.nodes],
-                "edges": [edge.to_draft() for edge in self.edges],
-                "tags": self.tags,
-                "category": self.category,
-                "settings": _nested(self.settings),
-                "permissions": _nested(self.permissions),
-            }
+    def to_draft(self) -> WorkflowDraft:
+        return WorkflowDraft(
+            name=self.name,
+            description=self.description,
+            status=self.status,
+            nodes=[node.to_draft() for node in self.nodes],
+            edges=[edge.to_draft() for edge in self.edges],
+            tags=self.tags,
+            category=self.category,
+            settings=drafted(self.settings),
+            permissions=drafted(self.permissions),
         )
 
 
@@ -183,26 +173,19 @@ class UpdateWorkflowInput:
         default=strawberry.UNSET, description="The permissions that change."
     )
 
-    def to_fields(self) -> dict[str, Any]:
-        return _given(
-            {
-                "name": self.name,
-                "description": self.description,
-                "status": self.status,
-                "nodes": _drafts(self.nodes),
-                "edges": _drafts(self.edges),
-                "tags": self.tags,
-                "category": self.category,
-                "settings": _nested(self.settings),
-                "permissions": _nested(self.permissions),
-            }
+    def to_draft(self) -> WorkflowChanges:
+        # Omitted fields stay as they are; an explicit null is reported.
+        return WorkflowChanges(
+            name=kept(self.name),
+            description=kept(self.description),
+            status=kept(self.status),
+            nodes=drafted_list(self.nodes),
+            edges=drafted_list(self.edges),
+            tags=kept(self.tags),
+            category=kept(self.category),
+            settings=drafted(self.settings),
+            permissions=drafted(self.permissions),
         )
-
-
-def _drafts(value: Any) -> Any:
-    if value is None or value is strawberry.UNSET:
-        return value
-    return [item.to_draft() for item in value]
 
 
 @strawberry.type(description="The workflow as created.")
@@ -261,7 +244,7 @@ class WorkflowMutations:
         info: strawberry.Info[Context],
         input: Annotated[CreateWorkflowInput, strawberry.argument(description="The new workflow.")],
     ) -> CreateWorkflowResult:
-        model = await workflows.create_workflow(info, fields=input.to_fields())
+        model = await workflows.create_workflow(info, draft=input.to_draft())
         return CreateWorkflowPayload(workflow=Workflow.from_model(model))
 
     @strawberry.mutation(
@@ -283,7 +266,7 @@ class WorkflowMutations:
         ],
     ) -> UpdateWorkflowResult:
         model = await workflows.update_workflow(
-            info, workflow_id=id, fields=input.to_fields(), expected_version=expected_version
+            info, workflow_id=id, changes=input.to_draft(), expected_version=expected_version
         )
         return UpdateWorkflowPayload(workflow=Workflow.from_model(model))
 
