@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, select
 
 from models.documents import Flowchart
 from models.sql import Agent
-from resolvers.filters import AgentFilter, AgentOrderField, Ordering
+from resolvers.filters import DEFAULT_AGENT_ORDER, AgentFilter, AgentOrderField, Ordering
 from resolvers.pagination import Page, PageRequest
 from resolvers.sorting import AGENT_SORT_KEYS
 from resolvers.sql_pages import count_rows, fetch_page
@@ -65,16 +65,16 @@ async def list_agents(
 ) -> tuple[Page[Agent], Select[Agent]]:
     """A page of agents and the query its `totalCount` counts."""
     query = select(Agent).where(*await agent_conditions(info, filter_ or AgentFilter()))
-    field = order.field if order else AgentOrderField.CREATED_AT
+    order = order or DEFAULT_AGENT_ORDER
     # A read on the request's read connection: no transaction, so no BEGIN or ROLLBACK.
     async with info.context.services.postgres.read_session() as session:
         result = await fetch_page(
             session,
             query,
             page,
-            sort=AGENT_SORT_KEYS[field],
+            sort=AGENT_SORT_KEYS[order.field],
             id_column=Agent.id,
-            descending=order.descending if order else True,
+            descending=order.descending,
         )
     return result, query
 

@@ -10,7 +10,12 @@ from sqlalchemy import ColumnElement, Select, select
 from models.enums import ExecutionStatus
 from models.sql import Execution
 from resolvers import access
-from resolvers.filters import ExecutionFilter, ExecutionOrderField, Ordering
+from resolvers.filters import (
+    DEFAULT_EXECUTION_ORDER,
+    ExecutionFilter,
+    ExecutionOrderField,
+    Ordering,
+)
 from resolvers.pagination import Page, PageRequest
 from resolvers.sorting import EXECUTION_SORT_KEYS
 from resolvers.sql_pages import count_rows, fetch_page
@@ -52,9 +57,12 @@ async def list_executions(
     info: Info[Context],
     *,
     page: PageRequest,
-    filter_: ExecutionFilter,
-    order: Ordering[ExecutionOrderField],
+    filter_: ExecutionFilter | None = None,
+    order: Ordering[ExecutionOrderField] | None = None,
 ) -> tuple[Page[Execution], Select[Execution]]:
+    """A page of executions and the query its `totalCount` counts."""
+    filter_ = filter_ or ExecutionFilter()
+    order = order or DEFAULT_EXECUTION_ORDER
     principal = info.context.principal
     # Executions of workflows the principal may not read are left out, so that filtering
     # by such a workflow finds nothing, as for a workflow that does not exist.

@@ -99,6 +99,19 @@ class Ordering(Generic[FieldT]):
         return self.direction is SortDirection.DESC
 
 
+# What each root connection sorts by when `orderBy` is not given: the one home of these
+# defaults (the root fields, the nested connections and the compiled path all read them).
+DEFAULT_AGENT_ORDER: Ordering[AgentOrderField] = Ordering(
+    AgentOrderField.CREATED_AT, SortDirection.DESC
+)
+DEFAULT_EXECUTION_ORDER: Ordering[ExecutionOrderField] = Ordering(
+    ExecutionOrderField.STARTED_AT, SortDirection.DESC
+)
+DEFAULT_WORKFLOW_ORDER: Ordering[WorkflowOrderField] = Ordering(
+    WorkflowOrderField.UPDATED_AT, SortDirection.DESC
+)
+
+
 @dataclass(frozen=True)
 class AgentFilter:
     statuses: tuple[AgentStatus, ...] | None = None

@@ -12,7 +12,7 @@ from beanie import SortDirection
 from models.documents import Workflow, WorkflowVersion
 from resolvers.access import readable_workflows
 from resolvers.cursors import MalformedCursorError
-from resolvers.filters import Ordering, WorkflowFilter, WorkflowOrderField
+from resolvers.filters import DEFAULT_WORKFLOW_ORDER, Ordering, WorkflowFilter, WorkflowOrderField
 from resolvers.loaders.versions import VERSIONS_LISTED
 from resolvers.pagination import Page, PageRequest, encode_cursor
 
@@ -62,10 +62,12 @@ async def list_workflows(
     info: Info[Context],
     *,
     page: PageRequest,
-    filter_: WorkflowFilter,
-    order: Ordering[WorkflowOrderField],
+    filter_: WorkflowFilter | None = None,
+    order: Ordering[WorkflowOrderField] | None = None,
 ) -> tuple[Page[Workflow], dict[str, Any]]:
-    query = workflow_query(info.context.principal, filter_)
+    """A page of workflows and the query its `totalCount` counts."""
+    order = order or DEFAULT_WORKFLOW_ORDER
+    query = workflow_query(info.context.principal, filter_ or WorkflowFilter())
     field = _SORT_FIELDS[order.field]
     scan_descending = order.descending != page.backward
     paged = dict(query)

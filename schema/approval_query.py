@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from functools import partial
 from typing import Annotated
 
 import strawberry
 
 from resolvers.approvals import inbox, stream
 from resolvers.context import Context
-from resolvers.pagination import PageRequest
 from schema.approval import Approval, ExecutionCommand
-from schema.connection import After, Connection, First
+from schema.connection import After, Connection, First, page_request, paginate
 from schema.permissions import READERS, WRITERS
 
 
@@ -25,14 +25,10 @@ class ApprovalQuery:
     async def pending_approvals(
         self, info: strawberry.Info[Context], first: First = None, after: After = None
     ) -> Connection[Approval]:
-        page, query = await inbox.pending_approvals(
-            info,
-            page=PageRequest.from_arguments(
-                first, after, max_size=info.context.services.settings.max_page_size
-            ),
-        )
-        return Connection[Approval].from_page(
-            page, Approval.from_model, lambda: inbox.count(info, query)
+        return await paginate(
+            inbox.pending_approvals(info, page=page_request(info, first, after)),
+            Approval.from_model,
+            partial(inbox.count, info),
         )
 
 

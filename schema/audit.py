@@ -15,6 +15,7 @@ from resolvers.access import is_admin
 from resolvers.context import Context
 from resolvers.errors import BadInputError
 from resolvers.ids import from_global_id
+from resolvers.pagination import DEFAULT_PAGE_SIZE
 from schema.connection import PAGE_SIZE_BOUNDS, Connection
 from schema.permissions import ADMINS
 from schema.user import User
@@ -143,7 +144,7 @@ class AuditQuery:
 
 def _page_size(info: strawberry.Info[Context], first: int | None, argument: str) -> int:
     limit = info.context.services.settings.max_page_size
-    size = 20 if first is None else first
+    size = DEFAULT_PAGE_SIZE if first is None else first
     if not 0 <= size <= limit:
         raise BadInputError(argument, f"must be from 0 to {limit}, got {size}")
     return size

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
-from resolvers.pagination import DEFAULT_PAGE_SIZE, Page
+from resolvers.context import Context
+from resolvers.pagination import DEFAULT_PAGE_SIZE, Page, PageRequest
 
 # How page-size arguments state their bounds. The maximum is a setting of the gateway
 # (`FLOWGATE_MAX_PAGE_SIZE`), so no description names a number for it: a page too large is
@@ -30,6 +32,7 @@ Id = Annotated[strawberry.ID, strawberry.argument(description="The object's glob
 
 NodeT = TypeVar("NodeT")
 ItemT = TypeVar("ItemT")
+QueryT = TypeVar("QueryT")
 
 
 @strawberry.type(description="Where a page sits in the whole list.")
@@ -78,3 +81,27 @@ class Connection(Generic[NodeT]):
             ),
             counter=counter,
         )
+
+
+def page_request(
+    info: strawberry.Info[Context],
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+) -> PageRequest:
+    """The Relay arguments of a connection, checked against the gateway's page-size limit."""
+    return PageRequest.from_arguments(
+        first, after, last, before, max_size=info.context.services.settings.max_page_size
+    )
+
+
+async def paginate(
+    listed: Awaitable[tuple[Page[ItemT], QueryT]],
+    to_node: Callable[[ItemT], NodeT],
+    count: Callable[[QueryT], Awaitable[int]],
+) -> Connection[NodeT]:
+    """The body of every root connection: a resolver's page and the query that selected it
+    become a `Connection` whose `totalCount` runs `count(query)` only when asked for."""
+    page, query = await listed
+    return Connection.from_page(page, to_node, partial(count, query))

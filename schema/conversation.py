@@ -17,7 +17,7 @@ from resolvers.ids import to_global_id
 from resolvers.loaders.conversations import CountedPage, WindowArgs
 from resolvers.pagination import PageRequest
 from resolvers.subscriptions import encode_cursor
-from schema.connection import PAGE_SIZE_LIMIT, Connection
+from schema.connection import PAGE_SIZE_LIMIT, Connection, page_request
 from schema.node import Node
 from schema.project import Project
 from schema.user import User
@@ -219,9 +219,7 @@ class Conversation(Node):
         ] = None,
         before: Annotated[str | None, strawberry.argument(description="Continue before.")] = None,
     ) -> Connection[Message]:
-        request = PageRequest.from_arguments(
-            first, after, last, before, max_size=info.context.services.settings.max_page_size
-        )
+        request = page_request(info, first, after, last, before)
         cursor = _position(request)
         args = WindowArgs(limit=request.limit, cursor=cursor, backward=request.backward)
         counted = await info.context.loaders.message_page_by_conversation.load(
@@ -274,9 +272,7 @@ async def nested_conversations(
     parent_id: uuid.UUID,
     first: int,
 ) -> Connection[Conversation]:
-    limit = PageRequest.from_arguments(
-        first, None, max_size=info.context.services.settings.max_page_size
-    ).limit
+    limit = page_request(info, first, None).limit
     counted = await loader.load((parent_id, WindowArgs(limit=limit)))
     return _connection(counted, Conversation.from_model)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -10,9 +11,8 @@ import strawberry
 from models import enums
 from resolvers.context import Context
 from resolvers.conversations import reads
-from resolvers.filters import SortDirection
+from resolvers.filters import Ordering, SortDirection
 from resolvers.ids import parse_id
-from resolvers.pagination import PageRequest
 from schema.connection import (
     After,
     Before,
@@ -20,9 +20,11 @@ from schema.connection import (
     First,
     Id,
     Last,
+    page_request,
+    paginate,
 )
 from schema.conversation import Conversation
-from schema.filters import _utc
+from schema.filters import _utc, filter_of, ordering_of
 from schema.permissions import READERS
 from schema.project import Project
 from schema.tool_usage import ToolUsage, resolve_tool_usage
@@ -77,6 +79,9 @@ class ConversationOrder:
         default=SortDirection.DESC, description="Default: descending."
     )
 
+    def to_ordering(self) -> Ordering[reads.ConversationOrderField]:
+        return Ordering(reads.ConversationOrderField(self.field), self.direction)
+
 
 @strawberry.type(description="Projects and conversations.")
 class ConversationQuery:
@@ -95,14 +100,15 @@ class ConversationQuery:
             list[enums.ProjectStatus] | None, strawberry.argument(description="Any of.")
         ] = None,
     ) -> Connection[Project]:
-        page, query = await reads.list_projects(
-            info,
-            page=PageRequest.from_arguments(
-                first, after, last, before, max_size=info.context.services.settings.max_page_size
+        return await paginate(
+            reads.list_projects(
+                info,
+                page=page_request(info, first, after, last, before),
+                statuses=tuple(status) if status is not None else None,
             ),
-            statuses=tuple(status) if status is not None else None,
+            Project.from_model,
+            partial(reads.count, info),
         )
-        return Connection.from_page(page, Project.from_model, lambda: reads.count(info, query))
 
     @strawberry.field(permission_classes=READERS, description="A project by id, or null.")
     async def project(self, info: strawberry.Info[Context], id: Id) -> Project | None:
@@ -128,16 +134,16 @@ class ConversationQuery:
             ConversationOrder | None, strawberry.argument(description="Default: last updated.")
         ] = None,
     ) -> Connection[Conversation]:
-        page, query = await reads.list_conversations(
-            info,
-            page=PageRequest.from_arguments(
-                first, after, last, before, max_size=info.context.services.settings.max_page_size
+        return await paginate(
+            reads.list_conversations(
+                info,
+                page=page_request(info, first, after, last, before),
+                filter_=filter_of(filter),
+                order=ordering_of(order_by),
             ),
-            filter_=filter.to_filter() if filter else reads.ConversationFilter(),
-            order=order_by.field if order_by else reads.ConversationOrderField.UPDATED_AT,
-            descending=order_by.direction is SortDirection.DESC if order_by else True,
+            Conversation.from_model,
+            partial(reads.count, info),
         )
-        return Connection.from_page(page, Conversation.from_model, lambda: reads.count(info, query))
 
     @strawberry.field(
         permission_classes=READERS,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 import strawberry
 
@@ -200,9 +201,24 @@ class WorkflowOrder:
         return filters.Ordering(filters.WorkflowOrderField(self.field), self.direction)
 
 
-DEFAULT_EXECUTION_ORDER = filters.Ordering(
-    filters.ExecutionOrderField.STARTED_AT, filters.SortDirection.DESC
-)
-DEFAULT_WORKFLOW_ORDER = filters.Ordering(
-    filters.WorkflowOrderField.UPDATED_AT, filters.SortDirection.DESC
-)
+FilterT_co = TypeVar("FilterT_co", covariant=True)
+OrderingT_co = TypeVar("OrderingT_co", covariant=True)
+
+
+class _Filters(Protocol[FilterT_co]):
+    def to_filter(self) -> FilterT_co: ...
+
+
+class _Orders(Protocol[OrderingT_co]):
+    def to_ordering(self) -> OrderingT_co: ...
+
+
+# An absent `filter` or `orderBy` stays `None`: the resolver applies its one default.
+def filter_of(value: _Filters[FilterT_co] | None) -> FilterT_co | None:
+    """The validated filter of a `filter` argument, or `None` when it is not given."""
+    return value.to_filter() if value is not None else None
+
+
+def ordering_of(value: _Orders[OrderingT_co] | None) -> OrderingT_co | None:
+    """The ordering of an `orderBy` argument, or `None` when it is not given."""
+    return value.to_ordering() if value is not None else None

@@ -7,13 +7,14 @@ from typing import Annotated
 
 import strawberry
 
+from resolvers.filters import DEFAULT_EXECUTION_ORDER
 from resolvers.filters import ExecutionFilter as ExecutionFilterData
 from resolvers.loaders.pages import CountedPage, NestedPageArgs
 from resolvers.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from resolvers.sorting import EXECUTION_SORT_KEYS
 from resolvers.sql_pages import parse_cursor
 from schema.connection import PAGE_SIZE_BOUNDS, Connection
-from schema.filters import DEFAULT_EXECUTION_ORDER, ExecutionFilter, ExecutionOrder
+from schema.filters import ExecutionFilter, ExecutionOrder
 
 NestedFirst = Annotated[
     int, strawberry.argument(description=f"How many per parent ({PAGE_SIZE_BOUNDS}).")

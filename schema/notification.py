@@ -12,9 +12,8 @@ from models import enums, sql
 from resolvers.context import Context
 from resolvers.ids import to_global_id
 from resolvers.notifications import reads
-from resolvers.pagination import PageRequest
 from resolvers.subscriptions import encode_cursor
-from schema.connection import After, Connection, First
+from schema.connection import After, Connection, First, page_request
 from schema.errors import ValidationError
 from schema.mutations.capture import capture_errors
 from schema.permissions import READERS
@@ -119,9 +118,7 @@ class NotificationQuery:
         page = await reads.list_notifications(
             services,
             query,
-            PageRequest.from_arguments(
-                first, after, None, None, max_size=services.settings.max_page_size
-            ),
+            page_request(info, first, after),
         )
         return Connection.from_page(
             page, Notification.from_model, lambda: reads.count(services, query)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -10,9 +11,9 @@ import strawberry
 from models import sql
 from resolvers.context import Context
 from resolvers.identity import members
-from resolvers.pagination import PageRequest
-from schema.connection import PAGE_SIZE_BOUNDS, Connection
+from schema.connection import PAGE_SIZE_BOUNDS, Connection, page_request, paginate
 from schema.enums import UserRole
+from schema.filters import filter_of
 from schema.permissions import ADMINS
 from schema.user import User
 
@@ -45,14 +46,11 @@ async def resolve_users(
     filter: UsersFilter = None,
 ) -> Connection[User]:
     """The organization's people by email: for admins only (the field says so)."""
-    page, query = await members.list_users(
-        info,
-        page=PageRequest.from_arguments(
-            first, after, max_size=info.context.services.settings.max_page_size
-        ),
-        filter_=filter.to_filter() if filter else members.UserFilter(),
+    return await paginate(
+        members.list_users(info, page=page_request(info, first, after), filter_=filter_of(filter)),
+        User.from_model,
+        partial(members.count, info),
     )
-    return Connection.from_page(page, User.from_model, lambda: members.count(info, query))
 
 
 @strawberry.type(description="How much the organization holds.")

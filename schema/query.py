@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -9,7 +10,6 @@ import strawberry
 from resolvers import agents, executions, flowcharts, nodes, workflows
 from resolvers.context import Context
 from resolvers.ids import parse_id
-from resolvers.pagination import PageRequest
 from schema.agent import Agent
 from schema.analytics import AnalyticsQuery
 from schema.approval_query import ApprovalQuery
@@ -21,19 +21,21 @@ from schema.connection import (
     First,
     Id,
     Last,
+    page_request,
+    paginate,
 )
 from schema.conversation import Conversation, Message
 from schema.conversation_query import ConversationQuery
 from schema.execution import Execution
 from schema.filters import (
-    DEFAULT_EXECUTION_ORDER,
-    DEFAULT_WORKFLOW_ORDER,
     AgentFilter,
     AgentOrder,
     ExecutionFilter,
     ExecutionOrder,
     WorkflowFilter,
     WorkflowOrder,
+    filter_of,
+    ordering_of,
 )
 from schema.flowchart import Flowchart
 from schema.identity import IdentityQuery
@@ -89,15 +91,16 @@ class Query(
             AgentOrder | None, strawberry.argument(description="Default: newest first.")
         ] = None,
     ) -> Connection[Agent]:
-        page, query = await agents.list_agents(
-            info,
-            page=PageRequest.from_arguments(
-                first, after, last, before, max_size=info.context.services.settings.max_page_size
+        return await paginate(
+            agents.list_agents(
+                info,
+                page=page_request(info, first, after, last, before),
+                filter_=filter_of(filter),
+                order=ordering_of(order_by),
             ),
-            filter_=filter.to_filter() if filter else None,
-            order=order_by.to_ordering() if order_by else None,
+            Agent.from_model,
+            partial(agents.count, info),
         )
-        return Connection.from_page(page, Agent.from_model, lambda: agents.count(info, query))
 
     @strawberry.field(
         permission_classes=READERS, description="An agent by id; null if it does not exist."
@@ -124,16 +127,15 @@ class Query(
             ExecutionOrder | None, strawberry.argument(description="Default: newest first.")
         ] = None,
     ) -> Connection[Execution]:
-        page, query = await executions.list_executions(
-            info,
-            page=PageRequest.from_arguments(
-                first, after, last, before, max_size=info.context.services.settings.max_page_size
+        return await paginate(
+            executions.list_executions(
+                info,
+                page=page_request(info, first, after, last, before),
+                filter_=filter_of(filter),
+                order=ordering_of(order_by),
             ),
-            filter_=filter.to_filter() if filter else ExecutionFilter().to_filter(),
-            order=order_by.to_ordering() if order_by else DEFAULT_EXECUTION_ORDER,
-        )
-        return Connection.from_page(
-            page, Execution.from_model, lambda: executions.count(info, query)
+            Execution.from_model,
+            partial(executions.count, info),
         )
 
     @strawberry.field(
@@ -161,15 +163,16 @@ class Query(
             WorkflowOrder | None, strawberry.argument(description="Default: last updated first.")
         ] = None,
     ) -> Connection[Workflow]:
-        page, query = await workflows.list_workflows(
-            info,
-            page=PageRequest.from_arguments(
-                first, after, last, before, max_size=info.context.services.settings.max_page_size
+        return await paginate(
+            workflows.list_workflows(
+                info,
+                page=page_request(info, first, after, last, before),
+                filter_=filter_of(filter),
+                order=ordering_of(order_by),
             ),
-            filter_=filter.to_filter() if filter else WorkflowFilter().to_filter(),
-            order=order_by.to_ordering() if order_by else DEFAULT_WORKFLOW_ORDER,
+            Workflow.from_model,
+            workflows.count,
         )
-        return Connection.from_page(page, Workflow.from_model, lambda: workflows.count(query))
 
     @strawberry.field(
         permission_classes=READERS, description="A workflow by id; null if it does not exist."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -12,8 +13,7 @@ from models import enums, sql
 from resolvers.context import Context
 from resolvers.ids import to_global_id
 from resolvers.notifications import webhooks
-from resolvers.pagination import PageRequest
-from schema.connection import After, Connection, First
+from schema.connection import After, Connection, First, page_request, paginate
 from schema.errors import Forbidden, NotFound, ValidationError
 from schema.mutations.capture import capture_errors
 from schema.permissions import READERS, WRITERS
@@ -154,17 +154,16 @@ class WebhookQuery:
         after: After = None,
     ) -> Connection[WebhookDelivery]:
         services = info.context.services
-        page, query = await webhooks.list_deliveries(
-            services,
-            info.context.principal,
-            workflow_id,
-            enums.WebhookDeliveryStatus(status) if status else None,
-            PageRequest.from_arguments(
-                first, after, None, None, max_size=services.settings.max_page_size
+        return await paginate(
+            webhooks.list_deliveries(
+                services,
+                info.context.principal,
+                workflow_id,
+                enums.WebhookDeliveryStatus(status) if status else None,
+                page_request(info, first, after),
             ),
-        )
-        return Connection.from_page(
-            page, WebhookDelivery.from_model, lambda: webhooks.count(services, query)
+            WebhookDelivery.from_model,
+            partial(webhooks.count, services),
         )
 
 

@@ -34,7 +34,7 @@ from tests.scratch import Scratch, gql
 from tests.test_agent_mutations import AGENT, CREATE_AGENT, UPDATE_AGENT, issues_of
 from tests.test_identity import LOGIN
 from tests.test_identity import login as identity_login
-from tests.test_protection import COSTLY_BY_VARIABLES, codes, post, variant
+from tests.test_protection import COSTLY_BY_VARIABLES, codes, post, variant, variant_app
 
 
 def fragment_bomb(fragments: int, leaf: str = "__typename") -> str:
@@ -185,6 +185,27 @@ async def test_login_attempts_per_address_are_limited(app: FastAPI, seeded: obje
         answers = [
             await post(http, LOGIN, email=f"spray-{n}@x.example", password=GUESS) for n in range(4)
         ]
+    assert [a["data"]["login"]["__typename"] for a in answers[:3]] == ["AuthenticationFailed"] * 3
+    [error] = answers[3]["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert "Too many login attempts from this address" in error["message"]
+
+
+async def test_login_attempts_without_an_ip_address_share_one_limit(
+    app: FastAPI, seeded: object
+) -> None:
+    # given: three attempts allowed per address, and a client whose peer is a name, not an
+    # IP (the context's address is None)
+    async with variant_app(app, login_attempts_per_address=3, redis_url=None) as (other, _):
+        transport = httpx.ASGITransport(app=other, client=("testclient", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://flowgate.test") as http:
+            # when: four attempts, each with another email
+            answers = [
+                await post(http, LOGIN, email=f"nameless-{n}@x.example", password=GUESS)
+                for n in range(4)
+            ]
+
+    # then: counted under one key all the same, so the fourth is refused
     assert [a["data"]["login"]["__typename"] for a in answers[:3]] == ["AuthenticationFailed"] * 3
     [error] = answers[3]["errors"]
     assert error["extensions"]["code"] == "RATE_LIMITED"

@@ -12,10 +12,9 @@ from flowgate.services import Services
 from flowgate.stores.roundtrips import start_counting
 from models.documents import ExecutionTrace, Flowchart, Workflow
 from models.sql import Agent, Execution, Organization, User
-from resolvers.filters import ExecutionFilter
+from resolvers.filters import DEFAULT_EXECUTION_ORDER, ExecutionFilter
 from resolvers.loaders import Loaders
 from resolvers.loaders.pages import NestedPageArgs
-from schema.filters import DEFAULT_EXECUTION_ORDER
 from tests.auth import ADMIN, api_key_for
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, select
 from models.enums import ConversationStatus, ProjectStatus
 from models.sql import Conversation, Project
 from resolvers.conversations.access import visible_conversations, visible_projects
+from resolvers.filters import Ordering, SortDirection
 from resolvers.pagination import Page, PageRequest
 from resolvers.sorting import _datetime
 from resolvers.sql_pages import SortKey, count_rows, fetch_page
@@ -27,6 +28,11 @@ class ConversationOrderField(StrEnum):
     UPDATED_AT = "updated_at"
     CREATED_AT = "created_at"
 
+
+# Without `orderBy`: last updated first.
+DEFAULT_CONVERSATION_ORDER: Ordering[ConversationOrderField] = Ordering(
+    ConversationOrderField.UPDATED_AT, SortDirection.DESC
+)
 
 CONVERSATION_SORT_KEYS = {
     ConversationOrderField.UPDATED_AT: SortKey(
@@ -76,19 +82,21 @@ async def list_conversations(
     info: Info[Context],
     *,
     page: PageRequest,
-    filter_: ConversationFilter,
-    order: ConversationOrderField,
-    descending: bool,
+    filter_: ConversationFilter | None = None,
+    order: Ordering[ConversationOrderField] | None = None,
 ) -> tuple[Page[Conversation], Select[Any]]:
-    query = select(Conversation).where(*conversation_conditions(info, filter_))
+    order = order or DEFAULT_CONVERSATION_ORDER
+    query = select(Conversation).where(
+        *conversation_conditions(info, filter_ or ConversationFilter())
+    )
     async with info.context.services.postgres.session() as session:
         result = await fetch_page(
             session,
             query,
             page,
-            sort=CONVERSATION_SORT_KEYS[order],
+            sort=CONVERSATION_SORT_KEYS[order.field],
             id_column=Conversation.id,
-            descending=descending,
+            descending=order.descending,
         )
     return result, query
 

@@ -35,6 +35,10 @@ WRONG_LOGIN = "Wrong email or password"
 # Verified when the email names no one, so that a wrong email takes as long as a wrong
 # password and does not tell which emails exist.
 _DUMMY_HASH = hash_password("flowgate: no such user")
+# The per-address limit's key for a client without a usable address (no peer, or a peer
+# name that is not an IP, see `flowgate.principal.peer_address`): such attempts are limited
+# together under this one key rather than not at all.
+UNKNOWN_ADDRESS = "unknown"
 
 
 class TooManyAttemptsError(ClientError):
@@ -56,15 +60,13 @@ async def login(info: Info[Context], *, email: str, password: str) -> Tokens:
     if "\x00" in email:  # no user has one, and PostgreSQL text cannot hold it
         raise AuthenticationFailedError(WRONG_LOGIN)
     await _count_attempt(info, "login", email, settings.login_attempts_per_email, "for this email")
-    request = info.context.request
-    if request is not None and request.client is not None:
-        await _count_attempt(
-            info,
-            "login_address",
-            request.client.host,
-            settings.login_attempts_per_address,
-            "from this address",
-        )
+    await _count_attempt(
+        info,
+        "login_address",
+        info.context.address or UNKNOWN_ADDRESS,
+        settings.login_attempts_per_address,
+        "from this address",
+    )
     guards = info.context.guards
     async with info.context.services.postgres.session() as session, session.begin():
         user = await session.scalar(select(User).where(User.email == email))

@@ -53,9 +53,9 @@ def _conditions(info: Info[Context], filter_: UserFilter) -> list[ColumnElement[
 
 
 async def list_users(
-    info: Info[Context], *, page: PageRequest, filter_: UserFilter
+    info: Info[Context], *, page: PageRequest, filter_: UserFilter | None = None
 ) -> tuple[Page[User], Select[User]]:
-    query = select(User).where(*_conditions(info, filter_))
+    query = select(User).where(*_conditions(info, filter_ or UserFilter()))
     async with info.context.services.postgres.session() as session:
         result = await fetch_page(
             session, query, page, sort=_BY_EMAIL, id_column=User.id, descending=False

@@ -32,7 +32,7 @@ from resolvers.compiled.sql import (
 from resolvers.compiled.statements import ConnectionShape, Edges, Listing
 from resolvers.compiled.visibility import execution_visible
 from resolvers.executions import execution_conditions
-from resolvers.filters import AgentFilter, AgentOrderField, Ordering
+from resolvers.filters import DEFAULT_EXECUTION_ORDER, AgentFilter, AgentOrderField, Ordering
 from resolvers.ids import from_global_id, parse_id
 from resolvers.pagination import PageRequest
 from resolvers.sorting import AGENT_SORT_KEYS, EXECUTION_SORT_KEYS
@@ -51,7 +51,7 @@ from schema.compiled.plan import (
     reaches_executions,
 )
 from schema.compiled.reading import NotCompilableError, Scalar
-from schema.filters import DEFAULT_EXECUTION_ORDER, ExecutionFilter
+from schema.filters import ExecutionFilter
 from schema.nested import nested_args
 
 # The fields with resolvers that the planner may compile: relations to other rows (see
