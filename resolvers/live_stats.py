@@ -3,10 +3,11 @@
 Any status change, finished step or progress report of an execution in scope (the
 organization's, of the agent or workflow asked for, of a workflow the principal may read),
 and any new message, finished or stopped reply of a conversation of the organization (of
-the agent asked for; none with a workflow) marks the figures stale; they are recomputed over the window ending now at most once per
-`MIN_INTERVAL_SECONDS`, so a burst of events costs one computation. Subscribers with the
-same arguments and visibility share one stream (`flowgate.sockets.groups`): one computation
-per group, not per subscriber. The first figures come at once, on subscribing."""
+the agent asked for; none with a workflow) marks the figures stale; they are recomputed over
+the window ending now at most once per `MIN_INTERVAL_SECONDS`, so a burst of events costs
+one computation. Subscribers with the same arguments and visibility share one stream
+(`flowgate.sockets.groups`): one computation per group, not per subscriber. The first
+figures come at once, on subscribing."""
 
 from __future__ import annotations
 

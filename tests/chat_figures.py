@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
+from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from flowgate.services import Services
 from models.enums import MessageRole
 from models.sql import Conversation, Message
 from resolvers.ids import from_global_id
-from tests.conversations import STOP, begin, run, start_chat
+from tests.conversations import STOP, begin, open_chats, run, start_chat
 from tests.scratch import Scratch
 
 DAY1 = datetime(2021, 3, 2, tzinfo=UTC)  # a Tuesday: its week starts on Monday 2021-03-01
@@ -108,6 +110,15 @@ async def make(scratch: Scratch, services: Services) -> Chats:
         chats.conversations.append(conversation)
         chats.replies.append(answer)
     return chats
+
+
+@pytest.fixture
+async def chats(
+    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
+) -> AsyncIterator[tuple[Scratch, Chats]]:
+    """`make`'s chats, removed with their agents when the test ends."""
+    async with open_chats(services, app, client) as scratch:
+        yield scratch, await make(scratch, services)
 
 
 async def stored_replies(services: Services, conversations: list[uuid.UUID]) -> list[Any]:

@@ -14,7 +14,7 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from models.sql import Conversation, Message
 from resolvers.analytics.chat_usage import is_call, is_reply, message_conditions, utc_day
@@ -95,7 +95,9 @@ async def chat_figures(info: Info[Context], scope: StatsScope) -> ChatFigures:
         .select_from(Message)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where(*_in_scope(info, scope))
-        .group_by(func.grouping_sets((Message.model, Message.provider), (day,), ()))
+        .group_by(
+            func.grouping_sets(tuple_(Message.model, Message.provider), tuple_(day), tuple_())
+        )
     )
     async with info.context.services.postgres.session() as session:
         rows = (await session.execute(query)).all()
