@@ -209,3 +209,21 @@ async def test_a_finished_reply_refreshes_the_live_figures(
     # then: first the reply still streaming (no call), then finished, with its cost
     assert received[0] == {"replies": 1, "calls": 0, "cost": 0}
     assert received[-1] == {"replies": 1, "calls": 1, "cost": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("fields", "per_user"),
+    [("totalExecutions", False), ("totalExecutions chats { cost }", True),
+     ("... on DashboardStats { chats { replies } }", True)],
+)  # fmt: skip
+def test_live_figures_with_chats_are_shared_only_by_one_user(fields: str, per_user: bool) -> None:
+    # given: a live dashboard asking for chats or not (the chats one may see are one's own)
+    from graphql import parse
+
+    from flowgate.sockets.grouping import _reaches_per_user_fields
+    from schema import schema
+
+    document = parse(f"subscription {{ dashboardStatsChanged {{ {fields} }} }}")
+
+    # when / then: with chats, subscribers share a rendering only with themselves
+    assert _reaches_per_user_fields(schema._schema, document) is per_user
