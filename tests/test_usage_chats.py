@@ -111,10 +111,15 @@ async def test_models_agents_users_and_weeks(
     assert all(p["provider"] is None and p["model"] is None for p in by_user["usage"])
 
 
-async def test_both_sources_add_up_to_each_alone(client: httpx.AsyncClient, seeded: object) -> None:
+@pytest.mark.parametrize(("group", "key"), [("PROVIDER", "provider"), ("AGENT", "agent"),
+                                            ("USER", "user")])  # fmt: skip
+async def test_both_sources_add_up_to_each_alone(
+    client: httpx.AsyncClient, seeded: object, group: str, key: str
+) -> None:
     # given: the last week, where the seed has both AI steps and chat replies
     until = datetime.now(UTC)
-    window = {"since": (until - timedelta(days=7)).isoformat(), "until": until.isoformat()}
+    window = {"since": (until - timedelta(days=7)).isoformat(), "until": until.isoformat(),
+              "groupBy": group}  # fmt: skip
 
     # when
     both = (await gql_data(client, USAGE, window))["usage"]
@@ -123,17 +128,18 @@ async def test_both_sources_add_up_to_each_alone(client: httpx.AsyncClient, seed
         for source in ("EXECUTIONS", "CONVERSATIONS")
     ]
 
-    # then: a step and a reply of one provider and day are one point, their sums added
+    # then: a step and a reply of one key and day are one point, their sums added
     assert all(parts), "the seed has no steps or no replies in its last week"
     added: dict[tuple[str, Any], list[float]] = defaultdict(lambda: [0] * 6)
     for points in parts:
-        for key, sums in _figures(points, "provider").items():
-            added[key] = [a + b for a, b in zip(added[key], sums, strict=True)]
-    got = _figures(both, "provider")
+        for point, sums in _figures(points, key).items():
+            added[point] = [a + b for a, b in zip(added[point], sums, strict=True)]
+    got = _figures(both, key)
     assert got.keys() == added.keys()
-    for key, sums in got.items():
-        assert sums[:5] == added[key][:5], key
-        assert sums[5] == pytest.approx(added[key][5], abs=1e-5), key
+    assert len(got) == len(both)  # no key twice in a period
+    for point, sums in got.items():
+        assert sums[:5] == added[point][:5], point
+        assert sums[5] == pytest.approx(added[point][5], abs=1e-5), point
 
 
 async def test_conversations_a_member_cannot_see_are_not_counted(
