@@ -44,9 +44,10 @@ query Export($groupBy: [GroupKey!]!, $filter: ExecutionFilter, $orderBy: Aggrega
 }
 """
 USAGE = """
-query Export($since: DateTime, $until: DateTime, $bucket: UsageBucket!, $groupBy: UsageGroup!) {
-  usage(since: $since, until: $until, bucket: $bucket, groupBy: $groupBy) {
-    period provider model agent { id name } user { id email } calls tokens
+query Export($since: DateTime, $until: DateTime, $bucket: UsageBucket!, $groupBy: UsageGroup!,
+             $sources: [UsageSource!]) {
+  usage(since: $since, until: $until, bucket: $bucket, groupBy: $groupBy, sources: $sources) {
+    period provider model agent { id name } user { id email } messages calls tokens
     promptTokens completionTokens cost
   }
 }
@@ -75,7 +76,8 @@ AGGREGATE_COLUMNS = [
 
 USAGE_COLUMNS = [
     ("period", "period"), ("provider", "provider"), ("model", "model"), ("agent_id", "agent.id"),
-    ("agent", "agent.name"), ("user_id", "user.id"), ("user", "user.email"), ("calls", "calls"),
+    ("agent", "agent.name"), ("user_id", "user.id"), ("user", "user.email"),
+    ("messages", "messages"), ("calls", "calls"),
     ("tokens", "tokens"), ("prompt_tokens", "promptTokens"),
     ("completion_tokens", "completionTokens"), ("cost", "cost"),
 ]  # fmt: skip
@@ -141,6 +143,9 @@ async def export_usage(request: Request) -> Response:
     for name in ("since", "until"):
         if name in params:
             variables[name] = params[name]
+    if "sources" in params:  # comma-separated, as `groupBy` of the aggregate; "" names none
+        named = params["sources"].split(",")
+        variables["sources"] = [source.strip().upper() for source in named if source.strip()]
     data = await run(USAGE, variables)
     limit = request.app.state.services.settings.export_max_rows
 

@@ -1,11 +1,13 @@
 """`dashboardStatsChanged`: the dashboard's figures, recomputed when an event changes them.
 
 Any status change, finished step or progress report of an execution in scope (the
-organization's, of the agent or workflow asked for, of a workflow the principal may read)
-marks the figures stale; they are recomputed over the window ending now at most once per
-`MIN_INTERVAL_SECONDS`, so a burst of events costs one computation. Subscribers with the
-same arguments and visibility share one stream (`flowgate.sockets.groups`): one computation
-per group, not per subscriber. The first figures come at once, on subscribing."""
+organization's, of the agent or workflow asked for, of a workflow the principal may read),
+and any new message, finished or stopped reply of a conversation of the organization (of
+the agent asked for; none with a workflow) marks the figures stale; they are recomputed over
+the window ending now at most once per `MIN_INTERVAL_SECONDS`, so a burst of events costs
+one computation. Subscribers with the same arguments and visibility share one stream
+(`flowgate.sockets.groups`): one computation per group, not per subscriber. The first
+figures come at once, on subscribing."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 from flowgate.bus import delivery
 from flowgate.bus.hub import Subscriber
 from flowgate.bus.message import BusMessage
-from models.enums import ExecutionEventType
+from models.enums import ConversationEventType, ExecutionEventType
 from resolvers import access, stats
 from resolvers.errors import BadInputError
 from resolvers.ids import parse_id
@@ -34,13 +36,20 @@ MIN_INTERVAL_SECONDS = 1.0
 MIN_WINDOW_SECONDS = 60
 MAX_WINDOW_SECONDS = int(stats.MAX_WINDOW.total_seconds())
 DEFAULT_WINDOW_SECONDS = 24 * 3600
-# The events that change a figure: counts and durations (status), cost and tokens (steps).
+# The events that change a figure: counts and durations (status), cost and tokens (steps),
+# and the chats' messages (created) and replies' usage (finished or stopped). Events of a
+# conversation the principal cannot see also mark the figures stale: whether it may see one
+# depends on rows the bus message does not carry, and the recomputed figures count only
+# what it may see.
 CHANGING = frozenset(
     kind.value
     for kind in (
         ExecutionEventType.STATUS_CHANGED,
         ExecutionEventType.STEP_FINISHED,
         ExecutionEventType.PROGRESS,
+        ConversationEventType.MESSAGE_CREATED,
+        ConversationEventType.REPLY_FINISHED,
+        ConversationEventType.REPLY_STOPPED,
     )
 )
 

@@ -1,4 +1,4 @@
-"""Grouped figures for analysts: `executionAggregate`."""
+"""Figures for analysts: `executionAggregate` and `usage` (its types: `schema.usage`)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import strawberry
 
 from resolvers.analytics import aggregate, usage
 from resolvers.analytics.aggregate import AggregateOrderField, AggregateRow, GroupKey
-from resolvers.analytics.usage import UsageBucket, UsageGroup
+from resolvers.analytics.usage import UsageBucket, UsageGroup, UsageSource
 from resolvers.context import Context
 from resolvers.filters import SortDirection
 from resolvers.ids import to_global_id
 from schema.enums import ExecutionStatus
 from schema.filters import ExecutionFilter
 from schema.permissions import READERS
+from schema.usage import UsagePoint
 from schema.user import User
 
 if TYPE_CHECKING:
@@ -149,52 +150,6 @@ class AggregateGroup:
         )
 
 
-strawberry.enum(UsageBucket, description="The length of a usage period (UTC; weeks from Monday).")
-strawberry.enum(UsageGroup, description="What usage is told apart by.")
-
-
-@strawberry.type(description="AI usage in one period, for one provider, model, agent or user.")
-class UsagePoint:
-    point: strawberry.Private[usage.UsagePoint]
-    group: strawberry.Private[UsageGroup]
-    period: datetime = strawberry.field(description="The start of the period (UTC).")
-    calls: int = strawberry.field(description="AI calls: steps that named a provider.")
-    tokens: int = strawberry.field(description="Tokens those calls used.")
-    prompt_tokens: int = strawberry.field(
-        description="Of them, tokens sent to models, as the steps reported them apart."
-    )
-    completion_tokens: int = strawberry.field(
-        description="Of them, tokens the models produced, as the steps reported them apart."
-    )
-    cost: float = strawberry.field(description="What they cost (USD).")
-
-    @strawberry.field(description="With PROVIDER: the provider.")
-    def provider(self) -> str | None:
-        return self.point.key if self.group is UsageGroup.PROVIDER else None
-
-    @strawberry.field(description="With MODEL: the model configured on the calling agent.")
-    def model(self) -> str | None:
-        return self.point.key if self.group is UsageGroup.MODEL else None
-
-    @strawberry.field(description="With AGENT: the agent that made the calls.")
-    async def agent(
-        self, info: strawberry.Info[Context]
-    ) -> Annotated[Agent, strawberry.lazy("schema.agent")] | None:
-        from schema.agent import Agent
-
-        if self.group is not UsageGroup.AGENT or self.point.key is None:
-            return None
-        model = await info.context.loaders.agent_by_id.load(self.point.key)
-        return Agent.from_model(model) if model is not None else None
-
-    @strawberry.field(description="With USER: who started the executions that made the calls.")
-    async def user(self, info: strawberry.Info[Context]) -> User | None:
-        if self.group is not UsageGroup.USER or self.point.key is None:
-            return None
-        model = await info.context.loaders.execution_starter_by_id.load(self.point.key)
-        return User.from_model(model) if model is not None else None
-
-
 @strawberry.type
 class AnalyticsQuery:
     @strawberry.field(
@@ -234,9 +189,13 @@ class AnalyticsQuery:
     @strawberry.field(
         permission_classes=READERS,
         description="AI calls, tokens and cost per period and per provider, model, agent or "
-        "user, counted from the steps that made the calls, oldest first. The window defaults "
-        f"to the last 7 days and spans at most {usage.MAX_WINDOW.days}; at most "
-        f"{usage.MAX_POINTS} points.",
+        "user, counted from the execution steps and the chat replies that made them (both "
+        "unless `sources` says otherwise), oldest first; a step and a reply of the same "
+        "period and key add up in one point. Replies count in the conversations you can "
+        "see, deleted conversations included (their spend was incurred); deleted messages do "
+        f"not. The window defaults to the last 7 days and spans at most "
+        f"{usage.MAX_WINDOW.days}; at most {usage.MAX_POINTS} points. Also as CSV: "
+        "`/export/usage.csv`.",
     )
     async def usage(
         self,
@@ -253,11 +212,20 @@ class AnalyticsQuery:
         group_by: Annotated[
             UsageGroup, strawberry.argument(description="What the points tell apart.")
         ] = UsageGroup.PROVIDER,
+        sources: Annotated[
+            list[UsageSource] | None,
+            strawberry.argument(
+                description="Where the usage comes from (default both); an empty list is refused."
+            ),
+        ] = None,
     ) -> list[UsagePoint]:
-        points = await usage.usage(info, since=since, until=until, bucket=bucket, group_by=group_by)
+        points = await usage.usage(
+            info, since=since, until=until, bucket=bucket, group_by=group_by, sources=sources
+        )
         return [
             UsagePoint(
-                point=p, group=group_by, period=p.period, calls=p.calls, tokens=p.tokens,
+                point=p, group=group_by, period=p.period, messages=p.messages, calls=p.calls,
+                tokens=p.tokens,
                 prompt_tokens=p.prompt_tokens, completion_tokens=p.completion_tokens,
                 cost=p.cost,
             )

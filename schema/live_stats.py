@@ -15,10 +15,11 @@ from schema.stats import DashboardStats
 @strawberry.input(description="Whose figures `dashboardStatsChanged` streams.")
 class DashboardStatsFilter:
     agent_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only this agent's executions."
+        default=None, description="Only this agent's executions (and conversations)."
     )
     workflow_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only this workflow's executions (one you may read)."
+        default=None,
+        description="Only this workflow's executions (one you may read); no conversations.",
     )
 
 

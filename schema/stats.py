@@ -8,8 +8,10 @@ from typing import Annotated
 import strawberry
 
 from resolvers import stats
+from resolvers.analytics import chat_stats
 from resolvers.context import Context
 from schema.agent import Agent
+from schema.chat_stats import DashboardChats
 from schema.enums import ExecutionStatus, NodeType
 
 
@@ -71,9 +73,13 @@ async def _node_types(root: DashboardStats) -> list[NodeTypeStats] | None:
     ]
 
 
+async def _chats(root: DashboardStats, info: strawberry.Info[Context]) -> DashboardChats:
+    return DashboardChats.from_figures(await chat_stats.chat_figures(info, root.scope))
+
+
 @strawberry.type(
-    description="Execution figures of your organization over [since, until), optionally for "
-    "one agent or workflow."
+    description="Execution and chat figures of your organization over [since, until), "
+    "optionally for one agent or workflow."
 )
 class DashboardStats:
     scope: strawberry.Private[stats.StatsScope]
@@ -119,6 +125,12 @@ class DashboardStats:
         description="Per flowchart node type, the steps that started in the window (from "
         "the execution traces); every node type is listed. Null, with an error, when MongoDB "
         "is unavailable.",
+    )
+    # Resolved on request only: one more SQL statement, for clients that show chats.
+    chats: DashboardChats = strawberry.field(
+        resolver=_chats,
+        description="Messages, agents' replies, AI calls, tokens and cost of the window's "
+        "chats, in all, per model and provider, and per day.",
     )
 
     @classmethod
@@ -177,11 +189,18 @@ async def resolve_dashboard_stats(
     ] = None,
     agent_id: Annotated[
         strawberry.ID | None,
-        strawberry.argument(name="agentId", description="Only this agent's executions."),
+        strawberry.argument(
+            name="agentId",
+            description="Only this agent's executions (and conversations, for `chats`).",
+        ),
     ] = None,
     workflow_id: Annotated[
         strawberry.ID | None,
-        strawberry.argument(name="workflowId", description="Only this workflow's executions."),
+        strawberry.argument(
+            name="workflowId",
+            description="Only this workflow's executions (`chats` then counts none: "
+            "conversations belong to no workflow).",
+        ),
     ] = None,
 ) -> DashboardStats:
     data = await stats.dashboard_stats(

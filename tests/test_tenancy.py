@@ -110,14 +110,16 @@ async def test_every_root_query_hides_the_other_organization(
         assert not (await _ids_of_connection(outsider, field)) & mine, field
         checked.add(field)
 
-    # figures: filtered by a foreign agent, nothing is counted
+    # figures: filtered by a foreign agent, nothing is counted (its chats neither)
     stats = _data(
         await outsider.post(
-            "query($a: ID!) { dashboardStats(agentId: $a) { totalExecutions } }",
+            "query($a: ID!) { dashboardStats(agentId: $a) { totalExecutions "
+            "chats { messages byModel { model } } } }",
             {"a": foreign.agent},
         )
     )["dashboardStats"]
     assert stats["totalExecutions"] == 0
+    assert stats["chats"] == {"messages": 0, "byModel": []}
     checked.add("dashboardStats")
     grouped = _data(
         await outsider.post(

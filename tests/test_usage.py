@@ -1,5 +1,6 @@
 """`usage`: AI calls, tokens and cost per period, from the seeded steps, checked against the
-traces themselves."""
+traces themselves (the executions' side only: the chats' side and the two together are
+tests/test_usage_chats.py's)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from tests.graphql import gql, gql_data
 
 USAGE = """
 query Usage($since: DateTime, $until: DateTime, $bucket: UsageBucket!, $groupBy: UsageGroup!) {
-  usage(since: $since, until: $until, bucket: $bucket, groupBy: $groupBy) {
+  usage(since: $since, until: $until, bucket: $bucket, groupBy: $groupBy,
+        sources: [EXECUTIONS]) {
     period calls tokens promptTokens completionTokens cost provider model agent { id } user { id }
   }
 }

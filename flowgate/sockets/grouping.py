@@ -4,8 +4,8 @@ Two subscribers share one when they send the same document, operation name and v
 and may see the same things. What one may see is decided by the organization, the role
 (permission classes, admin-only fields) and the set of workflows one may read (executions
 and figures of the others are left out), and, for the few fields that depend on who asks
-(`PER_USER_FIELDS`: the conversations one may see), by the user too, when the document
-reaches them.
+(`PER_USER_FIELDS`: the conversations one may see, and the chat figures counted over
+them), by the user too, when the document reaches them.
 
 Only root fields whose stream is the same for every such subscriber whenever they join are
 grouped (`GROUPED_FIELDS`): live-only streams without a cursor. A stream that replays from a
@@ -38,7 +38,14 @@ from schema.extensions.limits import parse_cached
 
 # Root field -> whether its items are states (a member joining late gets the latest first).
 GROUPED_FIELDS = {"executionUpdates": False, "dashboardStatsChanged": True}
-PER_USER_FIELDS = frozenset({("Agent", "conversations"), ("User", "conversations")})
+PER_USER_FIELDS = frozenset(
+    {
+        ("Agent", "conversations"),
+        ("User", "conversations"),
+        # the chats counted are those of the conversations one may see
+        ("DashboardStats", "chats"),
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,18 @@
-"""`usage`: AI calls, tokens and cost over time, counted from the steps that made them.
+"""`usage`: AI calls, tokens and cost over time, counted from the steps and the chat replies
+that made them.
 
-One MongoDB aggregation groups the steps of the window by period and by what the grouping
-needs (the provider, the agent, or the execution); one SQL query, when grouping by MODEL or
-USER, names the agents' models or the executions' starters, and Python folds the groups
+Executions: one MongoDB aggregation groups the steps of the window by period and by what the
+grouping needs (the provider, the agent, or the execution); one SQL query, when grouping by
+MODEL or USER, names the agents' models or the executions' starters. A step counts as one AI
+call when it names a provider. Conversations: one SQL statement groups the agent replies
+(`resolvers.analytics.chat_usage`, which says what counts). Python folds the groups of both
 together (and days into weeks, which keeps the pipeline to stages every MongoDB-wire server
-has). A step counts as one AI call when it names a provider."""
+has)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -19,6 +23,7 @@ from sqlalchemy import select
 from models.documents import ExecutionTrace
 from models.sql import Agent, Execution
 from resolvers import access
+from resolvers.analytics.chat_usage import replies_by_period
 from resolvers.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -38,6 +43,11 @@ class UsageBucket(StrEnum):
     WEEK = "week"
 
 
+class UsageSource(StrEnum):
+    EXECUTIONS = "executions"
+    CONVERSATIONS = "conversations"
+
+
 class UsageGroup(StrEnum):
     PROVIDER = "provider"
     MODEL = "model"
@@ -49,6 +59,7 @@ class UsageGroup(StrEnum):
 class UsagePoint:
     period: datetime
     key: Any  # a provider or model name, or an agent's or user's id; None: unknown
+    messages: int  # agent replies in conversations
     calls: int
     tokens: int
     prompt_tokens: int  # of `tokens`, those the steps reported apart
@@ -56,8 +67,9 @@ class UsagePoint:
     cost: float
 
 
-# What a group sums, in this order: calls, tokens, prompt and completion tokens, cost.
-_FIGURES: Final = ("calls", "tokens", "prompt_tokens", "completion_tokens", "cost")
+# What a group sums, in this order: replies, calls, tokens, prompt and completion tokens, cost.
+_FIGURES: Final = ("messages", "calls", "tokens", "prompt_tokens", "completion_tokens", "cost")
+_STEP_FIGURES: Final = _FIGURES[1:]  # steps are no messages
 Sums = tuple[float, ...]
 
 
@@ -91,30 +103,59 @@ async def usage(
     until: datetime | None,
     bucket: UsageBucket,
     group_by: UsageGroup,
+    sources: list[UsageSource] | None = None,
 ) -> list[UsagePoint]:
     start, end = window_of(since, until)
-    organization_id = info.context.principal.organization_id
-    # Steps of executions of workflows the principal may not read are not counted.
-    visible = access.documents_visible(await info.context.loaders.readable_workflow_ids.get())
-    groups = await _steps_by_period(organization_id, visible, start, end, bucket, group_by)
-    names = await _names(info, organization_id, group_by, {key for _, key in groups})
+    chosen = set(UsageSource) if sources is None else set(sources)
+    if not chosen:
+        raise BadInputError("sources", "name at least one source, or leave it out for both")
     folded: dict[tuple[datetime, Any], Sums] = {}
-    for (start_of, key), sums in groups.items():
-        # weeks start on Monday, in UTC
-        period = start_of - timedelta(days=start_of.weekday() if bucket is UsageBucket.WEEK else 0)
-        before = folded.get((period, names(key)), (0,) * len(_FIGURES))
-        folded[(period, names(key))] = tuple(a + b for a, b in zip(before, sums, strict=True))
+    if UsageSource.EXECUTIONS in chosen:
+        organization_id = info.context.principal.organization_id
+        # Steps of executions of workflows the principal may not read are not counted.
+        readable = await info.context.loaders.readable_workflow_ids.get()
+        visible = access.documents_visible(readable)
+        steps = await _steps_by_period(organization_id, visible, start, end, bucket, group_by)
+        names = await _names(info, organization_id, group_by, {key for _, key in steps})
+        _fold(folded, steps, bucket, names)
+    if UsageSource.CONVERSATIONS in chosen:
+        unit = "hour" if bucket is UsageBucket.HOUR else "day"
+        chats = await replies_by_period(info, start, end, unit, group_by.value)
+        _fold(folded, chats, bucket, lambda key: key)
     points = [
         UsagePoint(
-            period, key, int(calls), int(tokens), int(prompt), int(completion), round(cost, 6)
+            period,
+            key,
+            int(messages),
+            int(calls),
+            int(tokens),
+            int(prompt),
+            int(completion),
+            round(cost, 6),
         )
-        for (period, key), (calls, tokens, prompt, completion, cost) in folded.items()
+        for (period, key), (messages, calls, tokens, prompt, completion, cost) in folded.items()
     ]
     points.sort(key=lambda p: (p.period, str(p.key) if p.key is not None else ""))
     if len(points) > MAX_POINTS:
         raise BadInputError("bucket", f"more than {MAX_POINTS} points: a shorter window or a "
                             "coarser bucket")  # fmt: skip
     return points
+
+
+def _fold(
+    folded: dict[tuple[datetime, Any], Sums],
+    groups: dict[tuple[datetime, Any], Sums],
+    bucket: UsageBucket,
+    names: Callable[[Any], Any],
+) -> None:
+    """Add `groups` (hours or days, keyed as their store groups) into `folded`, by the
+    bucket's period and the point's key: two executions of one user, or a step and a reply
+    of one provider, fall into one point."""
+    for (start_of, key), sums in groups.items():
+        # weeks start on Monday, in UTC
+        period = start_of - timedelta(days=start_of.weekday() if bucket is UsageBucket.WEEK else 0)
+        before = folded.get((period, names(key)), (0,) * len(_FIGURES))
+        folded[(period, names(key))] = tuple(a + b for a, b in zip(before, sums, strict=True))
 
 
 async def _steps_by_period(
@@ -141,7 +182,7 @@ async def _steps_by_period(
                     "key": _MONGO_KEY[group_by]},
             "calls": {"$sum": 1},
             # `$sum` skips nulls: a step that gave only its total adds to neither part.
-            **{name: {"$sum": f"$steps.{name}"} for name in _FIGURES[1:]},
+            **{name: {"$sum": f"$steps.{name}"} for name in _STEP_FIGURES[1:]},
         }},
     ]  # fmt: skip
     # All groups in the first reply: the server's default first batch is 101 documents, and
@@ -152,10 +193,11 @@ async def _steps_by_period(
     found: dict[tuple[datetime, Any], Sums] = {}
     async for group in cursor:
         period = datetime.strptime(group["_id"]["period"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        found[(period, group["_id"].get("key"))] = tuple(
+        figures = (
             float(group[name] or 0) if name == "cost" else int(group[name] or 0)
-            for name in _FIGURES
+            for name in _STEP_FIGURES
         )
+        found[(period, group["_id"].get("key"))] = (0, *figures)
     return found
 
 
