@@ -27,6 +27,9 @@ from tests.auth import ADMIN, api_key_for, bearer
 from tests.scratch import Scratch
 from tests.stores import TestStores
 
+# Fixtures of a domain, shared by its test modules, live beside its helpers.
+pytest_plugins = ("tests.conversations", "tests.notifications")
+
 
 def _own_redis_database() -> None:
     """Under pytest-xdist each worker takes its own database of the shared Redis (1, 2, ...;

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete
 
@@ -154,3 +155,13 @@ async def open_chats(
                 await session.execute(
                     delete(Project).where(Project.name.startswith(scratch.prefix, autoescape=True))
                 )
+
+
+@pytest.fixture
+async def chats(
+    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
+) -> AsyncIterator[Scratch]:
+    """A scratch organization for a conversation test, its projects removed too. Registered
+    for every module by `tests/conftest.py` (`pytest_plugins`)."""
+    async with open_chats(services, app, client) as scratch:
+        yield scratch

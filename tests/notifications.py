@@ -10,6 +10,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import delete
@@ -275,3 +277,24 @@ class Receiver:
             self._server.should_exit = True
             await self._task
             self._server = None
+
+
+@pytest.fixture
+async def team(
+    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
+) -> AsyncIterator[Team]:
+    """The seeded members' team with workflows of its own, removed when the test ends.
+    Registered for every module by `tests/conftest.py` (`pytest_plugins`)."""
+    async with team_of(services, app, client) as made:
+        yield made
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A webhook receiver on a real port."""
+    made = Receiver()
+    await made.start()
+    try:
+        yield made
+    finally:
+        await made.stop()

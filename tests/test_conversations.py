@@ -3,11 +3,9 @@ reads show, retries, branches, pages of messages, and who sees what."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -22,20 +20,10 @@ from tests.conversations import (
     begin,
     chunk,
     create_project,
-    open_chats,
     run,
     start_chat,
 )
 from tests.scratch import Scratch, gql
-
-
-@pytest.fixture
-async def chats(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with open_chats(services, app, client) as scratch:
-        yield scratch
-
 
 CONVERSATION = """
 query One($id: ID!) {

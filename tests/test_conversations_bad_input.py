@@ -3,14 +3,10 @@ and nothing half-written (counts are compared before and after)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
-from fastapi import FastAPI
 
-from flowgate.services import Services
 from resolvers.conversations.limits import MAX_CONTENT
 from tests.conversations import (
     BRANCH,
@@ -21,7 +17,6 @@ from tests.conversations import (
     TOOL,
     begin,
     chunk,
-    open_chats,
     run,
     start_chat,
 )
@@ -30,14 +25,6 @@ from tests.scratch import Scratch, gql
 COUNTS = """
 query($id: ID!) { conversation(id: $id) { messageCount lastMessage { content status } } }
 """
-
-
-@pytest.fixture
-async def chats(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with open_chats(services, app, client) as scratch:
-        yield scratch
 
 
 def _issues(result: dict[str, Any]) -> list[tuple[str, str]]:

@@ -4,15 +4,11 @@ tests/test_round_trips.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
-from fastapi import FastAPI
 
-from flowgate.services import Services
-from tests.conversations import POST, begin, chunk, create_project, open_chats, run, start_chat
+from tests.conversations import POST, begin, chunk, create_project, run, start_chat
 from tests.scratch import Scratch
 
 LIST = """
@@ -38,14 +34,6 @@ query Chats($n: Int!, $title: String!) {
   }
 }
 """
-
-
-@pytest.fixture
-async def chats(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with open_chats(services, app, client) as scratch:
-        yield scratch
 
 
 async def _trips(client: httpx.AsyncClient, query: str, n: int, title: str) -> tuple[Any, int]:

@@ -4,15 +4,11 @@ streams in with a tool call on the way, and a stopped reply left as the user sto
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-from fastapi import FastAPI
 
-from flowgate.services import Services
 from flowgate.simulator.chat import ChatSimulator, reply_text
-from tests.conversations import STOP, open_chats, run, start_chat
+from tests.conversations import STOP, run, start_chat
 from tests.scratch import Scratch, gql
 
 READ = """
@@ -23,14 +19,6 @@ query($id: ID!) {
   }
 }
 """
-
-
-@pytest.fixture
-async def chats(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with open_chats(services, app, client) as scratch:
-        yield scratch
 
 
 async def test_the_simulator_answers_waiting_chats(

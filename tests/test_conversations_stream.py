@@ -5,18 +5,16 @@ merged for slow readers with the exact final text, and a reconnect storm."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import delete
 
 from flowgate.services import Services
 from models.sql import ConversationEvent
 from resolvers.ids import from_global_id
-from tests.conversations import FINISH, POST, STOP, begin, chunk, open_chats, run, start_chat
+from tests.conversations import FINISH, POST, STOP, begin, chunk, run, start_chat
 from tests.scratch import Scratch
 from tests.ws import GraphQLWebSocket, SubscriptionError, connect
 
@@ -35,14 +33,6 @@ subscription Engine($agents: [ID!]) {
   agentConversationRequests(agentIds: $agents) { type text messageId conversationId }
 }
 """
-
-
-@pytest.fixture
-async def chats(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with open_chats(services, app, client) as scratch:
-        yield scratch
 
 
 def _url(live_server: str) -> str:

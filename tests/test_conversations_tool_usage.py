@@ -3,17 +3,15 @@ day, over the tool calls of the conversations the principal can see; one round t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from flowgate.services import Services
 from resolvers.ids import to_global_id
 from tests.auth import VIEWER, client_as, user_by_email
-from tests.conversations import TOOL, begin, open_chats, run, start_chat
+from tests.conversations import TOOL, begin, run, start_chat
 from tests.scratch import Scratch
 
 USAGE = """
@@ -23,14 +21,6 @@ query($group: ToolUsageGroup!, $window: DateRangeInput) {
   }
 }
 """
-
-
-@pytest.fixture
-async def chats(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with open_chats(services, app, client) as scratch:
-        yield scratch
 
 
 async def _call(

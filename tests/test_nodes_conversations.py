@@ -4,15 +4,12 @@ by their global ids exactly when the caller may read them (as `project(id)` and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from flowgate.services import Services
 from tests.auth import OTHER_ADMIN, USER, VIEWER, client_as
-from tests.conversations import create_project, open_chats, start_chat
+from tests.conversations import create_project, start_chat
 from tests.scratch import Scratch, gql
 
 NODE = """
@@ -25,14 +22,6 @@ query($id: ID!) {
   }
 }
 """
-
-
-@pytest.fixture
-async def chats(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with open_chats(services, app, client) as scratch:
-        yield scratch
 
 
 async def test_conversation_types_are_nodes_visible_as_their_roots_are(

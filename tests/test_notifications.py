@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from flowgate.services import Services
@@ -19,7 +16,7 @@ from models.documents import Workflow
 from models.sql import Notification, User
 from resolvers.ids import from_global_id
 from tests.auth import bearer
-from tests.notifications import NOTIFICATIONS, Team, team_of
+from tests.notifications import NOTIFICATIONS, Team
 from tests.ws import connect
 
 MARK = """
@@ -37,14 +34,6 @@ query { notifications(first: 50) { edges { node {
   id execution { id agent { id } } workflow { id name }
 } } } }
 """
-
-
-@pytest.fixture
-async def team(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Team]:
-    async with team_of(services, app, client) as made:
-        yield made
 
 
 async def _count(services: Services, workflow_id: str) -> int:

@@ -7,11 +7,9 @@ deleted)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from flowgate.search.indexer import index_all_pending
@@ -24,7 +22,6 @@ from tests.conversations import (
     begin,
     chunk,
     create_project,
-    open_chats,
     run,
     start_chat,
 )
@@ -41,14 +38,6 @@ query Search($query: String!, $types: [SearchType!]) {
   }
 }
 """
-
-
-@pytest.fixture
-async def chats(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Scratch]:
-    async with open_chats(services, app, client) as scratch:
-        yield scratch
 
 
 def word(stem: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from flowgate import webhook_targets
 from flowgate.services import Services
 from resolvers.notifications import deliverer
-from tests.notifications import SET_WEBHOOK, Receiver, Team, team_of
+from tests.notifications import SET_WEBHOOK, Receiver, Team
 
 SECRET = "s3cret-for-tests-0123456789"  # noqa: S105 - a test receiver's key
 WEBHOOK = "query($w: ID!) { workflow(id: $w) { webhook { url } } }"
@@ -25,24 +25,6 @@ LOG = """
 query($w: ID!) { webhookDeliveries(workflowId: $w, first: 10) { edges { node {
   status attempts lastError nextAttemptAt log { attempt statusCode error } } } } }
 """
-
-
-@pytest.fixture
-async def team(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Team]:
-    async with team_of(services, app, client) as made:
-        yield made
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    made = Receiver()
-    await made.start()
-    try:
-        yield made
-    finally:
-        await made.stop()
 
 
 def _private_off(services: Services) -> Services:

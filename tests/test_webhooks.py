@@ -7,13 +7,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import orjson
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from flowgate import webhooks as signing
@@ -21,7 +18,7 @@ from flowgate.services import Services
 from models.sql import AuditLogEntry, WebhookDelivery
 from resolvers.ids import from_global_id
 from resolvers.notifications import deliverer
-from tests.notifications import SET_WEBHOOK, Receiver, Team, team_of
+from tests.notifications import SET_WEBHOOK, Receiver, Team
 
 SECRET = "s3cret-for-tests-0123456789"  # noqa: S105 - a test receiver's key
 WEBHOOK = "query($w: ID!) { workflow(id: $w) { webhook { url secretHint } } }"
@@ -40,24 +37,6 @@ REMOVE = """
 mutation($w: ID!) { removeWorkflowWebhook(workflowId: $w) {
   __typename ... on RemoveWorkflowWebhookPayload { removed } ... on Error { code } } }
 """
-
-
-@pytest.fixture
-async def team(
-    services: Services, app: FastAPI, client: httpx.AsyncClient, seeded: object
-) -> AsyncIterator[Team]:
-    async with team_of(services, app, client) as made:
-        yield made
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    made = Receiver()
-    await made.start()
-    try:
-        yield made
-    finally:
-        await made.stop()
 
 
 def fast(services: Services, **settings: Any) -> Services:
