@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import logging
 import os
 import pstats
 import time
@@ -51,6 +52,7 @@ async def main(args: argparse.Namespace) -> None:
         # As `flowgate serve` logs in production (JSON lines), not structlog's default
         # console renderer; the lines go nowhere, their cost stays in the profile.
         configure_logging(production=True, stream=open(os.devnull, "w"))  # noqa: SIM115, ASYNC230 - once, at start
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # the client's lines: not the server's
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
