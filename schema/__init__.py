@@ -1,11 +1,11 @@
 """The GraphQL surface: types, inputs, enums, error types and root fields, assembled here."""
 
-import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.errors import ClientError
 from schema.compiled.executor import CompiledExecutionContext
+from schema.extensions.hooks import FlowgateSchema
 from schema.extensions.introspection import IntrospectionNeedsCredential
 from schema.extensions.limits import OperationLimits
 from schema.extensions.masking import (
@@ -31,7 +31,7 @@ def _should_mask(error: Exception) -> bool:
     return original is not None and not isinstance(original, ClientError | GraphQLError)
 
 
-schema = strawberry.Schema(
+schema = FlowgateSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,

@@ -16,8 +16,9 @@ from sqlalchemy import update
 from flowgate.seed import SeedSummary
 from flowgate.services import Services
 from flowgate.settings import Settings
-from models.documents import ExecutionTrace
+from models.documents import ExecutionTrace, Workflow
 from models.sql import Execution
+from resolvers.compiled.documents import construct, projected_model
 from resolvers.ids import from_global_id
 from tests.compiled import Pair, pairs, plain_app
 from tests.scratch import Scratch, gql
@@ -173,3 +174,24 @@ async def test_node_of_an_agent_or_execution_is_compiled_and_of_a_workflow_falls
     assert execution.body["data"]["node"]["__typename"] == "Execution"
     assert execution.round_trips == {"sql": 1, "mongo": 0}
     assert other.body["data"]["node"]["__typename"] == "Workflow"
+
+
+def test_a_projected_document_is_filled_as_model_construct_fills_it() -> None:
+    # given: a workflow validated from a projection of its id and name
+    validated = projected_model(Workflow, frozenset({"_id", "name"})).model_validate(
+        {"_id": uuid.uuid4(), "name": "Triage"}
+    )
+    required = {n: None for n, i in Workflow.model_fields.items() if i.is_required()}
+
+    # when: filled by `construct` (defaults found once per class), twice
+    first, second = construct(Workflow, validated), construct(Workflow, validated)
+    # ... and by pydantic's own `model_construct` (which inspects each factory every time)
+    expected = Workflow.model_construct(**{**required, **validated.__dict__})
+
+    # then: the same fields, values (times aside: each call's own `utcnow`) and set fields
+    times = {"created_at", "updated_at"}
+    assert first.model_dump(exclude=times) == expected.model_dump(exclude=times)
+    assert first.model_fields_set == expected.model_fields_set
+    assert first.name == "Triage" and first.id == validated.__dict__["id"]
+    # ... and each document its own mutable defaults, as from a factory called per document
+    assert first.nodes == [] and first.nodes is not second.nodes
