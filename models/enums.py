@@ -38,6 +38,8 @@ class ExecutionErrorCode(StrEnum):
     """Why the gateway itself ended a run (an engine's or a person's ending has none)."""
 
     TIMEOUT = "timeout"
+    # A human node's approval expired undecided, and the node fails the run on rejection.
+    APPROVAL_EXPIRED = "approval_expired"
 
 
 class NodeType(StrEnum):
@@ -72,6 +74,9 @@ class ExecutionEventType(StrEnum):
     APPROVAL_REQUESTED = "approval_requested"
     # Payload {"approvalId", "decision": "approve" | "reject", "decidedBy": user id}.
     APPROVAL_DECIDED = "approval_decided"
+    # Payload {"approvalId", "expiresAt"}: undecided in time; the gateway acted on it as the
+    # human node acts on a rejection (`resolvers.approvals.expiry`).
+    APPROVAL_EXPIRED = "approval_expired"
 
 
 class ApprovalDecision(StrEnum):
@@ -83,6 +88,8 @@ class ExecutionCommandKind(StrEnum):
     """What an engine is told about a run it executes (`executionCommands`)."""
 
     APPROVAL_DECIDED = "approval_decided"
+    # Nobody decided in time; the run went on as the node goes on after a rejection.
+    APPROVAL_EXPIRED = "approval_expired"
     PAUSED = "paused"
     RESUMED = "resumed"
     CANCELLED = "cancelled"

@@ -75,7 +75,8 @@ async def ask_and_wait(
             return Verdict.APPROVED, mine or {}
         if status == "REJECTED":
             return Verdict.REJECTED, mine or {}
-        if status == "EXPIRED":
+        # Expired, the run is acted on by the gateway's sweeper within a pass: wait for it.
+        if status == "EXPIRED" and execution["status"] != "PAUSED":
             return Verdict.EXPIRED, mine or {}
 
 

@@ -36,7 +36,8 @@ class SimulatorConfig:
     max_steps: int = 50  # a walk round a loop ends failed after this many steps
     # Of the human nodes reached, the share that asks a person (`requestApproval`) and waits
     # for the decision; the others pass on their own. Undecided, an approval expires after
-    # `approval_seconds` and the run is cancelled.
+    # `approval_seconds`, and the gateway fails the run (or, at a node that continues on
+    # rejection, resumes it: the simulator goes on as after a rejection).
     approval_share: float = 0.0
     approval_seconds: int = 600
     max_attempts: int = 2  # tries at a node: a failed one is retried once, now and then
@@ -243,8 +244,9 @@ class Simulator:
             raise RefusedError("requestApproval", {"__typename": "Refused", "code": refused.code,
                                                     "message": str(refused)}) from None  # fmt: skip
         log.info("approval decided", execution=run.execution_id, node=node.id, verdict=verdict)
-        if verdict is approvals.Verdict.EXPIRED:
-            await self._cancel(run, f"no one decided at {node.label or node.id} in time")
+        if verdict is approvals.Verdict.EXPIRED and node.data.get("onReject") != "continue":
+            # The gateway acts on an expiry as the node acts on a rejection: it fails the run.
+            run.status = ENDED_ELSEWHERE
             return None
         if verdict is approvals.Verdict.ENDED:
             run.status = ENDED_ELSEWHERE

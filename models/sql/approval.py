@@ -27,6 +27,14 @@ class Approval(UuidPrimaryKey, Timestamps, Base):
             postgresql_using="gin",
             postgresql_where=text("decision IS NULL"),
         ),
+        # The sweeper's scan: expired, undecided, not yet acted on (`resolvers.approvals.expiry`).
+        Index(
+            "ix_approvals_due",
+            "expires_at",
+            postgresql_where=text(
+                "decision IS NULL AND lapsed_at IS NULL AND expires_at IS NOT NULL"
+            ),
+        ),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
@@ -49,6 +57,8 @@ class Approval(UuidPrimaryKey, Timestamps, Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     comment: Mapped[str | None] = mapped_column(Text)
+    # When the gateway acted on this approval's expiry (failed or resumed the run), once.
+    lapsed_at: Mapped[datetime | None]
 
     def is_expired(self, now: datetime) -> bool:
         return self.decision is None and self.expires_at is not None and self.expires_at <= now

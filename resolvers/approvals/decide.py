@@ -13,13 +13,13 @@ from models.enums import (
     ApprovalDecision,
     ExecutionCommandKind,
     ExecutionEventType,
-    ExecutionStatus,
 )
 from models.sql import Approval, Execution
 from models.sql.base import utcnow
 from resolvers import access
 from resolvers.approvals import commands, nodes
-from resolvers.approvals.request import load_approval, open_approval
+from resolvers.approvals.outcome import carry_on
+from resolvers.approvals.request import load_approval
 from resolvers.changes import record_change
 from resolvers.ids import to_global_id
 from resolvers.lifecycle.events import PendingEvent
@@ -33,7 +33,7 @@ from resolvers.mutations.errors import (
     InvalidTransitionError,
     NotFoundError,
 )
-from resolvers.mutations.executions import check_key, end_in_transaction
+from resolvers.mutations.executions import check_key
 from resolvers.validation import values
 from resolvers.validation.issues import Issues
 
@@ -142,25 +142,16 @@ async def decide_approval(
             summary={"approval_id": str(approval.id), "comment": cleaned},
         )
         await session.flush()  # the decision is in before the next open one is looked for
-        if decision is ApprovalDecision.REJECT and fails_on_reject:
-            error = f"rejected at {approval.node_id}" + (f": {cleaned}" if cleaned else "")
-            fields = {"error": error}
-            events.append(
-                await end_in_transaction(session, actor, execution, ExecutionStatus.FAILED, fields)
-            )
-        elif execution.status is ExecutionStatus.PAUSED and not await open_approval(
-            session, execution.id
-        ):
-            execution.status = ExecutionStatus.RUNNING
-            events.append(
-                PendingEvent(
-                    ExecutionEventType.STATUS_CHANGED,
-                    status=ExecutionStatus.RUNNING.value,
-                    progress=(execution.nodes_done, execution.nodes_total),
-                    payload={"reason": "approval", "approvalId": str(approval.id)},
-                    created_at=now,
-                )
-            )
+        error = f"rejected at {approval.node_id}" + (f": {cleaned}" if cleaned else "")
+        events += await carry_on(
+            session,
+            actor,
+            execution,
+            approval.id,
+            ends_run=decision is ApprovalDecision.REJECT and fails_on_reject,
+            failure={"error": error},
+            reason="approval",
+        )
         await commands.record(
             session,
             actor,

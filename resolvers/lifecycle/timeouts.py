@@ -1,6 +1,7 @@
 """The timeout sweeper: fails the runs that are past their deadline, with error code
 `TIMEOUT`, through the same ending as `finishExecution` (so the same checks, events, audit
-entry and whatever else an ending triggers).
+entry and whatever else an ending triggers); and acts on approvals that expired undecided
+(`resolvers.approvals.expiry`).
 
 Every replica runs the loop, and each pass first takes a transaction-scoped advisory lock
 without waiting: one replica sweeps at a time, the others skip the pass. Even without the
@@ -20,6 +21,7 @@ from flowgate.principal import Actor
 from flowgate.services import Services
 from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionErrorCode, ExecutionStatus
 from models.sql import Execution
+from resolvers.approvals import expiry
 from resolvers.ids import to_global_id
 from resolvers.mutations.errors import InvalidTransitionError, NotFoundError
 from resolvers.mutations.executions import end_execution
@@ -77,6 +79,10 @@ async def sweep_forever(services: Services, interval: float) -> None:
             ended = await sweep(services)
             if ended:
                 log.info("timed out executions", executions=ended)
+            # Approvals have deadlines too: past one, the run goes on as its node says.
+            lapsed = await expiry.lapse_due(services)
+            if lapsed:
+                log.info("acted on expired approvals", approvals=lapsed)
         except Exception as error:  # keep sweeping through outages
             log.warning("timeout sweep failed", error=str(error))
         await asyncio.sleep(interval)
