@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flowgate.bus import LiveUpdatesUnavailableError
-from flowgate.bus.hub import Subscriber
-from flowgate.bus.message import BusMessage
+from flowgate.bus.hub import RESYNC, Subscriber
 from models.documents import ExecutionEvent
 from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionEventType, ExecutionStatus
 from resolvers import cursors
@@ -87,7 +86,7 @@ def subscribe(info: Info[Context], **scope: Any) -> Subscriber:
     return bus.hub.subscribe(**scope)
 
 
-async def next_or_idle(subscriber: Subscriber) -> BusMessage | None:
+async def next_or_idle(subscriber: Subscriber) -> dict[str, Any] | None:
     """The next message, or `None` after `IDLE_CHECK_SECONDS` of silence (or on overflow)."""
     try:
         async with asyncio.timeout(IDLE_CHECK_SECONDS):
@@ -132,10 +131,10 @@ async def execution_progress(
             message = await next_or_idle(subscriber)
             if subscriber.overflowed:
                 raise SlowConsumerError(encode_cursor(last) if last else None)
-            if message is None or message.is_resync:
+            if message is None or message is RESYNC or message.get("type") == RESYNC["type"]:
                 backlog = await _log_after(local_id, last)
                 continue
-            seq = message.seq
+            seq = int(message["seq"])
             if seq <= last:
                 continue
             missing = set(range(last + 1, seq)) - subscriber.coalesced
@@ -143,6 +142,6 @@ async def execution_progress(
                 backlog = await _log_after(local_id, last)
                 continue
             subscriber.coalesced = {s for s in subscriber.coalesced if s > seq}
-            backlog = [ExecutionEvent.model_validate(message.body)]
+            backlog = [ExecutionEvent.model_validate(message)]
     finally:
         hub.unsubscribe(subscriber)

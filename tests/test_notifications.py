@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from flowgate.services import Services
 from models.documents import Workflow
 from models.sql import Notification, User
+from resolvers.cursors import decode_event
 from resolvers.ids import from_global_id
 from tests.auth import bearer
 from tests.notifications import NOTIFICATIONS, Team
@@ -169,7 +170,8 @@ async def test_unread_read_flow(team: Team) -> None:
     told = await team.notifications("user")
     assert len(told) == 3 and all(not n["read"] for n in told)
     # newest first
-    assert [n["cursor"] for n in told] == sorted((n["cursor"] for n in told), reverse=True)
+    numbers = [decode_event(n["cursor"]) for n in told]  # "seq:10" < "seq:9" as text
+    assert numbers == sorted(numbers, reverse=True)
     # when: one is marked read
     body = await user.post(MARK, {"ids": [told[0]["id"]]})
     marked = body["data"]["markNotificationsRead"]

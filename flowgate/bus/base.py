@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from abc import ABC, abstractmethod
+from typing import Any
 
-from flowgate.bus.hub import Hub
-from flowgate.bus.message import BusMessage
+from flowgate.bus.hub import Hub, stamped
 
 
 class LiveUpdatesUnavailableError(Exception):
@@ -29,11 +28,11 @@ class EventBus(ABC):
         return None
 
     @abstractmethod
-    async def publish(self, message: BusMessage) -> None:
+    async def publish(self, message: dict[str, Any]) -> None:
         """Send a message to every replica. Must not raise for a bus outage: the event is
         already stored, and subscribers catch up from the log."""
 
-    def publish_soon(self, message: BusMessage) -> None:
+    def publish_soon(self, message: dict[str, Any]) -> None:
         """Queue a message to be published, without waiting: a request whose event is
         stored has its answer; the outbox and the log, not the bus, guarantee delivery."""
         task = asyncio.get_running_loop().create_task(self.publish(message))
@@ -62,12 +61,12 @@ class EventBus(ABC):
 class InProcessBus(EventBus):
     """One gateway process: publishing is handing the message to the local hub."""
 
-    async def publish(self, message: BusMessage) -> None:
-        self.hub.dispatch(message.stamped(time.time()))
+    async def publish(self, message: dict[str, Any]) -> None:
+        self.hub.dispatch(stamped(message))
 
-    def publish_soon(self, message: BusMessage) -> None:
+    def publish_soon(self, message: dict[str, Any]) -> None:
         # No I/O: handing over now keeps one process's messages in order.
-        self.hub.dispatch(message.stamped(time.time()))
+        self.hub.dispatch(stamped(message))
 
     @property
     def description(self) -> str:
