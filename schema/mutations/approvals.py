@@ -208,7 +208,7 @@ class ApprovalMutations:
     @strawberry.mutation(
         permission_classes=WRITERS,
         description="Let a paused run go on (the workflow's owners and editors, admins); "
-        "one waiting for an approval goes on only by its decision.",
+        "one waiting for an approval goes on only by its decision or its expiry.",
     )
     @capture_errors
     async def resume_execution(
