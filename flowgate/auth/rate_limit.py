@@ -3,8 +3,9 @@
 Counted in Redis when one is configured (one INCR + EXPIRE round trip per key, shared by every
 gateway replica), else in this process. A client over its limit gets HTTP 429 with a GraphQL
 error (code RATE_LIMITED) and a `Retry-After` header (`flowgate.protection.refusals`). If
-Redis cannot be reached the request is let through: an outage of the counter must not
-become an outage of the gateway."""
+Redis cannot be reached, each replica counts in its own memory until Redis answers again
+(`flowgate.stores.redis.Breaker`): an outage of the counter must become neither an outage of
+the gateway nor a pause in every request, and the limits still hold per replica."""
 
 from __future__ import annotations
 
@@ -13,14 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-import structlog
-from redis.exceptions import RedisError
-
 from flowgate.metrics import RATE_LIMITED
 from flowgate.settings import Settings
-from flowgate.stores.redis import redis_client
-
-log = structlog.get_logger(__name__)
+from flowgate.stores.redis import Breaker, redis_client
 
 
 class Counter(Protocol):
@@ -52,8 +48,15 @@ class MemoryCounter:
 class RedisCounter:
     def __init__(self, url: str) -> None:
         self._redis = redis_client(url)  # bounded: a paused Redis must not hold requests
+        self._fallback = MemoryCounter()
+        self.breaker = Breaker("rate limits")
 
     async def hit(self, key: str, window: float) -> int:
+        return await self.breaker.call(
+            lambda: self._hit(key, window), lambda: self._fallback.hit(key, window)
+        )
+
+    async def _hit(self, key: str, window: float) -> int:
         index = int(time.time() // window)
         name = f"flowgate:ratelimit:{key}:{index}"
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -64,6 +67,7 @@ class RedisCounter:
 
     async def close(self) -> None:
         await self._redis.aclose()
+        await self._fallback.close()
 
 
 @dataclass
@@ -94,11 +98,7 @@ class RateLimiter:
             limit = self.per_principal if scope == "principal" else self.per_address
         if limit <= 0:
             return
-        try:
-            count = await self.counter.hit(f"{scope}:{identity}", self.window)
-        except (RedisError, OSError) as error:
-            log.warning("rate_limit_unavailable", error=str(error))
-            return
+        count = await self.counter.hit(f"{scope}:{identity}", self.window)
         if count > limit:
             RATE_LIMITED.labels(scope=scope).inc()
             remaining = self.window - time.time() % self.window

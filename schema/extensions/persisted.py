@@ -4,7 +4,8 @@ APQ: a client sends `extensions.persistedQuery = {version: 1, sha256Hash}` witho
 if the gateway knows the hash it runs the query stored under it, else it answers
 PERSISTED_QUERY_NOT_FOUND and the client sends the query with the hash once, which registers
 it (after checking that the hash is the query's). Hashes live in Redis when one is configured
-(shared by every replica, kept a day), else in a bounded in-process LRU.
+(shared by every replica, kept a day), else in a bounded in-process LRU; while Redis fails,
+each replica keeps them in its own LRU (a client may be asked for a query once more).
 
 Allow-list mode (`persisted_queries_only`): only the operations of a JSON file {hash: query}
 run, sent by hash or in full; nothing new is registered."""
@@ -21,7 +22,7 @@ import orjson
 from strawberry.extensions import SchemaExtension
 
 from flowgate.settings import Settings
-from flowgate.stores.redis import redis_client
+from flowgate.stores.redis import Breaker, redis_client
 from resolvers.errors import ClientError
 
 REDIS_TTL_SECONDS = 24 * 3600
@@ -80,18 +81,31 @@ class MemoryQueryStore:
 
 
 class RedisQueryStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, fallback_size: int) -> None:
         self._redis = redis_client(url)  # bounded: a paused Redis must not hold requests
+        self._fallback = MemoryQueryStore(fallback_size)
+        self.breaker = Breaker("persisted queries")
 
     async def get(self, digest: str) -> str | None:
+        return await self.breaker.call(
+            lambda: self._get(digest), lambda: self._fallback.get(digest)
+        )
+
+    async def put(self, digest: str, query: str) -> None:
+        await self.breaker.call(
+            lambda: self._put(digest, query), lambda: self._fallback.put(digest, query)
+        )
+
+    async def _get(self, digest: str) -> str | None:
         value = await self._redis.get(f"flowgate:apq:{digest}")
         return value.decode() if isinstance(value, bytes) else value
 
-    async def put(self, digest: str, query: str) -> None:
+    async def _put(self, digest: str, query: str) -> None:
         await self._redis.set(f"flowgate:apq:{digest}", query, ex=REDIS_TTL_SECONDS)
 
     async def close(self) -> None:
         await self._redis.aclose()
+        await self._fallback.close()
 
 
 class PersistedQueries:
@@ -109,7 +123,7 @@ class PersistedQueries:
                 raise ValueError("persisted_queries_only needs persisted_queries_file")
             allow_list = load_allow_list(settings.persisted_queries_file)
         store: QueryStore = (
-            RedisQueryStore(settings.redis_url)
+            RedisQueryStore(settings.redis_url, settings.persisted_queries_cache_size)
             if settings.redis_url
             else MemoryQueryStore(settings.persisted_queries_cache_size)
         )
