@@ -89,6 +89,15 @@ class RedisServer:
                 raise RuntimeError(f"redis-server not ready within {timeout}s:\n{self._log_tail()}")
             time.sleep(0.05)
 
+    def pause(self) -> None:
+        """SIGSTOP: the server keeps its connections and accepts new ones, answering none."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (SIGTERM, then SIGKILL) and wait until the port refuses."""
         process, self.process = self.process, None

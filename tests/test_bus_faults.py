@@ -5,7 +5,6 @@ change made while Redis was paused or down (filled from the log), never silence.
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -128,15 +127,9 @@ async def test_a_paused_redis_holds_no_mutation_and_loses_no_status_change(
     tmp_path: Path,
     streams: Callable[..., Stream],
 ) -> None:
-    def pause(redis: RedisServer) -> None:
-        assert redis.process is not None
-        redis.process.send_signal(signal.SIGSTOP)
-
-    def resume(redis: RedisServer) -> None:
-        assert redis.process is not None
-        redis.process.send_signal(signal.SIGCONT)
-
-    slowest = await _across(pause, resume, services, settings, tmp_path, streams)
+    slowest = await _across(
+        RedisServer.pause, RedisServer.resume, services, settings, tmp_path, streams
+    )
     print(f"paused Redis: slowest mutation {slowest:.2f}s")  # a figure for the notes
 
 

@@ -6,7 +6,6 @@ On a private `redis-server` paused with SIGSTOP, never the shared one."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,16 +33,6 @@ def server(tmp_path: Path) -> Iterator[RedisServer]:
         yield running
 
 
-def _pause(server: RedisServer) -> None:
-    assert server.process is not None
-    server.process.send_signal(signal.SIGSTOP)
-
-
-def _resume(server: RedisServer) -> None:
-    assert server.process is not None
-    server.process.send_signal(signal.SIGCONT)
-
-
 def _stored_counts(server: RedisServer) -> dict[str, int]:
     client = redis.Redis(port=server.port)
     try:
@@ -68,7 +57,7 @@ async def test_a_paused_redis_costs_one_timeout_and_the_limits_still_hold(
     try:
         await limiter.check("address", "10.0.0.1")
         assert list(_stored_counts(server).values()) == [1]
-        _pause(server)
+        server.pause()
         try:
             # when: the same address asks three more times while Redis is paused
             first = await _timed(limiter.check("address", "10.0.0.1"))
@@ -85,7 +74,7 @@ async def test_a_paused_redis_costs_one_timeout_and_the_limits_still_hold(
                 await limiter.check("address", "10.0.0.1")
             assert counter.breaker.open
         finally:
-            _resume(server)
+            server.resume()
 
         # and when Redis answers again, after the cooldown the count goes back to it
         await asyncio.sleep(COOLDOWN * 1.5)
@@ -107,14 +96,14 @@ async def test_persisted_queries_are_kept_in_the_process_while_redis_is_paused(
     store.breaker.cooldown = COOLDOWN
     try:
         await store.put("stored-before", "{ a }")
-        _pause(server)
+        server.pause()
         try:
             # when: a hash is registered and read back while Redis is paused
             await store.put("registered-during", "{ b }")
             during = await store.get("registered-during")
             before = await store.get("stored-before")
         finally:
-            _resume(server)
+            server.resume()
         await asyncio.sleep(COOLDOWN * 1.5)
         after = await store.get("stored-before")
     finally:
@@ -132,14 +121,14 @@ async def test_requests_through_a_paused_redis_wait_at_most_one_timeout(
     # given: a gateway whose rate limits and persisted queries are kept in that Redis
     async with variant(app, redis_url=server.url, rate_limit_per_address=600) as client:
         assert (await client.post("/graphql", json={"query": TYPENAME})).status_code == 200
-        _pause(server)
+        server.pause()
         try:
             # when: ten requests (two rate-limit counts each) while it is paused
             began = time.monotonic()
             responses = [await client.post("/graphql", json={"query": TYPENAME}) for _ in range(10)]
             took = time.monotonic() - began
         finally:
-            _resume(server)
+            server.resume()
 
     # then: every request was answered, and all ten together waited about one call's
     # timeout (the first count), not twenty
