@@ -14,10 +14,10 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowgate.bus import delivery
-from flowgate.bus.hub import RESYNC, SINCE
+from flowgate.bus.message import BusMessage
 from models.enums import ExecutionEventType, ExecutionStatus
 from resolvers import access, updates_gap
 from resolvers.subscriptions import (
@@ -54,38 +54,28 @@ class UpdatesFilter:
     statuses: frozenset[str] | None = None
     progress: bool = False
 
-    def accepts(self, message: dict[str, Any]) -> bool:
-        kind = message.get("type")
+    def accepts(self, message: BusMessage) -> bool:
+        kind = message.type
         if kind == STATUS_CHANGED:
-            status = message.get("status")
+            status = message.status
         elif self.progress and kind in PROGRESS_TYPES:
             status = PROGRESS_STATUS
         else:
             return False
         if self.statuses is not None and status not in self.statuses:
             return False
-        if self.agent_ids is not None and _uuid(message.get("agent_id")) not in self.agent_ids:
+        if self.agent_ids is not None and message.agent_id not in self.agent_ids:
             return False
-        return not (
-            self.workflow_ids is not None
-            and _uuid(message.get("workflow_id")) not in self.workflow_ids
-        )
+        return not (self.workflow_ids is not None and message.workflow_id not in self.workflow_ids)
 
 
-def _uuid(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def is_lifecycle(message: dict[str, Any]) -> bool:
-    return message.get("type") == STATUS_CHANGED
+def is_lifecycle(message: BusMessage) -> bool:
+    return message.type == STATUS_CHANGED
 
 
 async def execution_updates(
     info: Info[Context], *, filter_: UpdatesFilter
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncIterator[BusMessage]:
     """The organization's executions' status changes (and progress, when asked for), as
     they happen, of the executions the principal may read."""
     principal = info.context.principal
@@ -93,9 +83,9 @@ async def execution_updates(
     # loaders may be older): a workflow shared later shows up after a reconnect.
     readable = await access.readable_workflow_ids(info.context.services.mongo, principal)
 
-    def accepts(message: dict[str, Any]) -> bool:
+    def accepts(message: BusMessage) -> bool:
         return filter_.accepts(message) and access.of_readable_workflow(
-            message.get("workflow_id"), readable
+            message.workflow_id, readable
         )
 
     subscriber = subscribe(
@@ -113,7 +103,7 @@ async def execution_updates(
                 raise SlowConsumerError(None)
             if message is None:
                 continue
-            if message.get("type") == RESYNC["type"]:
+            if message.is_resync:
                 # The bus lost messages: send what the log holds since then, never silence.
                 for missed in await _missed(info, message):
                     if subscriber.accepts(missed) and seen.add(missed):
@@ -125,15 +115,14 @@ async def execution_updates(
         hub.unsubscribe(subscriber)
 
 
-def _noted(message: dict[str, Any]) -> dict[str, Any]:
-    delivery.note(str(message["execution_id"]), lifecycle=is_lifecycle(message))
+def _noted(message: BusMessage) -> BusMessage:
+    delivery.note(str(message.execution_id), lifecycle=is_lifecycle(message))
     return message
 
 
-async def _missed(info: Info[Context], resync: dict[str, Any]) -> list[dict[str, Any]]:
-    since = resync.get(SINCE)
-    if not isinstance(since, float | int):
-        since = time.time() - IDLE_CHECK_SECONDS  # a resync that does not say since when
+async def _missed(info: Info[Context], resync: BusMessage) -> list[BusMessage]:
+    # A resync that does not say since when: the last idle check's worth.
+    since = resync.since if resync.since is not None else time.time() - IDLE_CHECK_SECONDS
     return await updates_gap.missed_status_changes(
         info.context.services, info.context.principal.organization_id, float(since)
     )

@@ -16,10 +16,11 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowgate.bus import delivery
 from flowgate.bus.hub import Subscriber
+from flowgate.bus.message import BusMessage
 from models.enums import ConversationEventType, ExecutionEventType
 from resolvers import access, stats
 from resolvers.errors import BadInputError
@@ -83,12 +84,12 @@ async def dashboard_stats_changed(
     readable = await access.readable_workflow_ids(info.context.services.mongo, principal)
     scope = replace(scope, readable_ids=readable)
 
-    def accepts(message: dict[str, Any]) -> bool:
+    def accepts(message: BusMessage) -> bool:
         return (
-            message.get("type") in CHANGING
-            and (scope.agent_id is None or str(scope.agent_id) == message.get("agent_id"))
-            and (scope.workflow_id is None or str(scope.workflow_id) == message.get("workflow_id"))
-            and access.of_readable_workflow(message.get("workflow_id"), readable)
+            message.type in CHANGING
+            and (scope.agent_id is None or scope.agent_id == message.agent_id)
+            and (scope.workflow_id is None or scope.workflow_id == message.workflow_id)
+            and access.of_readable_workflow(message.workflow_id, readable)
         )
 
     # Only "something changed" matters: every message of an execution merges into one.

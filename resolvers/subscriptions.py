@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flowgate.bus import LiveUpdatesUnavailableError
-from flowgate.bus.hub import RESYNC, Subscriber
+from flowgate.bus.hub import Subscriber
+from flowgate.bus.message import BusMessage
 from models.documents import ExecutionEvent
 from models.enums import TERMINAL_EXECUTION_STATUSES, ExecutionEventType, ExecutionStatus
 from resolvers import cursors
@@ -86,7 +87,7 @@ def subscribe(info: Info[Context], **scope: Any) -> Subscriber:
     return bus.hub.subscribe(**scope)
 
 
-async def next_or_idle(subscriber: Subscriber) -> dict[str, Any] | None:
+async def next_or_idle(subscriber: Subscriber) -> BusMessage | None:
     """The next message, or `None` after `IDLE_CHECK_SECONDS` of silence (or on overflow)."""
     try:
         async with asyncio.timeout(IDLE_CHECK_SECONDS):
@@ -131,10 +132,10 @@ async def execution_progress(
             message = await next_or_idle(subscriber)
             if subscriber.overflowed:
                 raise SlowConsumerError(encode_cursor(last) if last else None)
-            if message is None or message is RESYNC or message.get("type") == RESYNC["type"]:
+            if message is None or message.is_resync:
                 backlog = await _log_after(local_id, last)
                 continue
-            seq = int(message["seq"])
+            seq = message.seq
             if seq <= last:
                 continue
             missing = set(range(last + 1, seq)) - subscriber.coalesced
@@ -142,6 +143,6 @@ async def execution_progress(
                 backlog = await _log_after(local_id, last)
                 continue
             subscriber.coalesced = {s for s in subscriber.coalesced if s > seq}
-            backlog = [ExecutionEvent.model_validate(message)]
+            backlog = [ExecutionEvent.model_validate(message.body)]
     finally:
         hub.unsubscribe(subscriber)

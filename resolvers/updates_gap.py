@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from flowgate.bus.message import BusMessage
 from flowgate.services import Services
 from models.documents import ExecutionEvent
 from models.enums import ExecutionEventType
@@ -39,9 +40,9 @@ class Seen:
         self._order: deque[tuple[str, int]] = deque()
         self._set: set[tuple[str, int]] = set()
 
-    def add(self, message: dict[str, Any]) -> bool:
+    def add(self, message: BusMessage) -> bool:
         """Record the message; whether it is new."""
-        key = (str(message["execution_id"]), int(message["seq"]))
+        key = (str(message.execution_id), message.seq)
         if key in self._set:
             return False
         self._order.append(key)
@@ -53,7 +54,7 @@ class Seen:
 
 async def missed_status_changes(
     services: Services, organization_id: uuid.UUID, since: float
-) -> list[dict[str, Any]]:
+) -> list[BusMessage]:
     """The organization's status changes stored since `since` (epoch seconds), oldest
     first, shaped like the bus's messages (with agent and workflow, for the filters)."""
     events = (
@@ -90,5 +91,5 @@ async def missed_status_changes(
         message: dict[str, Any] = event.model_dump(mode="json", exclude={"id"})
         message["agent_id"] = str(agent_id)
         message["workflow_id"] = str(workflow_id) if workflow_id else None
-        messages.append(message)
+        messages.append(BusMessage.from_body(message))
     return messages

@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 import strawberry
 
+from flowgate.bus.message import BusMessage
 from models import enums as domain
 from models import sql
 from models.sql.base import utcnow
@@ -38,15 +38,19 @@ class ExecutionUpdateKind(Enum):
 )
 class ExecutionUpdate:
     execution_id: strawberry.Private[uuid.UUID]
-    message: strawberry.Private[dict[str, Any]]
+    message: strawberry.Private[BusMessage]
     id: strawberry.ID = strawberry.field(description="The execution's global id.")
     kind: ExecutionUpdateKind = strawberry.field(description="What this item reports.")
     seq: int = strawberry.field(description="The event's sequence number.")
     timestamp: datetime = strawberry.field(description="When it changed.")
 
     @classmethod
-    def from_message(cls, message: dict[str, Any]) -> ExecutionUpdate:
-        execution_id = uuid.UUID(message["execution_id"])
+    def from_message(cls, message: BusMessage) -> ExecutionUpdate:
+        execution_id, created_at = message.execution_id, message.created_at
+        if execution_id is None or created_at is None:
+            # The board's filter (`resolvers.board.UpdatesFilter`) takes execution events
+            # only, and each names its execution and time.
+            raise ValueError(f"not an execution event: {message.type}")
         return cls(
             execution_id=execution_id,
             message=message,
@@ -54,8 +58,8 @@ class ExecutionUpdate:
             kind=ExecutionUpdateKind.STATUS_CHANGED
             if board.is_lifecycle(message)
             else ExecutionUpdateKind.PROGRESS,
-            seq=int(message["seq"]),
-            timestamp=datetime.fromisoformat(message["created_at"]),
+            seq=message.seq,
+            timestamp=created_at,
         )
 
     async def _model(self, info: strawberry.Info[Context]) -> sql.Execution | None:
@@ -64,7 +68,7 @@ class ExecutionUpdate:
     @strawberry.field(description="Its new status (status changes), or its status now (progress).")
     async def status(self, info: strawberry.Info[Context]) -> ExecutionStatus:
         if board.is_lifecycle(self.message):
-            return domain.ExecutionStatus(self.message["status"])
+            return domain.ExecutionStatus(str(self.message.status))  # a status change names one
         model = await self._model(info)
         return model.status if model is not None else domain.ExecutionStatus.RUNNING
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from flowgate.bus.hub import Hub
+from flowgate.bus.message import BusMessage
 from flowgate.bus.redis import CHANNEL, RedisBus, channel_for
 
 
@@ -43,10 +44,10 @@ async def test_a_bus_hears_its_own_database_only() -> None:
             "organization_id": str(organization_id),
             "seq": 1,
         }
-        await sender.publish(message)
+        await sender.publish(BusMessage.from_body(message))
         received = await asyncio.wait_for(heard_same.next(), 5)
         assert received is not None
-        assert received["execution_id"] == message["execution_id"]
+        assert str(received.execution_id) == message["execution_id"]
         # The other database's bus is subscribed too, and stays silent.
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(heard_other.next(), 0.5)

@@ -24,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from flowgate import metrics, tracing
 from flowgate.auth.rate_limit import MemoryCounter, RateLimited, RateLimiter
+from flowgate.bus.message import BusMessage
 from flowgate.logs import configure_logging
 from flowgate.services import Services
 from flowgate.settings import Settings
@@ -111,7 +112,7 @@ async def test_pool_websockets_subscriptions_and_bus_lag_are_exported(
         # when: an event goes over the bus (of another organization: nobody receives it)
         services: Services = app.state.services
         message = {"execution_id": str(uuid.uuid4()), "organization_id": str(uuid.uuid4())}
-        await services.bus.publish({**message, "type": "status_changed"})
+        await services.bus.publish(BusMessage.from_body({**message, "type": "status_changed"}))
         while (published := await scrape(client))[lag] <= before.get(lag, 0):
             assert asyncio.get_running_loop().time() < deadline, "the bus lag was not observed"
             await asyncio.sleep(0.05)

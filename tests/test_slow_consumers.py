@@ -3,11 +3,10 @@ the queue's limit the stream ends with a resumable error; memory stays bounded."
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 
 from flowgate.bus.hub import Hub
+from flowgate.bus.message import BusMessage
 from flowgate.services import Services
 from flowgate.stores.roundtrips import RoundTrips
 from resolvers.context import Context
@@ -25,13 +24,15 @@ subscription Progress($id: ID!, $after: String) {
 """
 
 
-def _message(seq: int, kind: str) -> dict[str, Any]:
-    return {
-        "execution_id": "00000000-0000-0000-0000-000000000001",
-        "organization_id": "00000000-0000-0000-0000-000000000002",
-        "seq": seq,
-        "type": kind,
-    }
+def _message(seq: int, kind: str) -> BusMessage:
+    return BusMessage.from_body(
+        {
+            "execution_id": "00000000-0000-0000-0000-000000000001",
+            "organization_id": "00000000-0000-0000-0000-000000000002",
+            "seq": seq,
+            "type": kind,
+        }
+    )
 
 
 def test_progress_ticks_coalesce_and_lifecycle_events_are_kept() -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from abc import ABC, abstractmethod
-from typing import Any
 
-from flowgate.bus.hub import Hub, stamped
+from flowgate.bus.hub import Hub
+from flowgate.bus.message import BusMessage
 
 
 class LiveUpdatesUnavailableError(Exception):
@@ -28,11 +29,11 @@ class EventBus(ABC):
         return None
 
     @abstractmethod
-    async def publish(self, message: dict[str, Any]) -> None:
+    async def publish(self, message: BusMessage) -> None:
         """Send a message to every replica. Must not raise for a bus outage: the event is
         already stored, and subscribers catch up from the log."""
 
-    def publish_soon(self, message: dict[str, Any]) -> None:
+    def publish_soon(self, message: BusMessage) -> None:
         """Queue a message to be published, without waiting: a request whose event is
         stored has its answer; the outbox and the log, not the bus, guarantee delivery."""
         task = asyncio.get_running_loop().create_task(self.publish(message))
@@ -61,12 +62,12 @@ class EventBus(ABC):
 class InProcessBus(EventBus):
     """One gateway process: publishing is handing the message to the local hub."""
 
-    async def publish(self, message: dict[str, Any]) -> None:
-        self.hub.dispatch(stamped(message))
+    async def publish(self, message: BusMessage) -> None:
+        self.hub.dispatch(message.stamped(time.time()))
 
-    def publish_soon(self, message: dict[str, Any]) -> None:
+    def publish_soon(self, message: BusMessage) -> None:
         # No I/O: handing over now keeps one process's messages in order.
-        self.hub.dispatch(stamped(message))
+        self.hub.dispatch(message.stamped(time.time()))
 
     @property
     def description(self) -> str:

@@ -17,16 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
 
-import orjson
 import structlog
 from redis.asyncio import Redis
 from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
 from flowgate.bus.base import EventBus, LiveUpdatesUnavailableError
-from flowgate.bus.hub import PUBLISHED_AT, Hub, resync, stamped
+from flowgate.bus.hub import Hub
+from flowgate.bus.message import BusMessage
 from flowgate.metrics import BUS_RECONNECTS
 from flowgate.stores.redis import redis_client
 
@@ -56,7 +55,7 @@ class RedisBus(EventBus):
         self._publisher: Redis = redis_client(url, timeout=PUBLISH_TIMEOUT)
         self._listener: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
-        self._outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue(OUTGOING_LIMIT)
+        self._outgoing: asyncio.Queue[BusMessage] = asyncio.Queue(OUTGOING_LIMIT)
         # When the first message that may not have reached Redis was published, while any.
         self._missed_since: float | None = None
         self._lost_at: float | None = None
@@ -98,14 +97,15 @@ class RedisBus(EventBus):
                 "Live updates are unavailable: the event bus (Redis) cannot be reached"
             )
 
-    async def publish(self, message: dict[str, Any]) -> None:
+    async def publish(self, message: BusMessage) -> None:
         self.publish_soon(message)
 
-    def publish_soon(self, message: dict[str, Any]) -> None:
+    def publish_soon(self, message: BusMessage) -> None:
+        now = time.time()
         try:
-            self._outgoing.put_nowait(stamped(message))
+            self._outgoing.put_nowait(message.stamped(now))
         except asyncio.QueueFull:
-            self._missed(message.get(PUBLISHED_AT) or time.time())
+            self._missed(now)
 
     async def _send(self) -> None:
         """The one sender: messages in the order they were stored, each publish bounded."""
@@ -119,7 +119,7 @@ class RedisBus(EventBus):
             except (RedisError, OSError) as error:  # TimeoutError is an OSError
                 if self._missed_since is None:
                     log.warning("event bus publishing degraded", error=str(error) or "timed out")
-                self._missed(message[PUBLISHED_AT])
+                self._missed(message.published_at or time.time())
 
     async def _recover(self) -> None:
         """Drop what waits (the RESYNC covers it), then tell every replica to resync."""
@@ -127,7 +127,7 @@ class RedisBus(EventBus):
             self._outgoing.get_nowait()
         since = self._missed_since
         try:
-            await self._publish(resync(since))
+            await self._publish(BusMessage.resync(since))
         except (RedisError, OSError):
             await asyncio.sleep(PROBE_INTERVAL)
             return
@@ -135,9 +135,9 @@ class RedisBus(EventBus):
             self._missed_since = None
             log.info("event bus publishing recovered")
 
-    async def _publish(self, message: dict[str, Any]) -> None:
+    async def _publish(self, message: BusMessage) -> None:
         async with asyncio.timeout(PUBLISH_TIMEOUT):
-            await self._publisher.publish(self.channel, orjson.dumps(message))
+            await self._publisher.publish(self.channel, message.to_wire())
 
     def _missed(self, published_at: float) -> None:
         since = published_at - RESYNC_SLACK_SECONDS
@@ -158,12 +158,14 @@ class RedisBus(EventBus):
                     log.info("event bus reconnected", reconnects=self.reconnects)
                     # Anything published while we were away is in the log: go and read it.
                     lost_at = self._lost_at or time.time()
-                    self.hub.dispatch(resync(lost_at - RESYNC_SLACK_SECONDS))
+                    self.hub.dispatch(BusMessage.resync(lost_at - RESYNC_SLACK_SECONDS))
                     self._lost_at = None
                 first, backoff = False, 0.1
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
-                        self.hub.dispatch(orjson.loads(message["data"]))
+                        received = BusMessage.from_wire(message["data"])
+                        if received is not None:  # not one of ours
+                            self.hub.dispatch(received)
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as error:

@@ -10,8 +10,9 @@ organization (`commands.record`), so reading "after the cursor" never skips one.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from flowgate.bus.message import BusMessage
 from models.enums import ExecutionEventType
 from models.sql import ExecutionCommand
 from resolvers import access
@@ -60,11 +61,10 @@ async def execution_commands(
         principal.organization_id, agent, workflow, access.execution_visible(principal, readable)
     )
 
-    def wakes(message: dict[str, Any]) -> bool:
-        if message.get("type") not in WAKING:
+    def wakes(message: BusMessage) -> bool:
+        if message.type not in WAKING:
             return False
-        key, wanted = ("agent_id", agent) if agent is not None else ("workflow_id", workflow)
-        return str(message.get(key)) == str(wanted)
+        return message.agent_id == agent if agent is not None else message.workflow_id == workflow
 
     subscriber = subscribe(info, organization_id=principal.organization_id, accepts=wakes)
     try:

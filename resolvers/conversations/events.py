@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from flowgate.bus.message import BusMessage
 from flowgate.services import Services
 from models.enums import ConversationEventType
 from models.sql import Conversation, ConversationEvent
@@ -46,17 +47,20 @@ class StreamEvent:
         )
 
     @classmethod
-    def from_message(cls, message: dict[str, Any]) -> StreamEvent:
-        message_id = message.get("message_id")
-        agent_id = message.get("agent_id")
+    def from_message(cls, message: BusMessage) -> StreamEvent:
+        # Subscribed by conversation (or filtered to conversation events): each names its
+        # conversation and time.
+        if message.conversation_id is None or message.created_at is None:
+            raise ValueError(f"not a conversation event: {message.type}")
+        message_id = message.body.get("message_id")
         return cls(
-            uuid.UUID(message["conversation_id"]),
-            int(message["seq"]),
-            ConversationEventType(message["type"]),
+            message.conversation_id,
+            message.seq,
+            ConversationEventType(message.type),
             uuid.UUID(message_id) if message_id else None,
-            message.get("payload") or {},
-            datetime.fromisoformat(message["created_at"]),
-            uuid.UUID(agent_id) if agent_id else None,
+            message.body.get("payload") or {},
+            message.created_at,
+            message.agent_id,
         )
 
 
@@ -91,16 +95,18 @@ async def publish(
     events in the log on their next read."""
     for event in events:
         await services.bus.publish(
-            {
-                "conversation_id": str(event.conversation_id),
-                "organization_id": str(event.organization_id),
-                "agent_id": str(agent_id),
-                "seq": event.seq,
-                "type": event.type,
-                "message_id": str(event.message_id) if event.message_id else None,
-                "payload": event.payload,
-                "created_at": event.created_at.isoformat(),
-            }
+            BusMessage.from_body(
+                {
+                    "conversation_id": str(event.conversation_id),
+                    "organization_id": str(event.organization_id),
+                    "agent_id": str(agent_id),
+                    "seq": event.seq,
+                    "type": event.type,
+                    "message_id": str(event.message_id) if event.message_id else None,
+                    "payload": event.payload,
+                    "created_at": event.created_at.isoformat(),
+                }
+            )
         )
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from flowgate.bus.hub import RESYNC
+from flowgate.bus.message import BusMessage
 from models.enums import ConversationEventType, MessageRole
 from resolvers.conversations.events import StreamEvent, coalesced, log_after
 from resolvers.ids import parse_id
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from resolvers.context import Context
 
 
-def _drain(subscriber: Subscriber) -> list[dict[str, Any]]:
+def _drain(subscriber: Subscriber) -> list[BusMessage]:
     """What else is already queued: read together, so that chunks can be merged."""
     queued = list(subscriber.queue)
     subscriber.queue.clear()
@@ -63,11 +63,11 @@ async def conversation_events(
             if subscriber.overflowed:
                 raise SlowConsumerError(encode_cursor(last) if last else None)
             messages = [message, *_drain(subscriber)] if message is not None else []
-            if not messages or any(m.get("type") == RESYNC["type"] for m in messages):
+            if not messages or any(m.is_resync for m in messages):
                 backlog = await log_after(services, local_id, last)
                 continue
             live = sorted(
-                (StreamEvent.from_message(m) for m in messages if int(m["seq"]) > last),
+                (StreamEvent.from_message(m) for m in messages if m.seq > last),
                 key=lambda e: e.seq,
             )
             expected = list(range(last + 1, last + 1 + len(live)))
@@ -81,26 +81,19 @@ async def conversation_events(
         services.bus.hub.unsubscribe(subscriber)
 
 
-def _wanted_by_engine(agent_ids: frozenset[uuid.UUID] | None, message: dict[str, Any]) -> bool:
-    if "conversation_id" not in message:
+def _wanted_by_engine(agent_ids: frozenset[uuid.UUID] | None, message: BusMessage) -> bool:
+    if message.conversation_id is None:
         return False
-    if agent_ids is not None and _uuid(message.get("agent_id")) not in agent_ids:
+    if agent_ids is not None and message.agent_id not in agent_ids:
         return False
-    kind = message.get("type")
+    kind = message.type
     if kind == ConversationEventType.REPLY_STOPPED.value:
         return True
-    payload = message.get("payload") or {}
+    payload = message.body.get("payload") or {}
     return (
         kind == ConversationEventType.MESSAGE_CREATED.value
         and payload.get("role") == MessageRole.USER.value
     )
-
-
-def _uuid(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 async def agent_requests(
@@ -120,7 +113,7 @@ async def agent_requests(
             message = await next_or_idle(subscriber)
             if subscriber.overflowed:
                 raise SlowConsumerError(None)
-            if message is None or message.get("type") == RESYNC["type"]:
+            if message is None or message.is_resync:
                 continue
             yield StreamEvent.from_message(message)
     finally:

@@ -12,6 +12,7 @@ import structlog
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 from sqlalchemy import delete, select
 
+from flowgate.bus.message import BusMessage
 from flowgate.services import Services
 from flowgate.stores.errors import unreachable_store
 from flowgate.stores.postgres import describe
@@ -106,13 +107,13 @@ def _report_stuck(stuck: dict[uuid.UUID, str]) -> None:
             log.warning("outbox delivery blocked", execution_id=str(stuck_id), error=reason)
 
 
-def bus_message(entry: ExecutionOutboxEntry, event: ExecutionEvent) -> dict[str, Any]:
+def bus_message(entry: ExecutionOutboxEntry, event: ExecutionEvent) -> BusMessage:
     """What the bus carries: the stored event, plus the execution's agent and workflow so
     dashboards can filter without a lookup."""
     message: dict[str, Any] = event.model_dump(mode="json", exclude={"id"})
     message["agent_id"] = entry.event.get("agent_id")
     message["workflow_id"] = entry.event.get("workflow_id")
-    return message
+    return BusMessage.from_body(message)
 
 
 async def _deliver(entry: ExecutionOutboxEntry) -> tuple[ExecutionEvent, bool]:

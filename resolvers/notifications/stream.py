@@ -5,10 +5,11 @@ is sent is read from PostgreSQL after the last number delivered, each once and i
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from flowgate.bus.message import BusMessage
 from flowgate.services import Services
 from models.sql import Notification, NotificationCounter
 from resolvers import access
@@ -30,13 +31,15 @@ if TYPE_CHECKING:
 ADDED = "notification_added"
 
 
-def bus_message(notification: Notification) -> dict[str, Any]:
-    return {
-        "type": ADDED,
-        "recipient_id": str(notification.user_id),
-        "organization_id": str(notification.organization_id),
-        "seq": notification.seq,
-    }
+def bus_message(notification: Notification) -> BusMessage:
+    return BusMessage.from_body(
+        {
+            "type": ADDED,
+            "recipient_id": str(notification.user_id),
+            "organization_id": str(notification.organization_id),
+            "seq": notification.seq,
+        }
+    )
 
 
 async def announce(services: Services, notifications: list[Notification]) -> None:
