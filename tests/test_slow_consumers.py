@@ -48,7 +48,7 @@ def test_progress_ticks_coalesce_and_lifecycle_events_are_kept() -> None:
 
     # then: every lifecycle event, one (the latest) progress tick, and the rest remembered
     # as consumed so the stream does not mistake them for a gap
-    kinds = [(m["seq"], m["type"]) for m in subscriber.queue]
+    kinds = [(m.seq, m.type) for m in subscriber.queue]
     assert [s for s, k in kinds if k == "step_finished"] == list(range(3, 31, 3))
     assert [s for s, k in kinds if k == "progress"] == [29]
     assert subscriber.coalesced == {s for s in range(1, 29) if s % 3}
