@@ -106,7 +106,10 @@ async def list_workflows(
     )
 
 
-async def count(query: dict[str, Any]) -> int:
+async def count(info: Info[Context], query: dict[str, Any]) -> int:
+    # `info` goes unused (Beanie holds the connection), but every root list's count takes
+    # it, so that one root connection body serves them all (`schema.connection`).
+    del info
     return await Workflow.find(query).count()
 
 

@@ -1,15 +1,19 @@
-"""Relay connections, generic over the node type (`Connection[Agent]` is `AgentConnection`)."""
+"""Relay connections, generic over the node type (`Connection[Agent]` is `AgentConnection`),
+and the one body of the root connections that take a filter and an order
+(`root_connection`)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import strawberry
 
 from resolvers.context import Context
 from resolvers.pagination import DEFAULT_PAGE_SIZE, Page, PageRequest
+from schema.filters import Filters, Orders, filter_of, ordering_of
+from schema.permissions import READERS
 
 # How page-size arguments state their bounds. The maximum is a setting of the gateway
 # (`FLOWGATE_MAX_PAGE_SIZE`), so no description names a number for it: a page too large is
@@ -33,6 +37,11 @@ Id = Annotated[strawberry.ID, strawberry.argument(description="The object's glob
 NodeT = TypeVar("NodeT")
 ItemT = TypeVar("ItemT")
 QueryT = TypeVar("QueryT")
+FilterT = TypeVar("FilterT")
+OrderingT = TypeVar("OrderingT")
+FilterT_contra = TypeVar("FilterT_contra", contravariant=True)
+OrderingT_contra = TypeVar("OrderingT_contra", contravariant=True)
+ListedT_co = TypeVar("ListedT_co", covariant=True)
 
 
 @strawberry.type(description="Where a page sits in the whole list.")
@@ -105,3 +114,70 @@ async def paginate(
     become a `Connection` whose `totalCount` runs `count(query)` only when asked for."""
     page, query = await listed
     return Connection.from_page(page, to_node, partial(count, query))
+
+
+class Lister(Protocol[FilterT_contra, OrderingT_contra, ListedT_co]):
+    """A resolver that lists a root connection's page (`resolvers.agents.list_agents`): it
+    returns the page and the query its `totalCount` counts."""
+
+    def __call__(
+        self,
+        info: strawberry.Info[Context],
+        *,
+        page: PageRequest,
+        filter_: FilterT_contra | None = None,
+        order: OrderingT_contra | None = None,
+    ) -> Awaitable[ListedT_co]: ...
+
+
+def root_connection(
+    *,
+    description: str,
+    node: type[NodeT],
+    from_model: Callable[[ItemT], NodeT],
+    filter_type: type[Filters[FilterT]],
+    filter_description: str,
+    order_type: type[Orders[OrderingT]],
+    order_description: str,
+    listed: Lister[FilterT, OrderingT, tuple[Page[ItemT], QueryT]],
+    count: Callable[[strawberry.Info[Context], QueryT], Awaitable[int]],
+) -> Connection[NodeT]:
+    """A root connection field for readers: `first`/`after`/`last`/`before`, a `filter` and
+    an `orderBy` argument, and the body every such list shares (`paginate`)."""
+
+    async def resolve(
+        info: strawberry.Info[Context],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        filter: Filters[FilterT] | None = None,
+        order_by: Orders[OrderingT] | None = None,
+    ) -> Connection[NodeT]:
+        return await paginate(
+            listed(
+                info,
+                page=page_request(info, first, after, last, before),
+                filter_=filter_of(filter),
+                order=ordering_of(order_by),
+            ),
+            from_model,
+            partial(count, info),
+        )
+
+    # Strawberry builds the arguments and the type from the annotations, which must name
+    # the domain's own input and node types where the code above can only say "a filter".
+    annotations: dict[str, Any] = {
+        "filter": Annotated[
+            filter_type | None, strawberry.argument(description=filter_description)
+        ],
+        "order_by": Annotated[
+            order_type | None, strawberry.argument(description=order_description)
+        ],
+        "return": Connection[node],  # type: ignore[valid-type]
+    }
+    resolve.__annotations__.update(annotations)
+    field: Connection[NodeT] = strawberry.field(
+        resolver=resolve, permission_classes=READERS, description=description
+    )
+    return field

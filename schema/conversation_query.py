@@ -22,9 +22,10 @@ from schema.connection import (
     Last,
     page_request,
     paginate,
+    root_connection,
 )
 from schema.conversation import Conversation
-from schema.filters import _utc, filter_of, ordering_of
+from schema.filters import _utc
 from schema.permissions import READERS
 from schema.project import Project
 from schema.tool_usage import ToolUsage, resolve_tool_usage
@@ -115,35 +116,18 @@ class ConversationQuery:
         model = await info.context.loaders.project_by_id.load(parse_id(id, "Project"))
         return Project.from_model(model) if model is not None else None
 
-    @strawberry.field(
-        permission_classes=READERS,
+    conversations = root_connection(
         description="Conversations you can see (yours, those in projects, all for admins), "
         "last updated first unless `orderBy` says otherwise.",
+        node=Conversation,
+        from_model=Conversation.from_model,
+        filter_type=ConversationFilter,
+        filter_description="Which ones.",
+        order_type=ConversationOrder,
+        order_description="Default: last updated.",
+        listed=reads.list_conversations,
+        count=reads.count,
     )
-    async def conversations(
-        self,
-        info: strawberry.Info[Context],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        filter: Annotated[
-            ConversationFilter | None, strawberry.argument(description="Which ones.")
-        ] = None,
-        order_by: Annotated[
-            ConversationOrder | None, strawberry.argument(description="Default: last updated.")
-        ] = None,
-    ) -> Connection[Conversation]:
-        return await paginate(
-            reads.list_conversations(
-                info,
-                page=page_request(info, first, after, last, before),
-                filter_=filter_of(filter),
-                order=ordering_of(order_by),
-            ),
-            Conversation.from_model,
-            partial(reads.count, info),
-        )
 
     @strawberry.field(
         permission_classes=READERS,

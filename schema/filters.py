@@ -205,20 +205,24 @@ FilterT_co = TypeVar("FilterT_co", covariant=True)
 OrderingT_co = TypeVar("OrderingT_co", covariant=True)
 
 
-class _Filters(Protocol[FilterT_co]):
+class Filters(Protocol[FilterT_co]):
+    """A `filter` input: it validates itself into the resolvers' filter."""
+
     def to_filter(self) -> FilterT_co: ...
 
 
-class _Orders(Protocol[OrderingT_co]):
+class Orders(Protocol[OrderingT_co]):
+    """An `orderBy` input: it becomes the resolvers' ordering."""
+
     def to_ordering(self) -> OrderingT_co: ...
 
 
 # An absent `filter` or `orderBy` stays `None`: the resolver applies its one default.
-def filter_of(value: _Filters[FilterT_co] | None) -> FilterT_co | None:
+def filter_of(value: Filters[FilterT_co] | None) -> FilterT_co | None:
     """The validated filter of a `filter` argument, or `None` when it is not given."""
     return value.to_filter() if value is not None else None
 
 
-def ordering_of(value: _Orders[OrderingT_co] | None) -> OrderingT_co | None:
+def ordering_of(value: Orders[OrderingT_co] | None) -> OrderingT_co | None:
     """The ordering of an `orderBy` argument, or `None` when it is not given."""
     return value.to_ordering() if value is not None else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -14,16 +13,7 @@ from schema.agent import Agent
 from schema.analytics import AnalyticsQuery
 from schema.approval_query import ApprovalQuery
 from schema.audit import AuditQuery
-from schema.connection import (
-    After,
-    Before,
-    Connection,
-    First,
-    Id,
-    Last,
-    page_request,
-    paginate,
-)
+from schema.connection import Id, root_connection
 from schema.conversation import Conversation, Message
 from schema.conversation_query import ConversationQuery
 from schema.execution import Execution
@@ -34,8 +24,6 @@ from schema.filters import (
     ExecutionOrder,
     WorkflowFilter,
     WorkflowOrder,
-    filter_of,
-    ordering_of,
 )
 from schema.flowchart import Flowchart
 from schema.identity import IdentityQuery
@@ -73,34 +61,17 @@ class Query(
     NotificationQuery,
     WebhookQuery,
 ):
-    @strawberry.field(
-        permission_classes=READERS,
+    agents = root_connection(
         description="Agents, newest first unless `orderBy` says otherwise.",
+        node=Agent,
+        from_model=Agent.from_model,
+        filter_type=AgentFilter,
+        filter_description="Which agents.",
+        order_type=AgentOrder,
+        order_description="Default: newest first.",
+        listed=agents.list_agents,
+        count=agents.count,
     )
-    async def agents(
-        self,
-        info: strawberry.Info[Context],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        filter: Annotated[
-            AgentFilter | None, strawberry.argument(description="Which agents.")
-        ] = None,
-        order_by: Annotated[
-            AgentOrder | None, strawberry.argument(description="Default: newest first.")
-        ] = None,
-    ) -> Connection[Agent]:
-        return await paginate(
-            agents.list_agents(
-                info,
-                page=page_request(info, first, after, last, before),
-                filter_=filter_of(filter),
-                order=ordering_of(order_by),
-            ),
-            Agent.from_model,
-            partial(agents.count, info),
-        )
 
     @strawberry.field(
         permission_classes=READERS, description="An agent by id; null if it does not exist."
@@ -109,34 +80,17 @@ class Query(
         model = await agents.agent_by_id(info, parse_id(id, "Agent"))
         return Agent.from_model(model) if model is not None else None
 
-    @strawberry.field(
-        permission_classes=READERS,
+    executions = root_connection(
         description="Executions, newest first unless `orderBy` says otherwise.",
+        node=Execution,
+        from_model=Execution.from_model,
+        filter_type=ExecutionFilter,
+        filter_description="Which executions.",
+        order_type=ExecutionOrder,
+        order_description="Default: newest first.",
+        listed=executions.list_executions,
+        count=executions.count,
     )
-    async def executions(
-        self,
-        info: strawberry.Info[Context],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        filter: Annotated[
-            ExecutionFilter | None, strawberry.argument(description="Which executions.")
-        ] = None,
-        order_by: Annotated[
-            ExecutionOrder | None, strawberry.argument(description="Default: newest first.")
-        ] = None,
-    ) -> Connection[Execution]:
-        return await paginate(
-            executions.list_executions(
-                info,
-                page=page_request(info, first, after, last, before),
-                filter_=filter_of(filter),
-                order=ordering_of(order_by),
-            ),
-            Execution.from_model,
-            partial(executions.count, info),
-        )
 
     @strawberry.field(
         permission_classes=READERS, description="An execution by id; null if it does not exist."
@@ -145,34 +99,17 @@ class Query(
         model = await executions.execution_by_id(info, parse_id(id, "Execution"))
         return Execution.from_model(model) if model is not None else None
 
-    @strawberry.field(
-        permission_classes=READERS,
+    workflows = root_connection(
         description="Workflows, last updated first unless `orderBy` says otherwise.",
+        node=Workflow,
+        from_model=Workflow.from_model,
+        filter_type=WorkflowFilter,
+        filter_description="Which workflows.",
+        order_type=WorkflowOrder,
+        order_description="Default: last updated first.",
+        listed=workflows.list_workflows,
+        count=workflows.count,
     )
-    async def workflows(
-        self,
-        info: strawberry.Info[Context],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-        filter: Annotated[
-            WorkflowFilter | None, strawberry.argument(description="Which workflows.")
-        ] = None,
-        order_by: Annotated[
-            WorkflowOrder | None, strawberry.argument(description="Default: last updated first.")
-        ] = None,
-    ) -> Connection[Workflow]:
-        return await paginate(
-            workflows.list_workflows(
-                info,
-                page=page_request(info, first, after, last, before),
-                filter_=filter_of(filter),
-                order=ordering_of(order_by),
-            ),
-            Workflow.from_model,
-            workflows.count,
-        )
 
     @strawberry.field(
         permission_classes=READERS, description="A workflow by id; null if it does not exist."

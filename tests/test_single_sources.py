@@ -98,3 +98,24 @@ def test_page_size_arguments_describe_the_limit_without_hard_coding_it() -> None
         if "page-size limit" not in description or str(MAX_PAGE_SIZE) in description
     }
     assert wrong == {}
+
+
+def test_root_connections_with_a_filter_and_an_order_share_one_body() -> None:
+    # given: the root fields that take the Relay arguments, a `filter` and an `orderBy`
+    query_type = schema._schema.type_map["Query"]
+    assert isinstance(query_type, GraphQLObjectType)
+    shaped = {
+        name
+        for name, field in query_type.fields.items()
+        if {"first", "after", "last", "before", "filter", "orderBy"} <= set(field.args)
+    }
+
+    # then: each is built by `schema.connection.root_connection`, none written by hand
+    assert shaped >= {"agents", "executions", "workflows", "conversations"}
+    resolvers = {
+        name: query_type.fields[name]
+        .extensions["strawberry-definition"]
+        .base_resolver.wrapped_func.__qualname__
+        for name in shaped
+    }
+    assert resolvers == {name: "root_connection.<locals>.resolve" for name in shaped}

@@ -10,6 +10,8 @@ from schema.mutations.conversations import ConversationMutations
 from schema.mutations.execution_control import ExecutionControlMutations
 from schema.mutations.executions import ExecutionMutations
 from schema.mutations.flowcharts import FlowchartMutations
+from schema.mutations.projects import ProjectMutations
+from schema.mutations.replies import ReplyMutations
 from schema.mutations.workflow_restore import WorkflowRestoreMutations
 from schema.mutations.workflows import WorkflowMutations
 from schema.notification import NotificationMutations
@@ -31,7 +33,9 @@ class Mutation(
     ExecutionMutations,
     ApprovalMutations,
     ExecutionControlMutations,
+    ProjectMutations,
     ConversationMutations,
+    ReplyMutations,
     NotificationMutations,
     WebhookMutations,
 ):

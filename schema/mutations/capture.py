@@ -36,7 +36,7 @@ _RESULT_OF: dict[type[errors.MutationError], Callable[[Any], Any]] = {
 
 
 def register(error: type[errors.MutationError], to_result: Callable[[Any], Any]) -> None:
-    """A domain's own error type (`schema.mutations.conversations.ChunkOutOfOrder`)."""
+    """A domain's own error type (`schema.mutations.messages.ChunkOutOfOrder`)."""
     _RESULT_OF[error] = to_result
 
 
