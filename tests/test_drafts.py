@@ -13,11 +13,17 @@ import pytest
 import strawberry
 from strawberry.types.base import StrawberryObjectDefinition
 
+from models.documents import WorkflowContent, WorkflowPermissions
 from resolvers.conversations import projects
 from resolvers.drafts import UNSET, given, graphql_name
 from resolvers.drafts.agent import AgentChanges
 from resolvers.drafts.project import ProjectChanges
-from resolvers.drafts.workflow import PermissionsChanges, SettingsChanges, WorkflowChanges
+from resolvers.drafts.workflow import (
+    ContentChanges,
+    PermissionsChanges,
+    SettingsChanges,
+    WorkflowChanges,
+)
 from resolvers.validation import agent as agent_checks
 from resolvers.validation import workflow as workflow_checks
 from schema import schema
@@ -196,3 +202,27 @@ def test_every_draft_field_has_its_check_and_every_check_its_field(
     # then: a field added to a draft without a check (or a check left behind) fails here,
     # not as a KeyError in the first request that gives it
     assert (sorted(_names(draft) - checked), sorted(checked - _names(draft))) == ([], [])
+
+
+def test_the_checked_content_of_a_workflow_has_a_field_for_each_content_field() -> None:
+    # then: whatever the content base holds, every change can store (create, update,
+    # archive and restore all write through `ContentChanges`)
+    assert [field.name for field in dataclasses.fields(ContentChanges)] == list(
+        WorkflowContent.model_fields
+    )
+
+
+def test_checked_workflow_content_stores_only_the_fields_given() -> None:
+    # given
+    changes = ContentChanges(name="Triage", tags=[])
+
+    # then: the omitted fields are not in the update; an empty list is a value
+    assert changes.stored() == {"name": "Triage", "tags": []}
+
+
+def test_checked_permissions_name_the_stored_permissions() -> None:
+    # then: `apply_permissions` copies them over by name (a name it does not know would be
+    # set on the copy, not stored)
+    assert [field.name for field in dataclasses.fields(workflow_checks.CheckedPermissions)] == list(
+        WorkflowPermissions.model_fields
+    )

@@ -176,6 +176,20 @@ def test_large_has_ten_times_the_agents_workflows_and_executions() -> None:
     assert len(large.executions) == 10 * len(small.executions) == 30_000
 
 
+def test_workflows_and_their_versions_are_written_with_every_field_of_their_document() -> None:
+    # given: what Beanie stores of each document (its revision id is off for both)
+    data = generate(size="small", seed=42, anchor=ANCHOR, password_hash=FAKE_HASH)
+    generated = ((Workflow, data.workflow_docs()), (WorkflowVersion, data.workflow_version_docs()))
+
+    for document, docs in generated:
+        stored = {info.alias or name for name, info in document.model_fields.items()}
+        stored.discard("revision_id")
+
+        # then: a field added to a document (to the content base, or beside it) is seeded too
+        keys = {frozenset(doc) for doc in docs}
+        assert keys == {frozenset(stored)}, document.__name__
+
+
 def test_unknown_size_is_refused() -> None:
     with pytest.raises(ValueError, match="huge"):
         generate(size="huge")

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from flowgate.services import Services
+from models.documents import Workflow, WorkflowContent, WorkflowVersion
 from resolvers.ids import from_global_id, to_global_id
 from tests.auth import USER, client_as, user_by_email
 from tests.scratch import DELETE_AGENT, Scratch, gql
@@ -90,6 +91,42 @@ async def test_an_earlier_version_becomes_the_next_one(
     assert entry.action == "workflow.restore"
     assert entry.summary["restored_from"] == 1
     assert entry.summary["version"] == {"old": 3, "new": 4}
+
+
+async def test_every_content_field_comes_back_but_permissions_and_status(
+    workflows: WorkflowScratch, client: httpx.AsyncClient
+) -> None:
+    # given: version 2 differs from version 1 in every field of the content base
+    name = workflows.scratch.name("every")
+    first_input = {"description": "one", "tags": ["one"], "category": "one", **graph()}
+    created = await create(client, {"name": name, **first_input, "settings": {"maxRetries": 1}})
+    workflow_id = created["workflow"]["id"]
+    second_input = {"description": "two", "tags": ["two"], "category": "two", "nodes": [],
+                    "edges": [], "status": "ACTIVE", "settings": {"maxRetries": 2},
+                    "permissions": {"isPublic": True}}  # fmt: skip
+    await update(client, workflow_id, {"name": f"{name}-2", **second_input}, 1)
+    local_id = from_global_id(workflow_id)[1]
+    first = await WorkflowVersion.find_one({"workflow_id": local_id, "version": 1})
+    second = await Workflow.find_one({"_id": local_id})
+    assert first is not None and second is not None
+    # A field added to the content base must be changed above for this test to pass.
+    assert {
+        field for field in WorkflowContent.model_fields
+        if getattr(first, field) == getattr(second, field)
+    } == set()  # fmt: skip
+
+    # when
+    result = await restore(client, workflow_id, 1, 2)
+
+    # then: every field as version 1 had it, but who may see it and its status
+    assert result["__typename"] == "RestoreWorkflowVersionPayload", result
+    restored = await Workflow.find_one({"_id": local_id})
+    assert restored is not None
+    expected = {
+        field: getattr(second if field in ("permissions", "status") else first, field)
+        for field in WorkflowContent.model_fields
+    }
+    assert restored.content() == expected
 
 
 async def test_a_stale_expected_version_conflicts(

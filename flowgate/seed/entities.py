@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from models.documents import WorkflowContent
 from models.enums import AgentStatus, UserRole, WorkflowStatus
 
 Row = dict[str, Any]
@@ -121,9 +122,25 @@ class WorkflowSeed:
     agents: list[AgentSeed]  # the agents its nodes call
     created_at: datetime
     updated_at: datetime
-    document: Doc
+    version: int
+    created_by: uuid.UUID
+    content: WorkflowContent  # built by the model: a content field has its value or default
     weight: float = 1.0
     ran_until: float = 1.0  # the timeline share at which it was archived (1: still runs)
 
     def doc(self) -> Doc:
-        return self.document
+        return {
+            "_id": self.id,
+            "organization_id": self.organization_id,
+            "version": self.version,
+            **content_doc(self.content),
+            "created_by": self.created_by,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+def content_doc(content: WorkflowContent) -> Doc:
+    """Every content field, as a workflow or a snapshot of it stores them (the enums are
+    strings, the user ids standard UUIDs, to pymongo)."""
+    return content.model_dump()

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from flowgate.seed.entities import AgentSeed, Doc
+from models.documents import Connection, FlowNode
+from models.documents.common import Position
 from models.enums import NodeType
 
 
@@ -19,6 +21,12 @@ class NodeSeed:
     x: float
     y: float
     data: dict[str, Any] = field(default_factory=dict)
+
+    def model(self) -> FlowNode:
+        position = Position(x=self.x, y=self.y)
+        return FlowNode(
+            id=self.id, type=self.type, label=self.label, position=position, data=self.data
+        )
 
     def doc(self) -> Doc:
         return {
@@ -35,6 +43,9 @@ class EdgeSeed:
     source: str
     target: str
     condition: str | None = None
+
+    def model(self) -> Connection:
+        return Connection(source=self.source, target=self.target, condition=self.condition)
 
     def doc(self) -> Doc:
         return {"source": self.source, "target": self.target, "condition": self.condition}

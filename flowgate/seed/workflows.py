@@ -17,6 +17,8 @@ from flowgate.seed.vocabulary import (
     WORKFLOW_NAMES,
     WORKFLOW_TAGS,
 )
+from models.documents import WorkflowContent, WorkflowPermissions, WorkflowSettings
+from models.documents.workflow import NotificationSettings
 from models.enums import NodeType, UserRole, WorkflowStatus
 
 DAY_MS = 24 * 3600 * 1000
@@ -58,32 +60,20 @@ def build_workflows(
         category = rng.choices(list(CATEGORY_WEIGHTS), list(CATEGORY_WEIGHTS.values()))[0]
         workflow_id = new_id(rng)
         created_at = shift(anchor, -created_ms)
-        document = {
-            "_id": workflow_id,
-            "organization_id": org.id,
-            "name": name,
-            "description": _description(rng, category, len(used)),
-            "version": rng.randint(1, 9),
-            "status": status.value,
-            "nodes": [node.doc() for node in nodes],
-            "edges": [edge.doc() for edge in edges],
-            "tags": sorted(rng.sample(WORKFLOW_TAGS, rng.randint(1, 4))),
-            "category": category,
-            "settings": {
-                "timeout_seconds": rng.choice((300, 900, 1800, 3600, 7200)),
-                "max_retries": rng.randint(0, 5),
-                "concurrency": rng.choice((1, 1, 2, 4, 8)),
-                "notifications": {
-                    "on_failure": rng.random() < 0.9,
-                    "on_success": rng.random() < 0.3,
-                    "channels": sorted(rng.sample(NOTIFICATION_CHANNELS, rng.randint(0, 3))),
-                },
-            },
-            "permissions": _permissions(rng, creator, members),
-            "created_by": creator.id,
-            "created_at": created_at,
-            "updated_at": updated_at,
-        }
+        # Drawn in this order so that a seed number keeps giving the same data.
+        description = _description(rng, category, len(used))
+        version = rng.randint(1, 9)
+        content = WorkflowContent(
+            name=name,
+            description=description,
+            status=status,
+            nodes=[node.model() for node in nodes],
+            edges=[edge.model() for edge in edges],
+            tags=sorted(rng.sample(WORKFLOW_TAGS, rng.randint(1, 4))),
+            category=category,
+            settings=_settings(rng),
+            permissions=_permissions(rng, creator, members),
+        )
         workflows.append(
             WorkflowSeed(
                 id=workflow_id,
@@ -92,7 +82,9 @@ def build_workflows(
                 agents=used,
                 created_at=created_at,
                 updated_at=updated_at,
-                document=document,
+                version=version,
+                created_by=creator.id,
+                content=content,
                 weight=rng.lognormvariate(0.0, 0.8),
                 ran_until=ran_until,
             )
@@ -165,17 +157,30 @@ def _graph(
     return nodes, edges, used
 
 
+def _settings(rng: random.Random) -> WorkflowSettings:
+    return WorkflowSettings(
+        timeout_seconds=rng.choice((300, 900, 1800, 3600, 7200)),
+        max_retries=rng.randint(0, 5),
+        concurrency=rng.choice((1, 1, 2, 4, 8)),
+        notifications=NotificationSettings(
+            on_failure=rng.random() < 0.9,
+            on_success=rng.random() < 0.3,
+            channels=sorted(rng.sample(NOTIFICATION_CHANNELS, rng.randint(0, 3))),
+        ),
+    )
+
+
 def _permissions(
     rng: random.Random, creator: UserSeed, members: list[UserSeed]
-) -> dict[str, object]:
+) -> WorkflowPermissions:
     others = [u for u in members if u.id != creator.id]
     writers = [u for u in others if u.role is not UserRole.VIEWER]
     editors = rng.sample(writers, rng.randint(0, min(3, len(writers))))
     readers = [u for u in others if u not in editors]
     viewers = rng.sample(readers, rng.randint(0, min(4, len(readers))))
-    return {
-        "owners": [creator.id],
-        "editors": [u.id for u in editors],
-        "viewers": [u.id for u in viewers],
-        "is_public": rng.random() < 0.3,
-    }
+    return WorkflowPermissions(
+        owners=[creator.id],
+        editors=[u.id for u in editors],
+        viewers=[u.id for u in viewers],
+        is_public=rng.random() < 0.3,
+    )

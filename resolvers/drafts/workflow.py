@@ -1,12 +1,15 @@
-"""A workflow as `createWorkflow` and `updateWorkflow` receive it, before any check."""
+"""A workflow as `createWorkflow` and `updateWorkflow` receive it, before any check, and
+its content as every change stores it, after the checks (`ContentChanges`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from models.documents import Connection, FlowNode, WorkflowPermissions, WorkflowSettings
 from models.enums import WorkflowStatus
-from resolvers.drafts import UNSET, Unset
+from resolvers.drafts import UNSET, Unset, given
 from resolvers.validation.graph import EdgeDraft, NodeDraft
 
 
@@ -63,3 +66,25 @@ class WorkflowChanges:
     category: str | Unset | None = UNSET
     settings: SettingsChanges | Unset | None = UNSET
     permissions: PermissionsChanges | Unset | None = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContentChanges:
+    """Checked content, one attribute per field of the content base
+    (`models.documents.WorkflowContent`, held to it by `tests/test_drafts.py`): what creating,
+    updating, archiving or restoring a workflow stores. `UNSET` keeps the stored value."""
+
+    name: str | Unset = UNSET
+    description: str | Unset = UNSET
+    status: WorkflowStatus | Unset = UNSET
+    nodes: list[FlowNode] | Unset = UNSET
+    edges: list[Connection] | Unset = UNSET
+    tags: list[str] | Unset = UNSET
+    category: str | Unset = UNSET
+    settings: WorkflowSettings | Unset = UNSET
+    permissions: WorkflowPermissions | Unset = UNSET
+
+    def stored(self) -> dict[str, Any]:
+        """The values given, by field name: a new workflow's content or the `$set` of a
+        change. The one place a workflow's checked content becomes what MongoDB keeps."""
+        return given(self)

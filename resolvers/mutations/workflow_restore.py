@@ -1,17 +1,19 @@
 """Restoring a workflow to an earlier version: that version's content becomes the next
 version (history is never rewritten: the version it replaces is kept, as for any change).
 
-What is restored is what the workflow does: name, description, nodes and edges, tags,
-category and settings. Who may see and change it (its permissions) and its status stay as
-they are now: rolling back a graph must not silently re-share it or revive an archived one."""
+What is restored is what the workflow does: every field of its content (name, description,
+nodes and edges, tags, category, settings, and any field added to `WorkflowContent`) but two.
+Who may see and change it (its permissions) and its status stay as they are now: rolling
+back a graph must not silently re-share it or revive an archived one."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
-from models.documents import WorkflowVersion
+from models.documents import WorkflowContent, WorkflowVersion
 from models.enums import WorkflowStatus
 from resolvers import access
+from resolvers.drafts.workflow import ContentChanges
 from resolvers.flowcharts import node_agent_id
 from resolvers.mutations.access import require_workflow
 from resolvers.mutations.errors import (
@@ -30,7 +32,10 @@ if TYPE_CHECKING:
     from models.documents import Workflow
     from resolvers.context import Context
 
-RESTORED: Final = ("name", "description", "nodes", "edges", "tags", "category", "settings")
+# The content a restore leaves as it is now (why: above); it copies back all the rest, so
+# that a field added to the content base is restored with nothing to list here.
+KEPT: Final = frozenset({"permissions", "status"})
+RESTORED: Final = tuple(name for name in WorkflowContent.model_fields if name not in KEPT)
 
 
 async def restore_workflow_version(
@@ -68,7 +73,7 @@ async def restore_workflow_version(
         raise VersionConflictError(expected_version, current.version)
     if current.status is WorkflowStatus.ARCHIVED:
         raise InvalidTransitionError("An archived workflow cannot be changed")
-    changes: dict[str, Any] = {name: getattr(snapshot, name) for name in RESTORED}
+    changes = ContentChanges(**{name: getattr(snapshot, name) for name in RESTORED})
     restored = await replace_workflow(current, changes, created_by=principal.user_id)
     await audit_change(info, "workflow.restore", current, restored, restored_from=version)
     return restored

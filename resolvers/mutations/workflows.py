@@ -27,19 +27,13 @@ from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError
 
 from flowgate.search.outbox import mark_executions_stale
-from models.documents import (
-    Workflow,
-    WorkflowContent,
-    WorkflowPermissions,
-    WorkflowSettings,
-    WorkflowVersion,
-)
+from models.documents import Workflow, WorkflowContent, WorkflowVersion
 from models.enums import WorkflowStatus
 from models.sql.base import utcnow
 from resolvers import access, audit
 from resolvers.changes import record_document_change
 from resolvers.drafts import UNSET
-from resolvers.drafts.workflow import WorkflowChanges, WorkflowDraft
+from resolvers.drafts.workflow import ContentChanges, WorkflowChanges, WorkflowDraft
 from resolvers.mutations.access import require_workflow
 from resolvers.mutations.errors import (
     InvalidInputError,
@@ -54,8 +48,6 @@ from resolvers.validation.references import live_agent_ids, report_missing_agent
 from resolvers.validation.workflow import (
     MAX_DOCUMENT_BYTES,
     CheckedFields,
-    apply_permissions,
-    apply_settings,
     check_workflow_fields,
     report_unknown_users,
 )
@@ -78,12 +70,8 @@ async def create_workflow(info: Info[Context], *, draft: WorkflowDraft) -> Workf
     issues = Issues()
     checked = check_workflow_fields(issues, draft)
     graph = _check_graph(issues, draft, stored=None) or CheckedGraph()
-    settings = apply_settings(WorkflowSettings(), checked.settings)
-    permissions = apply_permissions(WorkflowPermissions(), checked.permissions)
-    if not permissions.owners and principal.user_id is not None:
-        permissions.owners = [principal.user_id]
-    content = {**checked.fields, "settings": settings, "permissions": permissions}
-    _check_size(issues, content, graph)
+    content = checked.changes(None, graph, owner=principal.user_id).stored()
+    _check_size(issues, content)
     await _check_references(info, issues, graph, checked)
     if issues:
         raise InvalidInputError(issues)
@@ -93,8 +81,6 @@ async def create_workflow(info: Info[Context], *, draft: WorkflowDraft) -> Workf
         version=1,
         created_at=now,
         updated_at=now,
-        nodes=graph.nodes,
-        edges=graph.edges,
         created_by=principal.user_id,
         **content,
     )
@@ -124,28 +110,22 @@ async def update_workflow(
     current = await find_workflow(info, local_id, workflow_id) if local_id is not None else None
     if current is not None:
         require_workflow(principal, current, workflow_id, access.may_change_workflow, "change")
-        if checked.permissions:
+        if checked.shares:
             require_workflow(principal, current, workflow_id, access.may_share_workflow, "share")
     graph = _check_graph(issues, changes, stored=current)
-    update: dict[str, Any] = dict(checked.fields)
-    if current is not None:
-        if checked.settings:
-            update["settings"] = apply_settings(current.settings, checked.settings)
-        if checked.permissions:
-            update["permissions"] = apply_permissions(current.permissions, checked.permissions)
-        _check_size(issues, {**_content(current), **update}, graph)
+    update = checked.changes(current, graph, owner=None) if current is not None else None
+    if current is not None and update is not None:
+        _check_size(issues, {**_content(current), **update.stored()})
     await _check_references(info, issues, graph, checked)
-    if issues or current is None:
+    if issues or current is None or update is None:
         raise InvalidInputError(issues)
     if current.version != expected_version:
         raise VersionConflictError(expected_version, current.version)
     if current.status is WorkflowStatus.ARCHIVED:
         raise InvalidTransitionError("An archived workflow cannot be changed")
-    if graph is not None:
-        update.update(nodes=graph.nodes, edges=graph.edges)
     updated = await replace_workflow(current, update, created_by=principal.user_id)
     await audit_change(info, "workflow.update", current, updated)
-    if checked.permissions:
+    if checked.shares:
         # Its executions are found in search by its readers: reindex them too.
         await mark_executions_stale(info.context.services, updated.organization_id, updated.id)
     return updated
@@ -168,7 +148,9 @@ async def archive_workflow(info: Info[Context], *, workflow_id: str) -> Workflow
             raise InvalidTransitionError("The workflow is archived already")
         try:
             archived = await replace_workflow(
-                current, {"status": WorkflowStatus.ARCHIVED}, created_by=principal.user_id
+                current,
+                ContentChanges(status=WorkflowStatus.ARCHIVED),
+                created_by=principal.user_id,
             )
         except VersionConflictError:
             # Changed since read: look again, unless it keeps changing under us.
@@ -190,7 +172,7 @@ async def find_workflow(info: Info[Context], local_id: uuid.UUID, global_id: str
 
 
 async def replace_workflow(
-    current: Workflow, changes: Mapping[str, Any], *, created_by: uuid.UUID | None
+    current: Workflow, changes: ContentChanges, *, created_by: uuid.UUID | None
 ) -> Workflow:
     """Apply `changes` as version `current.version + 1`, keeping `current` as a snapshot.
     The order of the two writes is explained at the top of this module."""
@@ -200,7 +182,7 @@ async def replace_workflow(
     updated = await Workflow.find_one(
         {"_id": current.id, "organization_id": current.organization_id, "version": current.version}
     ).update(
-        {"$set": {**changes, "updated_at": _now()}, "$inc": {"version": 1}},
+        {"$set": {**changes.stored(), "updated_at": _now()}, "$inc": {"version": 1}},
         response_type=UpdateResponse.NEW_DOCUMENT,
     )
     if not isinstance(updated, Workflow):  # None: another change from this version won
@@ -255,23 +237,18 @@ async def _check_references(
         await report_unknown_users(issues, postgres, organization_id, checked.user_references)
 
 
-def _check_size(issues: Issues, content: Mapping[str, Any], graph: CheckedGraph | None) -> None:
+def _check_size(issues: Issues, content: Mapping[str, Any]) -> None:
     # Measured on what would be stored (the elements that passed their own checks).
-    document = {
-        **{
-            name: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-            for name, value in content.items()
-        },
-        **(
-            {
-                "nodes": [node.model_dump(mode="json") for node in graph.nodes],
-                "edges": [edge.model_dump(mode="json") for edge in graph.edges],
-            }
-            if graph is not None
-            else {}
-        ),
-    }
+    document = {name: _as_json(value) for name, value in content.items()}
     values.within_bytes(issues, "input", document, max_bytes=MAX_DOCUMENT_BYTES)
+
+
+def _as_json(value: object) -> object:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    return value
 
 
 def _now() -> datetime:

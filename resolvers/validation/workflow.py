@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from sqlalchemy import select
 
 from flowgate.stores.postgres import Postgres
-from models.documents import WorkflowPermissions, WorkflowSettings
+from models.documents import WorkflowContent, WorkflowPermissions, WorkflowSettings
 from models.enums import WorkflowStatus
 from models.sql import User
-from resolvers.drafts import given, graphql_name
+from resolvers.drafts import UNSET, Unset, given, graphql_name
 from resolvers.drafts.workflow import (
+    ContentChanges,
     PermissionsChanges,
     SettingsChanges,
     WorkflowChanges,
     WorkflowDraft,
 )
 from resolvers.validation import described, values
+from resolvers.validation.graph import CheckedGraph
 from resolvers.validation.issues import IssueCode, Issues
 
 TAGS_MAX: Final = 30
@@ -38,7 +40,7 @@ CHANNEL_MAX: Final = 200
 PERMISSION_IDS_MAX: Final = 100
 MAX_DOCUMENT_BYTES: Final = 256 * 1024
 
-# Settings draft attribute -> where it lives in the stored settings.
+# Settings attribute -> where it lives in the stored settings.
 _SETTINGS_PATHS: Final = {
     "timeout_seconds": ("timeout_seconds",),
     "max_retries": ("max_retries",),
@@ -47,6 +49,7 @@ _SETTINGS_PATHS: Final = {
     "notify_on_success": ("notifications", "on_success"),
     "notification_channels": ("notifications", "channels"),
 }
+# Permissions draft attribute -> the stored list.
 _PERMISSION_LISTS: Final = {
     "owner_ids": "owners",
     "editor_ids": "editors",
@@ -54,22 +57,67 @@ _PERMISSION_LISTS: Final = {
 }
 
 
+@dataclass(frozen=True, kw_only=True)
+class CheckedPermissions:
+    """The permissions given, checked, by the attributes of the stored `WorkflowPermissions`
+    (users as ids, not global ids)."""
+
+    owners: list[uuid.UUID] | Unset = UNSET
+    editors: list[uuid.UUID] | Unset = UNSET
+    viewers: list[uuid.UUID] | Unset = UNSET
+    is_public: bool | Unset = UNSET
+
+
 @dataclass
 class CheckedFields:
-    """The cleaned values: `fields` by model attribute (name, description, status, tags,
-    category), and the settings and permissions given, by draft attribute. `user_references` are
-    the users that permissions name, by path, still to be checked (`report_unknown_users`)."""
+    """The cleaned values of the fields given (`UNSET` where absent or not valid): `content`
+    the fields stored as they are (name, description, status, tags, category); `settings` and
+    `permissions` those that change, applied over the stored ones by `changes`.
+    `user_references` are the users that permissions name, by path, still to be checked
+    (`report_unknown_users`)."""
 
-    fields: dict[str, Any] = field(default_factory=dict)
-    settings: dict[str, Any] = field(default_factory=dict)
-    permissions: dict[str, Any] = field(default_factory=dict)
+    content: ContentChanges = field(default_factory=ContentChanges)
+    settings: SettingsChanges = field(default_factory=SettingsChanges)
+    permissions: CheckedPermissions = field(default_factory=CheckedPermissions)
     user_references: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    @property
+    def shares(self) -> bool:
+        """Whether permissions change: that needs the right to share, and reindexing."""
+        return bool(given(self.permissions))
+
+    def changes(
+        self, stored: WorkflowContent | None, graph: CheckedGraph | None, *, owner: uuid.UUID | None
+    ) -> ContentChanges:
+        """What to store: `content`, the settings and permissions given applied over `stored`'s,
+        and the graph if there is one. A new workflow (`stored` is None) gets every setting
+        and permission, from the defaults, with `owner` as its owner unless owners are given."""
+        settings: WorkflowSettings | Unset = UNSET
+        permissions: WorkflowPermissions | Unset = UNSET
+        if stored is None:
+            settings = apply_settings(WorkflowSettings(), self.settings)
+            permissions = apply_permissions(WorkflowPermissions(), self.permissions)
+            if not permissions.owners and owner is not None:
+                permissions.owners = [owner]
+        else:
+            if given(self.settings):
+                settings = apply_settings(stored.settings, self.settings)
+            if self.shares:
+                permissions = apply_permissions(stored.permissions, self.permissions)
+        return replace(
+            self.content,
+            settings=settings,
+            permissions=permissions,
+            nodes=graph.nodes if graph is not None else UNSET,
+            edges=graph.edges if graph is not None else UNSET,
+        )
 
 
 def check_workflow_fields(issues: Issues, draft: WorkflowDraft | WorkflowChanges) -> CheckedFields:
     """Every field the draft gives but `nodes` and `edges` (which the caller checks as a
-    graph). Issue paths are the input's names; `checked.fields` is by attribute."""
+    graph). Issue paths are the input's names; the checked values are by attribute."""
     checked = CheckedFields()
+    content: dict[str, Any] = {}
     for name, value in given(draft).items():
         path = graphql_name(name)
         if name in ("nodes", "edges"):
@@ -83,14 +131,15 @@ def check_workflow_fields(issues: Issues, draft: WorkflowDraft | WorkflowChanges
         else:
             cleaned = _CHECKS[name](issues, path, value)
             if cleaned is not None:
-                checked.fields[name] = cleaned
+                content[name] = cleaned
+    checked.content = ContentChanges(**content)
     return checked
 
 
-def apply_settings(base: WorkflowSettings, given: Mapping[str, Any]) -> WorkflowSettings:
-    """`base` with the given settings (by draft attribute) replaced."""
+def apply_settings(base: WorkflowSettings, changes: SettingsChanges) -> WorkflowSettings:
+    """`base` with the settings given replaced."""
     data = base.model_dump()
-    for name, value in given.items():
+    for name, value in given(changes).items():
         *parents, leaf = _SETTINGS_PATHS[name]
         target = data
         for parent in parents:
@@ -99,10 +148,11 @@ def apply_settings(base: WorkflowSettings, given: Mapping[str, Any]) -> Workflow
     return WorkflowSettings.model_validate(data)
 
 
-def apply_permissions(base: WorkflowPermissions, given: Mapping[str, Any]) -> WorkflowPermissions:
-    """`base` with the given permissions (by draft attribute) replaced."""
-    update = {_PERMISSION_LISTS.get(name, "is_public"): value for name, value in given.items()}
-    return base.model_copy(update=update)
+def apply_permissions(
+    base: WorkflowPermissions, changes: CheckedPermissions
+) -> WorkflowPermissions:
+    """`base` with the permissions given replaced."""
+    return base.model_copy(update=given(changes))
 
 
 async def report_unknown_users(
@@ -169,7 +219,7 @@ def _flag(issues: Issues, path: str, value: object) -> bool | None:
     return value
 
 
-def _settings(issues: Issues, path: str, value: SettingsChanges) -> dict[str, Any]:
+def _settings(issues: Issues, path: str, value: SettingsChanges) -> SettingsChanges:
     cleaned: dict[str, Any] = {}
     for name, item in given(value).items():
         item_path = f"{path}.{graphql_name(name)}"
@@ -192,12 +242,13 @@ def _settings(issues: Issues, path: str, value: SettingsChanges) -> dict[str, An
             checked = _flag(issues, item_path, item)
         if checked is not None:
             cleaned[name] = checked
-    return cleaned
+    return SettingsChanges(**cleaned)
 
 
 def _permissions(
     issues: Issues, path: str, value: PermissionsChanges, user_references: dict[str, uuid.UUID]
-) -> dict[str, Any]:
+) -> CheckedPermissions:
+    # By the stored attribute (`owner_ids` -> `owners`).
     cleaned: dict[str, Any] = {}
     for name, item in given(value).items():
         item_path = f"{path}.{graphql_name(name)}"
@@ -210,8 +261,8 @@ def _permissions(
         else:
             user_ids = _user_list(issues, item_path, item, user_references)
             if user_ids is not None:
-                cleaned[name] = user_ids
-    return cleaned
+                cleaned[_PERMISSION_LISTS[name]] = user_ids
+    return CheckedPermissions(**cleaned)
 
 
 def _user_list(
