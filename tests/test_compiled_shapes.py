@@ -126,3 +126,37 @@ async def test_the_token_split_compiles_from_its_columns(users: dict[str, Pair])
     assert any(node["promptTokens"] for node in nodes)
     for node in nodes:
         assert node["promptTokens"] + node["completionTokens"] == node["tokens"]
+
+
+STATS_QUERY = """
+query Stats($order: SortDirection!) {
+  agents(first: 50, orderBy: {field: EXECUTION_COUNT, direction: $order}) {
+    edges { node { id name stats { __typename executions succeeded failed successRate
+      averageDurationMs totalCost totalTokens lastStartedAt executionsLast24Hours } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("order", ["ASC", "DESC"])
+async def test_agent_stats_compile_into_the_statement(
+    users: dict[str, Pair], email: str, order: str
+) -> None:
+    # given: the seeded agents, busiest or idlest first
+    pair = users[email]
+
+    # when
+    answer = await pair.check(STATS_QUERY, {"order": order})
+
+    # then: the resolvers' figures, in one statement (and, for a member, the one lookup of
+    # the workflows they may read, which the figures count)
+    assert "errors" not in answer.body
+    readable_ids = 0 if email.startswith("admin@") else 1
+    assert answer.round_trips == {"sql": 1, "mongo": readable_ids}
+    # ...and not vacuous: rates and means that are no round numbers, the last 24 hours too
+    figures = [edge["node"]["stats"] for edge in answer.body["data"]["agents"]["edges"]]
+    assert any(0 < (each["successRate"] or 0) < 1 for each in figures)
+    assert any(not float(each["averageDurationMs"] or 0).is_integer() for each in figures)
+    if order == "DESC":
+        assert any(each["executionsLast24Hours"] for each in figures)
