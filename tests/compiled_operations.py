@@ -84,8 +84,21 @@ STEP_FIELDS = [
     "cost",
     "__typename",
 ]
+# Execution figures the planner compiles (`schema.compiled.figures`).
+STATS_FIELDS = [
+    "executions",
+    "succeeded",
+    "failed",
+    "successRate",
+    "averageDurationMs",
+    "totalCost",
+    "totalTokens",
+    "lastStartedAt",
+    "executionsLast24Hours",
+    "__typename",
+]
 # Fields the planner does not compile: their root field falls back to the resolvers.
-AGENT_FALLBACK = ("stats { successRate executions }", "flowchart { id agent { id } }")
+AGENT_FALLBACK = ("flowchart { id agent { id } }", "history(first: 1) { action }")
 EXECUTION_FALLBACK = ("progress { percent nodesDone }", "workflow { id owner { id } }")
 AGENT_ORDER = ("CREATED_AT", "UPDATED_AT", "NAME", "LAST_EXECUTION_AT", "EXECUTION_COUNT")
 EXECUTION_ORDER = ("STARTED_AT", "DURATION", "COST", "TOKENS")
@@ -163,6 +176,9 @@ class Builder:
             fields.append(f"{self.name('executions')}{self.nested_args()} {connection}")
         if self.rng.random() < 0.25:
             fields.append(f"{self.name('flowchart')} {{ {self.document(FLOWCHART_FIELDS)} }}")
+        if self.rng.random() < 0.25:
+            picked = " ".join(self.name(f) for f in self.pick(STATS_FIELDS))
+            fields.append(f"{self.name('stats')} {{ {self.wrap('ExecutionStats', picked)} }}")
         if self.rng.random() < 0.05:
             fields.append(self.rng.choice(AGENT_FALLBACK))
         return self.wrap("Agent", " ".join(fields))

@@ -1,6 +1,6 @@
 """Compiled execution equals the resolvers on 510 seeded random operations (selections,
 aliases, fragments, arguments, filters, orders, pages, cursors, variables; `node(id)` and the
-MongoDB fields flowchart, steps and workflow too), 85 as each seeded role of both
+MongoDB fields flowchart, steps and workflow, `stats` too), 85 as each seeded role of both
 organizations. Reproduce one with its seed: `operation(Random(SEED + n), ...)`
 needs the pools learnt from the operations before it, so rerun the module."""
 
