@@ -160,3 +160,38 @@ async def test_agent_stats_compile_into_the_statement(
     assert any(not float(each["averageDurationMs"] or 0).is_integer() for each in figures)
     if order == "DESC":
         assert any(each["executionsLast24Hours"] for each in figures)
+
+
+PROGRESS_QUERY = """
+query Progress($status: [ExecutionStatus!]) {
+  executions(first: 30, filter: {status: $status}) {
+    edges { node { id status progress { __typename nodesDone nodesTotal percent currentNode } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("live", [True, False])
+async def test_progress_compiles_and_asks_traces_of_live_executions_only(
+    users: dict[str, Pair], email: str, live: bool
+) -> None:
+    # given: live executions (a current node in their traces), or ended ones
+    pair = users[email]
+    status = ["RUNNING", "PAUSED", "PENDING"] if live else ["SUCCEEDED", "FAILED", "CANCELLED"]
+
+    # when
+    answer = await pair.check(PROGRESS_QUERY, {"status": status})
+
+    # then: the resolvers' answer in one statement, and one query of the traces when some
+    # execution on the page is live, none otherwise (as `progress_of` asks)
+    assert "errors" not in answer.body
+    readable_ids = 0 if email.startswith("admin@") else 1
+    nodes = [edge["node"] for edge in answer.body["data"]["executions"]["edges"]]
+    assert nodes
+    assert answer.round_trips == {"sql": 1, "mongo": readable_ids + int(live)}
+    if live:
+        assert any(node["progress"]["currentNode"] for node in nodes)
+    else:
+        assert all(node["progress"]["currentNode"] is None for node in nodes)
+    assert any(node["progress"]["nodesTotal"] for node in nodes)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql.execution.values import get_argument_values
-from sqlalchemy import ColumnElement, FromClause, Select, Text, cast, select
+from sqlalchemy import ColumnElement, FromClause, Select, Text, case, cast, func, null, select
 from strawberry.types.arguments import convert_arguments
 
 from flowgate.principal import Principal
@@ -216,8 +216,7 @@ class Binder:
         if isinstance(field, FiguresPlan):
             return self.figures(field, table)
         if isinstance(field, DocumentField):
-            # The document's key; `schema.compiled.stitch` puts the document in its place.
-            return cast(table.c[field.source.parent_column], Text)
+            return _document_key(field, table)
         if isinstance(field, Relation):
             return self.relation(field, table)
         if field.render == "id":
@@ -288,6 +287,18 @@ _RENDER: dict[str, Callable[[Any, Scalar], Expression]] = {
     "float": lambda column, field: float_json(column, nullable=field.nullable),
     "enum": lambda column, field: enum_name(column, dict(field.enum_names)),
 }
+
+
+def _document_key(field: DocumentField, table: FromClause) -> Expression:
+    """The document's key (and the columns its value takes besides, in an array);
+    `schema.compiled.stitch` puts the value in its place."""
+    source = field.source
+    key: Expression = cast(table.c[source.parent_column], Text)
+    if source.needed is not None:
+        key = case((source.needed(table), key), else_=null())
+    if source.carried:
+        return func.json_build_array(key, *(table.c[c] for c in source.carried))
+    return key
 
 
 def _render(values: Any, field: Scalar) -> Expression:

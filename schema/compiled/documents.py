@@ -1,6 +1,6 @@
 """MongoDB fields in a compiled selection (`Agent.flowchart`, `Execution.workflow`,
-`Execution.steps`): planned here, answered after the statement by one query per collection
-with a projection of the fields asked for (`schema.compiled.stitch`).
+`Execution.steps`, `Execution.progress`): planned here, answered after the statement by one
+query per collection with a projection of the fields asked for (`schema.compiled.stitch`).
 
 The statement returns each such field's key (the parent row's id or workflow id); the key's
 document is turned into the field's value as its resolver turns it (`Source.value`: the
@@ -32,8 +32,9 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement, FromClause
 
-from resolvers.compiled.documents import stored_name
+from resolvers.compiled.documents import live_execution, stored_name
 from resolvers.loaders.base import DocumentByFieldLoader
 from resolvers.loaders.by_id import (
     FlowchartByAgentIdLoader,
@@ -60,7 +61,15 @@ class Source:
     # The document's field whose items the GraphQL value lists (a trace's `steps`), or None:
     # the GraphQL object is the document itself.
     under: str | None
-    value: Callable[[Any], Any]  # the resolver's conversion of its load (None: not found)
+    # The resolver's conversion of its load (None: not found, or not asked for), with the
+    # values of the parent row's `carried` columns after it.
+    value: Callable[..., Any]
+    carried: tuple[str, ...] = ()
+    # When the parent row needs the document at all (the key is null otherwise, and nothing
+    # is asked of MongoDB for it): None, always.
+    needed: Callable[[FromClause], ColumnElement[bool]] | None = None
+    # What the value reads of the document, when it is not what the selection names.
+    reads: frozenset[str] | None = None
 
 
 def _flowchart(document: Any) -> Any:
@@ -81,6 +90,12 @@ def _steps(trace: Any) -> Any:
     return [ExecutionStep.from_model(step) for step in trace.steps] if trace is not None else []
 
 
+def _progress(trace: Any, done: int, total: int) -> Any:
+    from schema.execution import ExecutionProgress
+
+    return ExecutionProgress.of(done, total, trace.current_node if trace is not None else None)
+
+
 SOURCES: dict[str, Source] = {
     "Agent.flowchart": Source(
         FlowchartByAgentIdLoader, "flowchart_by_agent_id", "id", None, _flowchart
@@ -91,6 +106,18 @@ SOURCES: dict[str, Source] = {
     ),
     "Execution.steps": Source(
         TraceByExecutionIdLoader, "trace_by_execution_id", "id", "steps", _steps
+    ),
+    # Counts from the row; the current node from the trace, of a live execution only (as
+    # `progress_of` asks MongoDB).
+    "Execution.progress": Source(
+        TraceByExecutionIdLoader,
+        "trace_by_execution_id",
+        "id",
+        None,
+        _progress,
+        carried=("nodes_done", "nodes_total"),
+        needed=live_execution,
+        reads=frozenset({"current_node"}),
     ),
 }
 
@@ -114,7 +141,9 @@ def plan_document(
     document = source.loader.document
     wanted: set[str] = set()
     render = _renderer(field_def.type, details, grouped, wanted)
-    if source.under is None:
+    if source.reads is not None:
+        projection = set(source.reads)
+    elif source.under is None:
         projection = {_stored(document, name) for name in wanted}
     else:
         # Sub-fields of the listed items, and those an item cannot be validated without.

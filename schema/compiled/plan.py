@@ -7,7 +7,8 @@ the same name (as each type's `from_model` copies them), rendered by their Graph
 field with a resolver is compilable only if `schema.compiled.bind` knows it (a relation to
 another row) or `schema.compiled.documents` does (a MongoDB field, answered after the
 statement) or `schema.compiled.figures` does (per-object execution figures, `Agent.stats`).
-Anything else (`progress`, a union) makes the root field fall back to the resolvers."""
+Anything else (`Execution.events`, a union) makes the root field fall back to the
+resolvers."""
 
 from __future__ import annotations
 
