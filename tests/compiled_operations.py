@@ -201,6 +201,8 @@ class Builder:
         fields = [self.name(f) for f in self.pick(EXECUTION_SCALARS)]
         if depth < 2 and self.rng.random() < 0.3:
             fields.append(f"{self.name('agent')} {{ {self.agent(depth + 1)} }}")
+        if self.rng.random() < 0.15:
+            fields.append(f"{self.name('startedBy')} {{ {' '.join(self.pick(USER_SCALARS))} }}")
         if self.rng.random() < 0.2:
             fields.append(f"{self.name('steps')} {{ {' '.join(self.pick(STEP_FIELDS))} }}")
         if self.rng.random() < 0.2:

@@ -162,6 +162,21 @@ async def test_agent_stats_compile_into_the_statement(
         assert any(each["executionsLast24Hours"] for each in figures)
 
 
+async def test_figures_without_a_figure_are_one_group(users: dict[str, Pair]) -> None:
+    # given: a selection of the figures that asks for no aggregate at all
+    query = "{ agents(first: 20) { edges { node { stats { __typename } } } } }"
+
+    # when
+    answer = await users[ROLES[0]].check(query)
+
+    # then: one object per agent, compiled (not one row per execution, which would fail the
+    # statement and leave the resolvers to answer)
+    assert answer.round_trips == {"sql": 1, "mongo": 0}
+    assert answer.body["data"]["agents"]["edges"][0]["node"] == {
+        "stats": {"__typename": "ExecutionStats"}
+    }
+
+
 PROGRESS_QUERY = """
 query Progress($status: [ExecutionStatus!]) {
   executions(first: 30, filter: {status: $status}) {

@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, DateTime, FromClause, bindparam, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    DateTime,
+    FromClause,
+    bindparam,
+    select,
+    true,
+)
 from sqlalchemy.sql.util import ClauseAdapter
 
 from models import sql
@@ -29,7 +37,8 @@ def aggregate(
     table = alias_of(sql.Execution)
     adapter = ClauseAdapter(table)
     adapted = {name: adapter.traverse(value) for name, value in figures(RECENT_SINCE).items()}
-    return select(render(adapted)).where(*matches(table)).scalar_subquery()
+    # HAVING makes it one group even when the JSON holds no aggregate (`{ __typename }`).
+    return select(render(adapted)).where(*matches(table)).having(true()).scalar_subquery()
 
 
 def parameters() -> dict[str, Any]:

@@ -57,10 +57,18 @@ from schema.compiled.reading import NotCompilableError, Scalar
 from schema.filters import ExecutionFilter
 from schema.nested import nested_args
 
+# Relations to one row: its class, and the parent's column holding its id. The row is looked
+# up within the principal's organization, as the loaders look up rows by id
+# (`SqlRowByIdLoader`); deleted agents too: an execution still shows the agent that ran.
+_TO_ONE: dict[str, tuple[Any, str]] = {
+    "Agent.owner": (sql.User, "owner_id"),
+    "Execution.agent": (sql.Agent, "agent_id"),
+    "Execution.startedBy": (sql.User, "started_by_id"),
+}
 # The fields with resolvers that the planner may compile: relations to other rows (see
 # `Binder.relation`), MongoDB fields (`schema.compiled.documents`) and execution figures
 # (`schema.compiled.figures`).
-RELATIONS = frozenset({"Agent.owner", "Execution.agent", "Agent.executions", *SOURCES, *FIGURES})
+RELATIONS = frozenset({*_TO_ONE, "Agent.executions", *SOURCES, *FIGURES})
 ROOTS = frozenset({"agents", "executions", "agent", "execution", "node"})
 
 
@@ -246,18 +254,12 @@ class Binder:
 
     def relation(self, relation: Relation, parent: FromClause) -> Expression:
         organization = self.principal.organization_id
-        if relation.path == "Agent.owner":
+        if relation.path in _TO_ONE:
+            model, column = _TO_ONE[relation.path]
             return statements.to_one(
-                sql.User,
+                model,
                 self._object(relation.target),
-                lambda t: [t.c.id == parent.c.owner_id, t.c.organization_id == organization],
-            )
-        if relation.path == "Execution.agent":
-            # Deleted agents too: an execution still shows the agent that ran.
-            return statements.to_one(
-                sql.Agent,
-                self._object(relation.target),
-                lambda t: [t.c.id == parent.c.agent_id, t.c.organization_id == organization],
+                lambda t: [t.c.id == parent.c[column], t.c.organization_id == organization],
             )
         if relation.path == "Agent.executions" and isinstance(relation.target, ConnectionPlan):
             args = self.arguments(relation.field_def, relation.details)
