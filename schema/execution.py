@@ -83,6 +83,17 @@ class ExecutionProgress:
     percent: float = strawberry.field(description="`nodesDone / nodesTotal` as 0-100.")
     current_node: str | None = strawberry.field(description="The node running now, if any.")
 
+    @classmethod
+    def of(cls, done: int, total: int, current: str | None) -> ExecutionProgress:
+        """From the execution's counts and its trace's current node (`progress_of`, and a
+        compiled statement's answer: `schema.compiled.documents`)."""
+        return cls(
+            nodes_done=done,
+            nodes_total=total,
+            percent=round(100 * done / total, 2) if total else 0.0,
+            current_node=current,
+        )
+
 
 @strawberry.type(description="One run of an agent, possibly as a step of a workflow.")
 class Execution(Node):
@@ -215,9 +226,4 @@ async def progress_of(info: strawberry.Info[Context], model: sql.Execution) -> E
         # Only a live execution has a current node worth a trip to MongoDB.
         trace = await info.context.loaders.trace_by_execution_id.load(model.id)
         current = trace.current_node if trace else None
-    return ExecutionProgress(
-        nodes_done=done,
-        nodes_total=total,
-        percent=round(100 * done / total, 2) if total else 0.0,
-        current_node=current,
-    )
+    return ExecutionProgress.of(done, total, current)

@@ -1,4 +1,7 @@
-"""Per-agent and per-workflow execution statistics."""
+"""Per-agent and per-workflow execution statistics.
+
+Each field is the figure of the same name (`resolvers.loaders.stats.figures`): the resolvers
+copy it from the loaded figures, a compiled statement computes it in SQL by that name."""
 
 from __future__ import annotations
 
@@ -36,5 +39,5 @@ class ExecutionStats:
             total_cost=data.total_cost,
             total_tokens=data.total_tokens,
             last_started_at=data.last_started_at,
-            executions_last_24_hours=data.last_24_hours,
+            executions_last_24_hours=data.executions_last_24_hours,
         )

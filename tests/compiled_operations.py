@@ -40,7 +40,8 @@ EXECUTION_SCALARS = [
     "__typename",
 ]
 USER_SCALARS = ["id", "email", "name", "role", "createdAt", "__typename"]
-# MongoDB fields the planner compiles (`schema.compiled.documents`), with their sub-selections.
+# MongoDB fields the planner compiles (`schema.compiled.documents`), with their sub-selections
+# (`progress`: counts of the row, the current node of the trace).
 NODE_FIELDS = ["id", "type", "label", "position { x y }", "data", "__typename"]
 EDGE_FIELDS = ["source", "target", "condition", "__typename"]
 FLOWCHART_FIELDS = [
@@ -84,9 +85,23 @@ STEP_FIELDS = [
     "cost",
     "__typename",
 ]
+# Execution figures the planner compiles (`schema.compiled.figures`).
+STATS_FIELDS = [
+    "executions",
+    "succeeded",
+    "failed",
+    "successRate",
+    "averageDurationMs",
+    "totalCost",
+    "totalTokens",
+    "lastStartedAt",
+    "executionsLast24Hours",
+    "__typename",
+]
 # Fields the planner does not compile: their root field falls back to the resolvers.
-AGENT_FALLBACK = ("stats { successRate executions }", "flowchart { id agent { id } }")
-EXECUTION_FALLBACK = ("progress { percent nodesDone }", "workflow { id owner { id } }")
+AGENT_FALLBACK = ("flowchart { id agent { id } }", "history(first: 1) { action }")
+EXECUTION_FALLBACK = ("events(first: 1) { totalCount }", "workflow { id owner { id } }")
+PROGRESS_FIELDS = ["nodesDone", "nodesTotal", "percent", "currentNode", "__typename"]
 AGENT_ORDER = ("CREATED_AT", "UPDATED_AT", "NAME", "LAST_EXECUTION_AT", "EXECUTION_COUNT")
 EXECUTION_ORDER = ("STARTED_AT", "DURATION", "COST", "TOKENS")
 AGENT_STATUS = ("ACTIVE", "INACTIVE", "RUNNING", "PAUSED")
@@ -163,6 +178,9 @@ class Builder:
             fields.append(f"{self.name('executions')}{self.nested_args()} {connection}")
         if self.rng.random() < 0.25:
             fields.append(f"{self.name('flowchart')} {{ {self.document(FLOWCHART_FIELDS)} }}")
+        if self.rng.random() < 0.25:
+            picked = " ".join(self.name(f) for f in self.pick(STATS_FIELDS))
+            fields.append(f"{self.name('stats')} {{ {self.wrap('ExecutionStats', picked)} }}")
         if self.rng.random() < 0.05:
             fields.append(self.rng.choice(AGENT_FALLBACK))
         return self.wrap("Agent", " ".join(fields))
@@ -183,8 +201,13 @@ class Builder:
         fields = [self.name(f) for f in self.pick(EXECUTION_SCALARS)]
         if depth < 2 and self.rng.random() < 0.3:
             fields.append(f"{self.name('agent')} {{ {self.agent(depth + 1)} }}")
+        if self.rng.random() < 0.15:
+            fields.append(f"{self.name('startedBy')} {{ {' '.join(self.pick(USER_SCALARS))} }}")
         if self.rng.random() < 0.2:
             fields.append(f"{self.name('steps')} {{ {' '.join(self.pick(STEP_FIELDS))} }}")
+        if self.rng.random() < 0.2:
+            picked = " ".join(self.name(f) for f in self.pick(PROGRESS_FIELDS))
+            fields.append(f"{self.name('progress')} {{ {picked} }}")
         if self.rng.random() < 0.2:
             selection = self.document(WORKFLOW_FIELDS)
             fields.append(f"{self.name('workflow')} {{ {self.wrap('Workflow', selection)} }}")

@@ -20,6 +20,9 @@ from models.documents import ExecutionTrace, Workflow
 from models.sql import Execution
 from resolvers.compiled.documents import construct, projected_model
 from resolvers.ids import from_global_id
+from schema.compiled import executor
+from schema.compiled.documents import DocumentField
+from schema.compiled.plan import ConnectionPlan, EdgesPlan, RootPlan
 from tests.compiled import Pair, pairs, plain_app
 from tests.scratch import Scratch, gql
 
@@ -195,3 +198,49 @@ def test_a_projected_document_is_filled_as_model_construct_fills_it() -> None:
     assert first.name == "Triage" and first.id == validated.__dict__["id"]
     # ... and each document its own mutable defaults, as from a factory called per document
     assert first.nodes == [] and first.nodes is not second.nodes
+
+
+PROJECTED = """
+query Projected {
+  agents(first: 10, orderBy: {field: NAME, direction: ASC}) { edges { node {
+    flowchart { version nodes { id label position { x } } connections { id source } }
+    other: flowchart { nodes { type } }
+  } } }
+}
+"""
+WHOLE_NODES = (
+    "query Whole { agents(first: 10) { edges { node { flowchart { nodes { agentId } } } } } }"
+)
+
+
+def _flowchart_projection(operation: str) -> frozenset[str]:
+    """The projection planned for `Agent.flowchart` in the cached plan of `operation`."""
+    for key, plan in executor.plans._entries.items():
+        if key[1] == operation and isinstance(plan, RootPlan):
+            assert isinstance(plan.target, ConnectionPlan)
+            (edges,) = (part for _, part in plan.target.parts if isinstance(part, EdgesPlan))
+            assert edges.node is not None
+            for _, field in edges.node.fields:
+                if isinstance(field, DocumentField):
+                    return field.projection
+    raise AssertionError(f"no plan of {operation}")
+
+
+async def test_flowchart_nodes_are_projected_to_the_sub_fields_asked_for(
+    users: dict[str, Pair],
+) -> None:
+    # when: nodes asked for field by field (under two aliases), and connections
+    answer = await users[ADMIN].check(PROJECTED)
+
+    # then: the resolvers' answer, from the nodes' fields asked for (and those a node cannot
+    # be validated without), all of each connection (its id may be derived from the others)
+    assert answer.round_trips == {"sql": 1, "mongo": 1}
+    assert any(edge["node"]["flowchart"] for edge in answer.body["data"]["agents"]["edges"])
+    assert _flowchart_projection("Projected") == {
+        "version",
+        "nodes.id",
+        "nodes.type",
+        "nodes.label",
+        "nodes.position",
+        "connections",
+    }

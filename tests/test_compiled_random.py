@@ -1,7 +1,7 @@
 """Compiled execution equals the resolvers on 510 seeded random operations (selections,
-aliases, fragments, arguments, filters, orders, pages, cursors, variables; `node(id)` and the
-MongoDB fields flowchart, steps and workflow too), 85 as each seeded role of both
-organizations. Reproduce one with its seed: `operation(Random(SEED + n), ...)`
+aliases, fragments, arguments, filters, orders, pages, cursors, variables; `node(id)`, the
+MongoDB fields flowchart, steps, workflow and progress, and `stats` too), 85 as each seeded
+role of both organizations. Reproduce one with its seed: `operation(Random(SEED + n), ...)`
 needs the pools learnt from the operations before it, so rerun the module."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tests.compiled_operations import Pools, operation
 
 SEED = 1616
 # The compiled MongoDB fields (`schema.compiled.documents`).
-DOCUMENTS = re.compile(r"\b(flowchart|steps|workflow)\b")
+DOCUMENTS = re.compile(r"\b(flowchart|steps|workflow|progress)\b")
 PER_ROLE = 85
 
 

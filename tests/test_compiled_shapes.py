@@ -126,3 +126,87 @@ async def test_the_token_split_compiles_from_its_columns(users: dict[str, Pair])
     assert any(node["promptTokens"] for node in nodes)
     for node in nodes:
         assert node["promptTokens"] + node["completionTokens"] == node["tokens"]
+
+
+STATS_QUERY = """
+query Stats($order: SortDirection!) {
+  agents(first: 50, orderBy: {field: EXECUTION_COUNT, direction: $order}) {
+    edges { node { id name stats { __typename executions succeeded failed successRate
+      averageDurationMs totalCost totalTokens lastStartedAt executionsLast24Hours } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("order", ["ASC", "DESC"])
+async def test_agent_stats_compile_into_the_statement(
+    users: dict[str, Pair], email: str, order: str
+) -> None:
+    # given: the seeded agents, busiest or idlest first
+    pair = users[email]
+
+    # when
+    answer = await pair.check(STATS_QUERY, {"order": order})
+
+    # then: the resolvers' figures, in one statement (and, for a member, the one lookup of
+    # the workflows they may read, which the figures count)
+    assert "errors" not in answer.body
+    readable_ids = 0 if email.startswith("admin@") else 1
+    assert answer.round_trips == {"sql": 1, "mongo": readable_ids}
+    # ...and not vacuous: rates and means that are no round numbers, the last 24 hours too
+    figures = [edge["node"]["stats"] for edge in answer.body["data"]["agents"]["edges"]]
+    assert any(0 < (each["successRate"] or 0) < 1 for each in figures)
+    assert any(not float(each["averageDurationMs"] or 0).is_integer() for each in figures)
+    if order == "DESC":
+        assert any(each["executionsLast24Hours"] for each in figures)
+
+
+async def test_figures_without_a_figure_are_one_group(users: dict[str, Pair]) -> None:
+    # given: a selection of the figures that asks for no aggregate at all
+    query = "{ agents(first: 20) { edges { node { stats { __typename } } } } }"
+
+    # when
+    answer = await users[ROLES[0]].check(query)
+
+    # then: one object per agent, compiled (not one row per execution, which would fail the
+    # statement and leave the resolvers to answer)
+    assert answer.round_trips == {"sql": 1, "mongo": 0}
+    assert answer.body["data"]["agents"]["edges"][0]["node"] == {
+        "stats": {"__typename": "ExecutionStats"}
+    }
+
+
+PROGRESS_QUERY = """
+query Progress($status: [ExecutionStatus!]) {
+  executions(first: 30, filter: {status: $status}) {
+    edges { node { id status progress { __typename nodesDone nodesTotal percent currentNode } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("live", [True, False])
+async def test_progress_compiles_and_asks_traces_of_live_executions_only(
+    users: dict[str, Pair], email: str, live: bool
+) -> None:
+    # given: live executions (a current node in their traces), or ended ones
+    pair = users[email]
+    status = ["RUNNING", "PAUSED", "PENDING"] if live else ["SUCCEEDED", "FAILED", "CANCELLED"]
+
+    # when
+    answer = await pair.check(PROGRESS_QUERY, {"status": status})
+
+    # then: the resolvers' answer in one statement, and one query of the traces when some
+    # execution on the page is live, none otherwise (as `progress_of` asks)
+    assert "errors" not in answer.body
+    readable_ids = 0 if email.startswith("admin@") else 1
+    nodes = [edge["node"] for edge in answer.body["data"]["executions"]["edges"]]
+    assert nodes
+    assert answer.round_trips == {"sql": 1, "mongo": readable_ids + int(live)}
+    if live:
+        assert any(node["progress"]["currentNode"] for node in nodes)
+    else:
+        assert all(node["progress"]["currentNode"] is None for node in nodes)
+    assert any(node["progress"]["nodesTotal"] for node in nodes)

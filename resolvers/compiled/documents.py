@@ -17,7 +17,9 @@ from functools import cache, partial
 from typing import Any
 
 from pydantic import BaseModel, create_model
+from sqlalchemy import ColumnElement, FromClause
 
+from models.enums import TERMINAL_EXECUTION_STATUSES
 from resolvers.loaders.base import DocumentByFieldLoader
 
 
@@ -109,3 +111,9 @@ def stored_name(document: type[BaseModel], name: str) -> str | None:
     if info is None:
         return None
     return info.alias or name
+
+
+def live_execution(table: FromClause) -> ColumnElement[bool]:
+    """An execution not yet ended (`ExecutionStatus.is_terminal`'s statuses), over an alias
+    of the executions: only such a one has a current node worth asking its trace for."""
+    return table.c.status.not_in(TERMINAL_EXECUTION_STATUSES)

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql.execution.values import get_argument_values
-from sqlalchemy import ColumnElement, FromClause, Select, Text, cast, select
+from sqlalchemy import ColumnElement, FromClause, Select, Text, case, cast, func, null, select
 from strawberry.types.arguments import convert_arguments
 
 from flowgate.principal import Principal
 from models import sql
 from resolvers.agents import agent_conditions
-from resolvers.compiled import statements
+from resolvers.compiled import figures, statements
 from resolvers.compiled.sql import (
     Expression,
     enum_name,
@@ -37,39 +37,53 @@ from resolvers.ids import from_global_id, parse_id
 from resolvers.pagination import PageRequest
 from resolvers.sorting import AGENT_SORT_KEYS, EXECUTION_SORT_KEYS
 from schema.compiled.documents import SOURCES, DocumentField
+from schema.compiled.figures import FIGURES, FiguresPlan
 from schema.compiled.plan import (
     EXECUTION_ROOTS,
     EXECUTION_TYPES,
     ConnectionPlan,
     EdgesPlan,
+    Field,
     NodePlan,
     ObjectPlan,
     Relation,
     RootPlan,
     Typename,
     has_documents,
+    has_figures,
     reaches_executions,
 )
 from schema.compiled.reading import NotCompilableError, Scalar
 from schema.filters import ExecutionFilter
 from schema.nested import nested_args
 
+# Relations to one row: its class, and the parent's column holding its id. The row is looked
+# up within the principal's organization, as the loaders look up rows by id
+# (`SqlRowByIdLoader`); deleted agents too: an execution still shows the agent that ran.
+_TO_ONE: dict[str, tuple[Any, str]] = {
+    "Agent.owner": (sql.User, "owner_id"),
+    "Execution.agent": (sql.Agent, "agent_id"),
+    "Execution.startedBy": (sql.User, "started_by_id"),
+}
 # The fields with resolvers that the planner may compile: relations to other rows (see
-# `Binder.relation`) and MongoDB fields (`schema.compiled.documents`).
-RELATIONS = frozenset({"Agent.owner", "Execution.agent", "Agent.executions", *SOURCES})
+# `Binder.relation`), MongoDB fields (`schema.compiled.documents`) and execution figures
+# (`schema.compiled.figures`).
+RELATIONS = frozenset({*_TO_ONE, "Agent.executions", *SOURCES, *FIGURES})
 ROOTS = frozenset({"agents", "executions", "agent", "execution", "node"})
 
 
 @dataclass(frozen=True)
 class Bound:
     """A root field's statement and what running it takes: the readable workflows' ids
-    (when it reads executions) and the plan of what it answers (to stitch MongoDB fields
-    into; for `node(id)`, the plan of the id's type)."""
+    (when it reads executions), the start of the last 24 hours (when it computes figures)
+    and the plan of what it answers (to stitch MongoDB fields into; for `node(id)`, the plan
+    of the id's type)."""
 
     statement: Select[Any]
     target: ObjectPlan | ConnectionPlan
     reads_executions: bool
     documents: bool
+    figures: bool
 
 
 class Binder:
@@ -118,10 +132,10 @@ class Binder:
                 raise NotCompilableError(f"node of a {type_name}")
             statement = self._by_id(type_name, row_id, chosen)
             reads = type_name in EXECUTION_TYPES or reaches_executions(chosen)
-            return Bound(statement, chosen, reads, has_documents(chosen))
+            return Bound(statement, chosen, reads, has_documents(chosen), has_figures(chosen))
         statement = await self._statement(plan)
         reads = plan.field_name in EXECUTION_ROOTS or reaches_executions(target)
-        return Bound(statement, target, reads, has_documents(target))
+        return Bound(statement, target, reads, has_documents(target), has_figures(target))
 
     def _by_id(self, type_name: str, row_id: uuid.UUID, target: ObjectPlan) -> Select[Any]:
         """`agent(id)`, `execution(id)` and `node(id)` of those: the one row or null."""
@@ -204,37 +218,48 @@ class Binder:
 
         return build
 
-    def _field(
-        self,
-        field: Scalar | Typename | Relation | DocumentField,
-        table: FromClause,
-        parent: ObjectPlan,
-    ) -> Expression:
+    def _field(self, field: Field, table: FromClause, parent: ObjectPlan) -> Expression:
         if isinstance(field, Typename):
             return lit(field.name)
+        if isinstance(field, FiguresPlan):
+            return self.figures(field, table)
         if isinstance(field, DocumentField):
-            # The document's key; `schema.compiled.stitch` puts the document in its place.
-            return cast(table.c[field.source.parent_column], Text)
+            return _document_key(field, table)
         if isinstance(field, Relation):
             return self.relation(field, table)
         if field.render == "id":
             return global_id(parent.type_name, table.c.id)
-        return _RENDER[field.render](table.c[field.column], field)
+        return _render(table.c, field)
+
+    def figures(self, plan: FiguresPlan, parent: FromClause) -> Expression:
+        """The parent's figures over its executions that the principal may see (the
+        loader's terms: `execution_visible` and the parent's key)."""
+        principal = self.principal
+
+        def render(values: dict[str, Expression]) -> Expression:
+            return json_object(
+                [
+                    (key, lit(part) if isinstance(part, str) else _render(values, part))
+                    for key, part in plan.fields
+                ]
+            )
+
+        return figures.aggregate(
+            render,
+            lambda t: [
+                execution_visible(principal, t),
+                t.c[plan.parent_column] == parent.c.id,
+            ],
+        )
 
     def relation(self, relation: Relation, parent: FromClause) -> Expression:
         organization = self.principal.organization_id
-        if relation.path == "Agent.owner":
+        if relation.path in _TO_ONE:
+            model, column = _TO_ONE[relation.path]
             return statements.to_one(
-                sql.User,
+                model,
                 self._object(relation.target),
-                lambda t: [t.c.id == parent.c.owner_id, t.c.organization_id == organization],
-            )
-        if relation.path == "Execution.agent":
-            # Deleted agents too: an execution still shows the agent that ran.
-            return statements.to_one(
-                sql.Agent,
-                self._object(relation.target),
-                lambda t: [t.c.id == parent.c.agent_id, t.c.organization_id == organization],
+                lambda t: [t.c.id == parent.c[column], t.c.organization_id == organization],
             )
         if relation.path == "Agent.executions" and isinstance(relation.target, ConnectionPlan):
             args = self.arguments(relation.field_def, relation.details)
@@ -264,3 +289,20 @@ _RENDER: dict[str, Callable[[Any, Scalar], Expression]] = {
     "float": lambda column, field: float_json(column, nullable=field.nullable),
     "enum": lambda column, field: enum_name(column, dict(field.enum_names)),
 }
+
+
+def _document_key(field: DocumentField, table: FromClause) -> Expression:
+    """The document's key (and the columns its value takes besides, in an array);
+    `schema.compiled.stitch` puts the value in its place."""
+    source = field.source
+    key: Expression = cast(table.c[source.parent_column], Text)
+    if source.needed is not None:
+        key = case((source.needed(table), key), else_=null())
+    if source.carried:
+        return func.json_build_array(key, *(table.c[c] for c in source.carried))
+    return key
+
+
+def _render(values: Any, field: Scalar) -> Expression:
+    """`field` rendered from its value among `values` (a table's columns, or figures)."""
+    return _RENDER[field.render](values[field.column], field)

@@ -1,6 +1,6 @@
 """MongoDB fields in a compiled selection (`Agent.flowchart`, `Execution.workflow`,
-`Execution.steps`): planned here, answered after the statement by one query per collection
-with a projection of the fields asked for (`schema.compiled.stitch`).
+`Execution.steps`, `Execution.progress`): planned here, answered after the statement by one
+query per collection with a projection of the fields asked for (`schema.compiled.stitch`).
 
 The statement returns each such field's key (the parent row's id or workflow id); the key's
 document is turned into the field's value as its resolver turns it (`Source.value`: the
@@ -32,8 +32,9 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement, FromClause
 
-from resolvers.compiled.documents import stored_name
+from resolvers.compiled.documents import live_execution, stored_name
 from resolvers.loaders.base import DocumentByFieldLoader
 from resolvers.loaders.by_id import (
     FlowchartByAgentIdLoader,
@@ -43,6 +44,8 @@ from resolvers.loaders.by_id import (
 from schema.compiled.reading import NotCompilableError, strawberry_fields
 
 Render = Callable[[Any], Any]
+# The Python names of the fields a selection asks for, each with those it asks of its value.
+Wanted = dict[str, "Wanted"]
 Grouped = Callable[[GraphQLObjectType, list[FieldDetails]], Any]
 
 
@@ -60,7 +63,19 @@ class Source:
     # The document's field whose items the GraphQL value lists (a trace's `steps`), or None:
     # the GraphQL object is the document itself.
     under: str | None
-    value: Callable[[Any], Any]  # the resolver's conversion of its load (None: not found)
+    # The resolver's conversion of its load (None: not found, or not asked for), with the
+    # values of the parent row's `carried` columns after it.
+    value: Callable[..., Any]
+    carried: tuple[str, ...] = ()
+    # When the parent row needs the document at all (the key is null otherwise, and nothing
+    # is asked of MongoDB for it): None, always.
+    needed: Callable[[FromClause], ColumnElement[bool]] | None = None
+    # What the value reads of the document, when it is not what the selection names.
+    reads: frozenset[str] | None = None
+    # Lists of sub-documents projected to the sub-fields asked for: their items' types copy
+    # each stored field of the same name (a flowchart's nodes; not its connections, whose
+    # ids are derived from the whole list when not stored).
+    items: frozenset[str] = frozenset()
 
 
 def _flowchart(document: Any) -> Any:
@@ -81,9 +96,20 @@ def _steps(trace: Any) -> Any:
     return [ExecutionStep.from_model(step) for step in trace.steps] if trace is not None else []
 
 
+def _progress(trace: Any, done: int, total: int) -> Any:
+    from schema.execution import ExecutionProgress
+
+    return ExecutionProgress.of(done, total, trace.current_node if trace is not None else None)
+
+
 SOURCES: dict[str, Source] = {
     "Agent.flowchart": Source(
-        FlowchartByAgentIdLoader, "flowchart_by_agent_id", "id", None, _flowchart
+        FlowchartByAgentIdLoader,
+        "flowchart_by_agent_id",
+        "id",
+        None,
+        _flowchart,
+        items=frozenset({"nodes"}),
     ),
     # A workflow the principal may not read does not load (the loader's scope): null.
     "Execution.workflow": Source(
@@ -91,6 +117,18 @@ SOURCES: dict[str, Source] = {
     ),
     "Execution.steps": Source(
         TraceByExecutionIdLoader, "trace_by_execution_id", "id", "steps", _steps
+    ),
+    # Counts from the row; the current node from the trace, of a live execution only (as
+    # `progress_of` asks MongoDB).
+    "Execution.progress": Source(
+        TraceByExecutionIdLoader,
+        "trace_by_execution_id",
+        "id",
+        None,
+        _progress,
+        carried=("nodes_done", "nodes_total"),
+        needed=live_execution,
+        reads=frozenset({"current_node"}),
     ),
 }
 
@@ -112,16 +150,33 @@ def plan_document(
     """`path`'s plan; `{ __typename }` alone projects only the key (the document exists)."""
     source = SOURCES[path]
     document = source.loader.document
-    wanted: set[str] = set()
+    wanted: Wanted = {}
     render = _renderer(field_def.type, details, grouped, wanted)
-    if source.under is None:
-        projection = {_stored(document, name) for name in wanted}
+    if source.reads is not None:
+        projection = set(source.reads)
+    elif source.under is None:
+        projection = set().union(*(_paths(source, document, n, w) for n, w in wanted.items()))
     else:
         # Sub-fields of the listed items, and those an item cannot be validated without.
         item = _item_model(document, source.under)
         required = {name for name, info in item.model_fields.items() if info.is_required()}
-        projection = {f"{source.under}.{_stored(item, name)}" for name in wanted | required}
+        projection = {f"{source.under}.{_stored(item, name)}" for name in {*wanted, *required}}
     return DocumentField(path, details[0], source, frozenset(projection), render)
+
+
+def _paths(source: Source, document: type[BaseModel], name: str, inner: Wanted) -> set[str]:
+    """What to project of the document's field `name`: the field, or for a list in
+    `source.items` the sub-fields asked for of each item (and those an item cannot be
+    validated without), when the item stores each under its Python name."""
+    stored = _stored(document, name)
+    if name not in source.items:
+        return {stored}
+    item = _item_model(document, name)
+    required = {n for n, info in item.model_fields.items() if info.is_required()}
+    names = {*inner, *required}
+    if any(stored_name(item, n) is None for n in names):
+        return {stored}  # a value derived from other fields (a node's `agentId`): all of it
+    return {f"{stored}.{_stored(item, n)}" for n in names}
 
 
 def _stored(model: type[BaseModel], name: str) -> str:
@@ -142,7 +197,7 @@ def _renderer(
     output: GraphQLOutputType,
     details: list[FieldDetails],
     grouped: Grouped,
-    wanted: set[str] | None = None,
+    wanted: Wanted | None = None,
 ) -> Render:
     """How graphql-core completes a value of `output` for this selection. `wanted` collects
     the Python names of the first object level's fields (what the document must hold)."""
@@ -187,7 +242,7 @@ def _object(
     type_: GraphQLObjectType,
     details: list[FieldDetails],
     grouped: Grouped,
-    wanted: set[str] | None,
+    wanted: Wanted | None,
 ) -> Render:
     parts: list[tuple[str, str | None, Render]] = []
     for key, field_details in grouped(type_, details):
@@ -198,9 +253,8 @@ def _object(
         strawberry_field = strawberry_fields(type_)[name]
         if strawberry_field.base_resolver is not None or strawberry_field.permission_classes:
             raise NotCompilableError(f"{type_.name}.{name} has a resolver")
-        if wanted is not None:
-            wanted.add(strawberry_field.python_name)
-        render = _renderer(type_.fields[name].type, field_details, grouped)
+        inner = None if wanted is None else wanted.setdefault(strawberry_field.python_name, {})
+        render = _renderer(type_.fields[name].type, field_details, grouped, inner)
         parts.append((key, strawberry_field.python_name, render))
 
     def rendered(value: Any) -> Any:

@@ -22,6 +22,7 @@ from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from resolvers.compiled import figures
 from resolvers.compiled.run import fetch_json
 from resolvers.compiled.visibility import parameters
 from resolvers.context import Context
@@ -139,6 +140,8 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 values = (
                     await parameters(context.loaders, principal) if bound.reads_executions else {}
                 )
+                if bound.figures:
+                    values |= figures.parameters()
                 answer = await fetch_json(services.postgres.read_engine, bound.statement, values)
                 if bound.documents:
                     answer = await stitch(bound.target, answer, context.loaders)

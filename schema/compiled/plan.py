@@ -6,11 +6,13 @@ type keeps a SQLAlchemy row (`model: Private[...]`); its plain fields are the ro
 the same name (as each type's `from_model` copies them), rendered by their GraphQL type; a
 field with a resolver is compilable only if `schema.compiled.bind` knows it (a relation to
 another row) or `schema.compiled.documents` does (a MongoDB field, answered after the
-statement). Anything else (`stats`, a union) makes the root field fall back to the
+statement) or `schema.compiled.figures` does (per-object execution figures, `Agent.stats`).
+Anything else (`Execution.events`, a union) makes the root field fall back to the
 resolvers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType, GraphQLOutp
 from graphql.execution.collect_fields import FieldDetails
 
 from schema.compiled.documents import SOURCES, DocumentField, plan_document
+from schema.compiled.figures import FIGURES, FiguresPlan, plan_figures
 from schema.compiled.reading import (
     NotCompilableError,
     Scalar,
@@ -46,7 +49,10 @@ class Relation:
 class ObjectPlan:
     type_name: str
     model: Any
-    fields: tuple[tuple[str, Scalar | Typename | Relation | DocumentField], ...]
+    fields: tuple[tuple[str, Field], ...]
+
+
+Field = Scalar | Typename | Relation | DocumentField | FiguresPlan
 
 
 @dataclass(frozen=True)
@@ -88,30 +94,35 @@ def reaches_executions(plan: ObjectPlan | ConnectionPlan | None) -> bool:
     """Whether the statement reads executions below its root, and so needs the readable
     workflows (a MongoDB round trip for a non-admin that a plan without executions must not
     pay)."""
-    if isinstance(plan, ConnectionPlan):
-        return any(
-            isinstance(part, EdgesPlan) and reaches_executions(part.node) for _, part in plan.parts
-        )
-    if plan is None:
-        return False
-    return any(
-        isinstance(field, Relation)
-        and (field.path in EXECUTION_RELATIONS or reaches_executions(field.target))
-        for _, field in plan.fields
+    return _reaches(
+        plan,
+        lambda field: (
+            isinstance(field, FiguresPlan)
+            or (isinstance(field, Relation) and field.path in EXECUTION_RELATIONS)
+        ),
     )
 
 
 def has_documents(plan: ObjectPlan | ConnectionPlan | None) -> bool:
     """Whether MongoDB fields are stitched into the statement's answer."""
+    return _reaches(plan, lambda field: isinstance(field, DocumentField))
+
+
+def has_figures(plan: ObjectPlan | ConnectionPlan | None) -> bool:
+    """Whether the statement computes figures (and so takes their parameter)."""
+    return _reaches(plan, lambda field: isinstance(field, FiguresPlan))
+
+
+def _reaches(plan: ObjectPlan | ConnectionPlan | None, found: Callable[[Field], bool]) -> bool:
+    """Whether a field of `plan`, or of a plan below it, is `found`."""
     if isinstance(plan, ConnectionPlan):
         return any(
-            isinstance(part, EdgesPlan) and has_documents(part.node) for _, part in plan.parts
+            isinstance(part, EdgesPlan) and _reaches(part.node, found) for _, part in plan.parts
         )
     if plan is None:
         return False
     return any(
-        isinstance(field, DocumentField)
-        or (isinstance(field, Relation) and has_documents(field.target))
+        found(field) or (isinstance(field, Relation) and _reaches(field.target, found))
         for _, field in plan.fields
     )
 
@@ -158,7 +169,7 @@ class Planner:
 
     def object(self, type_: GraphQLObjectType, details: list[FieldDetails]) -> ObjectPlan:
         model = model_of(type_)
-        fields: list[tuple[str, Scalar | Typename | Relation | DocumentField]] = []
+        fields: list[tuple[str, Field]] = []
         for key, field_details in self._grouped(type_, details):
             name = field_details[0].node.name.value
             if name == "__typename":
@@ -171,6 +182,10 @@ class Planner:
                 if path in SOURCES and path in self.relations:
                     document = plan_document(path, field_def, field_details, self._grouped)
                     fields.append((key, document))
+                    continue
+                if path in FIGURES and path in self.relations:
+                    figures = plan_figures(path, field_def, field_details, self._grouped)
+                    fields.append((key, figures))
                     continue
                 if path not in self.relations:
                     raise NotCompilableError(f"{path} has a resolver the planner does not know")

@@ -36,12 +36,17 @@ class Scalar:
 
 
 def scalar(model: Any, column: str, output: GraphQLOutputType) -> Scalar:
-    nullable = not isinstance(output, GraphQLNonNull)
-    inner = output.of_type if isinstance(output, GraphQLNonNull) else output
     if column == "id":
-        return Scalar("id", "id", nullable)
+        return Scalar("id", "id", not isinstance(output, GraphQLNonNull))
     if column not in model.__table__.c:
         raise NotCompilableError(f"{model.__name__}.{column} is not a column")
+    return rendered(model.__name__, column, output)
+
+
+def rendered(owner: str, column: str, output: GraphQLOutputType) -> Scalar:
+    """How a SQL value named `column` is rendered as `output` (`owner` names it in errors)."""
+    nullable = not isinstance(output, GraphQLNonNull)
+    inner = output.of_type if isinstance(output, GraphQLNonNull) else output
     if isinstance(inner, GraphQLEnumType):
         names = tuple(
             (str(getattr(v.value, "value", v.value)), name) for name, v in inner.values.items()
@@ -59,7 +64,7 @@ def scalar(model: Any, column: str, output: GraphQLOutputType) -> Scalar:
             return Scalar(column, "float", nullable)
         if inner.name == "DateTime":
             return Scalar(column, "datetime", nullable)
-    raise NotCompilableError(f"{model.__name__}.{column}: {inner}")
+    raise NotCompilableError(f"{owner}.{column}: {inner}")
 
 
 def unwrap(output: Any) -> Any:

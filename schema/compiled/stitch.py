@@ -42,7 +42,10 @@ async def _fill(
     loader: Any, fields: list[tuple[DocumentField, list[tuple[dict[str, Any], str]]]]
 ) -> None:
     keys = {
-        holder[key] for _, places in fields for holder, key in places if holder[key] is not None
+        text
+        for document_field, places in fields
+        for holder, key in places
+        if (text := _key(document_field, holder[key])[0]) is not None
     }
     if not keys:
         found: dict[uuid.UUID, Any] = {}
@@ -51,14 +54,23 @@ async def _fill(
         found = await fetch_projected(loader, sorted(uuid.UUID(k) for k in keys), projection)
     for document_field, places in fields:
         source, render = document_field.source, document_field.render
-        rendered: dict[str | None, Any] = {}
+        rendered: dict[tuple[Any, ...], Any] = {}
         for holder, key in places:
-            text = holder[key]
-            if text not in rendered:
-                # A null key (an execution of no workflow): the resolver answers null unasked.
-                value = source.value(found.get(uuid.UUID(text))) if text is not None else None
-                rendered[text] = render(value)
-            holder[key] = rendered[text]
+            text, carried = _key(document_field, holder[key])
+            if (text, *carried) not in rendered:
+                # A null key (an execution of no workflow, one that has ended): the resolver
+                # answers without asking MongoDB.
+                document = found.get(uuid.UUID(text)) if text is not None else None
+                rendered[text, *carried] = render(source.value(document, *carried))
+            holder[key] = rendered[text, *carried]
+
+
+def _key(document_field: DocumentField, held: Any) -> tuple[str | None, list[Any]]:
+    """The document's key where the statement put it, and the parent's carried columns."""
+    if document_field.source.carried:
+        key, *carried = held
+        return key, carried
+    return held, []
 
 
 def _collect(plan: ObjectPlan | ConnectionPlan | None, value: Any, sites: Sites) -> None:
