@@ -9,7 +9,9 @@ ten wrappers and four exit stacks per request, about a fifth of the CPU of `{ __
 of extension classes (a plan); each request only makes its ten generator context managers
 and enters them in order. When nothing raises, they are exited in reverse order directly;
 once something raises, the hooks still open are unwound by an `AsyncExitStack`, exactly as
-Strawberry unwinds them. What runs, in which order, with which exceptions, is Strawberry's:
+Strawberry unwinds them. At the end, only the extensions whose class has `get_results` are
+asked for their results (the base class's is empty). What runs, in which order, with which
+exceptions, is Strawberry's:
 a hook that is a plain (async) function rather than a generator makes its class's phases
 Strawberry's own, and so does the synchronous path (`execute_sync`)."""
 
@@ -32,6 +34,7 @@ from strawberry.extensions.context import (
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema import Schema
 from strawberry.types import ExecutionContext
+from strawberry.utils.await_maybe import await_maybe
 
 # One hook of a phase: the extension's index in the list, the context manager factory
 # (`contextlib.contextmanager` of the class's generator function) and whether it is async.
@@ -39,6 +42,8 @@ _Step = tuple[int, Callable[[SchemaExtension], Any], bool]
 # (extension classes, hook name) -> the hooks of that phase in order, or None when one of
 # them is a plain function (then Strawberry's own context manager runs the phase).
 _plans: dict[tuple[tuple[type[SchemaExtension], ...], str], tuple[_Step, ...] | None] = {}
+# (extension classes, "get_results") -> the indices of those that override `get_results`.
+_results: dict[tuple[tuple[type[SchemaExtension], ...], str], tuple[int, ...]] = {}
 
 
 def _plan(classes: tuple[type[SchemaExtension], ...], name: str) -> tuple[_Step, ...] | None:
@@ -148,6 +153,22 @@ class PlannedHooksRunner(SchemaExtensionsRunner):
     ) -> None:
         super().__init__(execution_context, extensions)
         self._classes = tuple(type(extension) for extension in self.extensions)
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        # Strawberry awaits-maybe every extension's `get_results`; the base class's is `{}`,
+        # so only the classes that override it are asked (in the same order).
+        key = (self._classes, "get_results")
+        if key not in _results:
+            _results[key] = tuple(
+                index
+                for index, cls in enumerate(self._classes)
+                if cls.get_results is not SchemaExtension.get_results
+            )
+        data: dict[str, Any] = {}
+        for index in _results[key]:
+            data.update(await await_maybe(self.extensions[index].get_results()))
+        data.update(ctx.extensions_results)
+        return data
 
     def _steps(self, name: str) -> tuple[_Step, ...] | None:
         key = (self._classes, name)
