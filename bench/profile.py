@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import orjson
+import uvloop
 from pyinstrument import Profiler
 
 from bench import expected, stores
@@ -226,4 +227,6 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=1, help="with --cpu: runs of --requests")
     parser.add_argument("--stats-file", help="with --functions: also save cProfile's stats")
     parser.add_argument("--data-dir", type=Path, default=stores.CACHE / "stores")
-    asyncio.run(main(parser.parse_args()))
+    # uvloop, as `flowgate serve` runs the gateway (`flowgate.runner.run`).
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main(parser.parse_args()))

@@ -50,27 +50,6 @@ from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 PAGE_ARGUMENTS = ("first", "last")
 
 
-def estimate_cost(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    *,
-    operation_name: str | None,
-    variables: Mapping[str, Any] | None,
-    list_size: int,
-    max_page_size: int = MAX_PAGE_SIZE,
-) -> int:
-    """The estimated cost of the operation `operation_name` of a valid `document`."""
-    cost, _ = cost_and_dependence(
-        schema,
-        document,
-        operation_name=operation_name,
-        variables=variables,
-        list_size=list_size,
-        max_page_size=max_page_size,
-    )
-    return cost
-
-
 def cost_and_dependence(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -80,9 +59,10 @@ def cost_and_dependence(
     list_size: int,
     max_page_size: int = MAX_PAGE_SIZE,
 ) -> tuple[int, bool]:
-    """`estimate_cost`, and whether it read the variables: when it did not, the same
-    operation costs the same whatever variables it is sent (its page sizes are literals or
-    defaults), and a caller may keep the cost."""
+    """The estimated cost of the operation `operation_name` of a valid `document`, and
+    whether it read the variables: when it did not, the same operation costs the same
+    whatever variables it is sent (its page sizes are literals or defaults), and a caller
+    may keep the cost."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0, False
