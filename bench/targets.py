@@ -144,10 +144,16 @@ def postgraphile_version() -> str:
     return "?"
 
 
+# Production, as deployed (the floor and PostGraphile ignore it). Every gateway process of a
+# run signs with the same secret (a login's token, the fallback credential, must work on each
+# target).
+_DEPLOYED = {"environment": "production", "auth_secret": secrets.token_urlsafe(48)}
+
+
 def _command(target: Target, port: int) -> list[str]:
     uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1"]
     uvicorn += ["--port", str(port), "--workers", str(target.workers)]
-    uvicorn += uvicorn_options(load_settings(**target.settings))
+    uvicorn += uvicorn_options(load_settings(**{**_DEPLOYED, **target.settings}))
     if target.dialect == "flowgate":
         command = [*uvicorn, "bench.gateway:create_app"]
     elif target.dialect == "floor":
@@ -161,15 +167,9 @@ def _command(target: Target, port: int) -> list[str]:
     return (["taskset", "-c", "0"] if target.pinned else []) + command
 
 
-# Every gateway process of a run signs with it (a login's token, the fallback credential,
-# must work on each target).
-_AUTH_SECRET = secrets.token_urlsafe(48)
-
-
 def _env(target: Target, stores: Stores, organization_id: str) -> dict[str, str]:
     env = stores.env(
-        environment="production",  # as deployed; the floor and PostGraphile ignore it
-        auth_secret=_AUTH_SECRET,
+        **_DEPLOYED,
         debug_round_trips="true",  # the counters are always kept; this only reports them
         rate_limit_per_principal="0",
         rate_limit_per_address="0",
