@@ -1,9 +1,12 @@
 """Profile the gateway on one query shape with pyinstrument, in process (no uvicorn):
 
     uv run python -m bench.profile Q2 --requests 50 [--html out.html]
+    uv run python -m bench.profile Q0 --requests 2000 --cpu --raw --runs 5
 
 Uses the benchmark's stores (bench/.cache/stores, seeded by `python -m bench`), sends the
-shape's request through the ASGI app with httpx, as the load generator would over HTTP."""
+shape's request through the ASGI app with httpx, as the load generator would over HTTP; with
+`--raw`, straight into the ASGI app (no client in the measured CPU: the app's own cost, from
+the scope uvicorn would pass to the bytes it would write)."""
 
 from __future__ import annotations
 
@@ -14,10 +17,16 @@ import cProfile
 import logging
 import os
 import pstats
+import secrets
+import statistics
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
+import uvloop
 from pyinstrument import Profiler
 
 from bench import expected, stores
@@ -29,7 +38,11 @@ _BACKGROUND_INTERVALS = (
     "relay_interval",
     "timeout_sweep_interval",
     "auth_recheck_interval",
+    "webhook_interval",
 )
+# Their first passes run as the app starts (the timeout sweep reads every running
+# execution): the measurement starts once they are done.
+SETTLE_SECONDS = 3.0
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -43,15 +56,18 @@ async def main(args: argparse.Namespace) -> None:
             database_url=bench_stores.database_url,
             mongodb_url=bench_stores.mongodb_url,
             mongodb_database=bench_stores.mongodb_database,
+            # As the benchmark serves it (`bench.targets`): production, as deployed.
+            environment="production",
+            auth_secret=secrets.token_urlsafe(48),
             rate_limit_per_principal=0,
             rate_limit_per_address=0,
             # The app's background loops (the search indexer draining a fresh seed's outbox,
             # the relay, the sweepers) would run inside the profile: out of its way.
             **dict.fromkeys(_BACKGROUND_INTERVALS, 3600.0),
         )
-        # As `flowgate serve` logs in production (JSON lines), not structlog's default
-        # console renderer; the lines go nowhere, their cost stays in the profile.
-        configure_logging(production=True, stream=open(os.devnull, "w"))  # noqa: SIM115, ASYNC230 - once, at start
+        # As `flowgate serve` logs in production (JSON lines); the lines go nowhere, their
+        # cost stays in the profile.
+        configure_logging(production=settings.is_production, stream=open(os.devnull, "w"))  # noqa: SIM115, ASYNC230 - once, at start
         logging.getLogger("httpx").setLevel(logging.WARNING)  # the client's lines: not the server's
         app = create_app(settings)
         async with app.router.lifespan_context(app):
@@ -73,26 +89,28 @@ async def main(args: argparse.Namespace) -> None:
                 headers = {"Authorization": f"Bearer {secret}"}
                 request = body("flowgate", args.shape, fixture)
                 want = expected_for("flowgate", args.shape, fixture.expected)
+                await asyncio.sleep(SETTLE_SECONDS)
                 for _ in range(3):  # warm-up: imports, caches, pools
                     answer = await client.post("/graphql", json=request, headers=headers)
                     found = problems("flowgate", args.shape, answer.json(), want)
                     if found:
                         raise SystemExit(f"wrong answer: {found}")
+                send = await _sender(args, app, client, request, headers, want)
                 profiler = Profiler(interval=0.0005, async_mode="enabled")
                 functions = cProfile.Profile(time.process_time)  # CPU: others share the machine
-                began, cpu = time.perf_counter(), time.process_time()
+                began = time.perf_counter()
                 with (
                     contextlib.nullcontext()
                     if args.cpu
                     else (functions if args.functions else profiler)
                 ):
-                    for _ in range(args.requests):
-                        await client.post("/graphql", json=request, headers=headers)
+                    per_run = await _runs(send, args.requests, args.runs if args.cpu else 1)
                 elapsed = time.perf_counter() - began
-                cpu = time.process_time() - cpu
+    who = "the app only" if args.raw else "this process, client included"
+    runs = ", ".join(f"{cost * 1e6:.0f}" for cost in per_run)
     print(
-        f"{args.shape}: {args.requests} requests in {elapsed:.2f} s, "
-        f"CPU {cpu * 1000 / args.requests:.2f} ms per request (this process, client included)"
+        f"{args.shape}: {args.requests} x {len(per_run)} requests in {elapsed:.2f} s, CPU "
+        f"{statistics.median(per_run) * 1e6:.0f} us per request, median ({who}; runs: {runs})"
     )
     if args.cpu:
         return
@@ -106,6 +124,92 @@ async def main(args: argparse.Namespace) -> None:
     print(profiler.output_text(unicode=False, show_all=False))
 
 
+async def _sender(
+    args: argparse.Namespace,
+    app: Any,
+    client: httpx.AsyncClient,
+    request: Any,
+    headers: dict[str, str],
+    want: Any,
+) -> Callable[[], Awaitable[Any]]:
+    """What sends one request: through httpx, or with `--raw` straight into the app (its
+    answer checked once more, as the warm-up checked httpx's)."""
+    if not args.raw:
+
+        async def send() -> Any:
+            return await client.post("/graphql", json=request, headers=headers)
+
+        return send
+    raw = _raw_sender(app, request, headers)
+    status, answer = await raw()
+    if status != 200 or problems("flowgate", args.shape, orjson.loads(answer), want):
+        raise SystemExit(f"wrong raw answer: {status} {answer[:300]!r}")
+    return raw
+
+
+async def _runs(send: Callable[[], Awaitable[Any]], requests: int, runs: int) -> list[float]:
+    """CPU seconds per request of each run of `requests` requests."""
+    per_run = []
+    for _ in range(runs):
+        cpu = time.process_time()
+        for _ in range(requests):
+            await send()
+        per_run.append((time.process_time() - cpu) / requests)
+    return per_run
+
+
+def _raw_sender(
+    app: Any, request: Any, headers: dict[str, str]
+) -> Callable[[], Awaitable[tuple[int, bytes]]]:
+    """One POST of `request`, as uvicorn hands it to the app: the status and the body."""
+    payload = orjson.dumps(request)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"bench"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+            *((name.lower().encode(), value.encode()) for name, value in headers.items()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+    async def post() -> tuple[int, bytes]:
+        sent = False
+        status = 0
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": payload, "more_body": False}
+            await asyncio.Event().wait()  # the client stays: no disconnect
+            raise AssertionError
+
+        async def reply(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await app(dict(scope), receive, reply)
+        return status, b"".join(chunks)
+
+    return post
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("shape", choices=ALL_SHAPES)
@@ -117,6 +221,12 @@ if __name__ == "__main__":
     parser.add_argument(
         "--cpu", action="store_true", help="instead: only the CPU per request, no profiler"
     )
+    parser.add_argument(
+        "--raw", action="store_true", help="straight into the ASGI app, without httpx"
+    )
+    parser.add_argument("--runs", type=int, default=1, help="with --cpu: runs of --requests")
     parser.add_argument("--stats-file", help="with --functions: also save cProfile's stats")
     parser.add_argument("--data-dir", type=Path, default=stores.CACHE / "stores")
-    asyncio.run(main(parser.parse_args()))
+    # uvloop, as `flowgate serve` runs the gateway (`flowgate.runner.run`).
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main(parser.parse_args()))

@@ -1,14 +1,18 @@
 """The servers under test, each started as a process of its own on the benchmark's stores.
 
-Flowgate runs under uvicorn directly with the app factory (`bench.gateway:create_app`), as
-`flowgate serve` does but with `--workers` and without the access log (`flowgate serve`
-logs every request at info level, and PostGraphile is run with its query log off too).
-A pinned target runs on CPU 0 (`taskset -c 0`) and the load generator on CPU 1."""
+Flowgate runs under uvicorn directly with the app factory (`bench.gateway:create_app`), as a
+worker of `flowgate serve --workers N` runs: uvicorn's options of `flowgate serve` (uvloop,
+httptools, no access log), production settings (`FLOWGATE_ENVIRONMENT=production`, as the
+compose file deploys it, with a random signing secret per run) and the logging they select:
+one JSON line per request, written to the target's log file. PostGraphile is run with its
+query log off (it has no line per request to keep). A pinned target runs on CPU 0
+(`taskset -c 0`) and the load generator on CPU 1."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -23,7 +27,9 @@ import psutil
 
 from bench.shapes import ALL_SHAPES, FLOOR_SHAPES
 from bench.stores import CACHE, ROOT, Stores
+from flowgate.settings import load_settings
 from flowgate.stores.embedded import free_port
+from flowgate.workers import uvicorn_options
 
 NODE_DIR = CACHE / "node"
 POSTGRAPHILE_VERSION = "4"
@@ -138,10 +144,16 @@ def postgraphile_version() -> str:
     return "?"
 
 
+# Production, as deployed (the floor and PostGraphile ignore it). Every gateway process of a
+# run signs with the same secret (a login's token, the fallback credential, must work on each
+# target).
+_DEPLOYED = {"environment": "production", "auth_secret": secrets.token_urlsafe(48)}
+
+
 def _command(target: Target, port: int) -> list[str]:
     uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1"]
     uvicorn += ["--port", str(port), "--workers", str(target.workers)]
-    uvicorn += ["--no-access-log", "--log-level", "warning"]
+    uvicorn += uvicorn_options(load_settings(**{**_DEPLOYED, **target.settings}))
     if target.dialect == "flowgate":
         command = [*uvicorn, "bench.gateway:create_app"]
     elif target.dialect == "floor":
@@ -157,12 +169,13 @@ def _command(target: Target, port: int) -> list[str]:
 
 def _env(target: Target, stores: Stores, organization_id: str) -> dict[str, str]:
     env = stores.env(
+        **_DEPLOYED,
         debug_round_trips="true",  # the counters are always kept; this only reports them
         rate_limit_per_principal="0",
         rate_limit_per_address="0",
         relay_interval="3600",
         # A login's access token (the fallback while `flowgate api-key create` is missing)
-        # must outlive the run; every gateway process signs with the same secret.
+        # must outlive the run.
         access_token_ttl="86400",  # noqa: S106 - a lifetime, not a password
         **target.settings,
     )

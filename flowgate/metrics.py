@@ -109,9 +109,29 @@ def code_label(code: object) -> str:
     return code if isinstance(code, str) and _CODE.fullmatch(code) else OTHER.upper()
 
 
+# Labelled children found once: `labels()` takes a lock and builds its key on every call, and
+# these are counted for every operation (issue 16). Their labels are bounded (see above).
+_ROUND_TRIPS_SQL = ROUND_TRIPS.labels(store="postgresql")
+_ROUND_TRIPS_MONGO = ROUND_TRIPS.labels(store="mongodb")
+_operation_children: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
 def observe_round_trips(round_trips: RoundTrips) -> None:
-    ROUND_TRIPS.labels(store="postgresql").observe(round_trips.sql)
-    ROUND_TRIPS.labels(store="mongodb").observe(round_trips.mongo)
+    _ROUND_TRIPS_SQL.observe(round_trips.sql)
+    _ROUND_TRIPS_MONGO.observe(round_trips.mongo)
+
+
+def observe_operation(label: str, type_: str, seconds: float) -> None:
+    """Count one operation of this label and type, and how long it took."""
+    children = _operation_children.get((label, type_))
+    if children is None:
+        children = (
+            OPERATIONS.labels(operation=label, type=type_),
+            OPERATION_SECONDS.labels(operation=label, type=type_),
+        )
+        _operation_children[(label, type_)] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 # -- gauges read at scrape time -----------------------------------------------------------

@@ -5,6 +5,7 @@ Built by `flowgate.auth.Authenticator` from a bearer credential. Every query is 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import uuid
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ class Actor:
         return cls(organization_id, None, "system", None)
 
 
+# Per request, and clients come back: parsed once per distinct peer (bounded).
+@functools.lru_cache(maxsize=4096)
 def peer_address(host: str | None) -> str | None:
     """The peer's address if PostgreSQL's `inet` accepts it (test clients report names such
     as `testclient`)."""

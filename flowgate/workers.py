@@ -33,6 +33,16 @@ def create_app() -> FastAPI:
     return flowgate_app(settings)
 
 
+def uvicorn_options(settings: Settings) -> list[str]:
+    """uvicorn's options for a gateway process (`create_app`); the benchmark starts its
+    gateway with them too (`bench.targets`), so that it measures what is served."""
+    return [
+        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        "--ws-max-size", str(settings.max_ws_message_bytes),
+        "--ws-per-message-deflate", str(settings.ws_compression).lower(),
+    ]  # fmt: skip
+
+
 def worker_environment(settings: Settings) -> dict[str, str]:
     """The parent's environment with the store URLs it resolved (embedded ones included)."""
     env = dict(os.environ)
@@ -50,10 +60,7 @@ async def serve_workers(settings: Settings, workers: int) -> None:
     listener.set_inheritable(True)
     command = [
         sys.executable, "-m", "uvicorn", "flowgate.workers:create_app", "--factory",
-        "--fd", str(listener.fileno()), "--loop", "uvloop", "--http", "httptools",
-        "--no-access-log", "--log-level", "warning",
-        "--ws-max-size", str(settings.max_ws_message_bytes),
-        "--ws-per-message-deflate", str(settings.ws_compression).lower(),
+        "--fd", str(listener.fileno()), *uvicorn_options(settings),
     ]  # fmt: skip
     env = worker_environment(settings)
     processes: list[asyncio.subprocess.Process] = []

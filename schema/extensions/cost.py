@@ -15,7 +15,7 @@ its cost reused at every spread (`schema.extensions.shape` bounds how many there
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +50,7 @@ from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 PAGE_ARGUMENTS = ("first", "last")
 
 
-def estimate_cost(
+def cost_and_dependence(
     schema: GraphQLSchema,
     document: DocumentNode,
     *,
@@ -58,40 +58,51 @@ def estimate_cost(
     variables: Mapping[str, Any] | None,
     list_size: int,
     max_page_size: int = MAX_PAGE_SIZE,
-) -> int:
-    """The estimated cost of the operation `operation_name` of a valid `document`."""
+) -> tuple[int, bool]:
+    """The estimated cost of the operation `operation_name` of a valid `document`, and
+    whether it read the variables: when it did not, the same operation costs the same
+    whatever variables it is sent (its page sizes are literals or defaults), and a caller
+    may keep the cost."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
-        return 0
-    # The values the fields will see: `100.0` is the Int 100 to graphql-core, and to us.
-    values = (
-        get_variable_values(schema, operation.variable_definitions or (), dict(variables or {}))
-        if variables is None or isinstance(variables, Mapping)
-        else None
-    )
+        return 0, False
     fragments = {
         definition.name.value: definition
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    walk = _Walk(
-        schema,
-        fragments,
-        None if isinstance(values, list) else values,  # errors: fail closed
-        list_size,
-        max_page_size,
-    )
-    return walk.selection_set(operation.selection_set, schema.get_root_type(operation.operation))
+
+    def values() -> VariableValues | None:
+        # The values the fields will see: `100.0` is the Int 100 to graphql-core, and to us.
+        # Coerced only if a page size needs them (most operations have none or literals).
+        coerced = (
+            get_variable_values(schema, operation.variable_definitions or (), dict(variables or {}))
+            if variables is None or isinstance(variables, Mapping)
+            else None
+        )
+        return None if isinstance(coerced, list) else coerced  # errors: fail closed
+
+    walk = _Walk(schema, fragments, values, list_size, max_page_size)
+    cost = walk.selection_set(operation.selection_set, schema.get_root_type(operation.operation))
+    return cost, walk.read_variables
 
 
 @dataclass
 class _Walk:
     schema: GraphQLSchema
     fragments: Mapping[str, FragmentDefinitionNode]
-    variables: VariableValues | None  # None: they do not coerce
+    coerce: Callable[[], VariableValues | None]  # None: they do not coerce
     list_size: int
     max_page_size: int
     costed: dict[str, int] = dataclasses.field(default_factory=dict)
+    read_variables: bool = False
+    _variables: VariableValues | None = None
+
+    @property
+    def variables(self) -> VariableValues | None:
+        if not self.read_variables:
+            self._variables, self.read_variables = self.coerce(), True
+        return self._variables
 
     def selection_set(
         self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None

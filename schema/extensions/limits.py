@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 from graphql import (
     ASTValidationRule,
@@ -33,7 +34,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from flowgate.settings import Settings
 from resolvers.context import Context
-from schema.extensions.cost import estimate_cost
+from schema.extensions.cost import cost_and_dependence
 from schema.extensions.shape import measure_document
 from schema.extensions.single_login import OneLoginPerOperation
 
@@ -41,6 +42,8 @@ from schema.extensions.single_login import OneLoginPerOperation
 _TOO_MANY_TOKENS = re.compile(r"Document contains more than \d+ tokens")
 # Hints in errors raised while coercing variables, which `validate` does not see.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -132,16 +135,21 @@ class OperationLimits(SchemaExtension):
                 )
             )
             if not errors:
-                _remember_valid(valid_key)
+                _remember(_VALID, valid_key, None)
             if not errors:
-                cost = estimate_cost(
-                    schema,
-                    context.graphql_document,
-                    operation_name=context.operation_name,
-                    variables=context.variables,
-                    list_size=self.limits.list_size,
-                    max_page_size=self.limits.max_page_size,
-                )
+                cost = _STATIC_COSTS.get((valid_key, context.operation_name))
+                if cost is None:
+                    cost, dependent = cost_and_dependence(
+                        schema,
+                        context.graphql_document,
+                        operation_name=context.operation_name,
+                        variables=context.variables,
+                        list_size=self.limits.list_size,
+                        max_page_size=self.limits.max_page_size,
+                    )
+                    # A cost that read no variable is the operation's whatever it is sent.
+                    if not dependent and context.query is not None:
+                        _remember(_STATIC_COSTS, (valid_key, context.operation_name), cost)
                 if cost > self.limits.max_cost:
                     errors = [_too_costly(cost, self.limits.max_cost)]
             for error in errors:  # the limits' own errors have theirs (QUERY_TOO_DEEP, ...)
@@ -197,14 +205,16 @@ def parse_cached(query: str, max_tokens: int) -> DocumentNode:
 
 # Texts that passed validation, most recent last; bounded, since texts come from clients.
 _VALID: OrderedDict[tuple[int, str | None, Limits], None] = OrderedDict()
-_VALID_MAX = 1000
+# The costs of operations whose cost reads no variable, by text (as above) and operation name.
+_STATIC_COSTS: OrderedDict[tuple[tuple[int, str | None, Limits], str | None], int] = OrderedDict()
+_CACHED_MAX = 1000
 
 
-def _remember_valid(key: tuple[int, str | None, Limits]) -> None:
-    _VALID[key] = None
-    _VALID.move_to_end(key)
-    if len(_VALID) > _VALID_MAX:
-        _VALID.popitem(last=False)
+def _remember(cache: OrderedDict[K, V], key: K, value: V) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    if len(cache) > _CACHED_MAX:
+        cache.popitem(last=False)
 
 
 def _too_costly(cost: int, limit: int) -> GraphQLError:

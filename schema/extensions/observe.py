@@ -15,10 +15,9 @@ from strawberry.extensions import SchemaExtension
 from flowgate import tracing
 from flowgate.metrics import (
     ERRORS,
-    OPERATION_SECONDS,
-    OPERATIONS,
     UNAUTHENTICATED,
     code_label,
+    observe_operation,
     operation_label,
 )
 from flowgate.request_scope import current_record
@@ -43,8 +42,7 @@ class ObserveOperations(SchemaExtension):
                 if codes:
                     span.set_attribute("graphql.error_codes", codes)
         label = operation_label(name) if self._may_name() else UNAUTHENTICATED
-        OPERATIONS.labels(operation=label, type=type_).inc()
-        OPERATION_SECONDS.labels(operation=label, type=type_).observe(elapsed)
+        observe_operation(label, type_, elapsed)
         for code in codes:
             ERRORS.labels(code=code_label(code)).inc()
         self._report(name, type_, codes, elapsed)
