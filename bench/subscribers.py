@@ -166,7 +166,8 @@ def gateway(data_dir: Path, env: dict[str, str], log_name: str) -> Iterator[Gate
     port = _free_port()
     log = (data_dir / log_name).open("wb")
     process = subprocess.Popen(
-        _flowgate("serve", "--port", str(port), "--data-dir", str(data_dir)),
+        # One process: its RSS and CPU are what is measured, and it holds every subscriber.
+        _flowgate("serve", "--port", str(port), "--data-dir", str(data_dir), "--workers", "1"),
         env=env,
         cwd=ROOT,
         stdout=log,

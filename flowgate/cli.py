@@ -67,16 +67,24 @@ def serve(
     data_dir: DataDir = None,
     workers: Annotated[
         int | None,
-        typer.Option(min=1, help="Gateway processes on the port (default: one per core)."),
+        typer.Option(
+            min=1,
+            help="Gateway processes on the port (default: one per core with "
+            "FLOWGATE_REDIS_URL, else one; more than one needs Redis).",
+        ),
     ] = None,
 ) -> None:
     """Serve the gateway on the configured stores (embedded ones where no URL is set)."""
     import os
 
     from flowgate import runner
+    from flowgate.workers import WorkersNeedRedisError, worker_count
 
     settings = _settings(data_dir, host=host, port=port)
-    count = workers if workers is not None else len(os.sched_getaffinity(0))
+    try:
+        count = worker_count(settings, workers, len(os.sched_getaffinity(0)))
+    except WorkersNeedRedisError as error:
+        _fail(str(error))
     _run(lambda: runner.serve(settings, workers=count))
 
 

@@ -33,6 +33,27 @@ def create_app() -> FastAPI:
     return flowgate_app(settings)
 
 
+class WorkersNeedRedisError(ValueError):
+    """More than one gateway process without Redis: events would stay in the process."""
+
+
+def worker_count(settings: Settings, requested: int | None, cores: int) -> int:
+    """How many gateway processes `flowgate serve` runs: `requested`, else one per core.
+
+    Live events travel between processes only through Redis: with the in-process bus, a
+    subscriber on one worker would never hear of a change made through another (half the
+    dashboards silent on two cores). So without `redis_url` the default is one process, and
+    asking for more is refused rather than served with updates lost."""
+    if settings.redis_url:
+        return requested if requested is not None else cores
+    if requested is not None and requested > 1:
+        raise WorkersNeedRedisError(
+            f"--workers {requested} needs FLOWGATE_REDIS_URL: without Redis, live updates "
+            "reach only the subscribers of the process that made the change"
+        )
+    return 1
+
+
 def uvicorn_options(settings: Settings) -> list[str]:
     """uvicorn's options for a gateway process (`create_app`); the benchmark starts its
     gateway with them too (`bench.targets`), so that it measures what is served."""
