@@ -32,6 +32,9 @@ from flowgate.stores.embedded import free_port
 from flowgate.workers import uvicorn_options
 
 NODE_DIR = CACHE / "node"
+# Smart tags for PostGraphile: a column `node_id` (approvals: the step waiting) would clash
+# with the `nodeId` of its Relay interface, and PostGraphile refuses to start.
+POSTGRAPHILE_DIR = Path(__file__).resolve().parent / "postgraphile"
 POSTGRAPHILE_VERSION = "4"
 
 
@@ -202,7 +205,8 @@ def running(
         process = subprocess.Popen(
             command,
             env=_env(target, stores, organization_id),
-            cwd=ROOT,
+            # PostGraphile reads its smart tags from the folder it runs in.
+            cwd=POSTGRAPHILE_DIR if target.dialect == "postgraphile" else ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
