@@ -82,6 +82,11 @@ def _gateway_env(settings: Settings, redis_url: str) -> dict[str, str]:
         # executionProgress (it skips seen sequence numbers), but a duplicate status change on
         # executionUpdates. These tests are about the bus, so keep the relay out of the way.
         "FLOWGATE_RELAY_INTERVAL": "3600",
+        # Nor the search indexer: its first pass drains whatever the worker's earlier tests
+        # left in the search outbox, from both gateways at once, and the embedded MongoDB (one
+        # Python process) then answered nothing else for over the 5 s store timeout: a
+        # mutation of the fault tests failed or took 5 s for a reason that is not the bus.
+        "FLOWGATE_SEARCH_INDEXER_INTERVAL": "3600",
     }
 
 
