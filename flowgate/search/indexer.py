@@ -42,7 +42,7 @@ async def index_pending(services: Services, index: SearchIndex, *, limit: int = 
             not_(and_(SearchOutboxEntry.object_type == DocumentType.EXECUTION.value, undelivered))
         )
         # By object, not by arrival: a large backlog (a seed) is then drained in runs of
-        # consecutive ids, which the stores read as ranges (`sources._execution_filter`).
+        # consecutive ids, which the stores read as ranges (`sources._execution_filters`).
         .order_by(SearchOutboxEntry.object_type, SearchOutboxEntry.object_id)
         .limit(limit)
         .with_for_update(skip_locked=True)

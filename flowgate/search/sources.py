@@ -18,6 +18,8 @@ from models import documents, sql
 from models.enums import ExecutionEventType
 
 BATCH: Final = 500
+# Execution ids per `$in` query when a batch's ids are scattered (`_execution_filters`).
+SCATTERED_CHUNK: Final = 100
 # The types read from PostgreSQL rows, by the model of their rows.
 ROWS: Final[dict[DocumentType, Any]] = {
     DocumentType.AGENT: sql.Agent,
@@ -101,11 +103,13 @@ async def _executions(services: Services, ids: list[uuid.UUID]) -> list[SearchDo
         ).all()
     if not rows:
         return []
-    executions = await _execution_filter(services, ids)
-    events = await documents.ExecutionEvent.find(
-        {**executions, "type": ExecutionEventType.STEP_FINISHED.value}
-    ).to_list()
-    traces = await documents.ExecutionTrace.find(executions).to_list()
+    events: list[documents.ExecutionEvent] = []
+    traces: list[documents.ExecutionTrace] = []
+    for executions in await _execution_filters(services, ids):
+        events += await documents.ExecutionEvent.find(
+            {**executions, "type": ExecutionEventType.STEP_FINISHED.value}
+        ).to_list()
+        traces += await documents.ExecutionTrace.find(executions).to_list()
     # Each execution is found by its workflow's readers: one query for the batch's workflows.
     workflow_ids = list({e.workflow_id for e, _ in rows if e.workflow_id is not None})
     workflows = (
@@ -130,17 +134,22 @@ async def _executions(services: Services, ids: list[uuid.UUID]) -> list[SearchDo
     return found
 
 
-async def _execution_filter(services: Services, ids: list[uuid.UUID]) -> dict[str, Any]:
-    """A MongoDB filter on `execution_id` that selects at least `ids` (callers match the
-    results against them). A rebuild's batches, and the indexer's after a seed, are runs of
+async def _execution_filters(services: Services, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """MongoDB filters on `execution_id` that together select at least `ids` (callers match
+    the results against them). A rebuild's batches, and the indexer's after a seed, are runs of
     consecutive ids: a range over the `(execution_id, seq)` index reads just those, where an
-    `$in` of 500 ids costs 500 index seeks (about 5 s on SecantusDB). Scattered ids keep `$in`,
-    so a range never reads many more executions than were asked for."""
+    `$in` of 500 ids costs 500 index seeks (about 5 s on SecantusDB, the store timeout).
+    Scattered ids keep `$in`, so a range never reads many more executions than were asked
+    for, in chunks of `SCATTERED_CHUNK` so that no one query nears the timeout."""
     low, high = min(ids), max(ids)
     async with services.postgres.session() as session:
         spanned = await session.scalar(
             select(func.count()).where(sql.Execution.id >= low, sql.Execution.id <= high)
         )
     if (spanned or 0) <= 2 * len(ids):
-        return {"execution_id": {"$gte": low, "$lte": high}}
-    return {"execution_id": {"$in": ids}}
+        return [{"execution_id": {"$gte": low, "$lte": high}}]
+    ordered = sorted(ids)
+    return [
+        {"execution_id": {"$in": ordered[start : start + SCATTERED_CHUNK]}}
+        for start in range(0, len(ordered), SCATTERED_CHUNK)
+    ]
