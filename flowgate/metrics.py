@@ -46,6 +46,12 @@ RATE_LIMITED = Counter(
     "Requests refused with 429, by the limit they hit (principal, address, login).",
     ["scope"],
 )
+PREPARED_ANSWERS = Counter(
+    "flowgate_prepared_answers_total",
+    "Queries answered by the prepared path (compiled, without the field-by-field pipeline); "
+    "outcome `fallback`: it gave up and the full path answered.",
+    ["outcome"],
+)
 WEBSOCKETS = Gauge("flowgate_websocket_connections", "Websocket connections open now.")
 SUBSCRIPTIONS = Gauge(
     "flowgate_active_subscriptions", "Subscriptions streaming now (subscribers on the hub)."

@@ -37,6 +37,7 @@ from flowgate.sockets.legacy_ws import LegacyWSHandler
 from flowgate.sockets.transport_ws import TransportWSHandler
 from resolvers.context import Context
 from resolvers.errors import SIGN_IN
+from schema.compiled.answer import answer_prepared
 from schema.extensions.limits import parse_cached
 
 NOT_AN_OBJECT = 'The request body must be a JSON object: {"query": ..., "variables": {...}}'
@@ -51,6 +52,18 @@ class CodedHTTPError(HTTPException):
     def __init__(self, status_code: int, reason: str, code: str) -> None:
         super().__init__(status_code, reason)
         self.code = code
+
+
+def _plain_json_post(request: HTTPConnection) -> bool:
+    """A POST of one JSON operation that wants one JSON answer: not a multipart upload, nor a
+    subscription over SSE or multipart (which Strawberry's view serves)."""
+    if not isinstance(request, Request) or request.method != "POST":
+        return False
+    headers = request.headers
+    accept = headers.get("accept", "")
+    return headers.get("content-type", "").startswith("application/json") and (
+        "multipart" not in accept and "event-stream" not in accept
+    )
 
 
 def connection_credential(params: object, websocket: WebSocket) -> str | None:
@@ -180,6 +193,10 @@ class FlowgateRouter(GraphQLRouter[Context, None]):
     # Strawberry answers what it refuses before an operation runs (a body that is not JSON,
     # a mutation over GET) in plain text; clients read GraphQL errors with a code.
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if isinstance(context, Context) and _plain_json_post(request):
+            answer = await self._answer_prepared(request, context)
+            if answer is not None:
+                return answer
         try:
             return await super().run(request, context, root_value)
         except HTTPException as refused:
@@ -190,6 +207,21 @@ class FlowgateRouter(GraphQLRouter[Context, None]):
                 status_code=refused.status_code,
                 media_type="application/json",
             )
+
+    async def _answer_prepared(self, request: Request, context: Context) -> Response | None:
+        """A query the full path has answered fully compiled, answered again without
+        Strawberry's view (`schema.compiled.answer`); None: the full path answers."""
+        if not context.services.settings.compiled_execution:
+            return None
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None  # Strawberry's own answer
+        persisted = getattr(request.app.state, "persisted_queries", None)
+        data = await answer_prepared(self.schema, body, context, persisted)
+        if data is None or context.response is None:
+            return None
+        return self.create_response(data, context.response)
 
     async def parse_http_body(self, request: Any) -> Any:
         # A JSON body that is not an object (`null`, `123`, a batch) crashed Strawberry's

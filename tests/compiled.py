@@ -16,6 +16,7 @@ import orjson
 from fastapi import FastAPI
 
 from flowgate.app import create_app
+from flowgate.metrics import PREPARED_ANSWERS
 from flowgate.services import Services
 from flowgate.settings import Settings
 from tests.auth import api_key_for, bearer
@@ -93,6 +94,18 @@ class Pair:
         context = f"as {self.email}: {query}\nvariables: {variables}"
         assert compiled.status == plain.status, context
         assert compiled.canonical == plain.canonical, f"{context}\n{_difference(compiled, plain)}"
+        # Once answered fully compiled, the same text is a prepared operation: the second
+        # request takes the prepared path (`schema.compiled.answer`), which must answer the
+        # same, at the same round trips.
+        again = await self.compiled.post(
+            "/graphql", json={"query": query, "variables": variables or {}}
+        )
+        prepared = Answer(again.status_code, again.json())
+        assert prepared.status == compiled.status, context
+        assert prepared.canonical == compiled.canonical, (
+            f"prepared {context}\n{_difference(prepared, compiled)}"
+        )
+        assert "errors" in plain.body or prepared.round_trips == compiled.round_trips, context
         comparable = roots == 1 and "errors" not in plain.body
         for store, trips in compiled.round_trips.items() if comparable else ():
             # The one exception: a statement that reads executions (or their figures, `stats`)
@@ -128,6 +141,11 @@ async def pairs(
         ]
         made[email] = Pair(email, clients[0], clients[1])
     return made
+
+
+def prepared_answers() -> float:
+    """How many queries the prepared path has answered in this process."""
+    return PREPARED_ANSWERS.labels(outcome="answered")._value.get()
 
 
 def _difference(compiled: Answer, plain: Answer) -> str:

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from flowgate.seed import SeedSummary
 from flowgate.services import Services
 from flowgate.settings import Settings
-from tests.compiled import ROLES, Pair, pairs, plain_app
+from tests.compiled import ROLES, Pair, pairs, plain_app, prepared_answers
 from tests.compiled_operations import Pools, operation
 
 SEED = 1616
@@ -39,6 +39,7 @@ async def users(
 async def test_random_operations(users: dict[str, Pair], email: str) -> None:
     pair, pools = users[email], Pools()
     compiled_roots = with_documents = 0
+    answered_before = prepared_answers()
     for n in range(PER_ROLE):
         rng = random.Random(f"{SEED}-{email}-{n}")
         generated = operation(rng, pools)
@@ -54,3 +55,6 @@ async def test_random_operations(users: dict[str, Pair], email: str) -> None:
     # Not vacuous: many operations did run compiled, MongoDB fields and all.
     assert compiled_roots > PER_ROLE // 4
     assert with_documents > PER_ROLE // 10
+    # And the prepared path answered many a second asking (`Pair.check` asks twice): those
+    # answered fully compiled without an error.
+    assert prepared_answers() - answered_before > PER_ROLE // 5

@@ -17,8 +17,8 @@ from typing import Any
 
 import orjson
 import structlog
-from graphql import GraphQLObjectType, OperationType
-from graphql.execution.collect_fields import FieldDetails
+from graphql import GraphQLObjectType, OperationType, is_non_null_type
+from graphql.execution.collect_fields import FieldDetails, collect_fields
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -27,6 +27,7 @@ from resolvers.compiled.run import fetch_json
 from resolvers.compiled.visibility import parameters
 from resolvers.context import Context
 from resolvers.errors import ClientError
+from schema.compiled import prepared
 from schema.compiled.bind import RELATIONS, ROOTS, Binder, Bound
 from schema.compiled.cache import BoundedCache
 from schema.compiled.plan import Planner, RootPlan
@@ -35,6 +36,9 @@ from schema.compiled.stitch import stitch
 
 log = structlog.get_logger("flowgate.compiled")
 
+TYPENAME = "__typename"
+# What `_compiled_answer` returns when the resolvers must answer the field instead.
+FALLBACK: Any = object()
 PLAN_CACHE_SIZE = 512
 # An operation whose root field cannot be compiled is remembered as such: no replanning.
 _NOT_COMPILABLE = "not compilable"
@@ -44,6 +48,10 @@ built: BoundedCache[Bound] = BoundedCache(STATEMENT_CACHE_SIZE)
 
 
 class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    # Whether every root field so far was answered compiled (or is `__typename`): an
+    # operation answered so without errors is remembered for the prepared path.
+    fully_compiled = True
+
     def execute_field(
         self,
         parent_type: GraphQLObjectType,
@@ -52,16 +60,68 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        if path.prev is None and self._compiles(parent_type):
-            key = self._cache_key(field_details_list)
-            plan = self._plan(key, parent_type, field_details_list)
-            if plan is not None:
-                return self._execute_compiled(
-                    key, plan, parent_type, source, field_details_list, path, position_context
-                )
+        if path.prev is None:
+            if self._compiles(parent_type):
+                key = self._cache_key(field_details_list)
+                plan = self._plan(key, parent_type, field_details_list)
+                if plan is not None:
+                    return self._execute_compiled(
+                        key, plan, parent_type, source, field_details_list, path, position_context
+                    )
+            if field_details_list[0].node.name.value != TYPENAME:
+                self.fully_compiled = False
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        if (
+            self.fully_compiled
+            and data is not None
+            and not self.collected_errors.errors
+            and self.schema.query_type is not None
+            and self._compiles(self.schema.query_type)  # a query, signed in, compiling
+        ):
+            prepared.remember(self.operation, self.context_value.principal.role)
+        return super().build_response(data)
+
+    async def answer_prepared(self) -> dict[str, Any] | None:
+        """The operation's data with every root field compiled, for the prepared path; None
+        when one of them cannot be (the full path then answers, with its errors if any).
+        Nothing is written: a query that gives up half way is only read twice."""
+        root_type = self.schema.query_type
+        if root_type is None or not self._compiles(root_type):
+            return None
+        grouped, _, _ = collect_fields(
+            self.schema,
+            self.fragments,
+            self.variable_values,
+            root_type,
+            self.operation,
+            self.hide_suggestions,
+        )
+        planned: list[tuple[str, tuple[Any, ...], RootPlan, list[FieldDetails]]] = []
+        data: dict[str, Any] = {}
+        for response_key, details in grouped.items():
+            if details[0].node.name.value == TYPENAME:
+                continue
+            key = self._cache_key(details)
+            plan = self._plan(key, root_type, details)
+            if plan is None:
+                return None
+            planned.append((response_key, key, plan, details))
+        answers = {}
+        for response_key, key, plan, details in planned:
+            path = Path(None, response_key, root_type.name)
+            answer = await self._compiled_answer(key, plan, root_type, None, details, path)
+            field = root_type.fields[plan.field_name]
+            if answer is FALLBACK or (answer is None and is_non_null_type(field.type)):
+                return None
+            answers[response_key] = answer
+        # The answer's keys in the document's order, as graphql-core gives them.
+        for response_key in grouped:
+            data[response_key] = answers.get(response_key, root_type.name)
+        return data
 
     def _compiles(self, parent_type: GraphQLObjectType) -> bool:
         context = self.context_value
@@ -119,41 +179,57 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
+        answer = await self._compiled_answer(key, plan, parent_type, source, details, path)
+        if answer is not FALLBACK:
+            return answer
+        self.fully_compiled = False
+        result = super().execute_field(parent_type, source, details, path, position_context)
+        return await result if self.is_awaitable(result) else result
+
+    async def _compiled_answer(
+        self,
+        key: tuple[Any, ...],
+        plan: RootPlan,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        details: list[FieldDetails],
+        path: Path,
+    ) -> Any:
+        """The root field's answer from its compiled statement, or `FALLBACK` when its
+        resolvers must answer it (they report what went wrong, as always)."""
         field_def = parent_type.fields[plan.field_name]
         info = self.build_resolve_info(field_def, [d.node for d in details], parent_type, path)
         context: Context = self.context_value
         try:
-            if await self._permitted(parent_type, plan.field_name, source, info):
-                services, principal = context.services, context.principal
-                # The same operation with the same variables, for the same organization, is
-                # the same statement: built once (building costs more than running it), run
-                # with fresh data and the request's readable workflows every time.
-                statement_key = (key, self._variables_key(), principal.organization_id)
-                bound = built.get(statement_key)
-                if bound is None:
-                    binder = Binder(self, info, principal, services.settings.max_page_size)
-                    bound = await binder.root(plan)
-                    if binder.cacheable:
-                        built.put(statement_key, bound)
-                # A plan that reads no executions binds no ids; if it did read them after all,
-                # the missing value fails the statement (and the resolvers answer): closed.
-                values = (
-                    await parameters(context.loaders, principal) if bound.reads_executions else {}
-                )
-                if bound.figures:
-                    values |= figures.parameters()
-                answer = await fetch_json(services.postgres.read_engine, bound.statement, values)
-                if bound.documents:
-                    answer = await stitch(bound.target, answer, context.loaders)
-                return answer
+            if not await self._permitted(parent_type, plan.field_name, source, info):
+                return FALLBACK
+            services, principal = context.services, context.principal
+            # The same operation with the same variables, for the same organization, is
+            # the same statement: built once (building costs more than running it), run
+            # with fresh data and the request's readable workflows every time.
+            statement_key = (key, self._variables_key(), principal.organization_id)
+            bound = built.get(statement_key)
+            if bound is None:
+                binder = Binder(self, info, principal, services.settings.max_page_size)
+                bound = await binder.root(plan)
+                if binder.cacheable:
+                    built.put(statement_key, bound)
+            # A plan that reads no executions binds no ids; if it did read them after all,
+            # the missing value fails the statement (and the resolvers answer): closed.
+            values = await parameters(context.loaders, principal) if bound.reads_executions else {}
+            if bound.figures:
+                values |= figures.parameters()
+            answer = await fetch_json(services.postgres.read_engine, bound.statement, values)
+            if bound.documents:
+                answer = await stitch(bound.target, answer, context.loaders)
+            return answer
         except ClientError:
             pass  # the resolver raises it again, and reports it as always
         except NotCompilableError as reason:  # known once bound: `node(id)` of another type
             log.debug("not compiled", field=plan.field_name, reason=str(reason))
         except Exception:
             log.warning("compiled execution failed; answered by the resolvers", exc_info=True)
-        result = super().execute_field(parent_type, source, details, path, position_context)
-        return await result if self.is_awaitable(result) else result
+        return FALLBACK
 
     def _variables_key(self) -> bytes:
         return orjson.dumps(self.variable_values.coerced, option=orjson.OPT_SORT_KEYS, default=repr)

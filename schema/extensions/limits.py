@@ -18,12 +18,13 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from graphql import (
     ASTValidationRule,
     DocumentNode,
     GraphQLError,
+    GraphQLSchema,
     parse,
     validate,
 )
@@ -137,25 +138,63 @@ class OperationLimits(SchemaExtension):
             if not errors:
                 _remember(_VALID, valid_key, None)
             if not errors:
-                cost = _STATIC_COSTS.get((valid_key, context.operation_name))
-                if cost is None:
-                    cost, dependent = cost_and_dependence(
-                        schema,
-                        context.graphql_document,
-                        operation_name=context.operation_name,
-                        variables=context.variables,
-                        list_size=self.limits.list_size,
-                        max_page_size=self.limits.max_page_size,
-                    )
-                    # A cost that read no variable is the operation's whatever it is sent.
-                    if not dependent and context.query is not None:
-                        _remember(_STATIC_COSTS, (valid_key, context.operation_name), cost)
+                cost = _cost(
+                    schema,
+                    valid_key,
+                    context.graphql_document,
+                    context.operation_name,
+                    context.variables,
+                )
                 if cost > self.limits.max_cost:
                     errors = [_too_costly(cost, self.limits.max_cost)]
             for error in errors:  # the limits' own errors have theirs (QUERY_TOO_DEEP, ...)
                 _code(error, "GRAPHQL_VALIDATION_FAILED")
             context.pre_execution_errors = errors
         yield
+
+
+def within_limits(
+    schema: GraphQLSchema,
+    query: str,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    limits: Limits,
+) -> bool:
+    """Whether this text, already validated under these limits, stays within them with these
+    variables: for the prepared path (`schema.compiled.prepared`), which runs no extension. A
+    False sends the request down the full path, which refuses it with the error."""
+    valid_key = (id(schema), query, limits)
+    if valid_key not in _VALID:
+        return False
+    return _cost(schema, valid_key, document, operation_name, variables) <= limits.max_cost
+
+
+def _cost(
+    schema: GraphQLSchema,
+    valid_key: tuple[int, str | None, Limits],
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> int:
+    """The operation's estimated cost (`schema.extensions.cost`), kept by text when it reads
+    no variable."""
+    cost = _STATIC_COSTS.get((valid_key, operation_name))
+    if cost is not None:
+        return cost
+    _, query, limits = valid_key
+    cost, dependent = cost_and_dependence(
+        schema,
+        document,
+        operation_name=operation_name,
+        variables=variables,
+        list_size=limits.list_size,
+        max_page_size=limits.max_page_size,
+    )
+    # A cost that read no variable is the operation's whatever it is sent.
+    if not dependent and query is not None:
+        _remember(_STATIC_COSTS, (valid_key, operation_name), cost)
+    return cost
 
 
 @lru_cache(maxsize=16)

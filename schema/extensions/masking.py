@@ -80,5 +80,10 @@ class RequestIdInExtensions(SchemaExtension):
     """`extensions.requestId`: the id also sent in the `X-Request-ID` header."""
 
     def get_results(self) -> dict[str, Any]:
-        request_id = current_request_id()
-        return {"requestId": request_id} if request_id else {}
+        return request_id_results()
+
+
+def request_id_results() -> dict[str, Any]:
+    """The operation's `extensions` entry (also added by the prepared path)."""
+    request_id = current_request_id()
+    return {"requestId": request_id} if request_id else {}

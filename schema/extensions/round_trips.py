@@ -23,7 +23,12 @@ class RoundTripsInExtensions(SchemaExtension):
             observe_round_trips(context.round_trips)
 
     def get_results(self) -> dict[str, Any]:
-        context = self.execution_context.context
-        if isinstance(context, Context) and context.services.settings.debug_round_trips:
-            return {"roundTrips": context.round_trips.as_dict()}
-        return {}
+        return round_trip_results(self.execution_context.context)
+
+
+def round_trip_results(context: object) -> dict[str, Any]:
+    """The operation's `extensions` entry (the prepared path, which runs no extension, adds
+    it the same way)."""
+    if isinstance(context, Context) and context.services.settings.debug_round_trips:
+        return {"roundTrips": context.round_trips.as_dict()}
+    return {}
