@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import orjson
+import structlog
 from cross_web import HTTPException  # what Strawberry's HTTP views raise to refuse
 from fastapi.routing import APIRoute
 from graphql import GraphQLError, OperationType, get_operation_ast
@@ -39,6 +40,8 @@ from resolvers.context import Context
 from resolvers.errors import SIGN_IN
 from schema.compiled.answer import answer_prepared
 from schema.extensions.limits import parse_cached
+
+log = structlog.get_logger("flowgate.router")
 
 NOT_AN_OBJECT = 'The request body must be a JSON object: {"query": ..., "variables": {...}}'
 SUBSCRIPTION_OVER_HTTP = (
@@ -218,7 +221,11 @@ class FlowgateRouter(GraphQLRouter[Context, None]):
         except orjson.JSONDecodeError:
             return None  # Strawberry's own answer
         persisted = getattr(request.app.state, "persisted_queries", None)
-        data = await answer_prepared(self.schema, body, context, persisted)
+        try:
+            data = await answer_prepared(self.schema, body, context, persisted)
+        except Exception:  # a bug here must not fail the request: the full path answers it
+            log.warning("prepared path failed; answered by the full path", exc_info=True)
+            return None
         if data is None or context.response is None:
             return None
         return self.create_response(data, context.response)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schema.compiled.cache import BoundedCache
+from resolvers.compiled.cache import BoundedCache
 
 
 def test_the_least_recently_used_plan_leaves_first() -> None:

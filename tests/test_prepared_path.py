@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from flowgate.seed import SeedSummary
 from flowgate.services import Services
+from schema.compiled import answer
 from schema.extensions.persisted import sha256
 from tests.auth import VIEWER, api_key_for, bearer
 from tests.compiled import prepared_answers
@@ -180,3 +181,20 @@ async def test_a_prepared_request_is_logged_and_counted(
     assert line["status"] == 200
     assert line["round_trips"] == body["extensions"]["roundTrips"] == {"sql": 1, "mongo": 0}
     assert line["error_codes"] == []
+
+
+async def test_a_bug_in_the_prepared_path_costs_only_its_time(
+    client: httpx.AsyncClient, seeded: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _twice(client, AGENTS, n=2)
+
+    def broken(*_: object) -> bool:
+        raise RuntimeError("a bug in the prepared path")
+
+    # Fault injection into our own code (no store is touched): the full path answers.
+    monkeypatch.setattr(answer, "within_limits", broken)
+    before = prepared_answers()
+    response = await _post(client, AGENTS, n=2)
+    assert prepared_answers() == before
+    assert response.status_code == 200
+    assert len(response.json()["data"]["agents"]["edges"]) == 2

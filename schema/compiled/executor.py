@@ -23,13 +23,13 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.compiled import figures
+from resolvers.compiled.cache import BoundedCache
 from resolvers.compiled.run import fetch_json
 from resolvers.compiled.visibility import parameters
 from resolvers.context import Context
 from resolvers.errors import ClientError
 from schema.compiled import prepared
 from schema.compiled.bind import RELATIONS, ROOTS, Binder, Bound
-from schema.compiled.cache import BoundedCache
 from schema.compiled.plan import Planner, RootPlan
 from schema.compiled.reading import NotCompilableError, strawberry_fields
 from schema.compiled.stitch import stitch

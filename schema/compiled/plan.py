@@ -1,5 +1,5 @@
 """What a root field's selection asks for, read off the schema: the plan, built once per
-operation and kept (`schema.compiled.cache`).
+operation and kept (`resolvers.compiled.cache`).
 
 Driven by the schema, not by known queries: an object type is compilable when its Strawberry
 type keeps a SQLAlchemy row (`model: Private[...]`); its plain fields are the row's columns of

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from graphql import OperationDefinitionNode
 
-from schema.compiled.cache import BoundedCache
+from resolvers.compiled.cache import BoundedCache
 
 PREPARED_SIZE = 512
 
