@@ -1,0 +1,129 @@
+"""Relations beyond agents and executions compile into the one statement: an agent's (and a
+project's) conversations, the `conversations`, `conversation` and `project` roots, and an
+execution's approvals, with answers equal to the resolvers' (harness: tests/compiled.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import pytest
+from fastapi import FastAPI
+
+from flowgate.seed import SeedSummary
+from flowgate.services import Services
+from flowgate.settings import Settings
+from tests.compiled import ROLES, Pair, pairs, plain_app
+
+
+@pytest.fixture(scope="module")
+async def users(
+    settings: Settings, services: Services, app: FastAPI, seeded: SeedSummary
+) -> AsyncIterator[dict[str, Pair]]:
+    async with AsyncExitStack() as stack:
+        async for plain in plain_app(settings, services):
+            yield await pairs(services, app, plain, stack)
+
+
+CONVERSATIONS = """
+query Chats($n: Int!) {
+  agents(first: 20, orderBy: {field: NAME, direction: ASC}) {
+    edges { node { id name
+      conversations(first: $n) {
+        totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { id title status createdAt updatedAt lastMessageAt messageCount
+          deletedAt __typename user { id email } agent { name }
+          project { id name status owner { id } } } }
+      }
+    } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("size", [0, 2, 20])
+async def test_an_agents_conversations_compile(
+    users: dict[str, Pair], email: str, size: int
+) -> None:
+    answer = await users[email].check(CONVERSATIONS, {"n": size})
+    assert "errors" not in answer.body
+    assert answer.round_trips == {"sql": 1, "mongo": 0}
+
+
+ROOTS = """
+query Roots($n: Int, $order: ConversationOrder, $filter: ConversationFilter) {
+  conversations(first: $n, orderBy: $order, filter: $filter) {
+    __typename totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id title status messageCount updatedAt
+      project { id name conversations(first: 3) { totalCount edges { node { id title } } } }
+      agent { id name owner { email } } } }
+  }
+}
+"""
+FILTERS = [
+    None,
+    {"status": ["ARCHIVED"]},
+    {"includeDeleted": True, "titleContains": "a"},
+    {"updatedFrom": "2026-01-01T00:00:00Z"},
+]
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("filter_", FILTERS)
+@pytest.mark.parametrize("order", [None, {"field": "CREATED_AT", "direction": "ASC"}])
+async def test_the_conversations_root_compiles(
+    users: dict[str, Pair], email: str, filter_: object, order: object
+) -> None:
+    answer = await users[email].check(ROOTS, {"n": 15, "order": order, "filter": filter_})
+    assert "errors" not in answer.body
+    assert answer.round_trips == {"sql": 1, "mongo": 0}
+
+
+BY_ID = """
+query ById($c: ID!, $p: ID!) {
+  conversation(id: $c) { id title deletedAt user { id } }
+  project(id: $p) { id name description repositoryUrl localPath framework language status
+    createdAt updatedAt owner { id name } }
+}
+"""
+NODES = """
+query Node($id: ID!) {
+  node(id: $id) { __typename id
+    ... on Conversation { title agent { name } }
+    ... on Project { name status }
+    ... on User { email role }
+  }
+}
+"""
+
+
+async def test_conversations_and_projects_by_id_compile(users: dict[str, Pair]) -> None:
+    # given: the conversations the admin sees, with their projects and users
+    admin = users["admin@acme.example"]
+    listed = await admin.check(
+        "{ conversations(first: 50, filter: {includeDeleted: true}) { edges { node { id"
+        " user { id } project { id } } } } }"
+    )
+    nodes = [edge["node"] for edge in listed.body["data"]["conversations"]["edges"]]
+    with_project = [node for node in nodes if node["project"]]
+    assert with_project and len(with_project) < len(nodes)
+
+    for email in ROLES:
+        pair = users[email]
+        seen = 0
+        for node in nodes[:12]:
+            project = (node["project"] or with_project[0]["project"])["id"]
+            # when, then: equal answers, each root field one statement
+            answer = await pair.check(BY_ID, {"c": node["id"], "p": project}, roots=2)
+            assert answer.round_trips == {"sql": 2, "mongo": 0}
+            seen += answer.body["data"]["conversation"] is not None
+            for global_id in (node["id"], project, node["user"]["id"]):
+                single = await pair.check(NODES, {"id": global_id})
+                assert single.round_trips == {"sql": 1, "mongo": 0}
+        # ...and not vacuous: the admin sees every one, another organization none, a
+        # member some (theirs and those shared in projects)
+        if email.startswith("admin@acme"):
+            assert seen == len(nodes[:12])
+        if email.endswith("globex.example"):
+            assert seen == 0
