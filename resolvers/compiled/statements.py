@@ -269,7 +269,8 @@ def named_rows(
     often as it is named), those not found (or not matching) left out: a loader's
     `load_many` of the ids."""
     table = alias_of(model)
-    named = func.unnest(ids).table_valued("id", with_ordinality="position")
+    # `AS anon(id, position)`: the columns named, as PostgreSQL needs them for a function.
+    named = func.unnest(ids).table_valued("id", with_ordinality="position").render_derived()
     aggregated = func.json_agg(aggregate_order_by(node(table), named.c.position))
     query = (
         select(func.coalesce(aggregated, empty_array()))
