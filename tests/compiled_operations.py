@@ -259,6 +259,8 @@ class Builder:
             fields.append(f"{self.name('user')} {{ {self.user()} }}")
         if self.rng.random() < 0.3:
             fields.append(f"{self.name('project')} {{ {self.project(depth + 1)} }}")
+        if depth < 2 and self.rng.random() < 0.15:
+            fields.append(f"{self.name('parent')} {{ {self.conversation(depth + 1)} }}")
         if self.rng.random() < 0.05:
             fields.append(self.rng.choice(CONVERSATION_FALLBACK))
         return self.wrap("Conversation", " ".join(fields))

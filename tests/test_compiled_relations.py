@@ -85,7 +85,7 @@ async def test_the_conversations_root_compiles(
 
 BY_ID = """
 query ById($c: ID!, $p: ID!) {
-  conversation(id: $c) { id title deletedAt user { id } }
+  conversation(id: $c) { id title deletedAt user { id } parent { id title user { email } } }
   project(id: $p) { id name description repositoryUrl localPath framework language status
     createdAt updatedAt owner { id name } }
 }

@@ -84,6 +84,7 @@ _TO_ONE: dict[str, tuple[Any, str]] = {
     "Conversation.agent": (sql.Agent, "agent_id"),
     "Conversation.user": (sql.User, "user_id"),
     "Conversation.project": (sql.Project, "project_id"),
+    "Conversation.parent": (sql.Conversation, "parent_id"),
     "Project.owner": (sql.User, "owner_id"),
 }
 # Relations to a list of rows: its class, its column holding the parent's id, and its order
