@@ -142,6 +142,7 @@ PROJECT_SCALARS = [
 ]
 CONVERSATION_ORDER = ("UPDATED_AT", "CREATED_AT")
 CONVERSATION_STATUS = ("ACTIVE", "ARCHIVED")
+PROJECT_STATUS = ("ACTIVE", "ARCHIVED", "DELETED")
 PROGRESS_FIELDS = ["nodesDone", "nodesTotal", "percent", "currentNode", "__typename"]
 AGENT_ORDER = ("CREATED_AT", "UPDATED_AT", "NAME", "LAST_EXECUTION_AT", "EXECUTION_COUNT")
 EXECUTION_ORDER = ("STARTED_AT", "DURATION", "COST", "TOKENS")
@@ -307,7 +308,7 @@ class Builder:
         return self.wrap("Execution", " ".join(fields))
 
     def connection(self, type_: str, depth: int) -> str:
-        nodes = {"Agent": self.agent, "Execution": self.execution}
+        nodes = {"Agent": self.agent, "Execution": self.execution, "Project": self.project}
         node = nodes.get(type_, self.conversation)(depth)
         edge = self.pick(["cursor", f"node {{ {node} }}", "__typename"])
         if not any(part.startswith("node") for part in edge):
@@ -393,6 +394,7 @@ class Builder:
         kind = self.rng.choice(
             ("agents", "executions") * 2
             + ("agent", "execution", "node", "conversations", "conversation", "project")
+            + ("projects",)
         )
         if kind == "node":
             global_id = self.rng.choice(self.pools.ids)
@@ -427,6 +429,12 @@ class Builder:
             if self.rng.random() < 0.5:
                 args.append(self.order(CONVERSATION_ORDER, "ConversationOrder"))
             return f"{self.name(kind)}({', '.join(args)}) {self.connection('Conversation', 0)}"
+        if kind == "projects":
+            if self.rng.random() < 0.5:
+                statuses = self.rng.sample(PROJECT_STATUS, self.rng.randint(1, 2))
+                literal = "[" + ", ".join(statuses) + "]"
+                args.append(self.argument("status", "[ProjectStatus!]", literal, statuses))
+            return f"{self.name(kind)}({', '.join(args)}) {self.connection('Project', 0)}"
         if self.rng.random() < 0.5:
             args.append(self.agent_filter() if kind == "agents" else self.execution_filter())
         if self.rng.random() < 0.6:

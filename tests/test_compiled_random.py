@@ -25,7 +25,7 @@ SEED = 1616
 # The compiled MongoDB fields (`schema.compiled.documents`).
 DOCUMENTS = re.compile(r"\b(flowchart|steps|workflow|progress)\b")
 # The conversation domain's compiled fields (`schema.compiled.bind`).
-CONVERSATIONS = re.compile(r"\b(conversations?|project)\b")
+CONVERSATIONS = re.compile(r"\b(conversations?|projects?)\b")
 PER_ROLE = 85
 
 

@@ -208,3 +208,34 @@ async def test_an_approvals_status_falls_back_to_the_resolvers(
     # its approvals)
     assert answer.body["data"]["execution"]["approvals"][0]["status"] == "PENDING"
     assert answer.round_trips["sql"] == 2
+
+
+PROJECTS = """
+query Projects($n: Int, $after: String, $status: [ProjectStatus!]) {
+  projects(first: $n, after: $after, status: $status) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { id name status updatedAt owner { email }
+      conversations(first: 2) { totalCount pageInfo { hasNextPage }
+        edges { cursor node { id title user { id } } } } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("status", [None, ["ACTIVE"], ["ARCHIVED", "DELETED"]])
+async def test_the_projects_root_compiles(
+    users: dict[str, Pair], email: str, status: list[str] | None
+) -> None:
+    pair = users[email]
+    # when: a first page, then the next one after its last cursor
+    first = await pair.check(PROJECTS, {"n": 1, "status": status})
+    cursor = first.body["data"]["projects"]["pageInfo"]["endCursor"]
+    rest = await pair.check(PROJECTS, {"n": 20, "after": cursor, "status": status})
+
+    # then: the resolvers' pages, one statement each
+    assert first.round_trips == rest.round_trips == {"sql": 1, "mongo": 0}
+    if status is None:  # not vacuous: the seeded projects are listed, with conversations
+        listed = first.body["data"]["projects"]["edges"] + rest.body["data"]["projects"]["edges"]
+        assert len(listed) > 1
+        assert any(edge["node"]["conversations"]["totalCount"] for edge in listed)

@@ -38,8 +38,10 @@ from resolvers.conversations.access import visible_conversations, visible_projec
 from resolvers.conversations.reads import (
     CONVERSATION_SORT_KEYS,
     DEFAULT_CONVERSATION_ORDER,
+    PROJECT_SORT_KEY,
     ConversationFilter,
     conversation_conditions,
+    project_conditions,
 )
 from resolvers.executions import execution_conditions
 from resolvers.filters import DEFAULT_EXECUTION_ORDER, AgentFilter, AgentOrderField, Ordering
@@ -129,7 +131,7 @@ _MODELS: dict[str, Any] = {
     "Project": sql.Project,
     "User": sql.User,
 }
-ROOTS = frozenset({"agents", "executions", "conversations", "node", *_BY_ID})
+ROOTS = frozenset({"agents", "executions", "conversations", "projects", "node", *_BY_ID})
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,14 @@ class Binder:
                 await agent_conditions(self.info, agent_filter),
                 AGENT_SORT_KEYS[field],
                 ordering.descending if ordering else True,
+            )
+        elif plan.field_name == "projects":
+            statuses = args.get("status")
+            listing = Listing(
+                sql.Project,
+                project_conditions(self.info, tuple(statuses) if statuses is not None else None),
+                PROJECT_SORT_KEY,
+                True,  # `reads.list_projects`: last updated first
             )
         elif plan.field_name == "conversations":
             # As `reads.list_conversations` lists them.
