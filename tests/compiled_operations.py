@@ -230,8 +230,12 @@ class Builder:
             fields.append(self.rng.choice(AGENT_FALLBACK))
         return self.wrap("Agent", " ".join(fields))
 
-    def user(self) -> str:
-        return " ".join(self.pick(USER_SCALARS))
+    def user(self, depth: int = 2) -> str:
+        fields = self.pick(USER_SCALARS)
+        if depth < 2 and self.rng.random() < 0.2:
+            connection = self.connection("Conversation", depth + 1)
+            fields.append(f"{self.name('conversations')}{self.nested_first()} {connection}")
+        return " ".join(fields)
 
     def nested_first(self) -> str:
         """`(first: n)` of a parent's conversations, or nothing (the default)."""
@@ -257,7 +261,7 @@ class Builder:
         if depth < 2 and self.rng.random() < 0.25:
             fields.append(f"{self.name('agent')} {{ {self.agent(depth + 1)} }}")
         if self.rng.random() < 0.25:
-            fields.append(f"{self.name('user')} {{ {self.user()} }}")
+            fields.append(f"{self.name('user')} {{ {self.user(depth + 1)} }}")
         if self.rng.random() < 0.3:
             fields.append(f"{self.name('project')} {{ {self.project(depth + 1)} }}")
         if depth < 2 and self.rng.random() < 0.15:
@@ -406,7 +410,7 @@ class Builder:
                 f"... on Execution {{ {self.execution(0)} }}",
                 f"... on Conversation {{ {self.conversation(0)} }}",
                 f"... on Project {{ {self.project(0)} }}",
-                f"... on User {{ {self.user()} }}",
+                f"... on User {{ {self.user(0)} }}",
             ]
             if self.rng.random() < 0.2:
                 body.append("... on Workflow { name }")  # not compiled: falls back

@@ -85,7 +85,8 @@ async def test_the_conversations_root_compiles(
 
 BY_ID = """
 query ById($c: ID!, $p: ID!) {
-  conversation(id: $c) { id title deletedAt user { id } parent { id title user { email } } }
+  conversation(id: $c) { id title deletedAt parent { id title user { email } }
+    user { id conversations(first: 3) { totalCount edges { cursor node { id title } } } } }
   project(id: $p) { id name description repositoryUrl localPath framework language status
     createdAt updatedAt owner { id name } }
 }

@@ -102,6 +102,7 @@ _NAMED_USERS: dict[str, str] = {"Approval.approvers": "approvers"}
 _CONVERSATIONS: dict[str, str] = {
     "Agent.conversations": "conversation_page_by_agent",
     "Project.conversations": "conversation_page_by_project",
+    "User.conversations": "conversation_page_by_user",
 }
 # The fields with resolvers that the planner may compile: relations to other rows (see
 # `Binder.relation`), MongoDB fields (`schema.compiled.documents`) and execution figures
