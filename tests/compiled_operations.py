@@ -101,6 +101,48 @@ STATS_FIELDS = [
 # Fields the planner does not compile: their root field falls back to the resolvers.
 AGENT_FALLBACK = ("flowchart { id agent { id } }", "history(first: 1) { action }")
 EXECUTION_FALLBACK = ("events(first: 1) { totalCount }", "workflow { id owner { id } }")
+# Approvals (`Execution.approvals`), conversations (`Agent.conversations`, the roots) and
+# projects, compiled (`schema.compiled.bind`); what the planner leaves to the resolvers.
+APPROVAL_SCALARS = [
+    "id",
+    "nodeId",
+    "message",
+    "requestedAt",
+    "expiresAt",
+    "decidedAt",
+    "decision",
+    "comment",
+    "__typename",
+]
+APPROVAL_FALLBACK = ("status", "waitMs")
+CONVERSATION_SCALARS = [
+    "id",
+    "title",
+    "status",
+    "createdAt",
+    "updatedAt",
+    "lastMessageAt",
+    "messageCount",
+    "deletedAt",
+    "__typename",
+]
+CONVERSATION_FALLBACK = ("lastMessage { id }", "messages(first: 1) { totalCount }")
+PROJECT_SCALARS = [
+    "id",
+    "name",
+    "description",
+    "repositoryUrl",
+    "localPath",
+    "framework",
+    "language",
+    "status",
+    "createdAt",
+    "updatedAt",
+    "__typename",
+]
+CONVERSATION_ORDER = ("UPDATED_AT", "CREATED_AT")
+CONVERSATION_STATUS = ("ACTIVE", "ARCHIVED")
+PROJECT_STATUS = ("ACTIVE", "ARCHIVED", "DELETED")
 PROGRESS_FIELDS = ["nodesDone", "nodesTotal", "percent", "currentNode", "__typename"]
 AGENT_ORDER = ("CREATED_AT", "UPDATED_AT", "NAME", "LAST_EXECUTION_AT", "EXECUTION_COUNT")
 EXECUTION_ORDER = ("STARTED_AT", "DURATION", "COST", "TOKENS")
@@ -181,9 +223,61 @@ class Builder:
         if self.rng.random() < 0.25:
             picked = " ".join(self.name(f) for f in self.pick(STATS_FIELDS))
             fields.append(f"{self.name('stats')} {{ {self.wrap('ExecutionStats', picked)} }}")
+        if depth < 2 and self.rng.random() < 0.25:
+            connection = self.connection("Conversation", depth + 1)
+            fields.append(f"{self.name('conversations')}{self.nested_first()} {connection}")
         if self.rng.random() < 0.05:
             fields.append(self.rng.choice(AGENT_FALLBACK))
         return self.wrap("Agent", " ".join(fields))
+
+    def user(self, depth: int = 2) -> str:
+        fields = self.pick(USER_SCALARS)
+        if depth < 2 and self.rng.random() < 0.2:
+            connection = self.connection("Conversation", depth + 1)
+            fields.append(f"{self.name('conversations')}{self.nested_first()} {connection}")
+        return " ".join(fields)
+
+    def nested_first(self) -> str:
+        """`(first: n)` of a parent's conversations, or nothing (the default)."""
+        if self.rng.random() < 0.3:
+            return ""
+        size = self.rng.choice(SIZES[:-2]) if self.rng.random() < 0.95 else 101
+        return f"({self.argument('first', 'Int!', str(size), size)})"
+
+    def approval(self, depth: int) -> str:
+        fields = [self.name(f) for f in self.pick(APPROVAL_SCALARS)]
+        if self.rng.random() < 0.3:
+            fields.append(f"{self.name('decidedBy')} {{ {self.user()} }}")
+        if self.rng.random() < 0.3:
+            fields.append(f"{self.name('approvers')} {{ {self.user()} }}")
+        if depth < 2 and self.rng.random() < 0.2:
+            fields.append(f"{self.name('execution')} {{ {self.execution(depth + 1)} }}")
+        if self.rng.random() < 0.05:
+            fields.append(self.rng.choice(APPROVAL_FALLBACK))
+        return self.wrap("Approval", " ".join(fields))
+
+    def conversation(self, depth: int) -> str:
+        fields = [self.name(f) for f in self.pick(CONVERSATION_SCALARS)]
+        if depth < 2 and self.rng.random() < 0.25:
+            fields.append(f"{self.name('agent')} {{ {self.agent(depth + 1)} }}")
+        if self.rng.random() < 0.25:
+            fields.append(f"{self.name('user')} {{ {self.user(depth + 1)} }}")
+        if self.rng.random() < 0.3:
+            fields.append(f"{self.name('project')} {{ {self.project(depth + 1)} }}")
+        if depth < 2 and self.rng.random() < 0.15:
+            fields.append(f"{self.name('parent')} {{ {self.conversation(depth + 1)} }}")
+        if self.rng.random() < 0.05:
+            fields.append(self.rng.choice(CONVERSATION_FALLBACK))
+        return self.wrap("Conversation", " ".join(fields))
+
+    def project(self, depth: int) -> str:
+        fields = [self.name(f) for f in self.pick(PROJECT_SCALARS)]
+        if self.rng.random() < 0.3:
+            fields.append(f"{self.name('owner')} {{ {self.user()} }}")
+        if depth < 2 and self.rng.random() < 0.3:
+            connection = self.connection("Conversation", depth + 1)
+            fields.append(f"{self.name('conversations')}{self.nested_first()} {connection}")
+        return self.wrap("Project", " ".join(fields))
 
     def document(self, fields: list[str]) -> str:
         """A selection of a MongoDB object: scalars, sub-objects, and graph nodes or edges."""
@@ -211,12 +305,15 @@ class Builder:
         if self.rng.random() < 0.2:
             selection = self.document(WORKFLOW_FIELDS)
             fields.append(f"{self.name('workflow')} {{ {self.wrap('Workflow', selection)} }}")
+        if self.rng.random() < 0.2:
+            fields.append(f"{self.name('approvals')} {{ {self.approval(depth + 1)} }}")
         if self.rng.random() < 0.05:
             fields.append(self.rng.choice(EXECUTION_FALLBACK))
         return self.wrap("Execution", " ".join(fields))
 
     def connection(self, type_: str, depth: int) -> str:
-        node = self.agent(depth) if type_ == "Agent" else self.execution(depth)
+        nodes = {"Agent": self.agent, "Execution": self.execution, "Project": self.project}
+        node = nodes.get(type_, self.conversation)(depth)
         edge = self.pick(["cursor", f"node {{ {node} }}", "__typename"])
         if not any(part.startswith("node") for part in edge):
             edge.append(f"node {{ {node} }}")
@@ -285,8 +382,24 @@ class Builder:
             args.append(self.argument(name, "String", f'"{cursor}"', cursor))
         return args
 
+    def conversation_filter(self) -> str:
+        value: dict[str, Any] = {}
+        if self.rng.random() < 0.4:
+            value["status"] = self.rng.sample(CONVERSATION_STATUS, self.rng.randint(1, 2))
+        if self.rng.random() < 0.3:
+            value["titleContains"] = self.rng.choice(("a", "re", "%", "Z"))
+        if self.rng.random() < 0.3:
+            value["includeDeleted"] = self.rng.random() < 0.5
+        if self.rng.random() < 0.2:
+            value["updatedFrom"] = f"2026-{self.rng.randint(1, 11):02d}-01T00:00:00Z"
+        return self.argument("filter", "ConversationFilter", _literal(value), value)
+
     def root(self) -> str:
-        kind = self.rng.choice(("agents", "executions") * 2 + ("agent", "execution", "node"))
+        kind = self.rng.choice(
+            ("agents", "executions") * 2
+            + ("agent", "execution", "node", "conversations", "conversation", "project")
+            + ("projects",)
+        )
         if kind == "node":
             global_id = self.rng.choice(self.pools.ids)
             argument = self.argument("id", "ID!", f'"{global_id}"', global_id)
@@ -295,17 +408,37 @@ class Builder:
                 "__typename",
                 f"... on Agent {{ {self.agent(0)} }}",
                 f"... on Execution {{ {self.execution(0)} }}",
+                f"... on Conversation {{ {self.conversation(0)} }}",
+                f"... on Project {{ {self.project(0)} }}",
+                f"... on User {{ {self.user(0)} }}",
             ]
             if self.rng.random() < 0.2:
                 body.append("... on Workflow { name }")  # not compiled: falls back
             self.rng.shuffle(body)
             return f"{self.name(kind)}({argument}) {{ {' '.join(body)} }}"
-        if kind in ("agent", "execution"):
+        if kind in ("agent", "execution", "conversation", "project"):
             global_id = self.rng.choice(self.pools.ids)
             argument = self.argument("id", "ID!", f'"{global_id}"', global_id)
-            body = self.agent(0) if kind == "agent" else self.execution(0)
-            return f"{self.name(kind)}({argument}) {{ {body} }}"
+            by_id = {
+                "agent": self.agent,
+                "execution": self.execution,
+                "conversation": self.conversation,
+                "project": self.project,
+            }
+            return f"{self.name(kind)}({argument}) {{ {by_id[kind](0)} }}"
         args = self.page_args()
+        if kind == "conversations":
+            if self.rng.random() < 0.5:
+                args.append(self.conversation_filter())
+            if self.rng.random() < 0.5:
+                args.append(self.order(CONVERSATION_ORDER, "ConversationOrder"))
+            return f"{self.name(kind)}({', '.join(args)}) {self.connection('Conversation', 0)}"
+        if kind == "projects":
+            if self.rng.random() < 0.5:
+                statuses = self.rng.sample(PROJECT_STATUS, self.rng.randint(1, 2))
+                literal = "[" + ", ".join(statuses) + "]"
+                args.append(self.argument("status", "[ProjectStatus!]", literal, statuses))
+            return f"{self.name(kind)}({', '.join(args)}) {self.connection('Project', 0)}"
         if self.rng.random() < 0.5:
             args.append(self.agent_filter() if kind == "agents" else self.execution_filter())
         if self.rng.random() < 0.6:
@@ -339,7 +472,7 @@ def _literal(value: Any) -> str:
         return "{" + ", ".join(f"{k}: {_literal(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_literal(v) for v in value) + "]"
-    if isinstance(value, str) and (value in AGENT_STATUS or value in EXECUTION_STATUS):
+    if isinstance(value, str) and value in (*AGENT_STATUS, *EXECUTION_STATUS, *CONVERSATION_STATUS):
         return value
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,8 +1,9 @@
 """Compiled execution equals the resolvers on 510 seeded random operations (selections,
 aliases, fragments, arguments, filters, orders, pages, cursors, variables; `node(id)`, the
-MongoDB fields flowchart, steps, workflow and progress, and `stats` too), 85 as each seeded
-role of both organizations. Reproduce one with its seed: `operation(Random(SEED + n), ...)`
-needs the pools learnt from the operations before it, so rerun the module."""
+MongoDB fields flowchart, steps, workflow and progress, `stats`, approvals, conversations
+and projects too), 85 as each seeded role of both organizations. Reproduce one with its
+seed: `operation(Random(SEED + n), ...)` needs the pools learnt from the operations before
+it, so rerun the module."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from tests.compiled_operations import Pools, operation
 SEED = 1616
 # The compiled MongoDB fields (`schema.compiled.documents`).
 DOCUMENTS = re.compile(r"\b(flowchart|steps|workflow|progress)\b")
+# The conversation domain's compiled fields (`schema.compiled.bind`).
+CONVERSATIONS = re.compile(r"\b(conversations?|projects?)\b")
 PER_ROLE = 85
 
 
@@ -38,7 +41,7 @@ async def users(
 @pytest.mark.parametrize("email", ROLES)
 async def test_random_operations(users: dict[str, Pair], email: str) -> None:
     pair, pools = users[email], Pools()
-    compiled_roots = with_documents = 0
+    compiled_roots = with_documents = with_conversations = 0
     answered_before = prepared_answers()
     for n in range(PER_ROLE):
         rng = random.Random(f"{SEED}-{email}-{n}")
@@ -52,9 +55,11 @@ async def test_random_operations(users: dict[str, Pair], email: str) -> None:
         )
         compiled_roots += compiled
         with_documents += compiled and bool(DOCUMENTS.search(generated.query))
+        with_conversations += compiled and bool(CONVERSATIONS.search(generated.query))
     # Not vacuous: many operations did run compiled, MongoDB fields and all.
     assert compiled_roots > PER_ROLE // 4
     assert with_documents > PER_ROLE // 10
+    assert with_conversations > PER_ROLE // 20
     # And the prepared path answered many a second asking (`Pair.check` asks twice): those
     # answered fully compiled without an error.
     assert prepared_answers() - answered_before > PER_ROLE // 5

@@ -245,6 +245,41 @@ def to_one(
     return select(node(table)).where(*matches(table)).limit(1).scalar_subquery()
 
 
+def to_many(
+    model: Any,
+    node: NodeJson,
+    matches: Callable[[FromClause], Sequence[ColumnElement[bool]]],
+    order: Callable[[FromClause], Sequence[Expression]],
+) -> Expression:
+    """The JSON array of the rows that match, in `order` (`[]` when none), as a scalar
+    subquery."""
+    table = alias_of(model)
+    aggregated = func.json_agg(aggregate_order_by(node(table), *order(table)))
+    query = select(func.coalesce(aggregated, empty_array())).where(*matches(table))
+    return query.scalar_subquery()
+
+
+def named_rows(
+    model: Any,
+    node: NodeJson,
+    ids: Expression,
+    matches: Callable[[FromClause], Sequence[ColumnElement[bool]]],
+) -> Expression:
+    """The JSON array of the rows whose ids the array `ids` holds, in its order (an id as
+    often as it is named), those not found (or not matching) left out: a loader's
+    `load_many` of the ids."""
+    table = alias_of(model)
+    # `AS anon(id, position)`: the columns named, as PostgreSQL needs them for a function.
+    named = func.unnest(ids).table_valued("id", with_ordinality="position").render_derived()
+    aggregated = func.json_agg(aggregate_order_by(node(table), named.c.position))
+    query = (
+        select(func.coalesce(aggregated, empty_array()))
+        .select_from(named.join(table, table.c.id == named.c.id))
+        .where(*matches(table))
+    )
+    return query.scalar_subquery()
+
+
 def _edge_parts(
     selection: Edges, sort_value: Expression, row_id: Expression, node: FromClause
 ) -> list[tuple[str, Expression]]:

@@ -101,19 +101,32 @@ async def list_conversations(
     return result, query
 
 
+# Projects, most recently updated first (the only order they list in).
+PROJECT_SORT_KEY = SortKey(Project.updated_at, lambda p: p.updated_at, _datetime)
+
+
+def project_conditions(
+    info: Info[Context], statuses: tuple[ProjectStatus, ...] | None
+) -> list[ColumnElement[bool]]:
+    """The projects `projects(status:)` lists: those the principal may see, of any of
+    `statuses` (all when None)."""
+    conditions = visible_projects(info.context.principal)
+    if statuses is not None:
+        conditions.append(Project.status.in_(statuses))
+    return conditions
+
+
 async def list_projects(
     info: Info[Context], *, page: PageRequest, statuses: tuple[ProjectStatus, ...] | None
 ) -> tuple[Page[Project], Select[Any]]:
     """Projects, most recently updated first."""
-    query = select(Project).where(*visible_projects(info.context.principal))
-    if statuses is not None:
-        query = query.where(Project.status.in_(statuses))
+    query = select(Project).where(*project_conditions(info, statuses))
     async with info.context.services.postgres.session() as session:
         result = await fetch_page(
             session,
             query,
             page,
-            sort=SortKey(Project.updated_at, lambda p: p.updated_at, _datetime),
+            sort=PROJECT_SORT_KEY,
             id_column=Project.id,
             descending=True,
         )

@@ -10,14 +10,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from graphql.execution.values import get_argument_values
 from sqlalchemy import ColumnElement, FromClause, Select, Text, case, cast, func, null, select
+from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.types.arguments import convert_arguments
 
 from flowgate.principal import Principal
 from models import sql
+from resolvers.access import is_admin
 from resolvers.agents import agent_conditions
 from resolvers.compiled import figures, statements
 from resolvers.compiled.sql import (
@@ -31,11 +34,22 @@ from resolvers.compiled.sql import (
 )
 from resolvers.compiled.statements import ConnectionShape, Edges, Listing
 from resolvers.compiled.visibility import execution_visible
+from resolvers.conversations.access import visible_conversations, visible_projects
+from resolvers.conversations.reads import (
+    CONVERSATION_SORT_KEYS,
+    DEFAULT_CONVERSATION_ORDER,
+    PROJECT_SORT_KEY,
+    ConversationFilter,
+    conversation_conditions,
+    project_conditions,
+)
 from resolvers.executions import execution_conditions
 from resolvers.filters import DEFAULT_EXECUTION_ORDER, AgentFilter, AgentOrderField, Ordering
 from resolvers.ids import from_global_id, parse_id
+from resolvers.loaders.conversations import WindowArgs
 from resolvers.pagination import PageRequest
 from resolvers.sorting import AGENT_SORT_KEYS, EXECUTION_SORT_KEYS
+from resolvers.sql_pages import SortKey
 from schema.compiled.documents import SOURCES, DocumentField
 from schema.compiled.figures import FIGURES, FiguresPlan
 from schema.compiled.plan import (
@@ -44,6 +58,7 @@ from schema.compiled.plan import (
     ConnectionPlan,
     EdgesPlan,
     Field,
+    ListPlan,
     NodePlan,
     ObjectPlan,
     Relation,
@@ -54,22 +69,70 @@ from schema.compiled.plan import (
     reaches_executions,
 )
 from schema.compiled.reading import NotCompilableError, Scalar
-from schema.filters import ExecutionFilter
+from schema.connection import page_request
+from schema.filters import ExecutionFilter, filter_of, ordering_of
 from schema.nested import nested_args
 
 # Relations to one row: its class, and the parent's column holding its id. The row is looked
-# up within the principal's organization, as the loaders look up rows by id
-# (`SqlRowByIdLoader`); deleted agents too: an execution still shows the agent that ran.
+# up within the principal's organization and under what else its loader asks of a row
+# (`Binder.visible`), as the loaders look up rows by id (`SqlRowByIdLoader`,
+# `ProjectByIdLoader`); deleted agents too: an execution still shows the agent that ran.
 _TO_ONE: dict[str, tuple[Any, str]] = {
     "Agent.owner": (sql.User, "owner_id"),
     "Execution.agent": (sql.Agent, "agent_id"),
     "Execution.startedBy": (sql.User, "started_by_id"),
+    "Approval.decidedBy": (sql.User, "decided_by_id"),
+    "Approval.execution": (sql.Execution, "execution_id"),
+    "Conversation.agent": (sql.Agent, "agent_id"),
+    "Conversation.user": (sql.User, "user_id"),
+    "Conversation.project": (sql.Project, "project_id"),
+    "Conversation.parent": (sql.Conversation, "parent_id"),
+    "Project.owner": (sql.User, "owner_id"),
+}
+# Relations to a list of rows: its class, its column holding the parent's id, and its order
+# (`ApprovalsByExecutionLoader`: every approval of the execution, oldest request first).
+_TO_MANY: dict[str, tuple[Any, str, tuple[str, ...]]] = {
+    "Execution.approvals": (sql.Approval, "execution_id", ("requested_at", "id")),
+}
+# Lists of users named by an array column of the parent, in its order, those not found left
+# out (`Approval.approvers`: the loader's `load_many`).
+_NAMED_USERS: dict[str, str] = {"Approval.approvers": "approvers"}
+# A parent's conversations: the request's loader of them, whose terms, order and parent
+# column the statement takes (`_ConversationPageLoader`: one definition, two uses).
+_CONVERSATIONS: dict[str, str] = {
+    "Agent.conversations": "conversation_page_by_agent",
+    "Project.conversations": "conversation_page_by_project",
+    "User.conversations": "conversation_page_by_user",
 }
 # The fields with resolvers that the planner may compile: relations to other rows (see
 # `Binder.relation`), MongoDB fields (`schema.compiled.documents`) and execution figures
 # (`schema.compiled.figures`).
-RELATIONS = frozenset({*_TO_ONE, "Agent.executions", *SOURCES, *FIGURES})
-ROOTS = frozenset({"agents", "executions", "agent", "execution", "node"})
+RELATIONS = frozenset(
+    {
+        *_TO_ONE,
+        *_TO_MANY,
+        *_NAMED_USERS,
+        *_CONVERSATIONS,
+        "Agent.executions",
+        *SOURCES,
+        *FIGURES,
+    }
+)
+# Root fields by id: the type they answer.
+_BY_ID = {
+    "agent": "Agent",
+    "execution": "Execution",
+    "conversation": "Conversation",
+    "project": "Project",
+}
+_MODELS: dict[str, Any] = {
+    "Agent": sql.Agent,
+    "Execution": sql.Execution,
+    "Conversation": sql.Conversation,
+    "Project": sql.Project,
+    "User": sql.User,
+}
+ROOTS = frozenset({"agents", "executions", "conversations", "projects", "node", *_BY_ID})
 
 
 @dataclass(frozen=True)
@@ -138,26 +201,46 @@ class Binder:
         return Bound(statement, target, reads, has_documents(target), has_figures(target))
 
     def _by_id(self, type_name: str, row_id: uuid.UUID, target: ObjectPlan) -> Select[Any]:
-        """`agent(id)`, `execution(id)` and `node(id)` of those: the one row or null."""
+        """`agent(id)`, `execution(id)`, `conversation(id)`, `project(id)` and `node(id)` of
+        those (and of a user): the one row or null."""
         organization = self.principal.organization_id
-        model = sql.Agent if type_name == "Agent" else sql.Execution
+        model = _MODELS[type_name]
 
         def matches(table: FromClause) -> list[ColumnElement[bool]]:
             terms = [table.c.id == row_id, table.c.organization_id == organization]
             if model is sql.Agent:  # a deleted agent is not found (`agent_by_id`)
                 terms.append(table.c.deleted_at.is_(None))
-            else:
-                terms.append(execution_visible(self.principal, table))
-            return terms
+            return terms + self.visible(model, table)
 
         statements.new_statement()
         return select(statements.to_one(model, self._object(target), matches).label("data"))
 
+    def visible(self, model: Any, table: FromClause) -> list[ColumnElement[bool]]:
+        """What else than its organization a row of `model` must satisfy for the principal
+        to see it, as its loader asks: executions of readable workflows, projects that are
+        not deleted, conversations of the principal's own or shared in them."""
+        principal = self.principal
+        if model is sql.Execution:
+            return [execution_visible(principal, table)]
+        adapter = ClauseAdapter(table)
+        if model is sql.Project:
+            return [adapter.traverse(term) for term in visible_projects(principal)]
+        if model is sql.Conversation:
+            self._names_the_user()
+            return [adapter.traverse(term) for term in visible_conversations(principal)]
+        return []
+
+    def _names_the_user(self) -> None:
+        """A member's conversations are told apart by their user id, which the statement
+        holds: it serves that user alone, and is not kept (statements are kept per role)."""
+        if not is_admin(self.principal):
+            self.cacheable = False
+
     async def _statement(self, plan: RootPlan) -> Select[Any]:
         args = self.arguments(plan.field_def, plan.details)
         organization = self.principal.organization_id
-        if plan.field_name in ("agent", "execution") and isinstance(plan.target, ObjectPlan):
-            type_name = "Agent" if plan.field_name == "agent" else "Execution"
+        if plan.field_name in _BY_ID and isinstance(plan.target, ObjectPlan):
+            type_name = _BY_ID[plan.field_name]
             return self._by_id(type_name, parse_id(args["id"], type_name), plan.target)
         if not isinstance(plan.target, ConnectionPlan):
             raise TypeError(f"{plan.field_name} is not a connection")
@@ -180,6 +263,25 @@ class Binder:
                 await agent_conditions(self.info, agent_filter),
                 AGENT_SORT_KEYS[field],
                 ordering.descending if ordering else True,
+            )
+        elif plan.field_name == "projects":
+            statuses = args.get("status")
+            listing = Listing(
+                sql.Project,
+                project_conditions(self.info, tuple(statuses) if statuses is not None else None),
+                PROJECT_SORT_KEY,
+                True,  # `reads.list_projects`: last updated first
+            )
+        elif plan.field_name == "conversations":
+            # As `reads.list_conversations` lists them.
+            conversation_filter = filter_of(filter_input) or ConversationFilter()
+            conversation_order = ordering_of(order) or DEFAULT_CONVERSATION_ORDER
+            self._names_the_user()
+            listing = Listing(
+                sql.Conversation,
+                conversation_conditions(self.info, conversation_filter),
+                CONVERSATION_SORT_KEYS[conversation_order.field],
+                conversation_order.descending,
             )
         else:
             execution_filter = (filter_input or ExecutionFilter()).to_filter()
@@ -209,7 +311,9 @@ class Binder:
                 parts.append((key, part))
         return ConnectionShape(tuple(parts))
 
-    def _object(self, plan: ObjectPlan | ConnectionPlan) -> Callable[[FromClause], Expression]:
+    def _object(
+        self, plan: ObjectPlan | ConnectionPlan | ListPlan
+    ) -> Callable[[FromClause], Expression]:
         if not isinstance(plan, ObjectPlan):
             raise TypeError("expected an object plan")
 
@@ -254,14 +358,40 @@ class Binder:
 
     def relation(self, relation: Relation, parent: FromClause) -> Expression:
         organization = self.principal.organization_id
-        if relation.path in _TO_ONE:
-            model, column = _TO_ONE[relation.path]
+        path, target = relation.path, relation.target
+        if path in _TO_ONE:
+            model, column = _TO_ONE[path]
             return statements.to_one(
                 model,
-                self._object(relation.target),
-                lambda t: [t.c.id == parent.c[column], t.c.organization_id == organization],
+                self._object(target),
+                lambda t: [
+                    t.c.id == parent.c[column],
+                    t.c.organization_id == organization,
+                    *self.visible(model, t),
+                ],
             )
-        if relation.path == "Agent.executions" and isinstance(relation.target, ConnectionPlan):
+        if path in _TO_MANY and isinstance(target, ListPlan):
+            model, column, order = _TO_MANY[path]
+            return statements.to_many(
+                model,
+                self._object(target.item),
+                lambda t: [
+                    t.c[column] == parent.c.id,
+                    t.c.organization_id == organization,
+                    *self.visible(model, t),
+                ],
+                lambda t: [t.c[name] for name in order],
+            )
+        if path in _NAMED_USERS and isinstance(target, ListPlan):
+            return statements.named_rows(
+                sql.User,
+                self._object(target.item),
+                parent.c[_NAMED_USERS[path]],
+                lambda t: [t.c.organization_id == organization],
+            )
+        if path in _CONVERSATIONS and isinstance(target, ConnectionPlan):
+            return self._conversations(relation, _CONVERSATIONS[path], target, parent)
+        if path == "Agent.executions" and isinstance(target, ConnectionPlan):
             args = self.arguments(relation.field_def, relation.details)
             nested = nested_args(
                 args["first"],
@@ -273,13 +403,33 @@ class Binder:
             conditions = execution_conditions(organization, nested.filter)
             listing = self._executions(conditions, nested.order)
             return statements.nested_connection(
-                self._shape(relation.target),
+                self._shape(target),
                 listing,
                 nested.first,
                 lambda t: t.c.agent_id == parent.c.id,
                 nested.after,
             )
-        raise TypeError(f"no compiled form of {relation.path}")
+        raise TypeError(f"no compiled form of {path}")
+
+    def _conversations(
+        self, relation: Relation, loader_name: str, target: ConnectionPlan, parent: FromClause
+    ) -> Expression:
+        """A parent's conversations as `nested_conversations` pages them with its loader:
+        the first `first` (checked by `page_request`) under the loader's terms and order."""
+        args = self.arguments(relation.field_def, relation.details)
+        limit = page_request(self.info, args["first"], None).limit
+        loader = getattr(self.info.context.loaders, loader_name)
+        column, descending = loader.sort(WindowArgs(limit=limit))
+        self._names_the_user()
+        listing = Listing(
+            loader.model,
+            loader.conditions(),
+            SortKey(column, attrgetter(column.key)),
+            descending,
+        )
+        return statements.nested_connection(
+            self._shape(target), listing, limit, lambda t: t.c[loader.parent] == parent.c.id
+        )
 
 
 # How a column is rendered, by the planner's `Scalar.render`.

@@ -16,7 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType, GraphQLOutputType
+from graphql import (
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+)
 from graphql.execution.collect_fields import FieldDetails
 
 from schema.compiled.documents import SOURCES, DocumentField, plan_document
@@ -42,7 +48,14 @@ class Relation:
     path: str  # "Agent.owner": the key of `schema.compiled.relations`
     field_def: GraphQLField
     details: FieldDetails
-    target: ObjectPlan | ConnectionPlan
+    target: ObjectPlan | ConnectionPlan | ListPlan
+
+
+@dataclass(frozen=True)
+class ListPlan:
+    """A list of rows (`Execution.approvals`): each item's plan."""
+
+    item: ObjectPlan
 
 
 @dataclass(frozen=True)
@@ -85,12 +98,12 @@ class RootPlan:
 # Where a plan reads the executions table: these root fields and types, and these relations.
 EXECUTION_ROOTS = frozenset({"execution", "executions"})
 EXECUTION_TYPES = frozenset({"Execution"})
-EXECUTION_RELATIONS = frozenset({"Agent.executions"})
+EXECUTION_RELATIONS = frozenset({"Agent.executions", "Approval.execution"})
 # The types `node(id)` answers compiled (`schema.compiled.bind`); others fall back.
-NODE_TYPES = ("Agent", "Execution")
+NODE_TYPES = ("Agent", "Execution", "Conversation", "Project", "User")
 
 
-def reaches_executions(plan: ObjectPlan | ConnectionPlan | None) -> bool:
+def reaches_executions(plan: ObjectPlan | ConnectionPlan | ListPlan | None) -> bool:
     """Whether the statement reads executions below its root, and so needs the readable
     workflows (a MongoDB round trip for a non-admin that a plan without executions must not
     pay)."""
@@ -103,18 +116,22 @@ def reaches_executions(plan: ObjectPlan | ConnectionPlan | None) -> bool:
     )
 
 
-def has_documents(plan: ObjectPlan | ConnectionPlan | None) -> bool:
+def has_documents(plan: ObjectPlan | ConnectionPlan | ListPlan | None) -> bool:
     """Whether MongoDB fields are stitched into the statement's answer."""
     return _reaches(plan, lambda field: isinstance(field, DocumentField))
 
 
-def has_figures(plan: ObjectPlan | ConnectionPlan | None) -> bool:
+def has_figures(plan: ObjectPlan | ConnectionPlan | ListPlan | None) -> bool:
     """Whether the statement computes figures (and so takes their parameter)."""
     return _reaches(plan, lambda field: isinstance(field, FiguresPlan))
 
 
-def _reaches(plan: ObjectPlan | ConnectionPlan | None, found: Callable[[Field], bool]) -> bool:
+def _reaches(
+    plan: ObjectPlan | ConnectionPlan | ListPlan | None, found: Callable[[Field], bool]
+) -> bool:
     """Whether a field of `plan`, or of a plan below it, is `found`."""
+    if isinstance(plan, ListPlan):
+        return _reaches(plan.item, found)
     if isinstance(plan, ConnectionPlan):
         return any(
             isinstance(part, EdgesPlan) and _reaches(part.node, found) for _, part in plan.parts
@@ -151,12 +168,24 @@ class Planner:
             if not by_type:
                 raise NotCompilableError("node: no type's selection compiles")
             return RootPlan(name, field_def, details[0], NodePlan(tuple(by_type)))
-        return RootPlan(name, field_def, details[0], self.target(field_def.type, details))
+        target = self.target(field_def.type, details)
+        if isinstance(target, ListPlan):
+            raise NotCompilableError(f"{name}: a list at the root")
+        return RootPlan(name, field_def, details[0], target)
 
     def target(
         self, output: GraphQLOutputType, details: list[FieldDetails]
-    ) -> ObjectPlan | ConnectionPlan:
+    ) -> ObjectPlan | ConnectionPlan | ListPlan:
         named = output.of_type if isinstance(output, GraphQLNonNull) else output
+        if isinstance(named, GraphQLList):
+            # A list of rows: its items are never null (`[Approval!]!`), as the resolvers
+            # leave out what they do not find; a list that may hold nulls is not compiled.
+            item = named.of_type
+            if not isinstance(item, GraphQLNonNull) or not isinstance(
+                item.of_type, GraphQLObjectType
+            ):
+                raise NotCompilableError(f"{named} is not a list of objects")
+            return ListPlan(self.object(item.of_type, details))
         if not isinstance(named, GraphQLObjectType):
             raise NotCompilableError(f"{named} is not an object type")
         if is_connection(named):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from resolvers.compiled.documents import fetch_projected
 from schema.compiled.documents import DocumentField
-from schema.compiled.plan import ConnectionPlan, EdgesPlan, ObjectPlan, Relation
+from schema.compiled.plan import ConnectionPlan, EdgesPlan, ListPlan, ObjectPlan, Relation
 
 if TYPE_CHECKING:
     from resolvers.loaders import Loaders
@@ -73,8 +73,12 @@ def _key(document_field: DocumentField, held: Any) -> tuple[str | None, list[Any
     return held, []
 
 
-def _collect(plan: ObjectPlan | ConnectionPlan | None, value: Any, sites: Sites) -> None:
+def _collect(plan: ObjectPlan | ConnectionPlan | ListPlan | None, value: Any, sites: Sites) -> None:
     if value is None or plan is None:
+        return
+    if isinstance(plan, ListPlan):  # a list of rows (`Execution.approvals`)
+        for item in value:
+            _collect(plan.item, item, sites)
         return
     if isinstance(plan, ConnectionPlan):
         for key, part in plan.parts:

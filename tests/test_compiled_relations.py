@@ -1,0 +1,242 @@
+"""Relations beyond agents and executions compile into the one statement: an agent's (and a
+project's) conversations, the `conversations`, `conversation` and `project` roots, and an
+execution's approvals, with answers equal to the resolvers' (harness: tests/compiled.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import pytest
+from fastapi import FastAPI
+
+from flowgate.seed import SeedSummary
+from flowgate.services import Services
+from flowgate.settings import Settings
+from tests.approvals import DECIDE, Flow, flow, user_gid
+from tests.auth import client_as
+from tests.compiled import ROLES, Pair, pairs, plain_app
+from tests.scratch import Scratch
+
+
+@pytest.fixture(scope="module")
+async def users(
+    settings: Settings, services: Services, app: FastAPI, seeded: SeedSummary
+) -> AsyncIterator[dict[str, Pair]]:
+    async with AsyncExitStack() as stack:
+        async for plain in plain_app(settings, services):
+            yield await pairs(services, app, plain, stack)
+
+
+CONVERSATIONS = """
+query Chats($n: Int!) {
+  agents(first: 20, orderBy: {field: NAME, direction: ASC}) {
+    edges { node { id name
+      conversations(first: $n) {
+        totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { id title status createdAt updatedAt lastMessageAt messageCount
+          deletedAt __typename user { id email } agent { name }
+          project { id name status owner { id } } } }
+      }
+    } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("size", [0, 2, 20])
+async def test_an_agents_conversations_compile(
+    users: dict[str, Pair], email: str, size: int
+) -> None:
+    answer = await users[email].check(CONVERSATIONS, {"n": size})
+    assert "errors" not in answer.body
+    assert answer.round_trips == {"sql": 1, "mongo": 0}
+
+
+ROOTS = """
+query Roots($n: Int, $order: ConversationOrder, $filter: ConversationFilter) {
+  conversations(first: $n, orderBy: $order, filter: $filter) {
+    __typename totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id title status messageCount updatedAt
+      project { id name conversations(first: 3) { totalCount edges { node { id title } } } }
+      agent { id name owner { email } } } }
+  }
+}
+"""
+FILTERS = [
+    None,
+    {"status": ["ARCHIVED"]},
+    {"includeDeleted": True, "titleContains": "a"},
+    {"updatedFrom": "2026-01-01T00:00:00Z"},
+]
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("filter_", FILTERS)
+@pytest.mark.parametrize("order", [None, {"field": "CREATED_AT", "direction": "ASC"}])
+async def test_the_conversations_root_compiles(
+    users: dict[str, Pair], email: str, filter_: object, order: object
+) -> None:
+    answer = await users[email].check(ROOTS, {"n": 15, "order": order, "filter": filter_})
+    assert "errors" not in answer.body
+    assert answer.round_trips == {"sql": 1, "mongo": 0}
+
+
+BY_ID = """
+query ById($c: ID!, $p: ID!) {
+  conversation(id: $c) { id title deletedAt parent { id title user { email } }
+    user { id conversations(first: 3) { totalCount edges { cursor node { id title } } } } }
+  project(id: $p) { id name description repositoryUrl localPath framework language status
+    createdAt updatedAt owner { id name } }
+}
+"""
+NODES = """
+query Node($id: ID!) {
+  node(id: $id) { __typename id
+    ... on Conversation { title agent { name } }
+    ... on Project { name status }
+    ... on User { email role }
+  }
+}
+"""
+
+
+async def test_conversations_and_projects_by_id_compile(users: dict[str, Pair]) -> None:
+    # given: the conversations the admin sees, with their projects and users
+    admin = users["admin@acme.example"]
+    listed = await admin.check(
+        "{ conversations(first: 50, filter: {includeDeleted: true}) { edges { node { id"
+        " user { id } project { id } } } } }"
+    )
+    nodes = [edge["node"] for edge in listed.body["data"]["conversations"]["edges"]]
+    with_project = [node for node in nodes if node["project"]]
+    assert with_project and len(with_project) < len(nodes)
+
+    for email in ROLES:
+        pair = users[email]
+        seen = 0
+        for node in nodes[:12]:
+            project = (node["project"] or with_project[0]["project"])["id"]
+            # when, then: equal answers, each root field one statement
+            answer = await pair.check(BY_ID, {"c": node["id"], "p": project}, roots=2)
+            assert answer.round_trips == {"sql": 2, "mongo": 0}
+            seen += answer.body["data"]["conversation"] is not None
+            for global_id in (node["id"], project, node["user"]["id"]):
+                single = await pair.check(NODES, {"id": global_id})
+                assert single.round_trips == {"sql": 1, "mongo": 0}
+        # ...and not vacuous: the admin sees every one, another organization none, a
+        # member some (theirs and those shared in projects)
+        if email.startswith("admin@acme"):
+            assert seen == len(nodes[:12])
+        if email.endswith("globex.example"):
+            assert seen == 0
+
+
+APPROVALS = """
+query Approvals($e: ID!) {
+  execution(id: $e) { id
+    approvals { __typename id nodeId message requestedAt expiresAt decidedAt decision comment
+      decidedBy { id email } approvers { id name } execution { id status agent { name } } }
+  }
+  executions(first: 5) { edges { node { id approvals { id approvers { email } } } } }
+}
+"""
+
+
+@pytest.fixture
+async def made(scratch: Scratch) -> AsyncIterator[Flow]:
+    async with flow(scratch) as built:
+        yield built
+
+
+@pytest.mark.parametrize("public", [True, False])
+async def test_an_executions_approvals_compile(
+    users: dict[str, Pair], made: Flow, app: FastAPI, services: Services, public: bool
+) -> None:
+    # given: a run with a decided approval and a pending one (naming some of an admin, a
+    # user and a viewer, in an order of their own), of a public workflow or of one shared
+    # with the viewer alone
+    named = []
+    for email in ("admin@acme.example", "user@acme.example", "viewer@acme.example"):
+        async with client_as(app, services, email) as member:
+            named.append(user_gid(member))
+    readers = {"isPublic": True} if public else {"isPublic": False, "viewerIds": [named[2]]}
+    first_named = named if public else [named[0], named[2]]
+    second_named = [named[2], named[1]] if public else [named[2]]
+    execution = await made.start(await made.workflow(readers))
+    decided = await made.request(execution, first_named, message="First look")
+    verdict = await made.run(DECIDE, id=decided, decision="APPROVE", comment="fine")
+    assert verdict["decideApproval"]["__typename"] == "ApprovalPayload", verdict
+    await made.request(execution, second_named, expires=3600)
+
+    for email in ROLES:
+        # when: as each role (the resolvers' answer, one statement per root field)
+        answer = await users[email].check(APPROVALS, {"e": execution}, roots=2)
+        assert "errors" not in answer.body
+        readable_ids = 0 if email.startswith("admin@") else 1
+        assert answer.round_trips == {"sql": 2, "mongo": readable_ids}
+        # then, not vacuously: the approvals, in order, decided and not, to whoever sees
+        # the run
+        shown = answer.body["data"]["execution"]
+        if email in ("admin@acme.example", "viewer@acme.example") or (
+            public and email.endswith("acme.example")
+        ):
+            first, second = shown["approvals"]
+            assert first["decision"] == "APPROVE" and first["decidedBy"] is not None
+            assert [user["id"] for user in first["approvers"]] == first_named
+            assert second["decision"] is None
+            assert [user["id"] for user in second["approvers"]] == second_named
+            assert first["execution"]["id"] == execution
+        else:
+            assert shown is None
+
+
+async def test_an_approvals_status_falls_back_to_the_resolvers(
+    users: dict[str, Pair], made: Flow, app: FastAPI, services: Services
+) -> None:
+    # given: a pending approval (its status and wait are read off the clock by the resolver)
+    async with client_as(app, services, "admin@acme.example") as admin:
+        approver = user_gid(admin)
+    execution = await made.start(await made.workflow({"isPublic": True}))
+    await made.request(execution, [approver], expires=3600)
+    query = "query($e: ID!) { execution(id: $e) { approvals { id status } } }"
+
+    # when
+    answer = await users["admin@acme.example"].check(query, {"e": execution})
+
+    # then: the resolvers answer it (not compiled: a statement for the execution, one for
+    # its approvals)
+    assert answer.body["data"]["execution"]["approvals"][0]["status"] == "PENDING"
+    assert answer.round_trips["sql"] == 2
+
+
+PROJECTS = """
+query Projects($n: Int, $after: String, $status: [ProjectStatus!]) {
+  projects(first: $n, after: $after, status: $status) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { id name status updatedAt owner { email }
+      conversations(first: 2) { totalCount pageInfo { hasNextPage }
+        edges { cursor node { id title user { id } } } } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("email", ROLES)
+@pytest.mark.parametrize("status", [None, ["ACTIVE"], ["ARCHIVED", "DELETED"]])
+async def test_the_projects_root_compiles(
+    users: dict[str, Pair], email: str, status: list[str] | None
+) -> None:
+    pair = users[email]
+    # when: a first page, then the next one after its last cursor
+    first = await pair.check(PROJECTS, {"n": 1, "status": status})
+    cursor = first.body["data"]["projects"]["pageInfo"]["endCursor"]
+    rest = await pair.check(PROJECTS, {"n": 20, "after": cursor, "status": status})
+
+    # then: the resolvers' pages, one statement each
+    assert first.round_trips == rest.round_trips == {"sql": 1, "mongo": 0}
+    if status is None:  # not vacuous: the seeded projects are listed, with conversations
+        listed = first.body["data"]["projects"]["edges"] + rest.body["data"]["projects"]["edges"]
+        assert len(listed) > 1
+        assert any(edge["node"]["conversations"]["totalCount"] for edge in listed)
