@@ -9,13 +9,17 @@ from contextlib import AsyncExitStack
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from flowgate.seed import SeedSummary
 from flowgate.services import Services
 from flowgate.settings import Settings
+from models.enums import UserRole
+from models.sql import User
 from tests.approvals import DECIDE, Flow, flow, user_gid
 from tests.auth import client_as
 from tests.compiled import ROLES, Pair, pairs, plain_app
+from tests.conversations import start_chat
 from tests.scratch import Scratch
 
 
@@ -240,3 +244,37 @@ async def test_the_projects_root_compiles(
         listed = first.body["data"]["projects"]["edges"] + rest.body["data"]["projects"]["edges"]
         assert len(listed) > 1
         assert any(edge["node"]["conversations"]["totalCount"] for edge in listed)
+
+
+MINE = "query Mine { conversations(first: 100) { edges { node { id user { email } } } } }"
+
+
+async def test_a_members_conversation_statement_serves_that_member_alone(
+    app: FastAPI, services: Services, seeded: SeedSummary, scratch: Scratch
+) -> None:
+    """A member's statement names their user id and is kept for them: two members of one
+    role asking the same text each get their own conversations, compiled, every time."""
+    async with services.postgres.session() as session:
+        colleague = await session.scalar(
+            select(User.email).where(
+                User.role == UserRole.USER,
+                User.email.endswith("@acme.example"),
+                User.email != "user@acme.example",
+            )
+        )
+    assert colleague is not None
+    agent = await scratch.create_agent()
+    async with (
+        client_as(app, services, "user@acme.example") as one,
+        client_as(app, services, colleague) as other,
+    ):
+        own = {}
+        for member in (one, other):
+            own[member.principal.user_id], _ = await start_chat(member.http, agent)
+        for _ in range(3):  # built, kept, then (prepared) kept again
+            for member, stranger in ((one, other), (other, one)):
+                answer = (await member.http.post("/graphql", json={"query": MINE})).json()
+                assert answer["extensions"]["roundTrips"] == {"sql": 1, "mongo": 0}
+                seen = {edge["node"]["id"] for edge in answer["data"]["conversations"]["edges"]}
+                assert own[member.principal.user_id] in seen
+                assert own[stranger.principal.user_id] not in seen

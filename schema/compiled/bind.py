@@ -166,6 +166,9 @@ class Binder:
         # False when the statement holds data read while building it (the ids of agents with
         # a flowchart, from MongoDB): it may then not be reused.
         self.cacheable = True
+        # True when it holds the principal's own user id (a member's conversations): it may
+        # be reused for that user only.
+        self.per_user = False
 
     def arguments(self, field_def: Any, details: Any) -> dict[str, Any]:
         """The field's arguments as its resolver receives them: Python names, input objects
@@ -232,9 +235,9 @@ class Binder:
 
     def _names_the_user(self) -> None:
         """A member's conversations are told apart by their user id, which the statement
-        holds: it serves that user alone, and is not kept (statements are kept per role)."""
+        holds: it serves that user alone, and is kept for them alone."""
         if not is_admin(self.principal):
-            self.cacheable = False
+            self.per_user = True
 
     async def _statement(self, plan: RootPlan) -> Select[Any]:
         args = self.arguments(plan.field_def, plan.details)

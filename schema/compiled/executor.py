@@ -44,7 +44,9 @@ PLAN_CACHE_SIZE = 512
 _NOT_COMPILABLE = "not compilable"
 plans: BoundedCache[RootPlan | str] = BoundedCache(PLAN_CACHE_SIZE)
 STATEMENT_CACHE_SIZE = 1024
-built: BoundedCache[Bound] = BoundedCache(STATEMENT_CACHE_SIZE)
+# A marker in `built`: the statement is kept per user (see `_compiled_answer`).
+_PER_USER = "per user"
+built: BoundedCache[Bound | str] = BoundedCache(STATEMENT_CACHE_SIZE)
 
 
 class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -207,12 +209,20 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             # The same operation with the same variables, for the same organization, is
             # the same statement: built once (building costs more than running it), run
             # with fresh data and the request's readable workflows every time.
-            statement_key = (key, self._variables_key(), principal.organization_id)
+            # A statement that names its user (a member's conversations) is kept under the
+            # user's id as well: the organization's entry says so.
+            statement_key: tuple[Any, ...] = (key, self._variables_key(), principal.organization_id)
             bound = built.get(statement_key)
-            if bound is None:
+            if bound is _PER_USER:
+                statement_key += (principal.user_id,)
+                bound = built.get(statement_key)
+            if not isinstance(bound, Bound):
                 binder = Binder(self, info, principal, services.settings.max_page_size)
                 bound = await binder.root(plan)
-                if binder.cacheable:
+                if binder.cacheable and binder.per_user:
+                    built.put(statement_key[:3], _PER_USER)
+                    built.put((*statement_key[:3], principal.user_id), bound)
+                elif binder.cacheable:
                     built.put(statement_key, bound)
             # A plan that reads no executions binds no ids; if it did read them after all,
             # the missing value fails the statement (and the resolvers answer): closed.
