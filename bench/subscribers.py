@@ -141,7 +141,7 @@ def seed(data_dir: Path, env: dict[str, str]) -> None:
         timeout=300,
         check=False,
     )
-    if done.returncode != 0 and "already holds" not in done.stdout + done.stderr:
+    if done.returncode != 0 and "already hold" not in done.stdout + done.stderr:
         raise SystemExit(f"flowgate seed failed:\n{done.stdout}\n{done.stderr}")
 
 
