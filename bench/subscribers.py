@@ -98,6 +98,34 @@ def _free_port() -> int:
         return port
 
 
+def raise_open_files(needed: int) -> None:
+    """Raise this process's soft limit on open files to the hard limit: each websocket is a
+    file descriptor (10,000 subscribers are 10,000 in the gateway, N/P in each client),
+    and the usual soft limit is 1,024. Fails with the numbers when even that is too few."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    if soft != resource.RLIM_INFINITY and soft < needed + FILES_SPARE:
+        raise SystemExit(
+            f"{needed} websockets need {needed + FILES_SPARE} open files; the limit is {soft} "
+            "(raise it with `ulimit -Hn`, or use more --clients)"
+        )
+
+
+# Files a process needs besides its websockets (stores, logs, pipes, the listener).
+FILES_SPARE = 256
+# Websockets per client process at most: more processes, not larger ones, past this.
+SOCKETS_PER_CLIENT = 2_500
+
+
+def client_processes(subscribers: int, requested: int) -> int:
+    """At least `requested`, and enough that none holds more than `SOCKETS_PER_CLIENT`."""
+    return max(1, min(subscribers, max(requested, math.ceil(subscribers / SOCKETS_PER_CLIENT))))
+
+
 def _flowgate(*args: str) -> list[str]:
     return [sys.executable, "-m", "flowgate.cli", *args]
 
@@ -113,7 +141,7 @@ def seed(data_dir: Path, env: dict[str, str]) -> None:
         timeout=300,
         check=False,
     )
-    if done.returncode != 0 and "already holds" not in done.stdout + done.stderr:
+    if done.returncode != 0 and "already hold" not in done.stdout + done.stderr:
         raise SystemExit(f"flowgate seed failed:\n{done.stdout}\n{done.stderr}")
 
 
@@ -225,6 +253,7 @@ class Shared:
 def client_main(
     index: int, url: str, count: int, agent_id: str, compression: bool, shared: Shared
 ) -> None:
+    raise_open_files(count)
     with contextlib.suppress(ImportError):
         import uvloop
 
@@ -329,6 +358,9 @@ class Result:
     errors: list[str]
     cpu_seconds: float  # the gateway's, while publishing and delivering
     publish_seconds: float  # from the first execution started to the last finished
+    # The machine's 1-minute load average as publishing began and once delivered: latency
+    # depends on it (memory per subscriber does not).
+    load: tuple[float, float] = (math.nan, math.nan)
 
     @property
     def publish_rate(self) -> float:
@@ -456,7 +488,7 @@ def _measure(
     authorization: str,
 ) -> Result:
     context = mp.get_context("spawn")
-    clients = max(1, min(clients, subscribers))
+    clients = client_processes(subscribers, clients)
     shared = Shared(
         subscribed=context.Array("l", clients, lock=False),
         failed=context.Array("l", clients, lock=False),
@@ -488,7 +520,8 @@ def _measure(
     try:
         _wait(
             lambda: sum(shared.subscribed) + sum(shared.failed) >= subscribers,
-            max(60.0, subscribers / 50),  # 5,000 sockets take a while to open on 2 cores
+            # 5,000 sockets took longer than 100 s to open on 2 shared cores (load 8)
+            max(120.0, subscribers / 10),
             "subscriptions sent",
         )
         if sum(shared.failed):
@@ -507,6 +540,7 @@ def _measure(
 
         # Publish: K executions at a fixed pace.
         cpu_before = gw.cpu()
+        load_before = os.getloadavg()[0]
         publishing = last_published = time.monotonic()
         measured: set[str] = set()
         for _ in range(executions):
@@ -524,6 +558,7 @@ def _measure(
                 "deliveries",
             )
         cpu_seconds = gw.cpu() - cpu_before
+        load = (load_before, os.getloadavg()[0])
         time.sleep(0.5)
     finally:
         shared.stop.set()
@@ -551,6 +586,7 @@ def _measure(
         errors=errors,
         cpu_seconds=cpu_seconds,
         publish_seconds=publish_seconds,
+        load=load,
     )
 
 
@@ -572,8 +608,8 @@ def table(results: list[Result]) -> str:
     lines = [
         "| bus | subscribers | client procs | RSS before (MiB) | RSS idle (MiB) "
         "| per idle subscriber (KiB) | updates | updates/s | delivered / expected | duplicates "
-        "| p50 (ms) | p99 (ms) | max (ms) | gateway CPU per delivery (µs) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| p50 (ms) | p99 (ms) | max (ms) | gateway CPU per delivery (µs) | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
@@ -582,7 +618,8 @@ def table(results: list[Result]) -> str:
             f"| {r.executions * STATUS_CHANGES_PER_EXECUTION} | {r.publish_rate:.1f} "
             f"| {r.delivered} / {r.expected} | {r.duplicates} "
             f"| {r.percentile(50):.1f} | {r.percentile(99):.1f} "
-            f"| {max(r.latencies_ms, default=math.nan):.1f} | {r.cpu_per_delivery_us:.0f} |"
+            f"| {max(r.latencies_ms, default=math.nan):.1f} | {r.cpu_per_delivery_us:.0f} "
+            f"| {r.load[0]:.1f} → {r.load[1]:.1f} |"
         )
     return "\n".join(lines)
 
@@ -595,7 +632,8 @@ def report(
         f"## Subscribers (`bench/subscribers.py`), {now}\n\n"
         f"- machine: {machine()}; Python {platform.python_version()}; load average "
         f"{load[0]:.1f} before, {load[1]:.1f} after (other work on the machine adds noise)\n"
-        f"- stores: {stores}; one gateway process per row, {args.clients} client processes\n"
+        f"- stores: {stores}; one gateway process per row, at least {args.clients} client "
+        f"processes (one per {SOCKETS_PER_CLIENT:,} websockets)\n"
         f"- load: per row, {args.executions} executions started, stepped and finished over "
         f"HTTP every {args.interval} s (3 status changes each) to `executionUpdates` "
         f"subscribers, one websocket each (permessage-deflate "
@@ -643,6 +681,8 @@ def main() -> None:
         # Every subscriber connects from this machine's one address.
         "FLOWGATE_MAX_WS_PER_ADDRESS": "100000",
     }
+    # The gateway inherits the limit: its websockets are its open files.
+    raise_open_files(max(args.subscribers))
     results: list[Result] = []
     load_before = os.getloadavg()[0]
     try:

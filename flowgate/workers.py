@@ -56,9 +56,15 @@ def worker_count(settings: Settings, requested: int | None, cores: int) -> int:
 
 def uvicorn_options(settings: Settings) -> list[str]:
     """uvicorn's options for a gateway process (`create_app`); the benchmark starts its
-    gateway with them too (`bench.targets`), so that it measures what is served."""
+    gateway with them too (`bench.targets`), so that it measures what is served.
+
+    Websockets on the sans-I/O `websockets` protocol, named rather than left to `auto`
+    (which picks it today): its keep-alive pings are timers, where the `websockets` option
+    (the library's legacy protocol) runs three tasks and a stream reader per socket, and
+    every idle subscriber holds one socket."""
     return [
         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        "--ws", "websockets-sansio",
         "--ws-max-size", str(settings.max_ws_message_bytes),
         "--ws-per-message-deflate", str(settings.ws_compression).lower(),
     ]  # fmt: skip

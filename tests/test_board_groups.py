@@ -6,6 +6,7 @@ SLOW_CONSUMER, and neither slows the group or the others."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -155,3 +156,26 @@ def test_a_member_merges_states_and_keeps_lifecycle_items() -> None:
     assert member.merged == 2
     member.offer(Rendered(payload="s2", key="y", lifecycle=True))
     assert member.overflowed
+
+
+async def test_a_waiting_member_wakes_for_an_item_and_for_its_end_and_survives_a_timeout() -> None:
+    # A member waits on a bare future it makes per wait (not an Event): an offer or the end
+    # must wake it, and a wait given up (a timeout cancels it) must not lose later items.
+    member = Member(limit=4)
+    waiting = asyncio.create_task(member.next())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    member.offer(Rendered(payload="s1"))
+    first = await asyncio.wait_for(waiting, 1)
+    assert first is not None and first.payload == "s1"
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(member.next(), 0.01)
+    member.offer(Rendered(payload="s2"))
+    second = await asyncio.wait_for(member.next(), 1)
+    assert second is not None and second.payload == "s2"
+
+    ending = asyncio.create_task(member.next())
+    await asyncio.sleep(0)
+    member.end()
+    assert await asyncio.wait_for(ending, 1) is None

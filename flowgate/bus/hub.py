@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 
 from flowgate.bus.message import BusMessage
@@ -32,10 +31,12 @@ class Subscriber:
         # The types a newer message of the same execution replaces while unread: a stream
         # that shows only the latest state (the board) merges more than one that replays.
         self.coalesce = coalesce
-        self.queue: deque[BusMessage] = deque()
+        # A list and a bare future, not a deque and an `asyncio.Event` (a 0.5 KiB block
+        # each, empty): there is one subscriber per ungrouped subscription, mostly idle.
+        self.queue: list[BusMessage] = []
         self.coalesced: set[int] = set()
         self.overflowed = False
-        self._ready = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
 
     def offer(self, message: BusMessage) -> None:
         if self.overflowed:
@@ -51,7 +52,9 @@ class Subscriber:
             self.queue.clear()  # the stream ends; what it would have said is in the log
         else:
             self.queue.append(message)
-        self._ready.set()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def recover(self) -> None:
         """Take messages again after an overflow: for a stream that only needs to know that
@@ -61,11 +64,14 @@ class Subscriber:
     async def next(self) -> BusMessage | None:
         """The next message, or `None` once overflowed; the caller bounds the wait."""
         while not self.queue and not self.overflowed:
-            self._ready.clear()
-            await self._ready.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
         if self.overflowed:
             return None
-        return self.queue.popleft()
+        return self.queue.pop(0)  # at most `limit` (256), usually one
 
 
 class Hub:

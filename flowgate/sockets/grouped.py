@@ -11,6 +11,7 @@ import orjson
 from starlette.websockets import WebSocketDisconnect
 from strawberry.http.exceptions import WebSocketDisconnected
 
+from flowgate.sockets import grouping
 from flowgate.sockets.grouping import Plan
 from flowgate.sockets.groups import Rendered, RenderGroups
 from flowgate.stores.roundtrips import start_counting
@@ -28,6 +29,24 @@ def render_groups(view: Any, context: Context) -> RenderGroups:
     return groups
 
 
+async def grouped_items(
+    view: Any,
+    schema: Any,
+    context: Context,
+    operation: tuple[str, dict[str, object] | None, str | None],
+) -> AsyncIterator[Rendered] | None:
+    """The member's items if the operation may share a rendering (`grouping.plan`), else
+    None: the protocol runs it on its own.
+
+    The plan is dropped once its group is joined: its key (the document, the variables, the
+    workflows one may read) is the group's already, one copy rather than one per member."""
+    query, variables, operation_name = operation
+    plan = await grouping.plan(context, schema, query, variables, operation_name)
+    if plan is None:
+        return None
+    return follow(render_groups(view, context), plan, schema, context, operation)
+
+
 async def follow(
     groups: RenderGroups,
     plan: Plan,
@@ -35,7 +54,7 @@ async def follow(
     context: Context,
     operation: tuple[str, dict[str, object] | None, str | None],
 ) -> AsyncIterator[Rendered]:
-    """The member's items: join (or start) the group of `plan`, leave it when done."""
+    """Join (or start) the group of `plan`; its items; leave it when done."""
     query, variables, operation_name = operation
 
     async def source() -> Any:
@@ -51,11 +70,13 @@ async def follow(
         )
 
     group, member = groups.join(plan.key, source, replay_last=plan.replay_last)
+    response_key = plan.response_key
+    del plan  # see `grouped_items`
     try:
         while (item := await member.next()) is not None:
             yield item
         if member.overflowed:
-            yield slow_consumer(plan.response_key)
+            yield slow_consumer(response_key)
     finally:
         group.leave(member)
 

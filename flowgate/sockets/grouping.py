@@ -68,7 +68,9 @@ async def plan(
         return None
     try:
         document = parse_cached(query, context.services.settings.max_tokens)
-        variables_key = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+        # As text: orjson's bytes keep the 4 KiB buffer they were written into, and the
+        # key lives as long as the subscription (4 KiB of each idle subscriber's 50).
+        variables_key = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode()
     except (GraphQLError, TypeError):
         return None
     operation = get_operation_ast(document, operation_name)

@@ -18,7 +18,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
     StartMessage,
 )
 
-from flowgate.sockets import grouped, grouping
+from flowgate.sockets import grouped
 from flowgate.sockets.admission import (
     PROTOCOL_ERROR,
     TRY_AGAIN_LATER,
@@ -94,15 +94,14 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         operation_name: str | None,
         variables: dict[str, object] | None,
     ) -> None:
-        plan = await grouping.plan(self.context, self.schema, query, variables, operation_name)
-        if plan is None:
+        request = (query, variables, operation_name)
+        items = await grouped.grouped_items(self.view, self.schema, self.context, request)
+        if items is None:
             await super().handle_async_results(operation_id, query, operation_name, variables)
             return
-        groups = grouped.render_groups(self.view, self.context)
         data_head = grouped.head({"type": "data", "id": operation_id})
-        request = (query, variables, operation_name)
         try:
-            async for item in grouped.follow(groups, plan, self.schema, self.context, request):
+            async for item in items:
                 if item.refused:
                     # As Strawberry answers an operation refused before it runs: the first error.
                     payload = item.errors[0] if item.errors else {"message": "Refused"}

@@ -15,7 +15,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
-from flowgate.sockets import grouped, grouping
+from flowgate.sockets import grouped
 from flowgate.sockets.admission import (
     PROTOCOL_ERROR,
     TRY_AGAIN_LATER,
@@ -64,21 +64,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         )
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
-        plan = await grouping.plan(
-            self.context,
-            self.schema,
-            operation.query,
-            operation.variables,
-            operation.operation_name,
-        )
-        if plan is None:
+        request = (operation.query, operation.variables, operation.operation_name)
+        items = await grouped.grouped_items(self.view, self.schema, self.context, request)
+        if items is None:
             await super().run_operation(operation)
             return
-        groups = grouped.render_groups(self.view, self.context)
         next_head = grouped.head({"id": operation.id, "type": "next"})
-        request = (operation.query, operation.variables, operation.operation_name)
         try:
-            async for item in grouped.follow(groups, plan, self.schema, self.context, request):
+            async for item in items:
                 if operation.completed:
                     return
                 if item.refused:
