@@ -21,6 +21,7 @@ from flowgate.services import Services
 from flowgate.settings import Settings
 from flowgate.stores.embedded import embedded_stores
 from flowgate.stores.postgres import Postgres
+from flowgate.workers import WS_PROTOCOL
 
 console = Console(stderr=True)
 # The seed's admin of its first organization: the demo acts as them (password: the seed's).
@@ -87,6 +88,7 @@ async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> 
             log_config=None,
             access_log=False,
             lifespan="on",
+            ws=WS_PROTOCOL,  # as every worker's (`flowgate.workers.uvicorn_options`)
             ws_max_size=resolved.max_ws_message_bytes,
             ws_per_message_deflate=resolved.ws_compression,
             http="httptools",  # the C parser (uvicorn[standard]); h11 costs more per request

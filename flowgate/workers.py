@@ -54,6 +54,10 @@ def worker_count(settings: Settings, requested: int | None, cores: int) -> int:
     return 1
 
 
+# uvicorn's websocket protocol for every gateway process (see `uvicorn_options`).
+WS_PROTOCOL = "websockets-sansio"
+
+
 def uvicorn_options(settings: Settings) -> list[str]:
     """uvicorn's options for a gateway process (`create_app`); the benchmark starts its
     gateway with them too (`bench.targets`), so that it measures what is served.
@@ -64,7 +68,7 @@ def uvicorn_options(settings: Settings) -> list[str]:
     every idle subscriber holds one socket."""
     return [
         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
-        "--ws", "websockets-sansio",
+        "--ws", WS_PROTOCOL,
         "--ws-max-size", str(settings.max_ws_message_bytes),
         "--ws-per-message-deflate", str(settings.ws_compression).lower(),
     ]  # fmt: skip
