@@ -4,7 +4,9 @@ round trips than the resolvers' one batch per level, never more), render each do
 its field's selection and put it in the key's place.
 
 The collections are asked concurrently, as the resolvers' loader batches are. No keys, no
-query: a page without executions of a workflow asks nothing of the workflows."""
+query: a page without executions of a workflow asks nothing of the workflows. A document
+stored canonically is rendered straight from what MongoDB returned (`schema.compiled.direct`),
+any other through validation and its type's `from_model`."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from resolvers.compiled.documents import fetch_projected
+from resolvers.compiled.documents import Projected, fetch_projected
+from schema.compiled.direct import DeviationError
 from schema.compiled.documents import DocumentField
 from schema.compiled.plan import ConnectionPlan, EdgesPlan, ObjectPlan, Relation
 
@@ -47,22 +50,41 @@ async def _fill(
         for holder, key in places
         if (text := _key(document_field, holder[key])[0]) is not None
     }
-    if not keys:
-        found: dict[uuid.UUID, Any] = {}
-    else:
+    found: Projected | None = None
+    if keys:
         projection = {path for document_field, _ in fields for path in document_field.projection}
         found = await fetch_projected(loader, sorted(uuid.UUID(k) for k in keys), projection)
     for document_field, places in fields:
-        source, render = document_field.source, document_field.render
         rendered: dict[tuple[Any, ...], Any] = {}
         for holder, key in places:
             text, carried = _key(document_field, holder[key])
             if (text, *carried) not in rendered:
                 # A null key (an execution of no workflow, one that has ended): the resolver
                 # answers without asking MongoDB.
-                document = found.get(uuid.UUID(text)) if text is not None else None
-                rendered[text, *carried] = render(source.value(document, *carried))
+                raw = found.raw.get(uuid.UUID(text)) if found and text is not None else None
+                rendered[text, *carried] = _render(document_field, found, raw, carried)
             holder[key] = rendered[text, *carried]
+
+
+def _render(
+    document_field: DocumentField,
+    found: Projected | None,
+    raw: dict[str, Any] | None,
+    carried: list[Any],
+) -> Any:
+    """The field's value for the document `raw` (None: not found): straight from it when it
+    is canonical, else through validation and the field's `from_model`."""
+    direct = document_field.direct
+    if raw is not None and found is not None:
+        if direct is not None and found.canonical(raw):
+            try:
+                return direct(raw)
+            except DeviationError:
+                pass  # something `from_model` does not just copy: it renders this one
+        document = found.validated(raw)
+    else:
+        document = None
+    return document_field.render(document_field.source.value(document, *carried))
 
 
 def _key(document_field: DocumentField, held: Any) -> tuple[str | None, list[Any]]:
