@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from resolvers.compiled.documents import Projected, fetch_projected
@@ -50,10 +51,11 @@ async def _fill(
         for holder, key in places
         if (text := _key(document_field, holder[key])[0]) is not None
     }
+    ids = {text: uuid.UUID(text) for text in keys}
     found: Projected | None = None
     if keys:
         projection = {path for document_field, _ in fields for path in document_field.projection}
-        found = await fetch_projected(loader, sorted(uuid.UUID(k) for k in keys), projection)
+        found = await fetch_projected(loader, sorted(ids.values()), projection)
     for document_field, places in fields:
         rendered: dict[tuple[Any, ...], Any] = {}
         for holder, key in places:
@@ -61,7 +63,7 @@ async def _fill(
             if (text, *carried) not in rendered:
                 # A null key (an execution of no workflow, one that has ended): the resolver
                 # answers without asking MongoDB.
-                raw = found.raw.get(uuid.UUID(text)) if found and text is not None else None
+                raw = found.raw.get(ids[text]) if found and text is not None else None
                 rendered[text, *carried] = _render(document_field, found, raw, carried)
             holder[key] = rendered[text, *carried]
 
@@ -95,19 +97,67 @@ def _key(document_field: DocumentField, held: Any) -> tuple[str | None, list[Any
     return held, []
 
 
+Collector = Callable[[Any, Sites], None]
+# Each plan's collector, built once (a plan is cached with its operation): by the plan's
+# id, the plan kept alongside so that the id is not reused while the entry lives.
+_collectors: dict[int, tuple[Any, Collector | None]] = {}
+_COLLECTORS_SIZE = 1024
+
+
 def _collect(plan: ObjectPlan | ConnectionPlan | None, value: Any, sites: Sites) -> None:
     if value is None or plan is None:
         return
+    collect = _collector(plan)
+    if collect is not None:
+        collect(value, sites)
+
+
+def _collector(plan: ObjectPlan | ConnectionPlan) -> Collector | None:
+    entry = _collectors.get(id(plan))
+    if entry is None or entry[0] is not plan:
+        if len(_collectors) >= _COLLECTORS_SIZE:
+            _collectors.clear()
+        entry = _collectors[id(plan)] = (plan, _build(plan))
+    return entry[1]
+
+
+def _build(plan: ObjectPlan | ConnectionPlan) -> Collector | None:
+    """What finds the document fields' places in a value of `plan` (None: it holds none):
+    the plan's shape walked once here, not for every object of every answer."""
     if isinstance(plan, ConnectionPlan):
-        for key, part in plan.parts:
-            if isinstance(part, EdgesPlan) and part.node is not None:
-                nodes = [k for k, name in part.parts if name == "node"]
+        edges = [
+            (key, [k for k, name in part.parts if name == "node"], collect)
+            for key, part in plan.parts
+            if isinstance(part, EdgesPlan)
+            and part.node is not None
+            and (collect := _collector(part.node)) is not None
+        ]
+
+        def connection(value: Any, sites: Sites) -> None:
+            for key, nodes, collect in edges:
                 for edge in value[key]:
                     for node_key in nodes:
-                        _collect(part.node, edge[node_key], sites)
-        return
-    for key, field in plan.fields:
-        if isinstance(field, DocumentField):
-            sites.setdefault(id(field), (field, []))[1].append((value, key))
-        elif isinstance(field, Relation):
-            _collect(field.target, value[key], sites)
+                        if (node := edge[node_key]) is not None:
+                            collect(node, sites)
+
+        return connection if edges else None
+    documents = [
+        (key, id(field), field) for key, field in plan.fields if isinstance(field, DocumentField)
+    ]
+    relations = [
+        (key, collect)
+        for key, field in plan.fields
+        if isinstance(field, Relation) and (collect := _collector(field.target)) is not None
+    ]
+
+    def collect_object(value: Any, sites: Sites) -> None:
+        for key, ident, document_field in documents:
+            site = sites.get(ident)
+            if site is None:
+                site = sites[ident] = (document_field, [])
+            site[1].append((value, key))
+        for key, collect in relations:
+            if (inner := value[key]) is not None:
+                collect(inner, sites)
+
+    return collect_object if documents or relations else None
