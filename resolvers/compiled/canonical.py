@@ -173,7 +173,16 @@ def _plain_check(annotation: Any, projected: Tree | None) -> Check:
         return lambda value: type(value) in kinds and value in values
     if origin is list and len(arguments) == 1:
         item = _check(arguments[0], projected)
-        return lambda value: type(value) is list and all(item(each) for each in value)
+
+        def items(value: Any) -> bool:
+            if type(value) is not list:
+                return False
+            for each in value:  # noqa: SIM110 - a loop: no generator per list
+                if not item(each):
+                    return False
+            return True
+
+        return items
     if origin is dict and arguments == (str, Any):
         return _is_type(dict)  # BSON keys are strings; the values are kept as they are
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

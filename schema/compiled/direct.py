@@ -75,17 +75,15 @@ def _render(
     top: bool = False,
 ) -> Render:
     inner, _ = unwrap_optional(annotation)
+    # A null is handled by each renderer itself (one call per value, not two).
     if isinstance(output, GraphQLNonNull):
-        render = _plain(output.of_type, inner, details, grouped, top=top)
+        return _plain(output.of_type, inner, details, grouped, top=top, non_null=True)
+    return _plain(output, inner, details, grouped, top=top, non_null=False)
 
-        def non_null(value: Any) -> Any:
-            if value is None:
-                raise DeviationError("null for a non-null field")
-            return render(value)
 
-        return non_null
-    render = _plain(output, inner, details, grouped, top=top)
-    return lambda value: None if value is None else render(value)
+def _null(non_null: bool) -> None:
+    if non_null:
+        raise DeviationError("null for a non-null field")
 
 
 def _plain(
@@ -95,19 +93,26 @@ def _plain(
     grouped: Grouped,
     *,
     top: bool = False,
+    non_null: bool,
 ) -> Render:
     if isinstance(output, GraphQLList):
         (item_annotation,) = _list_item(annotation)
         item = _render(output.of_type, item_annotation, details, grouped)
-        return lambda value: [item(each) for each in value]
+
+        def listed(value: Any) -> Any:
+            if value is None:
+                return _null(non_null)
+            return [item(each) for each in value]
+
+        return listed
     if isinstance(output, GraphQLObjectType):
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             raise NotCanonicalError(f"{output.name} from {annotation}")
-        return _object(output, annotation, details, grouped, top=top)
+        return _object(output, annotation, details, grouped, top=top, non_null=non_null)
     if isinstance(output, GraphQLEnumType):
-        return _enum(output, annotation)
+        return _enum(output, annotation, non_null)
     if isinstance(output, GraphQLScalarType):
-        return _scalar(output, annotation)
+        return _scalar(output, annotation, non_null)
     raise NotCanonicalError(f"{output}")
 
 
@@ -117,12 +122,14 @@ def _list_item(annotation: Any) -> tuple[Any]:
     return annotation.__args__  # type: ignore[no-any-return]
 
 
-def _scalar(output: GraphQLScalarType, annotation: Any) -> Render:
+def _scalar(output: GraphQLScalarType, annotation: Any, non_null: bool) -> Render:
     coerce = output.coerce_output_value
     # Validation makes a float of an int stored in a float field.
     convert = float if annotation is float else None
 
     def leaf(value: Any) -> Any:
+        if value is None:
+            return _null(non_null)
         coerced = coerce(convert(value) if convert is not None else value)
         if coerced is None:
             raise DeviationError(f"{output} cannot serialize {value!r}")
@@ -131,7 +138,7 @@ def _scalar(output: GraphQLScalarType, annotation: Any) -> Render:
     return leaf
 
 
-def _enum(output: GraphQLEnumType, annotation: Any) -> Render:
+def _enum(output: GraphQLEnumType, annotation: Any, non_null: bool) -> Render:
     members: list[enum.Enum] = list(annotation) if isinstance(annotation, enum.EnumMeta) else []
     if not members:
         raise NotCanonicalError(f"{output.name} from {annotation}")
@@ -141,7 +148,11 @@ def _enum(output: GraphQLEnumType, annotation: Any) -> Render:
         names[member] = names[member.value] = output.coerce_output_value(member)
     if any(name is None for name in names.values()):
         raise NotCanonicalError(f"{output.name} cannot serialize every {annotation}")
-    return names.__getitem__
+
+    def named(value: Any) -> Any:
+        return _null(non_null) if value is None else names[value]
+
+    return named
 
 
 def _object(
@@ -151,6 +162,7 @@ def _object(
     grouped: Grouped,
     *,
     top: bool = False,
+    non_null: bool,
 ) -> Render:
     node = any(interface.name == "Node" for interface in type_.interfaces)
     parts: list[tuple[str, str | None, Callable[[], Any], Render]] = []
@@ -173,6 +185,8 @@ def _object(
         parts.append((key, stored, fill, render))
 
     def rendered(value: Any) -> Any:
+        if value is None:
+            return _null(non_null)
         answer = {}
         for key, stored, fill, render in parts:
             if stored is None:
