@@ -4,15 +4,17 @@ for.
 
 Each field reads through its loader's access path (`resolvers.loaders`: the collection, the
 key field and the scope, which for workflows is the readable-workflows filter of
-`models.access`), so the documents found are the ones the resolvers would load. They are
-validated as the resolvers' loads validate them (the Beanie document's own field types,
-defaults and coercions), only for the fields projected."""
+`models.access`), so the documents found are the ones the resolvers would load. A document
+stored as its model would validate it unchanged is used as decoded; any other is validated
+as the resolvers' loads validate it (the Beanie document's own field types, defaults and
+coercions), only for the fields projected (`Projected`)."""
 
 from __future__ import annotations
 
 import typing
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import Any
 
@@ -20,33 +22,70 @@ from pydantic import BaseModel, create_model
 from sqlalchemy import ColumnElement, FromClause
 
 from models.enums import TERMINAL_EXECUTION_STATUSES
+from resolvers.compiled.canonical import checker
 from resolvers.loaders.base import DocumentByFieldLoader
+
+
+@dataclass
+class Projected:
+    """The documents found for some keys, as MongoDB decoded them (projected), and what a
+    compiled answer makes of each: canonical ones are rendered straight from these
+    (`schema.compiled.direct`), the others validated as the resolvers' loads validate them
+    (the Beanie document's own field types, defaults and coercions, for the fields
+    projected), a validation error failing the compiled answer as before."""
+
+    document: type[BaseModel]
+    fields: frozenset[str]  # the projection, key field included
+    raw: dict[uuid.UUID, dict[str, Any]]
+    _checked: dict[int, bool] = field(default_factory=dict)
+
+    def canonical(self, raw: dict[str, Any]) -> bool:
+        checked = self._checked.get(id(raw))
+        if checked is None:
+            check = checker(self.document, self.fields)
+            checked = self._checked[id(raw)] = check is not None and check(raw)
+        return checked
+
+    def validated(self, raw: dict[str, Any]) -> Any:
+        names = frozenset(path.split(".", 1)[0] for path in self.fields)
+        return construct(self.document, projected_model(self.document, names).model_validate(raw))
 
 
 async def fetch_projected(
     loader: DocumentByFieldLoader[Any], keys: Sequence[uuid.UUID], fields: Iterable[str]
-) -> dict[uuid.UUID, Any]:
-    """The documents of `keys` by key (absent: not found), each a `loader.document` holding
-    the projected `fields` (dotted paths name sub-fields of a list of sub-documents)."""
+) -> Projected:
+    """The documents of `keys` by key (absent: not found), each holding the projected
+    `fields` (dotted paths name sub-fields of a list of sub-documents)."""
     document = loader.document
     projection = dict.fromkeys(sorted({*fields, loader.field}), 1)
-    model = projected_model(document, frozenset(path.split(".", 1)[0] for path in projection))
 
-    async def read() -> dict[uuid.UUID, Any]:
-        # As the loader asks: the key field first, every match in the first batch.
-        cursor = document.get_pymongo_collection().find(
-            {loader.field: {"$in": list(keys)}, **loader.scope()},
-            projection,
-            batch_size=len(keys) + 1,
+    async def read() -> dict[uuid.UUID, dict[str, Any]]:
+        # As the loader asks: the key field first, every match in the first batch. One
+        # `find` command rather than a cursor: the same command on the wire, without the
+        # cursor's machinery around it (most of the CPU of the MongoDB step); a reply that
+        # does not hold every match (over 16 MiB) is followed by `getMore` as a cursor would.
+        collection = document.get_pymongo_collection()
+        database, options = collection.database, collection.codec_options
+        reply = await database.command(
+            {
+                "find": collection.name,
+                "filter": {loader.field: {"$in": list(keys)}, **loader.scope()},
+                "projection": projection,
+                "batchSize": len(keys) + 1,  # +1: the cursor is exhausted, no killCursors
+            },
+            codec_options=options,
         )
-        found: dict[uuid.UUID, Any] = {}
-        async for raw in cursor:
-            found[raw[loader.field]] = construct(document, model.model_validate(raw))
+        cursor = reply["cursor"]
+        found = {raw[loader.field]: raw for raw in cursor["firstBatch"]}
+        while cursor["id"]:
+            more = {"getMore": cursor["id"], "collection": collection.name}
+            cursor = (await database.command(more, codec_options=options))["cursor"]
+            found.update((raw[loader.field], raw) for raw in cursor["nextBatch"])
         return found
 
     # Through the loader's guard: when MongoDB is unreachable, the resolvers that answer
     # instead fail at once rather than wait out a second store timeout.
-    return await loader.reading(read)
+    return Projected(document, frozenset(projection), await loader.reading(read))
 
 
 @cache

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
@@ -34,6 +35,7 @@ from graphql.execution.collect_fields import FieldDetails
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, FromClause
 
+from resolvers.compiled.canonical import NotCanonicalError
 from resolvers.compiled.documents import live_execution, stored_name
 from resolvers.loaders.base import DocumentByFieldLoader
 from resolvers.loaders.by_id import (
@@ -41,7 +43,10 @@ from resolvers.loaders.by_id import (
     TraceByExecutionIdLoader,
     WorkflowByIdLoader,
 )
+from schema.compiled.direct import direct_renderer
 from schema.compiled.reading import NotCompilableError, strawberry_fields
+
+log = structlog.get_logger("flowgate.compiled")
 
 Render = Callable[[Any], Any]
 # The Python names of the fields a selection asks for, each with those it asks of its value.
@@ -76,6 +81,10 @@ class Source:
     # each stored field of the same name (a flowchart's nodes; not its connections, whose
     # ids are derived from the whole list when not stored).
     items: frozenset[str] = frozenset()
+    # The value is its type's `from_model` of the document (of each item `under`), copying
+    # each stored field by name: a canonical document renders without it
+    # (`schema.compiled.direct`).
+    direct: bool = False
 
 
 def _flowchart(document: Any) -> Any:
@@ -110,13 +119,14 @@ SOURCES: dict[str, Source] = {
         None,
         _flowchart,
         items=frozenset({"nodes"}),
+        direct=True,
     ),
     # A workflow the principal may not read does not load (the loader's scope): null.
     "Execution.workflow": Source(
-        WorkflowByIdLoader, "workflow_by_id", "workflow_id", None, _workflow
+        WorkflowByIdLoader, "workflow_by_id", "workflow_id", None, _workflow, direct=True
     ),
     "Execution.steps": Source(
-        TraceByExecutionIdLoader, "trace_by_execution_id", "id", "steps", _steps
+        TraceByExecutionIdLoader, "trace_by_execution_id", "id", "steps", _steps, direct=True
     ),
     # Counts from the row; the current node from the trace, of a live execution only (as
     # `progress_of` asks MongoDB).
@@ -142,6 +152,8 @@ class DocumentField:
     source: Source
     projection: frozenset[str]
     render: Render = field(compare=False)
+    # A canonical document straight to its JSON (None: always through `render`).
+    direct: Render | None = field(compare=False, default=None)
 
 
 def plan_document(
@@ -161,7 +173,13 @@ def plan_document(
         item = _item_model(document, source.under)
         required = {name for name, info in item.model_fields.items() if info.is_required()}
         projection = {f"{source.under}.{_stored(item, name)}" for name in {*wanted, *required}}
-    return DocumentField(path, details[0], source, frozenset(projection), render)
+    direct = None
+    if source.direct:
+        try:
+            direct = direct_renderer(field_def.type, document, source.under, details, grouped)
+        except (NotCanonicalError, NotCompilableError) as reason:
+            log.debug("rendered through from_model", field=path, reason=str(reason))
+    return DocumentField(path, details[0], source, frozenset(projection), render, direct)
 
 
 def _paths(source: Source, document: type[BaseModel], name: str, inner: Wanted) -> set[str]:

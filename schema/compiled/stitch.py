@@ -4,16 +4,20 @@ round trips than the resolvers' one batch per level, never more), render each do
 its field's selection and put it in the key's place.
 
 The collections are asked concurrently, as the resolvers' loader batches are. No keys, no
-query: a page without executions of a workflow asks nothing of the workflows."""
+query: a page without executions of a workflow asks nothing of the workflows. A document
+stored canonically is rendered straight from what MongoDB returned (`schema.compiled.direct`),
+any other through validation and its type's `from_model`."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from resolvers.compiled.documents import fetch_projected
+from resolvers.compiled.documents import Projected, fetch_projected
+from schema.compiled.direct import DeviationError
 from schema.compiled.documents import DocumentField
 from schema.compiled.plan import ConnectionPlan, EdgesPlan, ListPlan, ObjectPlan, Relation
 
@@ -47,22 +51,42 @@ async def _fill(
         for holder, key in places
         if (text := _key(document_field, holder[key])[0]) is not None
     }
-    if not keys:
-        found: dict[uuid.UUID, Any] = {}
-    else:
+    ids = {text: uuid.UUID(text) for text in keys}
+    found: Projected | None = None
+    if keys:
         projection = {path for document_field, _ in fields for path in document_field.projection}
-        found = await fetch_projected(loader, sorted(uuid.UUID(k) for k in keys), projection)
+        found = await fetch_projected(loader, sorted(ids.values()), projection)
     for document_field, places in fields:
-        source, render = document_field.source, document_field.render
         rendered: dict[tuple[Any, ...], Any] = {}
         for holder, key in places:
             text, carried = _key(document_field, holder[key])
             if (text, *carried) not in rendered:
                 # A null key (an execution of no workflow, one that has ended): the resolver
                 # answers without asking MongoDB.
-                document = found.get(uuid.UUID(text)) if text is not None else None
-                rendered[text, *carried] = render(source.value(document, *carried))
+                raw = found.raw.get(ids[text]) if found and text is not None else None
+                rendered[text, *carried] = _render(document_field, found, raw, carried)
             holder[key] = rendered[text, *carried]
+
+
+def _render(
+    document_field: DocumentField,
+    found: Projected | None,
+    raw: dict[str, Any] | None,
+    carried: list[Any],
+) -> Any:
+    """The field's value for the document `raw` (None: not found): straight from it when it
+    is canonical, else through validation and the field's `from_model`."""
+    direct = document_field.direct
+    if raw is not None and found is not None:
+        if direct is not None and found.canonical(raw):
+            try:
+                return direct(raw)
+            except DeviationError:
+                pass  # something `from_model` does not just copy: it renders this one
+        document = found.validated(raw)
+    else:
+        document = None
+    return document_field.render(document_field.source.value(document, *carried))
 
 
 def _key(document_field: DocumentField, held: Any) -> tuple[str | None, list[Any]]:
@@ -73,23 +97,78 @@ def _key(document_field: DocumentField, held: Any) -> tuple[str | None, list[Any
     return held, []
 
 
+Collector = Callable[[Any, Sites], None]
+# Each plan's collector, built once (a plan is cached with its operation): by the plan's
+# id, the plan kept alongside so that the id is not reused while the entry lives.
+_collectors: dict[int, tuple[Any, Collector | None]] = {}
+_COLLECTORS_SIZE = 1024
+
+
 def _collect(plan: ObjectPlan | ConnectionPlan | ListPlan | None, value: Any, sites: Sites) -> None:
     if value is None or plan is None:
         return
+    collect = _collector(plan)
+    if collect is not None:
+        collect(value, sites)
+
+
+def _collector(plan: ObjectPlan | ConnectionPlan | ListPlan) -> Collector | None:
+    entry = _collectors.get(id(plan))
+    if entry is None or entry[0] is not plan:
+        if len(_collectors) >= _COLLECTORS_SIZE:
+            _collectors.clear()
+        entry = _collectors[id(plan)] = (plan, _build(plan))
+    return entry[1]
+
+
+def _build(plan: ObjectPlan | ConnectionPlan | ListPlan) -> Collector | None:
+    """What finds the document fields' places in a value of `plan` (None: it holds none):
+    the plan's shape walked once here, not for every object of every answer."""
     if isinstance(plan, ListPlan):  # a list of rows (`Execution.approvals`)
-        for item in value:
-            _collect(plan.item, item, sites)
-        return
+        item = _collector(plan.item)
+        if item is None:
+            return None
+
+        def each(value: Any, sites: Sites) -> None:
+            for row in value:
+                if row is not None:
+                    item(row, sites)
+
+        return each
     if isinstance(plan, ConnectionPlan):
-        for key, part in plan.parts:
-            if isinstance(part, EdgesPlan) and part.node is not None:
-                nodes = [k for k, name in part.parts if name == "node"]
+        edges = [
+            (key, [k for k, name in part.parts if name == "node"], collect)
+            for key, part in plan.parts
+            if isinstance(part, EdgesPlan)
+            and part.node is not None
+            and (collect := _collector(part.node)) is not None
+        ]
+
+        def connection(value: Any, sites: Sites) -> None:
+            for key, nodes, collect in edges:
                 for edge in value[key]:
                     for node_key in nodes:
-                        _collect(part.node, edge[node_key], sites)
-        return
-    for key, field in plan.fields:
-        if isinstance(field, DocumentField):
-            sites.setdefault(id(field), (field, []))[1].append((value, key))
-        elif isinstance(field, Relation):
-            _collect(field.target, value[key], sites)
+                        if (node := edge[node_key]) is not None:
+                            collect(node, sites)
+
+        return connection if edges else None
+    documents = [
+        (key, id(field), field) for key, field in plan.fields if isinstance(field, DocumentField)
+    ]
+    relations = [
+        (key, collect)
+        for key, field in plan.fields
+        if isinstance(field, Relation) and (collect := _collector(field.target)) is not None
+    ]
+
+    def collect_object(value: Any, sites: Sites) -> None:
+        for key, ident, document_field in documents:
+            site = sites.get(ident)
+            if site is None:
+                site = sites[ident] = (document_field, [])
+            site[1].append((value, key))
+        for key, collect in relations:
+            if (inner := value[key]) is not None:
+                collect(inner, sites)
+
+    return collect_object if documents or relations else None
