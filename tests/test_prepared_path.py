@@ -8,6 +8,8 @@ operation of the differential suites: `tests.compiled.Pair.check` asks each twic
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +23,7 @@ from schema.extensions.persisted import sha256
 from tests.auth import VIEWER, api_key_for, bearer
 from tests.compiled import prepared_answers
 from tests.test_observe import _request_lines, log_lines  # noqa: F401 - a fixture
+from tests.test_protection import variant_app
 
 AGENTS = "query PreparedAgents($n: Int!) { agents(first: $n) { edges { node { id name } } } }"
 COSTLY = """
@@ -198,3 +201,23 @@ async def test_a_bug_in_the_prepared_path_costs_only_its_time(
     assert prepared_answers() == before
     assert response.status_code == 200
     assert len(response.json()["data"]["agents"]["edges"]) == 2
+
+
+async def test_an_allow_list_gateway_refuses_a_text_prepared_elsewhere(
+    app: FastAPI, client: httpx.AsyncClient, seeded: object, tmp_path: Path
+) -> None:
+    """Prepared texts are known process-wide; what may run is still each gateway's own."""
+    await _twice(client, AGENTS, n=1)  # prepared, for the admin's role, by the session's app
+    allowed = "{ __typename }"
+    allow_list = tmp_path / "operations.json"
+    allow_list.write_text(json.dumps({sha256(allowed): allowed}))
+    overrides = {"persisted_queries_only": True, "persisted_queries_file": allow_list}
+    async with variant_app(app, **overrides) as (variant, secret):
+        transport = httpx.ASGITransport(app=variant)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://flowgate.test", headers=bearer(secret)
+        ) as admin:
+            before = prepared_answers()
+            refused = (await _post(admin, AGENTS, n=1)).json()
+            assert prepared_answers() == before
+            assert refused["errors"][0]["extensions"]["code"] == "OPERATION_NOT_ALLOWED"

@@ -106,20 +106,29 @@ async def _prepared_request(
     ):
         return None
     limits = Limits.from_settings(context.services.settings)
+    by_hash = (extensions or {}).get("persistedQuery")
     try:
-        if persisted is not None:
-            query = await persisted.resolve(query, (extensions or {}).get("persistedQuery"))
+        # By hash alone: the text is the store's (one read, made again by the full path if
+        # the text turns out not to be prepared). With its text, the text is checked first,
+        # so that a request the full path answers is not resolved (or registered) twice.
+        resolved = query is None and persisted is not None
+        if resolved and persisted is not None:
+            query = await persisted.resolve(None, by_hash)
         if not isinstance(query, str):
             return None
         document = parse_cached(query, limits.max_tokens)
+        operation = get_operation_ast(document, name)
+        if operation is None or operation.operation is not OperationType.QUERY:
+            return None
+        operation_name = operation.name.value if operation.name else None
+        if not (
+            is_prepared(query, operation_name, context.principal.role)
+            and within_limits(schema._schema, query, document, operation_name, variables, limits)
+        ):
+            return None
+        if persisted is not None and not resolved:
+            # As the extension: the allow-list, a hash that must be the text's (registered).
+            await persisted.resolve(query, by_hash)
     except (ClientError, GraphQLError):
         return None
-    operation = get_operation_ast(document, name)
-    if operation is None or operation.operation is not OperationType.QUERY:
-        return None
-    operation_name = operation.name.value if operation.name else None
-    if is_prepared(query, operation_name, context.principal.role) and within_limits(
-        schema._schema, query, document, operation_name, variables, limits
-    ):
-        return _Request(document, name, operation_name, variables, limits)
-    return None
+    return _Request(document, name, operation_name, variables, limits)
