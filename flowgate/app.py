@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
         if connection.scope["type"] != "http":
             # A websocket signs in with its `connection_init` (flowgate.router), and is
             # limited by its operations in flight rather than by request rate.
-            return Context(services, guards, None, start_counting(), address)
+            return Context(services, guards, None, start_counting(), address, json_answers=True)
         if connection.client is not None:
             await guards.rate_limiter.check("address", connection.client.host)
         # No credential: an anonymous context, which may only log in (every other field is
@@ -93,7 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
         services.postgres.start_request_reads()
         # Counted from here: the authentication read is per request (and cached), not per
         # field, so it is left out of the counts that depend on the query's shape.
-        return Context(services, guards, principal, start_counting(), address)
+        return Context(services, guards, principal, start_counting(), address, json_answers=True)
 
     from schema import schema  # the schema imports resolvers; keep app import cheap
 

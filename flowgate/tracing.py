@@ -139,6 +139,30 @@ def _fail(span: Span, error: BaseException | str) -> None:
 _SQL_SPAN = "_flowgate_span"
 
 
+@contextlib.contextmanager
+def sql_statement(statement: str) -> Iterator[None]:
+    """The span of one statement sent to the driver directly, not through the engine
+    (`flowgate.stores.postgres.Postgres.fetch_value`): as the engine's events make it."""
+    span = _statement_span(statement) if _tracer is not None else None
+    if span is None:
+        yield
+        return
+    try:
+        yield
+    except BaseException as error:
+        _fail(span, error)
+        raise
+    span.end()
+
+
+def _statement_span(statement: str) -> Span | None:
+    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+    return _start(
+        f"postgresql {verb}",
+        {"db.system": "postgresql", "db.statement": statement[:MAX_STATEMENT]},
+    )
+
+
 def instrument_engine(engine: AsyncEngine) -> None:
     """A span per statement the engine sends (an `executemany` is one)."""
     sync_engine = engine.sync_engine
@@ -147,12 +171,7 @@ def instrument_engine(engine: AsyncEngine) -> None:
     def _before(_conn: Any, _cursor: Any, statement: str, _p: Any, context: Any, _m: Any) -> None:
         if _tracer is None or context is None:
             return
-        verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
-        span = _start(
-            f"postgresql {verb}",
-            {"db.system": "postgresql", "db.statement": statement[:MAX_STATEMENT]},
-        )
-        setattr(context, _SQL_SPAN, span)
+        setattr(context, _SQL_SPAN, _statement_span(statement))
 
     @event.listens_for(sync_engine, "after_cursor_execute")
     def _after(_conn: Any, _cursor: Any, _s: Any, _p: Any, context: Any, _m: Any) -> None:

@@ -31,6 +31,8 @@ class Context(BaseContext):
         principal: Principal | None,
         round_trips: RoundTrips,
         address: str | None = None,
+        *,
+        json_answers: bool = False,
     ) -> None:
         super().__init__()
         self.services = services
@@ -39,6 +41,10 @@ class Context(BaseContext):
         self.round_trips = round_trips
         # The client's network address, read once here (see `flowgate.principal.peer_address`).
         self.address = address
+        # Whether the answer is only ever written out as JSON (an HTTP or websocket answer,
+        # not an in-process caller reading `data`): compiled fields may then come back as
+        # the JSON text PostgreSQL built (`resolvers.compiled.run.fetch_json`).
+        self.json_answers = json_answers
 
     @property
     def authenticated(self) -> bool:

@@ -244,6 +244,36 @@ async def test_one_request_yields_a_span_tree(
         assert span.attributes["graphql.operation.name"] == "TracedAgents", span.name
 
 
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        (TRACED, "TracedAgents"),  # with MongoDB fields: the JSON decoded and stitched
+        ("query TracedNames { agents(first: 2) { edges { node { name } } } }", "TracedNames"),
+    ],
+)
+async def test_a_compiled_statement_is_traced_and_counted(
+    client: httpx.AsyncClient, spans: InMemorySpanExporter, query: str, name: str
+) -> None:
+    # The compiled statement goes to the driver directly, not through the engine's events
+    # (`Postgres.fetch_value`): it still has its span under the operation, counted once.
+    # Asked twice: the full path, then the prepared path.
+    for _ in range(2):
+        spans.clear()
+        body = (await client.post("/graphql", json={"query": query})).json()
+        assert "errors" not in body, body
+        finished = list(spans.get_finished_spans())
+        operation = _one(finished, f"query {name}")
+        trace = operation.context.trace_id  # not the credential's reads, before it
+        sql = [
+            s for s in finished if s.name.startswith("postgresql ") and s.context.trace_id == trace
+        ]
+        assert len(sql) == body["extensions"]["roundTrips"]["sql"] == 1
+        assert _parent(sql[0]) == operation.context.span_id
+        assert sql[0].attributes is not None
+        assert sql[0].attributes["graphql.operation.name"] == name
+        assert "json_build_object" in str(sql[0].attributes["db.statement"])
+
+
 async def test_tracing_off_sets_nothing_up(client: httpx.AsyncClient, services: Services) -> None:
     # given: no endpoint configured (the session's settings)
     assert services.settings.otlp_endpoint is None

@@ -221,3 +221,37 @@ async def test_an_allow_list_gateway_refuses_a_text_prepared_elsewhere(
             refused = (await _post(admin, AGENTS, n=1)).json()
             assert prepared_answers() == before
             assert refused["errors"][0]["extensions"]["code"] == "OPERATION_NOT_ALLOWED"
+
+
+async def _next_backend(postgres: Any) -> tuple[int, bool]:
+    """The server process and liveness of the connection the pool hands out next (LIFO: the
+    one the last request gave back)."""
+    from sqlalchemy.util import greenlet_spawn
+
+    connection = await greenlet_spawn(postgres.engine.sync_engine.pool.connect)
+    try:
+        driver = connection.driver_connection
+        return driver.get_server_pid(), not driver.is_closed()
+    finally:
+        await greenlet_spawn(connection.close)
+
+
+async def test_a_connection_the_server_ended_is_not_given_back_to_the_pool(
+    client: httpx.AsyncClient, app: FastAPI, services: Services, seeded: object
+) -> None:
+    # Compiled statements go to asyncpg directly (`Postgres.fetch_value`), not through
+    # SQLAlchemy's connection, which would invalidate a connection that failed: so does it.
+    first = await _twice(client, AGENTS, n=2)
+    postgres = app.state.services.postgres
+    pid, _ = await _next_backend(postgres)
+    async with services.postgres.engine.connect() as other:  # another pool: not the app's
+        await other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    # The compiled statement fails on the ended connection; the request is still answered
+    # (by the resolvers, on a connection that works), and the dead one is dropped.
+    again = (await _post(client, AGENTS, n=2)).json()
+    assert again["data"] == first["data"]
+    next_pid, alive = await _next_backend(postgres)
+    assert alive and next_pid != pid
+    before = prepared_answers()
+    assert (await _post(client, AGENTS, n=2)).json()["data"] == first["data"]
+    assert prepared_answers() == before + 1

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
@@ -16,12 +18,13 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 from flowgate import tracing
 from flowgate.settings import Settings
 from flowgate.stores.errors import StoreUnavailableError
 from flowgate.stores.reads import RequestReads, current_reads, start_request_reads
-from flowgate.stores.roundtrips import instrument_engine
+from flowgate.stores.roundtrips import count_sql, instrument_engine
 
 
 class Postgres:
@@ -75,6 +78,38 @@ class Postgres:
     def start_request_reads(self) -> RequestReads:
         """Called where a request's context is built: its reads share one connection."""
         return start_request_reads(self.read_engine, self._timeout)
+
+    async def fetch_value(self, sql: str, parameters: Sequence[Any]) -> Any:
+        """The one value of a read of one statement (`sql` in the driver's own parameter
+        style), sent to asyncpg directly on a connection of the engine's pool.
+
+        For the compiled statements (`resolvers.compiled.run`), run again and again:
+        SQLAlchemy's connection, result and event dispatch around the driver cost about half
+        the CPU of a one-agent query (issue 16). What the engine gives every statement is
+        kept: the pool's size, wait bound and LIFO order; the statement timeout (asyncpg's
+        `command_timeout`, set on every connection); no transaction (asyncpg runs a lone
+        statement in its own, without BEGIN or ROLLBACK on the wire); the round-trip count
+        and the span (`count_sql`, `tracing.sql_statement`, as the engine's events make
+        them); the driver's prepared-statement cache. A connection that failed otherwise
+        than by an error PostgreSQL reported is not given back to the pool."""
+        pool = self.engine.sync_engine.pool
+        connection = await greenlet_spawn(pool.connect)
+        # `Any | None` to the type checker; a connection just checked out is open.
+        driver: Any = connection.driver_connection
+        try:
+            count_sql()
+            with tracing.sql_statement(sql):
+                return await driver.fetchval(sql, *parameters)
+        except BaseException as error:
+            # An error PostgreSQL reported leaves the connection usable, unless it ended it
+            # (an administrator's termination, a shutdown); anything else (a lost socket, a
+            # timeout, a cancelled request) may have left it mid-protocol.
+            reported = isinstance(error, asyncpg.PostgresError)
+            if not reported or driver.is_closed():
+                connection.invalidate(error if isinstance(error, Exception) else None)
+            raise
+        finally:
+            await greenlet_spawn(connection.close)
 
     async def ping(self) -> float:
         """Run `SELECT 1`; return the latency in milliseconds or raise StoreUnavailableError."""

@@ -35,14 +35,20 @@ def start_counting() -> RoundTrips:
     return counter
 
 
+def count_sql() -> None:
+    """One SQL statement sent: the engine's (below) or one sent to the driver directly
+    (`Postgres.fetch_value`)."""
+    counter = current_round_trips.get()
+    if counter is not None:
+        counter.sql += 1
+
+
 def instrument_engine(engine: AsyncEngine) -> None:
     """Count every statement the engine sends; `executemany` counts once, as it is one trip."""
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _count(*_: Any) -> None:
-        counter = current_round_trips.get()
-        if counter is not None:
-            counter.sql += 1
+        count_sql()
 
 
 class MongoCommandCounter(monitoring.CommandListener):

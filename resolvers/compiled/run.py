@@ -1,15 +1,14 @@
-"""Running a compiled statement: one round trip on a pooled connection without a transaction
-(`Postgres.read_engine`: no BEGIN/ROLLBACK), through the engine so that round-trip counting,
-tracing, timeouts and the JSON decoder apply as to every other statement.
+"""Running a compiled statement: one round trip on a pooled connection without a transaction,
+counted, traced and bounded in time as every other statement.
 
 A compiled statement is large (a correlated subquery per nested list) and is run again and
 again (`schema.compiled.executor` keeps it per operation and variables): SQLAlchemy would
 walk its whole tree on every run to find it in its compiled cache (about a tenth of the CPU
 of a one-agent query, more for larger ones; issue 16). So each statement is compiled once,
-here, to its SQL text and parameter order, and run as that text through
-`exec_driver_sql`: the engine's events (round trips, spans) and the driver's prepared
-statement cache still see every run. A statement the text cannot express (parameters
-expanded at run time) runs as the statement, as before."""
+here, to its SQL text and parameter order, and that text goes to the driver
+(`Postgres.fetch_value`: the engine's pool, round-trip count, span and timeout, without
+SQLAlchemy's connection and result around it). A statement the text cannot express
+(parameters expanded at run time) runs through the engine, as a statement."""
 
 from __future__ import annotations
 
@@ -17,11 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from flowgate.stores.postgres import Postgres
 from resolvers.compiled.cache import BoundedCache
 
 COMPILED_SIZE = 1024
@@ -35,6 +35,11 @@ class _Text:
     names: tuple[str, ...]
     processors: Mapping[str, Callable[[Any], Any]]
     compiled: SQLCompiler
+
+    @property
+    def as_text(self) -> str:
+        """The statement with its one JSON value as text (not decoded by the driver)."""
+        return f"SELECT ({self.sql})::text"
 
     def parameters(self, values: dict[str, Any]) -> tuple[Any, ...]:
         bound = self.compiled.construct_params(values)
@@ -51,15 +56,25 @@ _texts: BoundedCache[tuple[Select[Any], _Text | None]] = BoundedCache(COMPILED_S
 
 
 async def fetch_json(
-    engine: AsyncEngine, statement: Select[Any], values: dict[str, Any] | None = None
+    postgres: Postgres,
+    statement: Select[Any],
+    values: dict[str, Any] | None = None,
+    *,
+    encoded: bool = False,
 ) -> Any:
-    """The one value the statement returns, decoded from JSON (None for SQL NULL)."""
-    text = _text(statement, engine.dialect)
-    async with engine.connect() as connection:
-        if text is None:
+    """The one value the statement returns (None for SQL NULL), decoded from JSON; with
+    `encoded`, the JSON text PostgreSQL built as an `orjson.Fragment`, which orjson writes
+    into the answer as it is: an answer only ever written out as JSON is not decoded into
+    Python objects to be encoded again (most of the gateway's CPU on a 100-agent page)."""
+    text = _text(statement, postgres.engine.dialect)
+    if text is None:
+        async with postgres.read_engine.connect() as connection:
             return (await connection.execute(statement, values or {})).scalar_one()
-        parameters = text.parameters(values or {})
-        return (await connection.exec_driver_sql(text.sql, parameters)).scalar_one()
+    parameters = text.parameters(values or {})
+    if not encoded:
+        return await postgres.fetch_value(text.sql, parameters)
+    json_text = await postgres.fetch_value(text.as_text, parameters)
+    return None if json_text is None else orjson.Fragment(json_text)
 
 
 def _text(statement: Select[Any], dialect: Dialect) -> _Text | None:

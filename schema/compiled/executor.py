@@ -229,10 +229,11 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             values = await parameters(context.loaders, principal) if bound.reads_executions else {}
             if bound.figures:
                 values |= figures.parameters()
-            answer = await fetch_json(services.postgres.read_engine, bound.statement, values)
-            if bound.documents:
-                answer = await stitch(bound.target, answer, context.loaders)
-            return answer
+            if not bound.documents:  # JSON text, when nothing reads the answer but orjson
+                encoded = context.json_answers
+                return await fetch_json(services.postgres, bound.statement, values, encoded=encoded)
+            answer = await fetch_json(services.postgres, bound.statement, values)
+            return await stitch(bound.target, answer, context.loaders)
         except ClientError:
             pass  # the resolver raises it again, and reports it as always
         except NotCompilableError as reason:  # known once bound: `node(id)` of another type
