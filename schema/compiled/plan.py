@@ -45,7 +45,7 @@ class Typename:
 
 @dataclass(frozen=True)
 class Relation:
-    path: str  # "Agent.owner": the key of `schema.compiled.relations`
+    path: str  # "Agent.owner": its key in the registries of `schema.compiled.bind`
     field_def: GraphQLField
     details: FieldDetails
     target: ObjectPlan | ConnectionPlan | ListPlan
