@@ -31,6 +31,7 @@ from resolvers.compiled.statements import ConnectionShape, Edges, Listing
 from resolvers.compiled.visibility import execution_visible
 from resolvers.conversations.access import visible_conversations, visible_projects
 from resolvers.ids import from_global_id, parse_id
+from resolvers.loaders.approvals import APPROVALS_ORDER
 from resolvers.pagination import PageRequest
 from schema.compiled import approvals, conversations, executions
 from schema.compiled.documents import SOURCES, DocumentField
@@ -71,9 +72,13 @@ _TO_ONE: dict[str, tuple[Any, str]] = {
     "Project.owner": (sql.User, "owner_id"),
 }
 # Relations to a list of rows: its class, its column holding the parent's id, and its order
-# (`ApprovalsByExecutionLoader`: every approval of the execution, oldest request first).
+# (the names of its columns to sort by, its loader's: `ApprovalsByExecutionLoader`).
 _TO_MANY: dict[str, tuple[Any, str, tuple[str, ...]]] = {
-    "Execution.approvals": (sql.Approval, "execution_id", ("requested_at", "id")),
+    "Execution.approvals": (
+        sql.Approval,
+        "execution_id",
+        tuple(column.key for column in APPROVALS_ORDER),
+    ),
 }
 # Lists of users named by an array column of the parent, in its order, those not found left
 # out (`Approval.approvers`: the loader's `load_many`).
