@@ -34,6 +34,7 @@ from resolvers.ids import from_global_id, parse_id
 from resolvers.loaders.approvals import APPROVALS_ORDER
 from resolvers.pagination import PageRequest
 from schema.compiled import approvals, conversations, executions
+from schema.compiled.computed import COMPUTED, Computed, computed_value
 from schema.compiled.documents import SOURCES, DocumentField
 from schema.compiled.figures import FIGURES, FiguresPlan
 from schema.compiled.plan import (
@@ -51,6 +52,7 @@ from schema.compiled.plan import (
     has_documents,
     has_figures,
     reaches_executions,
+    reads_clock,
 )
 from schema.compiled.reading import NotCompilableError
 from schema.compiled.render import document_key, render
@@ -91,8 +93,9 @@ _CONVERSATIONS: dict[str, str] = {
     "User.conversations": "conversation_page_by_user",
 }
 # The fields with resolvers that the planner may compile: relations to other rows (see
-# `Binder.relation`), MongoDB fields (`schema.compiled.documents`) and execution figures
-# (`schema.compiled.figures`).
+# `Binder.relation`), MongoDB fields (`schema.compiled.documents`), execution figures
+# (`schema.compiled.figures`) and values computed at the request's time
+# (`schema.compiled.computed`).
 RELATIONS = frozenset(
     {
         *_TO_ONE,
@@ -102,6 +105,7 @@ RELATIONS = frozenset(
         "Agent.executions",
         *SOURCES,
         *FIGURES,
+        *COMPUTED,
     }
 )
 # Root fields by id: the type they answer.
@@ -131,15 +135,29 @@ ROOTS = frozenset({*_LISTINGS, "node", *_BY_ID})
 @dataclass(frozen=True)
 class Bound:
     """A root field's statement and what running it takes: the readable workflows' ids
-    (when it reads executions), the start of the last 24 hours (when it computes figures)
-    and the plan of what it answers (to stitch MongoDB fields into; for `node(id)`, the plan
-    of the id's type)."""
+    (when it reads executions), the start of the last 24 hours (when it computes figures),
+    the request's time (when it computes a field at that time) and the plan of what it
+    answers (to stitch MongoDB fields into; for `node(id)`, the plan of the id's type)."""
 
     statement: Select[Any]
     target: ObjectPlan | ConnectionPlan
     reads_executions: bool
     documents: bool
     figures: bool
+    clock: bool
+
+
+def _bound(
+    statement: Select[Any], target: ObjectPlan | ConnectionPlan, reads_executions: bool
+) -> Bound:
+    return Bound(
+        statement,
+        target,
+        reads_executions,
+        has_documents(target),
+        has_figures(target),
+        reads_clock(target),
+    )
 
 
 class Binder:
@@ -191,10 +209,10 @@ class Binder:
                 raise NotCompilableError(f"node of a {type_name}")
             statement = self._by_id(type_name, row_id, chosen)
             reads = type_name in EXECUTION_TYPES or reaches_executions(chosen)
-            return Bound(statement, chosen, reads, has_documents(chosen), has_figures(chosen))
+            return _bound(statement, chosen, reads)
         statement = await self._statement(plan)
         reads = plan.field_name in EXECUTION_ROOTS or reaches_executions(target)
-        return Bound(statement, target, reads, has_documents(target), has_figures(target))
+        return _bound(statement, target, reads)
 
     def _by_id(self, type_name: str, row_id: uuid.UUID, target: ObjectPlan) -> Select[Any]:
         """`agent(id)`, `execution(id)`, `conversation(id)`, `project(id)` and `node(id)` of
@@ -279,11 +297,15 @@ class Binder:
             return executions.figures(self.principal, field, table)
         if isinstance(field, DocumentField):
             return document_key(field, table)
+        if isinstance(field, Computed):
+            return computed_value(field, table)
         if isinstance(field, Relation):
             return self.relation(field, table)
-        if field.render == "id":
-            return global_id(parent.type_name, table.c.id)
-        return render(table.c, field)
+        return (
+            global_id(parent.type_name, table.c.id)
+            if field.render == "id"
+            else render(table.c, field)
+        )
 
     def relation(self, relation: Relation, parent: FromClause) -> Expression:
         organization = self.principal.organization_id

@@ -13,6 +13,7 @@ fails (they then answer the rest of the field and report it on the paths that ne
 from __future__ import annotations
 
 import inspect
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -22,7 +23,8 @@ from graphql.execution.collect_fields import FieldDetails, collect_fields
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from resolvers.compiled import figures
+from models.sql import base
+from resolvers.compiled import clock, figures
 from resolvers.compiled.cache import BoundedCache
 from resolvers.compiled.run import fetch_json
 from resolvers.compiled.visibility import parameters
@@ -53,6 +55,8 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
     # Whether every root field so far was answered compiled (or is `__typename`): an
     # operation answered so without errors is remembered for the prepared path.
     fully_compiled = True
+    # The request's time, for fields computed at it: read once, on first need.
+    _now: datetime | None = None
 
     def execute_field(
         self,
@@ -229,6 +233,8 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             values = await parameters(context.loaders, principal) if bound.reads_executions else {}
             if bound.figures:
                 values |= figures.parameters()
+            if bound.clock:
+                values |= clock.parameters(self._request_time())
             answer = await fetch_json(services.postgres.read_engine, bound.statement, values)
             if bound.documents:
                 answer = await stitch(bound.target, answer, context.loaders)
@@ -240,6 +246,13 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception:
             log.warning("compiled execution failed; answered by the resolvers", exc_info=True)
         return FALLBACK
+
+    def _request_time(self) -> datetime:
+        """The time every field computed at the request's time is computed at, in every
+        root field of the answer; read from `base.utcnow`, as the resolvers read it."""
+        if self._now is None:
+            self._now = base.utcnow()
+        return self._now
 
     def _variables_key(self) -> bytes:
         return orjson.dumps(self.variable_values.coerced, option=orjson.OPT_SORT_KEYS, default=repr)
