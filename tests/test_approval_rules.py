@@ -1,4 +1,4 @@
-"""An approval's state rules (expired, status, wait) have a Python form and a SQL form
+"""An approval's state rules (expired, open, status, wait) have a Python form and a SQL form
 (`models.sql.approval`); PostgreSQL computes the SQL form equal to the Python form, value
 for value, at the boundaries (a deadline reached exactly, a wait of a fraction of a
 millisecond, a clock behind the request) and over many random times."""
@@ -40,7 +40,7 @@ _TABLE = Approval.__table__
 
 
 async def _sql_forms(services: Services, now: datetime) -> list[tuple[Any, ...]]:
-    """Each case's (expired, status, wait) as PostgreSQL computes the SQL forms: the rules'
+    """Each case's (expired, status, wait, open) as PostgreSQL computes the SQL forms: the rules'
     columns re-pointed at the rows of a VALUES list."""
     rows = values(
         column("i", Integer),
@@ -61,6 +61,7 @@ async def _sql_forms(services: Services, now: datetime) -> list[tuple[Any, ...]]
         Approval.is_expired_sql(now),
         Approval.status_at_sql(now),
         Approval.wait_ms_at_sql(now),
+        Approval.is_open_sql(now),
     ]
     on_cases = [replacement_traverse(form, options, on_rows) for form in forms]
     query = select(*on_cases).order_by(rows.c.i)
@@ -73,7 +74,12 @@ def _python_forms(now: datetime) -> list[tuple[Any, ...]]:
         Approval(decision=d, requested_at=r, expires_at=e, decided_at=at) for d, r, e, at in CASES
     ]
     return [
-        (approval.is_expired(now), approval.status_at(now).value, approval.wait_ms_at(now))
+        (
+            approval.is_expired(now),
+            approval.status_at(now).value,
+            approval.wait_ms_at(now),
+            approval.is_open(now),
+        )
         for approval in approvals
     ]
 
@@ -108,4 +114,7 @@ def test_the_boundaries_are_what_the_rules_say() -> None:
         (False, ApprovalStatus.REJECTED, 59_000),
         (False, ApprovalStatus.APPROVED, 0),
     ]
-    assert _python_forms(NOW)[: len(EDGES)] == [(e, s.value, w) for e, s, w in expected]
+    # ...open exactly while pending
+    assert _python_forms(NOW)[: len(EDGES)] == [
+        (e, s.value, w, s is ApprovalStatus.PENDING) for e, s, w in expected
+    ]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     extract,
     func,
     literal,
+    not_,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -92,7 +93,12 @@ class Approval(UuidPrimaryKey, Timestamps, Base):
         return and_(cls.decision.is_(None), cls.expires_at.is_not(None), cls.expires_at <= now)
 
     def is_open(self, now: datetime) -> bool:
+        """Undecided and not expired: what a run waits for, and an inbox lists."""
         return self.decision is None and not self.is_expired(now)
+
+    @classmethod
+    def is_open_sql(cls, now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+        return and_(cls.decision.is_(None), not_(cls.is_expired_sql(now)))
 
     def status_at(self, now: datetime) -> ApprovalStatus:
         """Its decision if decided; else expired or pending."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 
 from models.enums import ExecutionStatus
 from models.sql import Approval, Execution
@@ -33,8 +33,7 @@ async def pending_approvals(
         .where(
             Approval.organization_id == principal.organization_id,
             Approval.approvers.contains([principal.user_id]),
-            Approval.decision.is_(None),
-            or_(Approval.expires_at.is_(None), Approval.expires_at > utcnow()),
+            Approval.is_open_sql(utcnow()),
             Execution.status == ExecutionStatus.PAUSED,
             access.execution_visible(principal, readable),
         )
