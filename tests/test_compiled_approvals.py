@@ -1,21 +1,24 @@
 """An execution's approvals compile into the one statement, their relations (approvers,
-decider, execution) and their state at the request's time (`status`, `waitMs`) too, with
-answers equal to the resolvers' (harness: tests/compiled.py)."""
+decider, execution) and their state at the request's time (`status`, `waitMs`) too, and so
+does the inbox (`pendingApprovals`), with answers equal to the resolvers' (harness:
+tests/compiled.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from flowgate.seed import SeedSummary
 from flowgate.services import Services
 from flowgate.settings import Settings
 from models.sql import Approval, base
 from resolvers.ids import from_global_id
-from tests.approvals import DECIDE, EDGES, NOW, Flow, flow, user_gid
+from tests.approvals import CANCEL, DECIDE, EDGES, NOW, Flow, flow, user_gid
 from tests.auth import client_as
 from tests.compiled import ROLES, Pair, pairs, plain_app
 from tests.scratch import Scratch
@@ -142,3 +145,89 @@ async def test_an_approvals_status_and_wait_compile_at_the_requests_time(
         at_deadline = [a for a in approvals if a["expiresAt"] == NOW.isoformat()]
         assert [a["status"] for a in at_deadline] == ["EXPIRED", "APPROVED"]
         assert sorted(a["waitMs"] for a in approvals)[:4] == [0, 0, 0, 0]
+
+
+INBOX = """
+query Inbox($n: Int, $after: String) {
+  pendingApprovals(first: $n, after: $after) {
+    __typename totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id nodeId message status waitMs expiresAt approvers { id }
+      execution { id status } } }
+  }
+}
+"""
+
+
+async def test_the_inbox_compiles(
+    users: dict[str, Pair],
+    made: Flow,
+    app: FastAPI,
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: a clock a minute ahead, the one both paths read; paused runs waiting for
+    # approvals naming some of an admin, a user and a viewer: open (A), of a run only the
+    # viewer may read, shown through the readable workflows (B), whose deadline is the
+    # clock's time (C: expired) or a microsecond after it (E: open); a decided one (D), and
+    # an open one of a cancelled run (F)
+    now = base.utcnow() + timedelta(minutes=1)
+    monkeypatch.setattr(base, "utcnow", lambda: now)
+    named = []
+    for email in ("admin@acme.example", "user@acme.example", "viewer@acme.example"):
+        async with client_as(app, services, email) as member:
+            named.append(user_gid(member))
+    admin, user, viewer = named
+    public = await made.workflow({"isPublic": True})
+    viewers_only = await made.workflow({"isPublic": False, "viewerIds": [viewer]})
+    runs, requested = {}, {}
+    for label, workflow, approvers in (
+        ("A", public, [admin, user, viewer]),
+        ("B", viewers_only, [viewer]),
+        ("C", public, [user, viewer]),
+        ("E", public, [viewer, user]),
+        ("D", public, [user]),
+        ("F", public, [user, viewer]),
+    ):
+        runs[label] = await made.start(workflow)
+        requested[label] = await made.request(runs[label], approvers, message=label, expires=3600)
+    deadlines = {"C": now, "E": now + timedelta(microseconds=1)}
+    async with services.postgres.session() as session, session.begin():
+        for label, deadline in deadlines.items():
+            await session.execute(
+                update(Approval)
+                .where(Approval.id == from_global_id(requested[label])[1])
+                .values(expires_at=deadline)
+            )
+    verdict = await made.run(DECIDE, id=requested["D"], decision="APPROVE")
+    assert verdict["decideApproval"]["__typename"] == "ApprovalPayload", verdict
+    cancelled = await made.run(CANCEL, id=runs["F"])
+    assert cancelled["cancelExecution"]["__typename"] == "FinishExecutionPayload", cancelled
+    expected = {
+        "admin@acme.example": ["A"],
+        "user@acme.example": ["A", "E"],
+        "viewer@acme.example": ["A", "B", "E"],
+    }
+
+    for email in ROLES:
+        pair = users[email]
+        # when: the inbox, then its pages one by one
+        answer = await pair.check(INBOX, {"n": 10})
+        pages, cursor, more = [], None, True
+        while more:
+            page = await pair.check(INBOX, {"n": 1, "after": cursor})
+            listed = page.body["data"]["pendingApprovals"]
+            pages += listed["edges"]
+            cursor, more = listed["pageInfo"]["endCursor"], listed["pageInfo"]["hasNextPage"]
+
+        # then: the resolvers' answers in one statement (and, for a member, the one lookup
+        # of the workflows they may read)
+        readable_ids = 0 if email.startswith("admin@") else 1
+        assert answer.round_trips == {"sql": 1, "mongo": readable_ids}
+        assert page.round_trips == {"sql": 1, "mongo": readable_ids}
+        # ...and not vacuous: open ones naming them, of runs they may read, oldest first
+        inbox = answer.body["data"]["pendingApprovals"]
+        shown = [edge["node"]["message"] for edge in inbox["edges"]]
+        assert shown == expected.get(email, []), email
+        assert [edge["node"]["message"] for edge in pages] == shown
+        assert inbox["totalCount"] == len(shown)
+        assert all(edge["node"]["status"] == "PENDING" for edge in inbox["edges"])

@@ -38,6 +38,7 @@ from schema.compiled.computed import COMPUTED, Computed, computed_value
 from schema.compiled.documents import SOURCES, DocumentField
 from schema.compiled.figures import FIGURES, FiguresPlan
 from schema.compiled.plan import (
+    CLOCK_ROOTS,
     EXECUTION_ROOTS,
     EXECUTION_TYPES,
     ConnectionPlan,
@@ -128,6 +129,7 @@ _LISTINGS: dict[str, Callable[[Binder, dict[str, Any]], Awaitable[Listing]]] = {
     "executions": executions.executions,
     "conversations": conversations.conversations,
     "projects": conversations.projects,
+    "pendingApprovals": approvals.pending,
 }
 ROOTS = frozenset({*_LISTINGS, "node", *_BY_ID})
 
@@ -148,15 +150,13 @@ class Bound:
 
 
 def _bound(
-    statement: Select[Any], target: ObjectPlan | ConnectionPlan, reads_executions: bool
+    statement: Select[Any],
+    target: ObjectPlan | ConnectionPlan,
+    reads_executions: bool,
+    clock: bool,
 ) -> Bound:
     return Bound(
-        statement,
-        target,
-        reads_executions,
-        has_documents(target),
-        has_figures(target),
-        reads_clock(target),
+        statement, target, reads_executions, has_documents(target), has_figures(target), clock
     )
 
 
@@ -209,10 +209,11 @@ class Binder:
                 raise NotCompilableError(f"node of a {type_name}")
             statement = self._by_id(type_name, row_id, chosen)
             reads = type_name in EXECUTION_TYPES or reaches_executions(chosen)
-            return _bound(statement, chosen, reads)
+            return _bound(statement, chosen, reads, reads_clock(chosen))
         statement = await self._statement(plan)
         reads = plan.field_name in EXECUTION_ROOTS or reaches_executions(target)
-        return _bound(statement, target, reads)
+        clock = plan.field_name in CLOCK_ROOTS or reads_clock(target)
+        return _bound(statement, target, reads, clock)
 
     def _by_id(self, type_name: str, row_id: uuid.UUID, target: ObjectPlan) -> Select[Any]:
         """`agent(id)`, `execution(id)`, `conversation(id)`, `project(id)` and `node(id)` of

@@ -99,9 +99,11 @@ class RootPlan:
 
 
 # Where a plan reads the executions table: these root fields and types, and these relations.
-EXECUTION_ROOTS = frozenset({"execution", "executions"})
+EXECUTION_ROOTS = frozenset({"execution", "executions", "pendingApprovals"})
 EXECUTION_TYPES = frozenset({"Execution"})
 EXECUTION_RELATIONS = frozenset({"Agent.executions", "Approval.execution"})
+# Root fields whose terms take the request's time (an open approval is one not expired).
+CLOCK_ROOTS = frozenset({"pendingApprovals"})
 # The types `node(id)` answers compiled (`schema.compiled.bind`); others fall back.
 NODE_TYPES = ("Agent", "Execution", "Conversation", "Project", "User")
 
