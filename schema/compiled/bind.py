@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from graphql.execution.values import get_argument_values
@@ -34,6 +33,7 @@ from resolvers.ids import from_global_id, parse_id
 from resolvers.loaders.approvals import APPROVALS_ORDER
 from resolvers.pagination import PageRequest
 from schema.compiled import approvals, conversations, executions
+from schema.compiled.bound import Bound, bound
 from schema.compiled.computed import COMPUTED, Computed, computed_value
 from schema.compiled.documents import SOURCES, DocumentField
 from schema.compiled.figures import FIGURES, FiguresPlan
@@ -50,10 +50,6 @@ from schema.compiled.plan import (
     Relation,
     RootPlan,
     Typename,
-    has_documents,
-    has_figures,
-    reaches_executions,
-    reads_clock,
 )
 from schema.compiled.reading import NotCompilableError
 from schema.compiled.render import document_key, render
@@ -134,32 +130,6 @@ _LISTINGS: dict[str, Callable[[Binder, dict[str, Any]], Awaitable[Listing]]] = {
 ROOTS = frozenset({*_LISTINGS, "node", *_BY_ID})
 
 
-@dataclass(frozen=True)
-class Bound:
-    """A root field's statement and what running it takes: the readable workflows' ids
-    (when it reads executions), the start of the last 24 hours (when it computes figures),
-    the request's time (when it computes a field at that time) and the plan of what it
-    answers (to stitch MongoDB fields into; for `node(id)`, the plan of the id's type)."""
-
-    statement: Select[Any]
-    target: ObjectPlan | ConnectionPlan
-    reads_executions: bool
-    documents: bool
-    figures: bool
-    clock: bool
-
-
-def _bound(
-    statement: Select[Any],
-    target: ObjectPlan | ConnectionPlan,
-    reads_executions: bool,
-    clock: bool,
-) -> Bound:
-    return Bound(
-        statement, target, reads_executions, has_documents(target), has_figures(target), clock
-    )
-
-
 class Binder:
     """Builds the statement of one root field for one request."""
 
@@ -208,12 +178,12 @@ class Binder:
             if chosen is None:  # another type, or one whose selection does not compile
                 raise NotCompilableError(f"node of a {type_name}")
             statement = self._by_id(type_name, row_id, chosen)
-            reads = type_name in EXECUTION_TYPES or reaches_executions(chosen)
-            return _bound(statement, chosen, reads, reads_clock(chosen))
+            return bound(statement, chosen, executions=type_name in EXECUTION_TYPES)
         statement = await self._statement(plan)
-        reads = plan.field_name in EXECUTION_ROOTS or reaches_executions(target)
-        clock = plan.field_name in CLOCK_ROOTS or reads_clock(target)
-        return _bound(statement, target, reads, clock)
+        name = plan.field_name
+        return bound(
+            statement, target, executions=name in EXECUTION_ROOTS, clock=name in CLOCK_ROOTS
+        )
 
     def _by_id(self, type_name: str, row_id: uuid.UUID, target: ObjectPlan) -> Select[Any]:
         """`agent(id)`, `execution(id)`, `conversation(id)`, `project(id)` and `node(id)` of

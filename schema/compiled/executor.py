@@ -31,7 +31,8 @@ from resolvers.compiled.visibility import parameters
 from resolvers.context import Context
 from resolvers.errors import ClientError
 from schema.compiled import prepared
-from schema.compiled.bind import RELATIONS, ROOTS, Binder, Bound
+from schema.compiled.bind import RELATIONS, ROOTS, Binder
+from schema.compiled.bound import Bound
 from schema.compiled.plan import Planner, RootPlan
 from schema.compiled.reading import NotCompilableError, strawberry_fields
 from schema.compiled.stitch import stitch
