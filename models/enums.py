@@ -84,6 +84,16 @@ class ApprovalDecision(StrEnum):
     REJECT = "reject"
 
 
+class ApprovalStatus(StrEnum):
+    """Where an approval stands at a given time (`Approval.status_at`): decided either way,
+    or undecided and still open or expired."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
 class ExecutionCommandKind(StrEnum):
     """What an engine is told about a run it executes (`executionCommands`)."""
 

@@ -6,11 +6,13 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
 
 from models.documents import Workflow, WorkflowVersion
+from models.enums import ApprovalDecision
 from models.sql import AuditLogEntry
 from resolvers.ids import from_global_id, to_global_id
 from tests.auth import AsClient
@@ -104,6 +106,25 @@ query($n: Int, $after: String) {
   }
 }
 """
+
+# A pinned clock, and approvals in every state around it: the boundaries of the rules of
+# `models.sql.approval` (expired, status, wait).
+NOW = datetime(2026, 12, 3, 12, 0, 0, 123456, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+# (decision, requested_at, expires_at, decided_at)
+EDGES: list[tuple[ApprovalDecision | None, datetime, datetime | None, datetime | None]] = [
+    (None, NOW - timedelta(hours=2), NOW - timedelta(hours=1), None),  # expired
+    (None, NOW - timedelta(seconds=3), NOW, None),  # its deadline is now: expired
+    (None, NOW - timedelta(seconds=3), NOW + MICROSECOND, None),  # a microsecond left
+    (None, NOW - timedelta(seconds=1, microseconds=999), None, None),  # never expires: 1000
+    (None, NOW - timedelta(microseconds=999), None, None),  # under a millisecond: 0
+    (None, NOW - timedelta(seconds=1, microseconds=1000), None, None),  # 1.001 s: 1000 (a double)
+    (None, NOW + timedelta(seconds=5), None, None),  # asked "later" than now: 0, not -5000
+    (None, NOW + timedelta(microseconds=400), None, None),  # -0.4 ms: 0
+    (ApprovalDecision.APPROVE, NOW - timedelta(days=3), NOW - timedelta(days=2), NOW),
+    (ApprovalDecision.REJECT, NOW - timedelta(minutes=1), None, NOW - timedelta(seconds=1)),
+    (ApprovalDecision.APPROVE, NOW, NOW, NOW - MICROSECOND),  # decided before it was asked
+]
 
 
 def user_gid(member: AsClient) -> str:

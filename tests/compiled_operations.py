@@ -101,8 +101,9 @@ STATS_FIELDS = [
 # Fields the planner does not compile: their root field falls back to the resolvers.
 AGENT_FALLBACK = ("flowchart { id agent { id } }", "history(first: 1) { action }")
 EXECUTION_FALLBACK = ("events(first: 1) { totalCount }", "workflow { id owner { id } }")
-# Approvals (`Execution.approvals`), conversations (`Agent.conversations`, the roots) and
-# projects, compiled (`schema.compiled.bind`); what the planner leaves to the resolvers.
+# Approvals (`Execution.approvals`, their state at the request's time too: `status`, `waitMs`),
+# conversations (`Agent.conversations`, the roots) and projects, compiled
+# (`schema.compiled.bind`); what the planner leaves to the resolvers.
 APPROVAL_SCALARS = [
     "id",
     "nodeId",
@@ -112,9 +113,10 @@ APPROVAL_SCALARS = [
     "decidedAt",
     "decision",
     "comment",
+    "status",
+    "waitMs",
     "__typename",
 ]
-APPROVAL_FALLBACK = ("status", "waitMs")
 CONVERSATION_SCALARS = [
     "id",
     "title",
@@ -252,8 +254,6 @@ class Builder:
             fields.append(f"{self.name('approvers')} {{ {self.user()} }}")
         if depth < 2 and self.rng.random() < 0.2:
             fields.append(f"{self.name('execution')} {{ {self.execution(depth + 1)} }}")
-        if self.rng.random() < 0.05:
-            fields.append(self.rng.choice(APPROVAL_FALLBACK))
         return self.wrap("Approval", " ".join(fields))
 
     def conversation(self, depth: int) -> str:

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from flowgate.seed import SeedSummary
 from flowgate.services import Services
 from flowgate.settings import Settings
+from models.sql import base
 from tests.compiled import ROLES, Pair, pairs, plain_app, prepared_answers
 from tests.compiled_operations import Pools, operation
 
@@ -39,7 +40,12 @@ async def users(
 
 
 @pytest.mark.parametrize("email", ROLES)
-async def test_random_operations(users: dict[str, Pair], email: str) -> None:
+async def test_random_operations(
+    users: dict[str, Pair], email: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The clock both paths read, pinned: a pending approval's `waitMs` is the same to both.
+    now = base.utcnow()
+    monkeypatch.setattr(base, "utcnow", lambda: now)
     pair, pools = users[email], Pools()
     compiled_roots = with_documents = with_conversations = 0
     answered_before = prepared_answers()

@@ -1,6 +1,7 @@
 """Relations beyond agents and executions compile into the one statement: an agent's (and a
-project's) conversations, the `conversations`, `conversation` and `project` roots, and an
-execution's approvals, with answers equal to the resolvers' (harness: tests/compiled.py)."""
+project's) conversations, the `conversations`, `conversation` and `project` roots, with
+answers equal to the resolvers' (harness: tests/compiled.py; approvals:
+tests/test_compiled_approvals.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from flowgate.services import Services
 from flowgate.settings import Settings
 from models.enums import UserRole
 from models.sql import User
-from tests.approvals import DECIDE, Flow, flow, user_gid
 from tests.auth import client_as
 from tests.compiled import ROLES, Pair, pairs, plain_app
 from tests.conversations import start_chat
@@ -135,84 +135,6 @@ async def test_conversations_and_projects_by_id_compile(users: dict[str, Pair]) 
             assert seen == len(nodes[:12])
         if email.endswith("globex.example"):
             assert seen == 0
-
-
-APPROVALS = """
-query Approvals($e: ID!) {
-  execution(id: $e) { id
-    approvals { __typename id nodeId message requestedAt expiresAt decidedAt decision comment
-      decidedBy { id email } approvers { id name } execution { id status agent { name } } }
-  }
-  executions(first: 5) { edges { node { id approvals { id approvers { email } } } } }
-}
-"""
-
-
-@pytest.fixture
-async def made(scratch: Scratch) -> AsyncIterator[Flow]:
-    async with flow(scratch) as built:
-        yield built
-
-
-@pytest.mark.parametrize("public", [True, False])
-async def test_an_executions_approvals_compile(
-    users: dict[str, Pair], made: Flow, app: FastAPI, services: Services, public: bool
-) -> None:
-    # given: a run with a decided approval and a pending one (naming some of an admin, a
-    # user and a viewer, in an order of their own), of a public workflow or of one shared
-    # with the viewer alone
-    named = []
-    for email in ("admin@acme.example", "user@acme.example", "viewer@acme.example"):
-        async with client_as(app, services, email) as member:
-            named.append(user_gid(member))
-    readers = {"isPublic": True} if public else {"isPublic": False, "viewerIds": [named[2]]}
-    first_named = named if public else [named[0], named[2]]
-    second_named = [named[2], named[1]] if public else [named[2]]
-    execution = await made.start(await made.workflow(readers))
-    decided = await made.request(execution, first_named, message="First look")
-    verdict = await made.run(DECIDE, id=decided, decision="APPROVE", comment="fine")
-    assert verdict["decideApproval"]["__typename"] == "ApprovalPayload", verdict
-    await made.request(execution, second_named, expires=3600)
-
-    for email in ROLES:
-        # when: as each role (the resolvers' answer, one statement per root field)
-        answer = await users[email].check(APPROVALS, {"e": execution}, roots=2)
-        assert "errors" not in answer.body
-        readable_ids = 0 if email.startswith("admin@") else 1
-        assert answer.round_trips == {"sql": 2, "mongo": readable_ids}
-        # then, not vacuously: the approvals, in order, decided and not, to whoever sees
-        # the run
-        shown = answer.body["data"]["execution"]
-        if email in ("admin@acme.example", "viewer@acme.example") or (
-            public and email.endswith("acme.example")
-        ):
-            first, second = shown["approvals"]
-            assert first["decision"] == "APPROVE" and first["decidedBy"] is not None
-            assert [user["id"] for user in first["approvers"]] == first_named
-            assert second["decision"] is None
-            assert [user["id"] for user in second["approvers"]] == second_named
-            assert first["execution"]["id"] == execution
-        else:
-            assert shown is None
-
-
-async def test_an_approvals_status_falls_back_to_the_resolvers(
-    users: dict[str, Pair], made: Flow, app: FastAPI, services: Services
-) -> None:
-    # given: a pending approval (its status and wait are read off the clock by the resolver)
-    async with client_as(app, services, "admin@acme.example") as admin:
-        approver = user_gid(admin)
-    execution = await made.start(await made.workflow({"isPublic": True}))
-    await made.request(execution, [approver], expires=3600)
-    query = "query($e: ID!) { execution(id: $e) { approvals { id status } } }"
-
-    # when
-    answer = await users["admin@acme.example"].check(query, {"e": execution})
-
-    # then: the resolvers answer it (not compiled: a statement for the execution, one for
-    # its approvals)
-    assert answer.body["data"]["execution"]["approvals"][0]["status"] == "PENDING"
-    assert answer.round_trips["sql"] == 2
 
 
 PROJECTS = """

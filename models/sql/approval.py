@@ -4,11 +4,29 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text, Uuid, func, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Double,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    Uuid,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    not_,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.enums import ApprovalDecision, ExecutionCommandKind
+from models.enums import ApprovalDecision, ApprovalStatus, ExecutionCommandKind
 from models.sql.base import Base, Timestamps, UuidPrimaryKey, utcnow
 from models.sql.types import pg_enum
 
@@ -60,11 +78,68 @@ class Approval(UuidPrimaryKey, Timestamps, Base):
     # When the gateway acted on this approval's expiry (failed or resumed the run), once.
     lapsed_at: Mapped[datetime | None]
 
+    # The rules of an approval's state at a time `now`, each in its two forms side by side:
+    # in Python for a loaded row (the resolvers', the mutations'), and in SQL for a statement
+    # that computes it (`Approval.<rule>_sql(now)`, `now` a time or a parameter bound when the
+    # statement runs: the compiled path's). Change both or neither: tests/test_approval_rules.py
+    # holds them equal, boundaries included.
+
     def is_expired(self, now: datetime) -> bool:
+        """Undecided, and its deadline reached (at `now` exactly, it has expired)."""
         return self.decision is None and self.expires_at is not None and self.expires_at <= now
 
+    @classmethod
+    def is_expired_sql(cls, now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+        return and_(cls.decision.is_(None), cls.expires_at.is_not(None), cls.expires_at <= now)
+
     def is_open(self, now: datetime) -> bool:
+        """Undecided and not expired: what a run waits for, and an inbox lists."""
         return self.decision is None and not self.is_expired(now)
+
+    @classmethod
+    def is_open_sql(cls, now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+        return and_(cls.decision.is_(None), not_(cls.is_expired_sql(now)))
+
+    def status_at(self, now: datetime) -> ApprovalStatus:
+        """Its decision if decided; else expired or pending."""
+        if self.decision is not None:
+            return _DECIDED[self.decision]
+        return ApprovalStatus.EXPIRED if self.is_expired(now) else ApprovalStatus.PENDING
+
+    @classmethod
+    def status_at_sql(cls, now: datetime | ColumnElement[datetime]) -> ColumnElement[str]:
+        return case(
+            *(
+                (cls.decision == decision, literal(status.value, String))
+                for decision, status in _DECIDED.items()
+            ),
+            (cls.is_expired_sql(now), literal(ApprovalStatus.EXPIRED.value, String)),
+            else_=literal(ApprovalStatus.PENDING.value, String),
+        )
+
+    def wait_ms_at(self, now: datetime) -> int:
+        """How long it waited, in whole milliseconds (truncated): until decided, else until
+        `now`; never negative."""
+        end = self.decided_at or now
+        return max(0, int((end - self.requested_at).total_seconds() * 1000))
+
+    @classmethod
+    def wait_ms_at_sql(cls, now: datetime | ColumnElement[datetime]) -> ColumnElement[int]:
+        # `total_seconds()` is the exact count of microseconds over 10**6, rounded once to a
+        # double: as a NUMERIC epoch cast to DOUBLE PRECISION is. Then the same double
+        # product, truncated toward zero as `int()` does. (Exact NUMERIC arithmetic would
+        # differ now and then: a wait of 1.001 s is 1000 ms in Python, and so here.)
+        end = func.coalesce(cls.decided_at, now)
+        seconds = cast(extract("epoch", end - cls.requested_at), Double)
+        milliseconds = func.trunc(seconds * 1000, type_=Double)
+        return cast(func.greatest(0, milliseconds), BigInteger)
+
+
+# A decided approval's status: its decision's, whatever the time.
+_DECIDED = {
+    ApprovalDecision.APPROVE: ApprovalStatus.APPROVED,
+    ApprovalDecision.REJECT: ApprovalStatus.REJECTED,
+}
 
 
 class ExecutionCommand(Base):

@@ -53,9 +53,9 @@ async def lapse_due(services: Services) -> int:
                 select(Approval.id, Approval.organization_id, Approval.execution_id)
                 .join(Execution, Execution.id == Approval.execution_id)
                 .where(
-                    Approval.decision.is_(None),
+                    # By the database's clock; the partial index of due approvals serves it.
+                    Approval.is_expired_sql(func.now()),
                     Approval.lapsed_at.is_(None),
-                    Approval.expires_at <= func.now(),
                     # An ended run is past caring; its approval just shows EXPIRED.
                     Execution.status.not_in(TERMINAL_EXECUTION_STATUSES),
                 )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, select
 
+from flowgate.principal import Principal
 from models.enums import ExecutionStatus
-from models.sql import Approval, Execution
-from models.sql.base import utcnow
+from models.sql import Approval, Execution, base
 from resolvers import access
 from resolvers.pagination import Page, PageRequest
 from resolvers.sorting import APPROVAL_SORT_KEY
@@ -18,6 +19,22 @@ if TYPE_CHECKING:
     from strawberry import Info
 
     from resolvers.context import Context
+
+
+# The inbox's terms, the compiled statement's too (`schema.compiled.approvals`): on the
+# approval at a time `now` (of the principal's organization, naming it, open), and on its run
+# (waiting for it; and one the principal may read, `access.execution_visible`).
+def inbox_terms(
+    principal: Principal, now: datetime | ColumnElement[datetime]
+) -> list[ColumnElement[bool]]:
+    return [
+        Approval.organization_id == principal.organization_id,
+        Approval.approvers.contains([principal.user_id]),
+        Approval.is_open_sql(now),
+    ]
+
+
+RUN_WAITS = Execution.status == ExecutionStatus.PAUSED
 
 
 async def pending_approvals(
@@ -31,11 +48,9 @@ async def pending_approvals(
         select(Approval)
         .join(Execution, Execution.id == Approval.execution_id)
         .where(
-            Approval.organization_id == principal.organization_id,
-            Approval.approvers.contains([principal.user_id]),
-            Approval.decision.is_(None),
-            or_(Approval.expires_at.is_(None), Approval.expires_at > utcnow()),
-            Execution.status == ExecutionStatus.PAUSED,
+            # `base.utcnow`: the clock the compiled statement reads its time from too.
+            *inbox_terms(principal, base.utcnow()),
+            RUN_WAITS,
             access.execution_visible(principal, readable),
         )
     )

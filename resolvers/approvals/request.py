@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.access import Action
@@ -156,8 +156,7 @@ async def open_approval(session: AsyncSession, execution_id: uuid.UUID) -> Appro
     result: Approval | None = await session.scalar(
         select(Approval).where(
             Approval.execution_id == execution_id,
-            Approval.decision.is_(None),
-            or_(Approval.expires_at.is_(None), Approval.expires_at > utcnow()),
+            Approval.is_open_sql(utcnow()),
         )
     )
     return result

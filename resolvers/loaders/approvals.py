@@ -11,6 +11,10 @@ from models.sql import Approval
 from resolvers.loaders.base import ScopedLoader, SqlRowByIdLoader
 from resolvers.loaders.keys import in_keys
 
+# How an execution's approvals are listed, oldest request first: by this loader and by the
+# compiled statement (`schema.compiled.bind`), so that both answer them in one order.
+APPROVALS_ORDER = (Approval.requested_at, Approval.id)
+
 
 class ApprovalsByExecutionLoader(ScopedLoader[uuid.UUID, list[Approval]]):
     """Every approval of each execution, oldest request first. The caller has already
@@ -23,7 +27,7 @@ class ApprovalsByExecutionLoader(ScopedLoader[uuid.UUID, list[Approval]]):
                 Approval.organization_id == self.principal.organization_id,
                 in_keys(Approval.execution_id, keys),
             )
-            .order_by(Approval.requested_at, Approval.id)
+            .order_by(*APPROVALS_ORDER)
         )
         async with self.services.postgres.read_session() as session:
             rows = (await session.scalars(query)).all()

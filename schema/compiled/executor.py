@@ -13,6 +13,7 @@ fails (they then answer the rest of the field and report it on the paths that ne
 from __future__ import annotations
 
 import inspect
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -22,14 +23,16 @@ from graphql.execution.collect_fields import FieldDetails, collect_fields
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from resolvers.compiled import figures
+from models.sql import base
+from resolvers.compiled import clock, figures
 from resolvers.compiled.cache import BoundedCache
 from resolvers.compiled.run import fetch_json
 from resolvers.compiled.visibility import parameters
 from resolvers.context import Context
 from resolvers.errors import ClientError
 from schema.compiled import prepared
-from schema.compiled.bind import RELATIONS, ROOTS, Binder, Bound
+from schema.compiled.bind import RELATIONS, ROOTS, Binder
+from schema.compiled.bound import Bound
 from schema.compiled.plan import Planner, RootPlan
 from schema.compiled.reading import NotCompilableError, strawberry_fields
 from schema.compiled.stitch import stitch
@@ -53,6 +56,8 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
     # Whether every root field so far was answered compiled (or is `__typename`): an
     # operation answered so without errors is remembered for the prepared path.
     fully_compiled = True
+    # The request's time, for fields computed at it: read once, on first need.
+    _now: datetime | None = None
 
     def execute_field(
         self,
@@ -229,6 +234,8 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             values = await parameters(context.loaders, principal) if bound.reads_executions else {}
             if bound.figures:
                 values |= figures.parameters()
+            if bound.clock:
+                values |= clock.parameters(self._request_time())
             if not bound.documents:  # JSON text, when nothing reads the answer but orjson
                 encoded = context.json_answers
                 return await fetch_json(services.postgres, bound.statement, values, encoded=encoded)
@@ -241,6 +248,13 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception:
             log.warning("compiled execution failed; answered by the resolvers", exc_info=True)
         return FALLBACK
+
+    def _request_time(self) -> datetime:
+        """The time every field computed at the request's time is computed at, in every
+        root field of the answer; read from `base.utcnow`, as the resolvers read it."""
+        if self._now is None:
+            self._now = base.utcnow()
+        return self._now
 
     def _variables_key(self) -> bytes:
         return orjson.dumps(self.variable_values.coerced, option=orjson.OPT_SORT_KEYS, default=repr)

@@ -6,7 +6,9 @@ type keeps a SQLAlchemy row (`model: Private[...]`); its plain fields are the ro
 the same name (as each type's `from_model` copies them), rendered by their GraphQL type; a
 field with a resolver is compilable only if `schema.compiled.bind` knows it (a relation to
 another row) or `schema.compiled.documents` does (a MongoDB field, answered after the
-statement) or `schema.compiled.figures` does (per-object execution figures, `Agent.stats`).
+statement) or `schema.compiled.figures` does (per-object execution figures, `Agent.stats`)
+or `schema.compiled.computed` does (a value computed from the row at the request's time,
+`Approval.status`).
 Anything else (`Execution.events`, a union) makes the root field fall back to the
 resolvers."""
 
@@ -25,6 +27,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails
 
+from schema.compiled.computed import COMPUTED, Computed, plan_computed
 from schema.compiled.documents import SOURCES, DocumentField, plan_document
 from schema.compiled.figures import FIGURES, FiguresPlan, plan_figures
 from schema.compiled.reading import (
@@ -45,7 +48,7 @@ class Typename:
 
 @dataclass(frozen=True)
 class Relation:
-    path: str  # "Agent.owner": the key of `schema.compiled.relations`
+    path: str  # "Agent.owner": its key in the registries of `schema.compiled.bind`
     field_def: GraphQLField
     details: FieldDetails
     target: ObjectPlan | ConnectionPlan | ListPlan
@@ -65,7 +68,7 @@ class ObjectPlan:
     fields: tuple[tuple[str, Field], ...]
 
 
-Field = Scalar | Typename | Relation | DocumentField | FiguresPlan
+Field = Scalar | Typename | Relation | DocumentField | FiguresPlan | Computed
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,11 @@ class RootPlan:
 
 
 # Where a plan reads the executions table: these root fields and types, and these relations.
-EXECUTION_ROOTS = frozenset({"execution", "executions"})
+EXECUTION_ROOTS = frozenset({"execution", "executions", "pendingApprovals"})
 EXECUTION_TYPES = frozenset({"Execution"})
 EXECUTION_RELATIONS = frozenset({"Agent.executions", "Approval.execution"})
+# Root fields whose terms take the request's time (an open approval is one not expired).
+CLOCK_ROOTS = frozenset({"pendingApprovals"})
 # The types `node(id)` answers compiled (`schema.compiled.bind`); others fall back.
 NODE_TYPES = ("Agent", "Execution", "Conversation", "Project", "User")
 
@@ -124,6 +129,11 @@ def has_documents(plan: ObjectPlan | ConnectionPlan | ListPlan | None) -> bool:
 def has_figures(plan: ObjectPlan | ConnectionPlan | ListPlan | None) -> bool:
     """Whether the statement computes figures (and so takes their parameter)."""
     return _reaches(plan, lambda field: isinstance(field, FiguresPlan))
+
+
+def reads_clock(plan: ObjectPlan | ConnectionPlan | ListPlan | None) -> bool:
+    """Whether the statement computes a field at the request's time (and so takes it)."""
+    return _reaches(plan, lambda field: isinstance(field, Computed))
 
 
 def _reaches(
@@ -215,6 +225,9 @@ class Planner:
                 if path in FIGURES and path in self.relations:
                     figures = plan_figures(path, field_def, field_details, self._grouped)
                     fields.append((key, figures))
+                    continue
+                if path in COMPUTED and path in self.relations:
+                    fields.append((key, plan_computed(path, field_def)))
                     continue
                 if path not in self.relations:
                     raise NotCompilableError(f"{path} has a resolver the planner does not know")
