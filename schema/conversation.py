@@ -220,7 +220,7 @@ class Conversation(Node):
         before: Annotated[str | None, strawberry.argument(description="Continue before.")] = None,
     ) -> Connection[Message]:
         request = page_request(info, first, after, last, before)
-        cursor = _position(request)
+        cursor = message_position(request)
         args = WindowArgs(limit=request.limit, cursor=cursor, backward=request.backward)
         counted = await info.context.loaders.message_page_by_conversation.load(
             (self.model.id, args)
@@ -247,7 +247,8 @@ class Conversation(Node):
         return Message.from_model(model) if model is not None else None
 
 
-def _position(request: PageRequest) -> int | None:
+def message_position(request: PageRequest) -> int | None:
+    """The position a `messages` cursor names (both paths read it here)."""
     from resolvers.cursors import MalformedCursorError
 
     if request.cursor is None:

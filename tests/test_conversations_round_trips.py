@@ -71,8 +71,9 @@ async def test_a_conversation_list_costs_the_same_for_2_and_8_conversations(
     assert (small[1], large[1]) == (2, 8)
     assert small[0] == large[0]
     assert nested_small[0] == nested_large[0]
-    # the list with last message, agent and user: the page, then one batch per loader
-    assert small[0] == {"sql": 4, "mongo": 0}
-    # page, count, agents, their owners, their conversations, users, projects, their
+    # the list with last message, agent and user: compiled, one statement
+    # (tests/test_compiled_messages.py holds its answers equal to the resolvers')
+    assert small[0] == {"sql": 1, "mongo": 0}
+    # not compiled (attachments, tool calls, branches): page, count, agents, their owners, their conversations, users, projects, their
     # agents, last messages, attachments, message pages, tool calls, branches
     assert nested_small[0] == {"sql": 13, "mongo": 0}

@@ -50,6 +50,7 @@ from resolvers.loaders.conversations import WindowArgs
 from resolvers.pagination import PageRequest
 from resolvers.sorting import AGENT_SORT_KEYS, EXECUTION_SORT_KEYS
 from resolvers.sql_pages import SortKey
+from schema.compiled import messages
 from schema.compiled.documents import SOURCES, DocumentField
 from schema.compiled.figures import FIGURES, FiguresPlan
 from schema.compiled.plan import (
@@ -114,6 +115,7 @@ RELATIONS = frozenset(
         *_NAMED_USERS,
         *_CONVERSATIONS,
         "Agent.executions",
+        *messages.RELATIONS,
         *SOURCES,
         *FIGURES,
     }
@@ -392,6 +394,8 @@ class Binder:
                 parent.c[_NAMED_USERS[path]],
                 lambda t: [t.c.organization_id == organization],
             )
+        if path in messages.RELATIONS:
+            return messages.relation(self, relation, parent)
         if path in _CONVERSATIONS and isinstance(target, ConnectionPlan):
             return self._conversations(relation, _CONVERSATIONS[path], target, parent)
         if path == "Agent.executions" and isinstance(target, ConnectionPlan):
