@@ -92,9 +92,27 @@ class ToolCall:
 
 @strawberry.type(description="Tokens a reply used.")
 class TokenUsage:
-    prompt: int = strawberry.field(description="Tokens of the prompt.")
-    completion: int = strawberry.field(description="Tokens written.")
-    total: int = strawberry.field(description="Both.")
+    # The message's row, whose columns these are (so the compiled path reads them as it
+    # reads any row's: `schema.compiled.messages`).
+    model: strawberry.Private[sql.Message]
+    prompt_tokens: int = strawberry.field(name="prompt", description="Tokens of the prompt.")
+    completion_tokens: int = strawberry.field(name="completion", description="Tokens written.")
+    total_tokens: int = strawberry.field(name="total", description="Both.")
+
+    @classmethod
+    def from_model(cls, model: sql.Message) -> TokenUsage:
+        return cls(
+            model=model,
+            prompt_tokens=model.prompt_tokens,
+            completion_tokens=model.completion_tokens,
+            total_tokens=model.total_tokens,
+        )
+
+
+def _usage(root: Message) -> TokenUsage:
+    # A resolver of the same row (not a value built by `from_model`): the compiled path
+    # renders it from the row's columns, as a relation to the row itself.
+    return TokenUsage.from_model(root.model)
 
 
 @strawberry.type(description="One message of a conversation.")
@@ -106,7 +124,9 @@ class Message(Node):
     status: enums.MessageStatus = strawberry.field(description="Whether it is still written.")
     model_name: str | None = strawberry.field(name="model", description="The LLM that wrote it.")
     provider: str | None = strawberry.field(description="The LLM's provider.")
-    usage: TokenUsage = strawberry.field(description="Tokens used (agent replies).")
+    usage: TokenUsage = strawberry.field(
+        resolver=_usage, description="Tokens used (agent replies)."
+    )
     cost: float = strawberry.field(description="What it cost, in US dollars.")
     response_time_ms: int | None = strawberry.field(description="From begin to finish.")
     error: str | None = strawberry.field(description="Why it failed.")
@@ -123,11 +143,6 @@ class Message(Node):
             status=model.status,
             model_name=model.model,
             provider=model.provider,
-            usage=TokenUsage(
-                prompt=model.prompt_tokens,
-                completion=model.completion_tokens,
-                total=model.total_tokens,
-            ),
             cost=float(model.cost),
             response_time_ms=model.response_time_ms,
             error=model.error,

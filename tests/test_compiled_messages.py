@@ -36,8 +36,8 @@ async def users(
             yield await pairs(services, app, plain, stack)
 
 
-MESSAGE_FIELDS = """id __typename role content status provider cost responseTimeMs error
-  createdAt finishedAt"""
+MESSAGE_FIELDS = """id __typename role content status model provider cost responseTimeMs error
+  createdAt finishedAt usage { prompt completion total __typename }"""
 MESSAGES = f"""
 query Messages($first: Int, $after: String, $last: Int, $before: String) {{
   conversations(first: 8, filter: {{includeDeleted: true}}) {{
@@ -99,6 +99,8 @@ async def test_messages_page_both_ways(
         assert any(connection["edges"] for connection in shown)
         more = "hasPreviousPage" if backward else "hasNextPage"
         assert any(connection["pageInfo"][more] for connection in shown)
+        nodes = [edge["node"] for connection in shown for edge in connection["edges"]]
+        assert any(node["model"] and node["usage"]["total"] for node in nodes)
 
 
 # Each is refused as the resolvers refuse it: a cursor that is no page cursor, a page cursor

@@ -74,6 +74,7 @@ async def test_a_conversation_list_costs_the_same_for_2_and_8_conversations(
     # the list with last message, agent and user: compiled, one statement
     # (tests/test_compiled_messages.py holds its answers equal to the resolvers')
     assert small[0] == {"sql": 1, "mongo": 0}
-    # not compiled (attachments, tool calls, branches): page, count, agents, their owners, their conversations, users, projects, their
-    # agents, last messages, attachments, message pages, tool calls, branches
+    # not compiled (attachments, tool calls, branches): page, count, agents, their owners,
+    # their conversations, users, projects, their agents, last messages, attachments,
+    # message pages, tool calls, branches
     assert nested_small[0] == {"sql": 13, "mongo": 0}

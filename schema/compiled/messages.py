@@ -28,11 +28,16 @@ from schema.conversation import message_position
 if TYPE_CHECKING:
     from schema.compiled.bind import Binder
 
-RELATIONS = frozenset({"Conversation.messages", "Conversation.lastMessage", "Project.agents"})
+# `Message.usage`: a resolver of the message's own row (its token columns).
+RELATIONS = frozenset(
+    {"Conversation.messages", "Conversation.lastMessage", "Project.agents", "Message.usage"}
+)
 
 
 def relation(binder: Binder, relation: Relation, parent: FromClause) -> Expression:
     path, target = relation.path, relation.target
+    if path == "Message.usage" and isinstance(target, ObjectPlan):
+        return binder._object(target)(parent)
     if path == "Conversation.messages" and isinstance(target, ConnectionPlan):
         return _messages(binder, relation, target, parent)
     if path == "Conversation.lastMessage" and isinstance(target, ObjectPlan):
