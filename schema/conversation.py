@@ -40,6 +40,7 @@ strawberry.enum(enums.ConversationEventType, description="What a conversation ev
 
 @strawberry.type(description="A file attached to a message (metadata; the bytes live elsewhere).")
 class Attachment:
+    model: strawberry.Private[sql.Attachment]
     id: strawberry.ID = strawberry.field(description="The attachment's global id.")
     name: str = strawberry.field(description="File name.")
     media_type: str = strawberry.field(description="MIME type.")
@@ -50,6 +51,7 @@ class Attachment:
     @classmethod
     def from_model(cls, model: sql.Attachment) -> Attachment:
         return cls(
+            model=model,
             id=strawberry.ID(to_global_id("Attachment", model.id)),
             name=model.name,
             media_type=model.media_type,
@@ -61,6 +63,7 @@ class Attachment:
 
 @strawberry.type(description="A tool (MCP) call made while an agent wrote a reply.")
 class ToolCall:
+    model: strawberry.Private[sql.ToolCall]
     id: strawberry.ID = strawberry.field(description="The tool call's global id.")
     call_id: str = strawberry.field(description="The engine's own id of the call.")
     tool_name: str = strawberry.field(description="Which tool.")
@@ -76,6 +79,7 @@ class ToolCall:
     @classmethod
     def from_model(cls, model: sql.ToolCall) -> ToolCall:
         return cls(
+            model=model,
             id=strawberry.ID(to_global_id("ToolCall", model.id)),
             call_id=model.call_id,
             tool_name=model.tool_name,

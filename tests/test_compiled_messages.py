@@ -15,11 +15,11 @@ from sqlalchemy import func, update
 from flowgate.seed import SeedSummary
 from flowgate.services import Services
 from flowgate.settings import Settings
-from models.sql import Message
+from models.sql import Conversation, Message
 from resolvers.ids import from_global_id
 from tests.compiled import ROLES, Pair, pairs, plain_app, prepared_answers
 from tests.compiled_operations import BAD_CURSOR
-from tests.conversations import POST, begin, create_project, run, start_chat
+from tests.conversations import BRANCH, POST, begin, create_project, run, start_chat
 from tests.scratch import DELETE_AGENT, Scratch
 
 ATTACH = (
@@ -37,7 +37,10 @@ async def users(
 
 
 MESSAGE_FIELDS = """id __typename role content status model provider cost responseTimeMs error
-  createdAt finishedAt usage { prompt completion total __typename }"""
+  createdAt finishedAt usage { prompt completion total __typename }
+  toolCalls { id callId toolName server arguments result status durationMs cost startedAt
+    finishedAt __typename }
+  attachments { id name mediaType size checksum storageUrl __typename }"""
 MESSAGES = f"""
 query Messages($first: Int, $after: String, $last: Int, $before: String) {{
   conversations(first: 8, filter: {{includeDeleted: true}}) {{
@@ -58,7 +61,7 @@ PAGES: list[dict[str, Any]] = [
     {"first": 0},
     {"last": 2},
     {"last": 0},
-    {"last": 50},
+    {"last": 10},
 ]
 
 
@@ -101,6 +104,7 @@ async def test_messages_page_both_ways(
         assert any(connection["pageInfo"][more] for connection in shown)
         nodes = [edge["node"] for connection in shown for edge in connection["edges"]]
         assert any(node["model"] and node["usage"]["total"] for node in nodes)
+        assert any(node["toolCalls"] for node in nodes)
 
 
 # Each is refused as the resolvers refuse it: a cursor that is no page cursor, a page cursor
@@ -136,7 +140,7 @@ query Last($id: ID!) {{
   conversation(id: $id) {{ id messageCount
     lastMessage {{ {MESSAGE_FIELDS} }}
     messages(last: 5) {{ totalCount pageInfo {{ hasPreviousPage startCursor }}
-      edges {{ cursor node {{ id content }} }} }}
+      edges {{ cursor node {{ {MESSAGE_FIELDS} }} }} }}
   }}
 }}
 """
@@ -145,9 +149,20 @@ query Last($id: ID!) {{
 async def test_last_message_of_a_conversation_without_one(
     users: dict[str, Pair], chats: Scratch, services: Services
 ) -> None:
-    # given: a chat of three messages (a reply begun, so still streaming, the newest)
+    # given: a chat of three messages (the first with two files, a reply begun, so still
+    # streaming, the newest)
     agent = await chats.create_agent()
-    conversation, first = await start_chat(chats.client, agent, "Hello there")
+    files = [
+        {
+            "name": name,
+            "mediaType": "text/plain",
+            "size": 12,
+            "checksum": "sha256:00",
+            "storageUrl": f"s3://bucket/{name}",
+        }
+        for name in ("notes.txt", "brief.txt")
+    ]
+    conversation, first = await start_chat(chats.client, agent, "Hello there", attachments=files)
     posted = await run(chats.client, POST, id=conversation, content="And more")
     assert posted["__typename"] == "MessagePayload", posted
     reply = await begin(chats.client, conversation, posted["chatMessage"]["id"])
@@ -157,6 +172,8 @@ async def test_last_message_of_a_conversation_without_one(
     answer = await admin.check(LAST, {"id": conversation})
     shown = answer.body["data"]["conversation"]
     assert shown["lastMessage"]["id"] == reply and shown["lastMessage"]["status"] == "STREAMING"
+    oldest = shown["messages"]["edges"][0]["node"]
+    assert [file["name"] for file in oldest["attachments"]] == ["brief.txt", "notes.txt"]
     assert answer.round_trips == {"sql": 1, "mongo": 0}
 
     # ...then, the reply deleted, the message before it; then, all deleted, none at all
@@ -232,13 +249,13 @@ async def test_a_deleted_agent_leaves_its_projects(users: dict[str, Pair], chats
             assert [agent["id"] for agent in shown] == [agents[2], agents[0]]
 
 
-FALLS_BACK = "{ conversations(first: 3) { edges { node { lastMessage { toolCalls { id } } } } } }"
+FALLS_BACK = "{ conversations(first: 3) { edges { node { lastMessage { parentId } } } } }"
 
 
 async def test_these_fields_are_answered_prepared(users: dict[str, Pair]) -> None:
     """They no longer fall back: the operation is answered fully compiled, so the second
-    asking takes the prepared path; a field that still falls back (a message's tool calls)
-    is not prepared."""
+    asking takes the prepared path; a field that still falls back (a message's parent's
+    id) is not prepared."""
     admin = users["admin@acme.example"]
     for query, compiles in (
         # Texts of their own: an earlier test's asking is prepared already.
@@ -250,3 +267,52 @@ async def test_these_fields_are_answered_prepared(users: dict[str, Pair]) -> Non
         before = prepared_answers()
         await admin.check(query)
         assert (prepared_answers() - before == 1) == compiles, query
+
+
+BRANCHES = """
+query Branches($id: ID!) {
+  conversation(id: $id) { id forkedFrom { id content }
+    branches { id title deletedAt forkedFrom { id content role } parent { id }
+      branches { id } lastMessage { id } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("shared", [True, False])
+async def test_branches_and_where_they_forked_compile(
+    users: dict[str, Pair], chats: Scratch, services: Services, shared: bool
+) -> None:
+    # given: a chat (held in a project, or not) and three branches of it, from its first
+    # and its second message, one of them deleted
+    agent = await chats.create_agent()
+    project = await create_project(chats.client, chats.name("p")) if shared else None
+    conversation, first = await start_chat(chats.client, agent, "Hello", project=project)
+    posted = await run(chats.client, POST, id=conversation, content="Second")
+    branches = []
+    for source in (first, posted["chatMessage"]["id"], first):
+        made = await run(chats.client, BRANCH, id=conversation, **{"from": source})
+        assert made["__typename"] == "ConversationPayload", made
+        branches.append(made["conversation"]["id"])
+    async with services.postgres.session() as session, session.begin():
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == from_global_id(branches[2])[1])
+            .values(deleted_at=func.now())
+        )
+
+    for email in ROLES:
+        # when: the chat and a branch, as each role
+        pair = users[email]
+        answer = await pair.check(BRANCHES, {"id": conversation})
+        branch = await pair.check(BRANCHES, {"id": branches[1]})
+
+        # then: the resolvers' answers, one statement each; not vacuous for those who see it
+        assert answer.round_trips == branch.round_trips == {"sql": 1, "mongo": 0}
+        shown = answer.body["data"]["conversation"]
+        sees = email.startswith("admin@acme") or (shared and email.endswith("acme.example"))
+        assert (shown is not None) == sees
+        if sees:
+            assert [b["id"] for b in shown["branches"]] == branches[:2]
+            forked = branch.body["data"]["conversation"]["forkedFrom"]
+            assert forked["id"] == posted["chatMessage"]["id"]

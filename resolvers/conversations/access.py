@@ -34,6 +34,13 @@ def visible_conversations(principal: Principal) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def visible_messages(principal: Principal) -> list[ColumnElement[bool]]:
+    """Messages (deleted ones too) of the conversations the principal may see: a message
+    looked up by id."""
+    visible = select(Conversation.id).where(*visible_conversations(principal))
+    return [Message.conversation_id.in_(visible)]
+
+
 def live_messages(principal: Principal) -> list[ColumnElement[bool]]:
     """The messages a conversation shows (its pages, its last message): those of the
     organization that are not deleted. Who may see the conversation is decided before."""

@@ -22,6 +22,7 @@ from resolvers.conversations.access import (
     live_messages,
     project_agents,
     visible_conversations,
+    visible_messages,
     visible_projects,
 )
 from resolvers.loaders.base import ScopedLoader
@@ -46,15 +47,11 @@ class ConversationByIdLoader(ScopedLoader[uuid.UUID, sql.Conversation | None]):
         return await _by_key(self, query, keys, "id")
 
 
-def _visible_messages(loader: ScopedLoader[Any, Any]) -> Any:
-    return sql.Message.conversation_id.in_(
-        select(sql.Conversation.id).where(*visible_conversations(loader.principal))
-    )
-
-
 class MessageByIdLoader(ScopedLoader[uuid.UUID, sql.Message | None]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[sql.Message | None]:
-        query = select(sql.Message).where(in_keys(sql.Message.id, keys), _visible_messages(self))
+        query = select(sql.Message).where(
+            in_keys(sql.Message.id, keys), *visible_messages(self.principal)
+        )
         return await _by_key(self, query, keys, "id")
 
 
@@ -81,19 +78,26 @@ class LastMessageByConversationLoader(ScopedLoader[uuid.UUID, sql.Message | None
 
 
 class _ListByParentLoader(ScopedLoader[uuid.UUID, list[Any]]):
+    """Every row of each parent, in `order` (then id). The compiled path takes its terms and
+    order too (`schema.compiled.messages`)."""
+
     model: ClassVar[Any]
     parent: ClassVar[str]
     order: ClassVar[str]
+
+    def conditions(self) -> list[Any]:
+        return [type(self).model.organization_id == self.principal.organization_id]
+
+    def ordering(self) -> tuple[Any, Any]:
+        model = type(self).model
+        return getattr(model, self.order), model.id
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[Any]]:
         model = type(self).model
         query = (
             select(model)
-            .where(
-                in_keys(getattr(model, self.parent), keys),
-                model.organization_id == self.principal.organization_id,
-            )
-            .order_by(getattr(model, self.order), model.id)
+            .where(in_keys(getattr(model, self.parent), keys), *self.conditions())
+            .order_by(*self.ordering())
         )
         async with self.services.postgres.read_session() as session:
             rows = (await session.scalars(query)).all()
@@ -132,15 +136,23 @@ class AgentsByProjectLoader(ScopedLoader[uuid.UUID, list[sql.Agent]]):
 
 
 class BranchesByConversationLoader(ScopedLoader[uuid.UUID, list[sql.Conversation]]):
+    """A conversation's live branches that the principal may see, oldest first (the compiled
+    path takes its terms and order too: `schema.compiled.messages`)."""
+
+    model = sql.Conversation
+    parent = "parent_id"
+
+    def conditions(self) -> list[Any]:
+        return [sql.Conversation.deleted_at.is_(None), *visible_conversations(self.principal)]
+
+    def ordering(self) -> tuple[Any, Any]:
+        return sql.Conversation.created_at, sql.Conversation.id
+
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[sql.Conversation]]:
         query = (
             select(sql.Conversation)
-            .where(
-                in_keys(sql.Conversation.parent_id, keys),
-                sql.Conversation.deleted_at.is_(None),
-                *visible_conversations(self.principal),
-            )
-            .order_by(sql.Conversation.created_at, sql.Conversation.id)
+            .where(in_keys(getattr(self.model, self.parent), keys), *self.conditions())
+            .order_by(*self.ordering())
         )
         async with self.services.postgres.read_session() as session:
             rows = (await session.scalars(query)).all()

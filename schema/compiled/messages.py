@@ -1,9 +1,11 @@
 """Compiled relations of the conversation domain beyond conversations themselves: a
-conversation's messages (paged both ways) and its last message, and a project's agents.
+conversation's messages (paged both ways), its last message, the message it forked from and
+its branches; a message's usage, tool calls and attachments; a project's agents.
 
 Each takes its terms, order and parent column from the request's loader of it
-(`MessagePageByConversationLoader`, `LastMessageByConversationLoader`,
-`AgentsByProjectLoader`, through `resolvers.conversations.access`): one definition, two uses.
+(`MessagePageByConversationLoader`, `LastMessageByConversationLoader`, the list loaders)
+or from the rules those loaders use (`resolvers.conversations.access`): one definition, two
+uses.
 Arguments are checked by the functions the resolvers call (`page_request`,
 `message_position`), so a bad one raises the same error and the resolvers report it."""
 
@@ -13,12 +15,18 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from sqlalchemy import FromClause
+from sqlalchemy.sql.util import ClauseAdapter
 
 from models import sql
-from resolvers.compiled import windows
+from resolvers.compiled import statements, windows
 from resolvers.compiled.sql import Expression
-from resolvers.compiled.statements import Listing
-from resolvers.conversations.access import MESSAGE_ORDER, PROJECT_AGENT_ORDER, project_agents
+from resolvers.compiled.statements import Listing, _clause
+from resolvers.conversations.access import (
+    MESSAGE_ORDER,
+    PROJECT_AGENT_ORDER,
+    project_agents,
+    visible_messages,
+)
 from resolvers.loaders.conversations import WindowArgs
 from resolvers.sql_pages import SortKey
 from schema.compiled.plan import ConnectionPlan, ListPlan, ObjectPlan, Relation
@@ -28,9 +36,23 @@ from schema.conversation import message_position
 if TYPE_CHECKING:
     from schema.compiled.bind import Binder
 
+# Lists of rows under a parent: the request's loader of each, whose terms, order and parent
+# column the statement takes (`_ListByParentLoader`, `BranchesByConversationLoader`).
+_LISTS = {
+    "Message.toolCalls": "tool_calls_by_message",
+    "Message.attachments": "attachments_by_message",
+    "Conversation.branches": "branches_by_conversation",
+}
 # `Message.usage`: a resolver of the message's own row (its token columns).
 RELATIONS = frozenset(
-    {"Conversation.messages", "Conversation.lastMessage", "Project.agents", "Message.usage"}
+    {
+        "Conversation.messages",
+        "Conversation.lastMessage",
+        "Project.agents",
+        "Message.usage",
+        "Conversation.forkedFrom",
+        *_LISTS,
+    }
 )
 
 
@@ -48,6 +70,29 @@ def relation(binder: Binder, relation: Relation, parent: FromClause) -> Expressi
             loader.conditions(),
             lambda t: t.c[loader.parent] == parent.c.id,
             MESSAGE_ORDER,
+        )
+    if path == "Conversation.forkedFrom" and isinstance(target, ObjectPlan):
+        binder._names_the_user()  # a member's visible conversations name them
+        return statements.to_one(
+            sql.Message,
+            binder._object(target),
+            lambda t: [
+                t.c.id == parent.c.forked_from_message_id,
+                *(ClauseAdapter(t).traverse(term) for term in visible_messages(binder.principal)),
+            ],
+        )
+    if path in _LISTS and isinstance(target, ListPlan):
+        listed = getattr(binder.info.context.loaders, _LISTS[path])
+        if listed.model is sql.Conversation:
+            binder._names_the_user()  # a member's visible conversations name them
+        return statements.to_many(
+            listed.model,
+            binder._object(target.item),
+            lambda t: [
+                t.c[listed.parent] == parent.c.id,
+                *(ClauseAdapter(t).traverse(term) for term in listed.conditions()),
+            ],
+            lambda t: [ClauseAdapter(t).traverse(_clause(o)) for o in listed.ordering()],
         )
     if path == "Project.agents" and isinstance(target, ListPlan):
         return windows.joined_rows(
