@@ -261,7 +261,11 @@ async def test_these_fields_are_answered_prepared(users: dict[str, Pair]) -> Non
         # Texts of their own: an earlier test's asking is prepared already.
         (MESSAGES.replace("query Messages", "query MessagesAgain"), True),
         (AGENTS.replace("query Agents", "query AgentsAgain"), True),
-        ("{ conversations(first: 3) { edges { node { lastMessage { id } } } } }", True),
+        (
+            "{ conversations(first: 3) { edges { node { lastMessage { id }"
+            " branches { id } forkedFrom { id } } } } }",
+            True,
+        ),
         (FALLS_BACK, False),
     ):
         before = prepared_answers()
