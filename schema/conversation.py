@@ -40,6 +40,7 @@ strawberry.enum(enums.ConversationEventType, description="What a conversation ev
 
 @strawberry.type(description="A file attached to a message (metadata; the bytes live elsewhere).")
 class Attachment:
+    model: strawberry.Private[sql.Attachment]
     id: strawberry.ID = strawberry.field(description="The attachment's global id.")
     name: str = strawberry.field(description="File name.")
     media_type: str = strawberry.field(description="MIME type.")
@@ -50,6 +51,7 @@ class Attachment:
     @classmethod
     def from_model(cls, model: sql.Attachment) -> Attachment:
         return cls(
+            model=model,
             id=strawberry.ID(to_global_id("Attachment", model.id)),
             name=model.name,
             media_type=model.media_type,
@@ -61,6 +63,7 @@ class Attachment:
 
 @strawberry.type(description="A tool (MCP) call made while an agent wrote a reply.")
 class ToolCall:
+    model: strawberry.Private[sql.ToolCall]
     id: strawberry.ID = strawberry.field(description="The tool call's global id.")
     call_id: str = strawberry.field(description="The engine's own id of the call.")
     tool_name: str = strawberry.field(description="Which tool.")
@@ -76,6 +79,7 @@ class ToolCall:
     @classmethod
     def from_model(cls, model: sql.ToolCall) -> ToolCall:
         return cls(
+            model=model,
             id=strawberry.ID(to_global_id("ToolCall", model.id)),
             call_id=model.call_id,
             tool_name=model.tool_name,
@@ -92,9 +96,27 @@ class ToolCall:
 
 @strawberry.type(description="Tokens a reply used.")
 class TokenUsage:
-    prompt: int = strawberry.field(description="Tokens of the prompt.")
-    completion: int = strawberry.field(description="Tokens written.")
-    total: int = strawberry.field(description="Both.")
+    # The message's row, whose columns these are (so the compiled path reads them as it
+    # reads any row's: `schema.compiled.messages`).
+    model: strawberry.Private[sql.Message]
+    prompt_tokens: int = strawberry.field(name="prompt", description="Tokens of the prompt.")
+    completion_tokens: int = strawberry.field(name="completion", description="Tokens written.")
+    total_tokens: int = strawberry.field(name="total", description="Both.")
+
+    @classmethod
+    def from_model(cls, model: sql.Message) -> TokenUsage:
+        return cls(
+            model=model,
+            prompt_tokens=model.prompt_tokens,
+            completion_tokens=model.completion_tokens,
+            total_tokens=model.total_tokens,
+        )
+
+
+def _usage(root: Message) -> TokenUsage:
+    # A resolver of the same row (not a value built by `from_model`): the compiled path
+    # renders it from the row's columns, as a relation to the row itself.
+    return TokenUsage.from_model(root.model)
 
 
 @strawberry.type(description="One message of a conversation.")
@@ -106,7 +128,9 @@ class Message(Node):
     status: enums.MessageStatus = strawberry.field(description="Whether it is still written.")
     model_name: str | None = strawberry.field(name="model", description="The LLM that wrote it.")
     provider: str | None = strawberry.field(description="The LLM's provider.")
-    usage: TokenUsage = strawberry.field(description="Tokens used (agent replies).")
+    usage: TokenUsage = strawberry.field(
+        resolver=_usage, description="Tokens used (agent replies)."
+    )
     cost: float = strawberry.field(description="What it cost, in US dollars.")
     response_time_ms: int | None = strawberry.field(description="From begin to finish.")
     error: str | None = strawberry.field(description="Why it failed.")
@@ -123,11 +147,6 @@ class Message(Node):
             status=model.status,
             model_name=model.model,
             provider=model.provider,
-            usage=TokenUsage(
-                prompt=model.prompt_tokens,
-                completion=model.completion_tokens,
-                total=model.total_tokens,
-            ),
             cost=float(model.cost),
             response_time_ms=model.response_time_ms,
             error=model.error,
@@ -220,7 +239,7 @@ class Conversation(Node):
         before: Annotated[str | None, strawberry.argument(description="Continue before.")] = None,
     ) -> Connection[Message]:
         request = page_request(info, first, after, last, before)
-        cursor = _position(request)
+        cursor = message_position(request)
         args = WindowArgs(limit=request.limit, cursor=cursor, backward=request.backward)
         counted = await info.context.loaders.message_page_by_conversation.load(
             (self.model.id, args)
@@ -247,7 +266,8 @@ class Conversation(Node):
         return Message.from_model(model) if model is not None else None
 
 
-def _position(request: PageRequest) -> int | None:
+def message_position(request: PageRequest) -> int | None:
+    """The position a `messages` cursor names (both paths read it here)."""
     from resolvers.cursors import MalformedCursorError
 
     if request.cursor is None:

@@ -128,7 +128,27 @@ CONVERSATION_SCALARS = [
     "deletedAt",
     "__typename",
 ]
-CONVERSATION_FALLBACK = ("lastMessage { id }", "messages(first: 1) { totalCount }")
+# A conversation's messages, last message, branches and the message it forked from
+# (`schema.compiled.messages`), compiled; what the planner leaves to the resolvers.
+MESSAGE_SCALARS = [
+    "id",
+    "role",
+    "content",
+    "status",
+    "model",
+    "provider",
+    "cost",
+    "responseTimeMs",
+    "error",
+    "createdAt",
+    "finishedAt",
+    "usage { prompt completion total __typename }",
+    "toolCalls { id callId toolName server arguments result status durationMs cost startedAt"
+    " finishedAt __typename }",
+    "attachments { id name mediaType size checksum storageUrl __typename }",
+    "__typename",
+]
+MESSAGE_FALLBACK = "parentId"
 PROJECT_SCALARS = [
     "id",
     "name",
@@ -266,9 +286,36 @@ class Builder:
             fields.append(f"{self.name('project')} {{ {self.project(depth + 1)} }}")
         if depth < 2 and self.rng.random() < 0.15:
             fields.append(f"{self.name('parent')} {{ {self.conversation(depth + 1)} }}")
-        if self.rng.random() < 0.05:
-            fields.append(self.rng.choice(CONVERSATION_FALLBACK))
+        if self.rng.random() < 0.25:
+            fields.append(f"{self.name('lastMessage')} {{ {self.message()} }}")
+        if depth < 2 and self.rng.random() < 0.3:
+            connection = self.connection("Message", depth + 1)
+            fields.append(f"{self.name('messages')}{self.message_args()} {connection}")
+        if depth < 2 and self.rng.random() < 0.1:
+            fields.append(f"{self.name('branches')} {{ {self.conversation(depth + 1)} }}")
+        if self.rng.random() < 0.1:
+            fields.append(f"{self.name('forkedFrom')} {{ {self.message()} }}")
         return self.wrap("Conversation", " ".join(fields))
+
+    def message(self, depth: int = 2) -> str:
+        fields = [self.name(f) if " " not in f else f for f in self.pick(MESSAGE_SCALARS)]
+        if self.rng.random() < 0.05:
+            fields.append(MESSAGE_FALLBACK)
+        return self.wrap("Message", " ".join(fields))
+
+    def message_args(self) -> str:
+        """A page of messages: the oldest (`first`/`after`), the newest (`last`/`before`) or
+        the default; a cursor seen before (of a message, or of something else: refused)."""
+        if self.rng.random() < 0.2:
+            return ""
+        backward = self.rng.random() < 0.5
+        size = self.rng.choice(SIZES[:-2]) if self.rng.random() < 0.95 else 101
+        args = [self.argument("last" if backward else "first", "Int", str(size), size)]
+        if self.rng.random() < 0.3:
+            cursor = self.rng.choice(self.pools.cursors)
+            name = "before" if backward else "after"
+            args.append(self.argument(name, "String", f'"{cursor}"', cursor))
+        return f"({', '.join(args)})"
 
     def project(self, depth: int) -> str:
         fields = [self.name(f) for f in self.pick(PROJECT_SCALARS)]
@@ -277,6 +324,8 @@ class Builder:
         if depth < 2 and self.rng.random() < 0.3:
             connection = self.connection("Conversation", depth + 1)
             fields.append(f"{self.name('conversations')}{self.nested_first()} {connection}")
+        if depth < 2 and self.rng.random() < 0.25:
+            fields.append(f"{self.name('agents')} {{ {self.agent(depth + 1)} }}")
         return self.wrap("Project", " ".join(fields))
 
     def document(self, fields: list[str]) -> str:
@@ -312,7 +361,12 @@ class Builder:
         return self.wrap("Execution", " ".join(fields))
 
     def connection(self, type_: str, depth: int) -> str:
-        nodes = {"Agent": self.agent, "Execution": self.execution, "Project": self.project}
+        nodes = {
+            "Agent": self.agent,
+            "Execution": self.execution,
+            "Project": self.project,
+            "Message": self.message,
+        }
         node = nodes.get(type_, self.conversation)(depth)
         edge = self.pick(["cursor", f"node {{ {node} }}", "__typename"])
         if not any(part.startswith("node") for part in edge):

@@ -1,9 +1,10 @@
 """Compiled execution equals the resolvers on 510 seeded random operations (selections,
 aliases, fragments, arguments, filters, orders, pages, cursors, variables; `node(id)`, the
 MongoDB fields flowchart, steps, workflow and progress, `stats`, approvals, conversations
-and projects too), 85 as each seeded role of both organizations. Reproduce one with its
-seed: `operation(Random(SEED + n), ...)` needs the pools learnt from the operations before
-it, so rerun the module."""
+and projects, messages (paged both ways), last messages, branches and project agents too),
+85 as each seeded role of both organizations. Reproduce one with its seed:
+`operation(Random(SEED + n), ...)` needs the pools learnt from the operations before it, so
+rerun the module."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Round trips of conversation reads depend on the query's shape, never on how many
 conversations or messages it returns (counted by `debug_round_trips`, as in
-tests/test_round_trips.py)."""
+tests/test_round_trips.py), compiled and through the resolvers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from typing import Any
 
 import httpx
 
+from flowgate.services import Services
+from flowgate.settings import Settings
+from tests.auth import bearer
+from tests.compiled import plain_app
 from tests.conversations import POST, begin, chunk, create_project, run, start_chat
 from tests.scratch import Scratch
 
@@ -47,7 +51,11 @@ async def _trips(client: httpx.AsyncClient, query: str, n: int, title: str) -> t
 
 
 async def test_a_conversation_list_costs_the_same_for_2_and_8_conversations(
-    chats: Scratch, client: httpx.AsyncClient
+    chats: Scratch,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    services: Services,
+    admin_key: str,
 ) -> None:
     # given: eight conversations over two agents, in a project, with replies
     agents = [await chats.create_agent("a"), await chats.create_agent("b")]
@@ -61,18 +69,30 @@ async def test_a_conversation_list_costs_the_same_for_2_and_8_conversations(
         reply = await begin(client, conversation, question)
         await chunk(client, reply, 1, f"answer {index}")
 
-    # when
-    small = await _trips(client, LIST, 2, title)
-    large = await _trips(client, LIST, 8, title)
-    nested_small = await _trips(client, NESTED, 2, title)
-    nested_large = await _trips(client, NESTED, 8, title)
+    async for plain in plain_app(settings, services):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=plain),
+            base_url="http://flowgate.test",
+            headers=bearer(admin_key),
+        ) as resolvers:
+            for http, compiled in ((client, True), (resolvers, False)):
+                # when
+                small = await _trips(http, LIST, 2, title)
+                large = await _trips(http, LIST, 8, title)
+                nested_small = await _trips(http, NESTED, 2, title)
+                nested_large = await _trips(http, NESTED, 8, title)
 
-    # then: as many round trips for 8 as for 2
-    assert (small[1], large[1]) == (2, 8)
-    assert small[0] == large[0]
-    assert nested_small[0] == nested_large[0]
-    # the list with last message, agent and user: the page, then one batch per loader
-    assert small[0] == {"sql": 4, "mongo": 0}
-    # page, count, agents, their owners, their conversations, users, projects, their
-    # agents, last messages, attachments, message pages, tool calls, branches
-    assert nested_small[0] == {"sql": 13, "mongo": 0}
+                # then: as many round trips for 8 as for 2
+                assert (small[1], large[1]) == (2, 8)
+                assert small[0] == large[0]
+                assert nested_small[0] == nested_large[0]
+                if compiled:  # one statement each (tests/test_compiled_messages.py)
+                    assert small[0] == nested_small[0] == {"sql": 1, "mongo": 0}
+                    continue
+                # the resolvers: the list with last message, agent and user: the page,
+                # then one batch per loader
+                assert small[0] == {"sql": 4, "mongo": 0}
+                # page, count, agents, their owners, their conversations, users, projects,
+                # their agents, last messages, attachments, message pages, tool calls,
+                # branches
+                assert nested_small[0] == {"sql": 13, "mongo": 0}

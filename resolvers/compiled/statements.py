@@ -61,19 +61,19 @@ class Listing:
 
     def terms(self, table: FromClause) -> list[ColumnElement[bool]]:
         adapter = ClauseAdapter(table)
-        return [adapter.traverse(_clause(term)) for term in self.conditions] + [
+        return [adapter.traverse(sql_clause(term)) for term in self.conditions] + [
             term(table) for term in self.extra
         ]
 
     def key(self, table: FromClause) -> Expression:
-        return ClauseAdapter(table).traverse(_clause(self.sort.expression))  # type: ignore[no-any-return]
+        return ClauseAdapter(table).traverse(sql_clause(self.sort.expression))  # type: ignore[no-any-return]
 
     def scan(self, table: FromClause, *, descending: bool) -> tuple[Expression, Expression]:
         key, row_id = self.key(table), table.c.id
         return (key.desc(), row_id.desc()) if descending else (key.asc(), row_id.asc())
 
 
-def _clause(expression: Any) -> Any:
+def sql_clause(expression: Any) -> Any:
     # A mapped attribute (`Agent.name`) is not itself a SQL element: the adapter would leave
     # it pointing at the table rather than at the alias.
     clause = getattr(expression, "__clause_element__", None)
@@ -153,7 +153,7 @@ def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest)
 
     def edges(selection: Edges) -> Expression:
         node = alias_of(listing.model)
-        edge = json_object(_edge_parts(selection, rows.c.sk, rows.c.id, node))
+        edge = json_object(edge_parts(selection, rows.c.sk, rows.c.id, node))
         aggregated = func.json_agg(aggregate_order_by(edge, first))
         return (
             select(func.coalesce(aggregated, empty_array()))
@@ -166,7 +166,7 @@ def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest)
         "hasNextPage": has_more if not page.backward else had_cursor,
         "hasPreviousPage": has_more if page.backward else had_cursor,
     }
-    return select(_connection_json(shape, total, edges, page_info, edge_cursor).label("data"))
+    return select(connection_json(shape, total, edges, page_info, edge_cursor).label("data"))
 
 
 def nested_connection(
@@ -214,7 +214,7 @@ def nested_connection(
 
     def edges(selection: Edges) -> Expression:
         node = alias_of(listing.model)
-        edge = json_object(_edge_parts(selection, rows.c.sk, rows.c.id, node))
+        edge = json_object(edge_parts(selection, rows.c.sk, rows.c.id, node))
         aggregated = func.json_agg(aggregate_order_by(edge, rows.c.rn.asc()))
         return (
             select(func.coalesce(aggregated, empty_array()))
@@ -232,7 +232,7 @@ def nested_connection(
         "hasNextPage": (remaining() if after is not None else total()) > first,
         "hasPreviousPage": true() if after is not None else false(),
     }
-    return _connection_json(shape, total, edges, page_info, edge_cursor)
+    return connection_json(shape, total, edges, page_info, edge_cursor)
 
 
 def to_one(
@@ -280,7 +280,7 @@ def named_rows(
     return query.scalar_subquery()
 
 
-def _edge_parts(
+def edge_parts(
     selection: Edges, sort_value: Expression, row_id: Expression, node: FromClause
 ) -> list[tuple[str, Expression]]:
     parts: list[tuple[str, Expression]] = []
@@ -294,7 +294,7 @@ def _edge_parts(
     return parts
 
 
-def _connection_json(
+def connection_json(
     shape: ConnectionShape,
     total: Callable[[], Expression],
     edges: Callable[[Edges], Expression],

@@ -16,7 +16,15 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
 from models import sql
-from resolvers.conversations.access import visible_conversations, visible_projects
+from resolvers.conversations.access import (
+    MESSAGE_ORDER,
+    PROJECT_AGENT_ORDER,
+    live_messages,
+    project_agents,
+    visible_conversations,
+    visible_messages,
+    visible_projects,
+)
 from resolvers.loaders.base import ScopedLoader
 from resolvers.loaders.keys import in_keys
 from resolvers.pagination import Page, encode_cursor
@@ -39,30 +47,30 @@ class ConversationByIdLoader(ScopedLoader[uuid.UUID, sql.Conversation | None]):
         return await _by_key(self, query, keys, "id")
 
 
-def _visible_messages(loader: ScopedLoader[Any, Any]) -> Any:
-    return sql.Message.conversation_id.in_(
-        select(sql.Conversation.id).where(*visible_conversations(loader.principal))
-    )
-
-
 class MessageByIdLoader(ScopedLoader[uuid.UUID, sql.Message | None]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[sql.Message | None]:
-        query = select(sql.Message).where(in_keys(sql.Message.id, keys), _visible_messages(self))
+        query = select(sql.Message).where(
+            in_keys(sql.Message.id, keys), *visible_messages(self.principal)
+        )
         return await _by_key(self, query, keys, "id")
 
 
 class LastMessageByConversationLoader(ScopedLoader[uuid.UUID, sql.Message | None]):
+    """The newest of the messages a conversation's pages show (the compiled path takes its
+    terms and order too: `schema.compiled.messages`)."""
+
+    parent = "conversation_id"
+
+    def conditions(self) -> list[Any]:
+        return live_messages(self.principal)
+
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[sql.Message | None]:
         # DISTINCT ON: the last message of each conversation, read off the
         # (conversation_id, position) index backwards.
         query = (
             select(sql.Message)
-            .where(
-                in_keys(sql.Message.conversation_id, keys),
-                sql.Message.organization_id == self.principal.organization_id,
-                sql.Message.deleted_at.is_(None),
-            )
-            .order_by(sql.Message.conversation_id, sql.Message.position.desc())
+            .where(in_keys(sql.Message.conversation_id, keys), *self.conditions())
+            .order_by(sql.Message.conversation_id, MESSAGE_ORDER.desc())
             # `.ext(distinct_on(...))`: SQLAlchemy 2.1 deprecates `.distinct(column)`.
             .ext(distinct_on(sql.Message.conversation_id))
         )
@@ -70,19 +78,26 @@ class LastMessageByConversationLoader(ScopedLoader[uuid.UUID, sql.Message | None
 
 
 class _ListByParentLoader(ScopedLoader[uuid.UUID, list[Any]]):
+    """Every row of each parent, in `order` (then id). The compiled path takes its terms and
+    order too (`schema.compiled.messages`)."""
+
     model: ClassVar[Any]
     parent: ClassVar[str]
     order: ClassVar[str]
+
+    def conditions(self) -> list[Any]:
+        return [type(self).model.organization_id == self.principal.organization_id]
+
+    def ordering(self) -> tuple[Any, Any]:
+        model = type(self).model
+        return getattr(model, self.order), model.id
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[Any]]:
         model = type(self).model
         query = (
             select(model)
-            .where(
-                in_keys(getattr(model, self.parent), keys),
-                model.organization_id == self.principal.organization_id,
-            )
-            .order_by(getattr(model, self.order), model.id)
+            .where(in_keys(getattr(model, self.parent), keys), *self.conditions())
+            .order_by(*self.ordering())
         )
         async with self.services.postgres.read_session() as session:
             rows = (await session.scalars(query)).all()
@@ -109,12 +124,8 @@ class AgentsByProjectLoader(ScopedLoader[uuid.UUID, list[sql.Agent]]):
         query = (
             select(sql.ProjectAgent.project_id, sql.Agent)
             .join(sql.Agent, sql.Agent.id == sql.ProjectAgent.agent_id)
-            .where(
-                in_keys(sql.ProjectAgent.project_id, keys),
-                sql.ProjectAgent.organization_id == self.principal.organization_id,
-                sql.Agent.deleted_at.is_(None),
-            )
-            .order_by(sql.Agent.name, sql.Agent.id)
+            .where(in_keys(sql.ProjectAgent.project_id, keys), *project_agents(self.principal))
+            .order_by(*PROJECT_AGENT_ORDER)
         )
         async with self.services.postgres.read_session() as session:
             rows = (await session.execute(query)).all()
@@ -125,15 +136,23 @@ class AgentsByProjectLoader(ScopedLoader[uuid.UUID, list[sql.Agent]]):
 
 
 class BranchesByConversationLoader(ScopedLoader[uuid.UUID, list[sql.Conversation]]):
+    """A conversation's live branches that the principal may see, oldest first (the compiled
+    path takes its terms and order too: `schema.compiled.messages`)."""
+
+    model = sql.Conversation
+    parent = "parent_id"
+
+    def conditions(self) -> list[Any]:
+        return [sql.Conversation.deleted_at.is_(None), *visible_conversations(self.principal)]
+
+    def ordering(self) -> tuple[Any, Any]:
+        return sql.Conversation.created_at, sql.Conversation.id
+
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[sql.Conversation]]:
         query = (
             select(sql.Conversation)
-            .where(
-                in_keys(sql.Conversation.parent_id, keys),
-                sql.Conversation.deleted_at.is_(None),
-                *visible_conversations(self.principal),
-            )
-            .order_by(sql.Conversation.created_at, sql.Conversation.id)
+            .where(in_keys(getattr(self.model, self.parent), keys), *self.conditions())
+            .order_by(*self.ordering())
         )
         async with self.services.postgres.read_session() as session:
             rows = (await session.scalars(query)).all()
@@ -179,6 +198,14 @@ class _WindowPageLoader(ScopedLoader[WindowKey, CountedPage]):
     def cursor_of(self, row: Any) -> str:
         raise NotImplementedError
 
+    def past(self, args: WindowArgs) -> Any:
+        """The rows past the cursor, in the page's direction: by the sort column alone (the
+        cursor's id is not read)."""
+        if args.cursor is None:
+            return true()
+        column, descending = self.sort(args)
+        return column < args.cursor if descending else column > args.cursor
+
     async def batch_load_fn(self, keys: Sequence[WindowKey]) -> list[CountedPage]:
         by_args: dict[WindowArgs, list[uuid.UUID]] = defaultdict(list)
         for parent_id, args in keys:
@@ -198,10 +225,7 @@ class _WindowPageLoader(ScopedLoader[WindowKey, CountedPage]):
         # The cursor stays out of the WHERE clause: the total and the ranks count the whole
         # list, and `skipped` (the rows up to the cursor, ranked first) comes from the same
         # window (as `resolvers.loaders.pages` does for executions).
-        if args.cursor is None:
-            past: Any = true()
-        else:
-            past = column < args.cursor if descending else column > args.cursor
+        past = self.past(args)
         ranked = (
             select(
                 model,
@@ -255,13 +279,10 @@ class MessagePageByConversationLoader(_WindowPageLoader):
     parent = "conversation_id"
 
     def conditions(self) -> list[Any]:
-        return [
-            sql.Message.organization_id == self.principal.organization_id,
-            sql.Message.deleted_at.is_(None),
-        ]
+        return live_messages(self.principal)
 
     def sort(self, args: WindowArgs) -> tuple[Any, bool]:
-        return sql.Message.position, args.backward
+        return MESSAGE_ORDER, args.backward
 
     def cursor_of(self, row: Any) -> str:
         return encode_cursor(row.position, row.id)

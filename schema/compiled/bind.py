@@ -32,7 +32,7 @@ from resolvers.conversations.access import visible_conversations, visible_projec
 from resolvers.ids import from_global_id, parse_id
 from resolvers.loaders.approvals import APPROVALS_ORDER
 from resolvers.pagination import PageRequest
-from schema.compiled import approvals, conversations, executions
+from schema.compiled import approvals, conversations, executions, messages
 from schema.compiled.bound import Bound, bound
 from schema.compiled.computed import COMPUTED, Computed, computed_value
 from schema.compiled.documents import SOURCES, DocumentField
@@ -100,6 +100,7 @@ RELATIONS = frozenset(
         *_NAMED_USERS,
         *_CONVERSATIONS,
         "Agent.executions",
+        *messages.RELATIONS,
         *SOURCES,
         *FIGURES,
         *COMPUTED,
@@ -306,6 +307,8 @@ class Binder:
             )
         if path in _NAMED_USERS and isinstance(target, ListPlan):
             return approvals.named_users(self, _NAMED_USERS[path], target, parent)
+        if path in messages.RELATIONS:
+            return messages.relation(self, relation, parent)
         if path in _CONVERSATIONS and isinstance(target, ConnectionPlan):
             loader_name = _CONVERSATIONS[path]
             return conversations.nested_conversations(self, relation, loader_name, target, parent)

@@ -33,6 +33,7 @@ from schema.compiled.figures import FIGURES, FiguresPlan, plan_figures
 from schema.compiled.reading import (
     NotCompilableError,
     Scalar,
+    column_of,
     is_connection,
     model_of,
     named_object,
@@ -234,7 +235,8 @@ class Planner:
                 target = self.target(field_def.type, field_details)
                 fields.append((key, Relation(path, field_def, field_details[0], target)))
             else:
-                fields.append((key, scalar(model, strawberry_field.python_name, field_def.type)))
+                column = column_of(model, strawberry_field, name)
+                fields.append((key, scalar(model, column, field_def.type)))
         return ObjectPlan(type_.name, model, tuple(fields))
 
     def connection(self, type_: GraphQLObjectType, details: list[FieldDetails]) -> ConnectionPlan:

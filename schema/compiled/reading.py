@@ -43,6 +43,17 @@ def scalar(model: Any, column: str, output: GraphQLOutputType) -> Scalar:
     return rendered(model.__name__, column, output)
 
 
+def column_of(model: Any, field: StrawberryField, graphql_name: str) -> str:
+    """The column a plain field copies: that of its Python name, or else that of its GraphQL
+    name (a field named after the row's `model` column cannot take that Python name, the
+    type's `model` holding the row: `Message.model`)."""
+    columns = model.__table__.c
+    python_name = field.python_name
+    if python_name == "id" or python_name in columns or graphql_name not in columns:
+        return python_name
+    return graphql_name
+
+
 def rendered(owner: str, column: str, output: GraphQLOutputType) -> Scalar:
     """How a SQL value named `column` is rendered as `output` (`owner` names it in errors)."""
     nullable = not isinstance(output, GraphQLNonNull)
