@@ -22,6 +22,7 @@ from flowgate.graphiql import assets_router as graphiql_assets
 from flowgate.health import STORE_ERRORS, store_unavailable_response
 from flowgate.health import router as health_router
 from flowgate.metrics_route import router as metrics_router
+from flowgate.prepared_route import PreparedAnswers, context_of
 from flowgate.principal import peer_address
 from flowgate.protection.body_limit import BodyLimitMiddleware
 from flowgate.protection.refusals import rate_limited_response, unauthenticated_response
@@ -76,6 +77,9 @@ def create_app(settings: Settings) -> FastAPI:
             await services.close()
 
     async def get_context(connection: HTTPConnection) -> Context:
+        built = context_of(connection)
+        if built is not None:  # built ahead of the routing (`flowgate.prepared_route`)
+            return built
         services: Services = connection.app.state.services
         guards: Guards = connection.app.state.guards
         address = peer_address(connection.client.host if connection.client else None)
@@ -128,6 +132,9 @@ def create_app(settings: Settings) -> FastAPI:
     # Read here, so that a bad allow-list file stops the start with its reason.
     app.state.persisted_queries = PersistedQueries.from_settings(settings)
     # The last added runs first: every answer, a refused one too, carries its request id.
+    app.add_middleware(
+        PreparedAnswers, path="/graphql", context_for=get_context, answer=graphql.answer_prepared
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)  # inside RequestIdMiddleware: logs under its id
     app.add_middleware(RequestIdMiddleware)

@@ -57,18 +57,6 @@ class CodedHTTPError(HTTPException):
         self.code = code
 
 
-def _plain_json_post(request: HTTPConnection) -> bool:
-    """A POST of one JSON operation that wants one JSON answer: not a multipart upload, nor a
-    subscription over SSE or multipart (which Strawberry's view serves)."""
-    if not isinstance(request, Request) or request.method != "POST":
-        return False
-    headers = request.headers
-    accept = headers.get("accept", "")
-    return headers.get("content-type", "").startswith("application/json") and (
-        "multipart" not in accept and "event-stream" not in accept
-    )
-
-
 def connection_credential(params: object, websocket: WebSocket) -> str | None:
     """The `Authorization`-style value a websocket client sent, wherever it put it."""
     if isinstance(params, dict):
@@ -115,24 +103,30 @@ def direct_route(context_for: ContextGetter) -> type[APIRoute]:
             endpoint: Endpoint = self.endpoint
 
             async def handle(request: Request) -> Response:
-                sub_response = Response()  # as FastAPI makes the `Response` parameter
-                del sub_response.headers["content-length"]
-                sub_response.status_code = None  # type: ignore[assignment]
-                tasks = BackgroundTasks()
                 context = await context_for(request)
-                context.request = request
-                context.background_tasks = tasks
-                context.response = sub_response
+                sub_response = _bind_request(context, request)
                 response = await endpoint(
                     request=request, response=sub_response, context=context, root_value=None
                 )
                 if response.background is None:  # as FastAPI does with a returned response
-                    response.background = tasks
+                    response.background = context.background_tasks
                 return response
 
             return handle
 
     return DirectRoute
+
+
+def _bind_request(context: Context, request: Request) -> Response:
+    """Give the context what Strawberry's view expects of it: the request, its background
+    tasks, and a blank sub-response (as FastAPI makes the `Response` parameter), returned."""
+    sub_response = Response()
+    del sub_response.headers["content-length"]
+    sub_response.status_code = None  # type: ignore[assignment]
+    context.request = request
+    context.background_tasks = BackgroundTasks()
+    context.response = sub_response
+    return sub_response
 
 
 class FlowgateRouter(GraphQLRouter[Context, None]):
@@ -196,10 +190,6 @@ class FlowgateRouter(GraphQLRouter[Context, None]):
     # Strawberry answers what it refuses before an operation runs (a body that is not JSON,
     # a mutation over GET) in plain text; clients read GraphQL errors with a code.
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        if isinstance(context, Context) and _plain_json_post(request):
-            answer = await self._answer_prepared(request, context)
-            if answer is not None:
-                return answer
         try:
             return await super().run(request, context, root_value)
         except HTTPException as refused:
@@ -211,11 +201,13 @@ class FlowgateRouter(GraphQLRouter[Context, None]):
                 media_type="application/json",
             )
 
-    async def _answer_prepared(self, request: Request, context: Context) -> Response | None:
+    async def answer_prepared(self, request: Request, context: Context) -> Response | None:
         """A query the full path has answered fully compiled, answered again without
-        Strawberry's view (`schema.compiled.answer`); None: the full path answers."""
+        Strawberry's view (`schema.compiled.answer`), from ahead of the routing
+        (`flowgate.prepared_route`); None: the full path answers."""
         if not context.services.settings.compiled_execution:
             return None
+        _bind_request(context, request)
         try:
             body = orjson.loads(await request.body())
         except orjson.JSONDecodeError:

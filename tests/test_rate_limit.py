@@ -122,6 +122,24 @@ async def test_a_principal_is_limited_whatever_its_address(app: FastAPI, seeded:
     assert_rate_limited(responses[3], "principal")
 
 
+async def test_a_request_down_the_full_path_is_counted_once(app: FastAPI, seeded: object) -> None:
+    # given: 3 requests a minute per principal; requests that the prepared layer
+    # (`flowgate.prepared_route`) hands on to the full path with the context it built: a
+    # query it cannot answer (not compiled) and a text it has not seen answered yet
+    overrides = {"rate_limit_per_address": 0, "rate_limit_per_principal": 3, "redis_url": None}
+    workflows = {"query": "{ workflows(first: 1) { edges { node { id } } } }"}
+    async with variant(app, **overrides) as client:
+        # when
+        served = [await client.post("/graphql", json=workflows) for _ in range(2)]
+        served.append(await client.post("/graphql", json={"query": "{ me { id } }"}))
+        refused = await client.post("/graphql", json=workflows)
+
+    # then: each counted once, not once per context getter
+    assert [response.status_code for response in served] == [200, 200, 200]
+    assert all("errors" not in response.json() for response in served)
+    assert_rate_limited(refused, "principal")
+
+
 async def test_the_default_limits_leave_ordinary_use_alone(client: httpx.AsyncClient) -> None:
     responses = [await query(client) for _ in range(20)]
     assert {response.status_code for response in responses} == {200}
