@@ -188,6 +188,61 @@ class Gateway:
         times = psutil.Process(self.process.pid).cpu_times()
         return float(times.user + times.system)
 
+    def gc_samples(self) -> GcSamples:
+        """The gateway's GC pause samples (the bench runs it in development, where /metrics
+        is open)."""
+        return gc_samples_of(httpx.get(f"{self.base_url}/metrics", timeout=30).text)
+
+
+# (sample name, generation, bucket bound or "") -> value
+GcSamples = dict[tuple[str, str, str], float]
+GENERATIONS = ("0", "1", "2")
+
+
+def gc_samples_of(exposition: str) -> GcSamples:
+    """The `flowgate_gc_pause_seconds` samples of a /metrics answer."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: GcSamples = {}
+    for family in text_string_to_metric_families(exposition):
+        if family.name == "flowgate_gc_pause_seconds":
+            for sample in family.samples:
+                labels = sample.labels
+                found[(sample.name, labels["generation"], labels.get("le", ""))] = sample.value
+    return found
+
+
+@dataclass(frozen=True)
+class GcPauses:
+    """The gateway's garbage collections in a window, per generation (0, 1, 2): how many,
+    how long in all, and the bound of the bucket that holds the longest (any generation)."""
+
+    counts: tuple[int, ...] = (0, 0, 0)
+    seconds: tuple[float, ...] = (0.0, 0.0, 0.0)
+    longest: float = 0.0
+
+    @classmethod
+    def between(cls, before: GcSamples, after: GcSamples) -> GcPauses:
+        def grew(key: tuple[str, str, str]) -> float:
+            return after.get(key, 0.0) - before.get(key, 0.0)
+
+        name = "flowgate_gc_pause_seconds"
+        longest = 0.0
+        for generation in GENERATIONS:
+            count = grew((f"{name}_count", generation, ""))
+            # Buckets are cumulative: the smallest that grew by all of them holds the longest.
+            holding = [
+                float(key[2])
+                for key in after
+                if key[:2] == (f"{name}_bucket", generation) and count and grew(key) >= count
+            ]
+            longest = max(longest, min(holding, default=0.0))
+        return cls(
+            counts=tuple(int(grew((f"{name}_count", g, ""))) for g in GENERATIONS),
+            seconds=tuple(grew((f"{name}_sum", g, "")) for g in GENERATIONS),
+            longest=longest,
+        )
+
 
 @contextlib.contextmanager
 def gateway(data_dir: Path, env: dict[str, str], log_name: str) -> Iterator[Gateway]:
@@ -361,6 +416,8 @@ class Result:
     # The machine's 1-minute load average as publishing began and once delivered: latency
     # depends on it (memory per subscriber does not).
     load: tuple[float, float] = (math.nan, math.nan)
+    # The gateway's garbage collections over the same window as `cpu_seconds`.
+    gc: GcPauses = GcPauses()
 
     @property
     def publish_rate(self) -> float:
@@ -539,7 +596,7 @@ def _measure(
         rss_after = gw.rss()
 
         # Publish: K executions at a fixed pace.
-        cpu_before = gw.cpu()
+        cpu_before, gc_before = gw.cpu(), gw.gc_samples()
         load_before = os.getloadavg()[0]
         publishing = last_published = time.monotonic()
         measured: set[str] = set()
@@ -558,6 +615,7 @@ def _measure(
                 "deliveries",
             )
         cpu_seconds = gw.cpu() - cpu_before
+        gc = GcPauses.between(gc_before, gw.gc_samples())
         load = (load_before, os.getloadavg()[0])
         time.sleep(0.5)
     finally:
@@ -587,6 +645,7 @@ def _measure(
         cpu_seconds=cpu_seconds,
         publish_seconds=publish_seconds,
         load=load,
+        gc=gc,
     )
 
 
@@ -608,8 +667,10 @@ def table(results: list[Result]) -> str:
     lines = [
         "| bus | subscribers | client procs | RSS before (MiB) | RSS idle (MiB) "
         "| per idle subscriber (KiB) | updates | updates/s | delivered / expected | duplicates "
-        "| p50 (ms) | p99 (ms) | max (ms) | gateway CPU per delivery (µs) | load avg |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| p50 (ms) | p99 (ms) | max (ms) | gateway CPU per delivery (µs) "
+        "| GC collections, gen 0/1/2 | GC time (ms), gen 0/1/2 | longest GC pause ≤ (ms) "
+        "| load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
@@ -619,6 +680,8 @@ def table(results: list[Result]) -> str:
             f"| {r.delivered} / {r.expected} | {r.duplicates} "
             f"| {r.percentile(50):.1f} | {r.percentile(99):.1f} "
             f"| {max(r.latencies_ms, default=math.nan):.1f} | {r.cpu_per_delivery_us:.0f} "
+            f"| {'/'.join(str(n) for n in r.gc.counts)} "
+            f"| {'/'.join(f'{t * 1000:.0f}' for t in r.gc.seconds)} | {r.gc.longest * 1000:g} "
             f"| {r.load[0]:.1f} → {r.load[1]:.1f} |"
         )
     return "\n".join(lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -11,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.requests import HTTPConnection
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from flowgate import metrics, tracing
+from flowgate import gc_tuning, metrics, tracing
 from flowgate.auth import AuthenticationError
 from flowgate.auth.guards import Guards
 from flowgate.auth.live import running_checks
@@ -39,8 +38,6 @@ from resolvers.lifecycle.timeouts import running_sweeper
 from resolvers.notifications.deliverer import running_deliverer
 from schema.extensions.persisted import PersistedQueries
 
-GC_YOUNG_THRESHOLD = 20_000
-
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the app. Every store URL in `settings` must be resolved (see
@@ -60,15 +57,9 @@ def create_app(settings: Settings) -> FastAPI:
                 running_sweeper(services, settings.timeout_sweep_interval),
                 running_indexer(services),
                 running_checks(guards.live_sessions),
+                gc_tuning.running_settler(settings.gc_settle_interval),
             ):
-                # What start-up built (the schema, the mappers, the pools) lives as long as
-                # the process: out of the collector's way, full collections stop walking it
-                # (about 10% of the CPU of a 100-agent page).
-                gc.freeze()
-                # A young generation of 700 objects is collected thousands of times per
-                # large answer; fewer, larger collections cost less (issue 16: GC was 8-13%
-                # of the CPU after the freeze).
-                gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
+                gc_tuning.settle()
                 yield
         finally:
             metrics.unwatch(services)

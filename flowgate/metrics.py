@@ -80,6 +80,13 @@ BUS_RECONNECTS = Counter(
 BUS_CONNECTED = Gauge(
     "flowgate_event_bus_connected", "1 when the event bus can deliver live updates, else 0."
 )
+GC_PAUSE = Histogram(
+    "flowgate_gc_pause_seconds",
+    "Time the garbage collector stopped the process (every thread) for one collection, by "
+    "the oldest generation collected (2: a full collection). Timed by `flowgate.gc_tuning`.",
+    ["generation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 
 # -- operation names --------------------------------------------------------------------
 

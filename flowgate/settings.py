@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # Seconds between passes of the background relay that delivers undelivered execution
     # events from the PostgreSQL outbox to MongoDB.
     relay_interval: float = Field(default=5.0, gt=0)
+    # Seconds between the garbage collector's settling passes (`flowgate.gc_tuning`): what
+    # lives through one is frozen, out of every later full collection, and never collected
+    # (0: none; only what start-up built is frozen).
+    gc_settle_interval: float = Field(default=0.0, ge=0)
     # Webhooks (a workflow's `webhook` notification channel): seconds between passes of the
     # background deliverer, each POST's timeout, the first retry's delay (doubled per
     # attempt, capped at `webhook_backoff_max`, with jitter) and attempts before giving up.

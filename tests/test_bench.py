@@ -3,13 +3,17 @@ query shapes are valid against the schema (a renamed field fails here, not mid-r
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
 from graphql import parse, validate
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
 from bench.check import problems
 from bench.shapes import FLOWGATE
+from bench.subscribers import GcPauses, gc_samples_of
+from flowgate import gc_tuning
 from schema import schema
 
 EXPECTED_Q2 = {"agentsTotal": 51, "agents": 2, "executions": 3, "executionsTotal": 7}
@@ -74,3 +78,39 @@ def test_every_shape_is_valid_against_the_schema(shape: str) -> None:
     errors = validate(schema._schema, parse(FLOWGATE[shape]))
     # then
     assert errors == []
+
+
+def test_gc_pauses_are_read_from_the_histogram_by_generation() -> None:
+    # given: a registry with the gateway's histogram, before and after three pauses
+    registry = CollectorRegistry()
+    pauses = Histogram(
+        "flowgate_gc_pause_seconds", "", ["generation"], buckets=(0.01, 0.1, 1), registry=registry
+    )
+    pauses.labels(generation="0").observe(0.004)
+    before = gc_samples_of(generate_latest(registry).decode())
+    pauses.labels(generation="0").observe(0.005)
+    pauses.labels(generation="0").observe(0.05)
+    pauses.labels(generation="2").observe(0.5)
+
+    # when
+    found = GcPauses.between(before, gc_samples_of(generate_latest(registry).decode()))
+
+    # then: the window's counts and time per generation; the longest is under 1 s
+    assert found.counts == (2, 0, 1)
+    assert found.seconds == pytest.approx((0.055, 0.0, 0.5))
+    assert found.longest == 1.0
+
+
+def test_a_real_collection_is_seen_by_the_bench() -> None:
+    # given: collections timed, as the gateway's lifespan does
+    gc_tuning.time_pauses()
+    before = gc_samples_of(generate_latest().decode())
+
+    # when
+    gc.collect()
+    found = GcPauses.between(before, gc_samples_of(generate_latest().decode()))
+
+    # then
+    assert found.counts[2] >= 1
+    assert found.seconds[2] > 0
+    assert found.longest > 0
