@@ -2,12 +2,17 @@
 
 A checked credential is remembered by this process for `auth_cache_ttl` seconds, keyed by a
 digest of the secret, so a busy client costs one database read every few seconds rather
-than one per request. A change made through this process (a revoked key, a lowered role, a
-logout) forgets the affected entries at once; one made on another replica is seen when the
-entry expires."""
+than one per request. Requests of one credential that find no entry share one lookup: when
+a busy client's entry expired, every request it had in flight read the key at once, each in
+a session of its own, and opened pool connections beyond the pool's size to do it (stalls of
+100-190 ms every `auth_cache_ttl` seconds in the benchmark, issue 16). A change made through
+this process (a revoked key, a lowered role, a logout) forgets the affected entries at once,
+and a lookup in flight meanwhile is not remembered; one made on another replica is seen when
+the entry expires."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Iterable
@@ -48,6 +53,9 @@ class Authenticator:
         self._settings = settings
         self._postgres = postgres
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._lookups: dict[str, asyncio.Task[Principal]] = {}
+        # Moved on by `forget`: a lookup that started before does not fill the cache.
+        self._generation = 0
 
     async def authenticate(self, authorization: str | None) -> Principal | None:
         """The principal of an `Authorization` header value; `None` when there is none."""
@@ -65,20 +73,38 @@ class Authenticator:
         cached = self._cache.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        lookup = self._lookups.get(key)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self._look_up(key, secret, self._generation))
+            self._lookups[key] = lookup
+            lookup.add_done_callback(lambda done: self._settled(key, done))
+        # Shielded: a request that goes away does not cancel the others' lookup.
+        return await asyncio.shield(lookup)
+
+    async def _look_up(self, key: str, secret: str, generation: int) -> Principal:
         prefix = api_key_prefix(secret)
         if prefix is not None:
             principal = await self._api_key_principal(secret, prefix)
         else:
             principal = await self._access_token_principal(secret)
-        if len(self._cache) >= MAX_CACHED:
-            self._cache.clear()  # rare; simpler and cheaper than an LRU on every request
-        self._cache[key] = (time.monotonic() + self._settings.auth_cache_ttl, principal)
+        if generation == self._generation:
+            if len(self._cache) >= MAX_CACHED:
+                self._cache.clear()  # rare; simpler and cheaper than an LRU on every request
+            self._cache[key] = (time.monotonic() + self._settings.auth_cache_ttl, principal)
         return principal
+
+    def _settled(self, key: str, lookup: asyncio.Task[Principal]) -> None:
+        if self._lookups.get(key) is lookup:
+            del self._lookups[key]
+        if not lookup.cancelled():
+            lookup.exception()  # seen here: its waiters may all have gone away
 
     def forget(
         self, *, user_id: uuid.UUID | None = None, credential: Credential | None = None
     ) -> None:
         """Drop cached principals of a user or a credential whose access just changed."""
+        self._generation += 1
+        self._lookups.clear()  # requests from now on look up afresh
         self._cache = {
             key: (expires, principal)
             for key, (expires, principal) in self._cache.items()
