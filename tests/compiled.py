@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 from fastapi import FastAPI
 
 from flowgate.app import create_app
@@ -141,6 +142,17 @@ async def pairs(
         ]
         made[email] = Pair(email, clients[0], clients[1])
     return made
+
+
+@pytest.fixture(scope="module")
+async def users(
+    settings: Settings, services: Services, app: FastAPI, seeded: object
+) -> AsyncIterator[dict[str, Pair]]:
+    """Each seeded user's pair of clients, one of the gateway (compiled) and one of an app
+    that answers every field through its resolvers; for the module that imports it."""
+    async with AsyncExitStack() as stack:
+        async for plain in plain_app(settings, services):
+            yield await pairs(services, app, plain, stack)
 
 
 def prepared_answers() -> float:

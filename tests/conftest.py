@@ -28,7 +28,7 @@ from tests.scratch import Scratch
 from tests.stores import TestStores
 
 # Fixtures of a domain, shared by its test modules, live beside its helpers.
-pytest_plugins = ("tests.conversations", "tests.notifications")
+pytest_plugins = ("tests.conversations", "tests.notifications", "tests.compiled")
 
 
 def _own_redis_database() -> None:

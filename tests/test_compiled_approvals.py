@@ -6,32 +6,22 @@ tests/compiled.py)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 
-from flowgate.seed import SeedSummary
 from flowgate.services import Services
-from flowgate.settings import Settings
 from models.sql import Approval, base
 from resolvers.ids import from_global_id
 from tests.approvals import CANCEL, DECIDE, EDGES, NOW, Flow, flow, user_gid
 from tests.auth import client_as
-from tests.compiled import ROLES, Pair, pairs, plain_app
+from tests.compiled import (
+    ROLES,
+    Pair,
+)
 from tests.scratch import Scratch
-
-
-@pytest.fixture(scope="module")
-async def users(
-    settings: Settings, services: Services, app: FastAPI, seeded: SeedSummary
-) -> AsyncIterator[dict[str, Pair]]:
-    async with AsyncExitStack() as stack:
-        async for plain in plain_app(settings, services):
-            yield await pairs(services, app, plain, stack)
-
 
 APPROVALS = """
 query Approvals($e: ID!) {

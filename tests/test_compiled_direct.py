@@ -5,19 +5,15 @@ derives rather than copies): each answer equal to the resolvers' (harness: tests
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 
-from flowgate.seed import SeedSummary
-from flowgate.services import Services
-from flowgate.settings import Settings
 from models.documents import Flowchart
 from resolvers.ids import from_global_id
-from tests.compiled import Pair, pairs, plain_app
+from tests.compiled import (
+    Pair,
+)
 from tests.scratch import Scratch
 
 CHART = """
@@ -37,15 +33,6 @@ NODES = [
     {"id": "a", "type": "ai", "label": "Ask", "position": {"x": 1, "y": 2.5}, "data": {"k": 1}},
     {"id": "b", "type": "human"},  # label, position and data at their defaults
 ]
-
-
-@pytest.fixture(scope="module")
-async def users(
-    settings: Settings, services: Services, app: FastAPI, seeded: SeedSummary
-) -> AsyncIterator[dict[str, Pair]]:
-    async with AsyncExitStack() as stack:
-        async for plain in plain_app(settings, services):
-            yield await pairs(services, app, plain, stack)
 
 
 async def _agent_with_flowchart(scratch: Scratch, **stored: Any) -> str:

@@ -6,16 +6,10 @@ workflows that are gone included."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import update
 
-from flowgate.seed import SeedSummary
-from flowgate.services import Services
-from flowgate.settings import Settings
 from models.documents import ExecutionTrace, Workflow
 from models.sql import Execution
 from resolvers.compiled.documents import construct, projected_model
@@ -23,7 +17,9 @@ from resolvers.ids import from_global_id
 from schema.compiled import executor
 from schema.compiled.documents import DocumentField
 from schema.compiled.plan import ConnectionPlan, EdgesPlan, RootPlan
-from tests.compiled import Pair, pairs, plain_app
+from tests.compiled import (
+    Pair,
+)
 from tests.scratch import Scratch, gql
 
 BOTH_STORES = """
@@ -56,15 +52,6 @@ mutation($a: ID!) {
 }
 """
 ADMIN, MEMBER = "admin@acme.example", "user@acme.example"
-
-
-@pytest.fixture(scope="module")
-async def users(
-    settings: Settings, services: Services, app: FastAPI, seeded: SeedSummary
-) -> AsyncIterator[dict[str, Pair]]:
-    async with AsyncExitStack() as stack:
-        async for plain in plain_app(settings, services):
-            yield await pairs(services, app, plain, stack)
 
 
 @pytest.mark.parametrize("email", [ADMIN, MEMBER])

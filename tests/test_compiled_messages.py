@@ -4,20 +4,19 @@ tests/compiled.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, update
 
-from flowgate.seed import SeedSummary
 from flowgate.services import Services
-from flowgate.settings import Settings
 from models.sql import Conversation, Message
 from resolvers.ids import from_global_id
-from tests.compiled import ROLES, Pair, pairs, plain_app, prepared_answers
+from tests.compiled import (
+    ROLES,
+    Pair,
+    prepared_answers,
+)
 from tests.compiled_operations import BAD_CURSOR
 from tests.conversations import BRANCH, POST, begin, create_project, run, start_chat
 from tests.scratch import DELETE_AGENT, Scratch
@@ -25,15 +24,6 @@ from tests.scratch import DELETE_AGENT, Scratch
 ATTACH = (
     "mutation($p: ID!, $a: ID!) { attachAgentToProject(projectId: $p, agentId: $a) { __typename } }"
 )
-
-
-@pytest.fixture(scope="module")
-async def users(
-    settings: Settings, services: Services, app: FastAPI, seeded: SeedSummary
-) -> AsyncIterator[dict[str, Pair]]:
-    async with AsyncExitStack() as stack:
-        async for plain in plain_app(settings, services):
-            yield await pairs(services, app, plain, stack)
 
 
 MESSAGE_FIELDS = """id __typename role content status model provider cost responseTimeMs error

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 
 import pytest
-from fastapi import FastAPI
 
-from flowgate.seed import SeedSummary
-from flowgate.services import Services
-from flowgate.settings import Settings
 from models.sql import base
-from tests.compiled import ROLES, Pair, pairs, plain_app, prepared_answers
+from tests.compiled import (
+    ROLES,
+    Pair,
+    prepared_answers,
+)
 from tests.compiled_operations import Pools, operation
 
 SEED = 1616
@@ -29,15 +27,6 @@ DOCUMENTS = re.compile(r"\b(flowchart|steps|workflow|progress)\b")
 # The conversation domain's compiled fields (`schema.compiled.bind`).
 CONVERSATIONS = re.compile(r"\b(conversations?|projects?)\b")
 PER_ROLE = 85
-
-
-@pytest.fixture(scope="module")
-async def users(
-    settings: Settings, services: Services, app: FastAPI, seeded: SeedSummary
-) -> AsyncIterator[dict[str, Pair]]:
-    async with AsyncExitStack() as stack:
-        async for plain in plain_app(settings, services):
-            yield await pairs(services, app, plain, stack)
 
 
 @pytest.mark.parametrize("email", ROLES)

@@ -5,32 +5,21 @@ tests/test_compiled_approvals.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from flowgate.seed import SeedSummary
 from flowgate.services import Services
-from flowgate.settings import Settings
 from models.enums import UserRole
 from models.sql import User
 from tests.auth import client_as
-from tests.compiled import ROLES, Pair, pairs, plain_app
+from tests.compiled import (
+    ROLES,
+    Pair,
+)
 from tests.conversations import start_chat
 from tests.scratch import Scratch
-
-
-@pytest.fixture(scope="module")
-async def users(
-    settings: Settings, services: Services, app: FastAPI, seeded: SeedSummary
-) -> AsyncIterator[dict[str, Pair]]:
-    async with AsyncExitStack() as stack:
-        async for plain in plain_app(settings, services):
-            yield await pairs(services, app, plain, stack)
-
 
 CONVERSATIONS = """
 query Chats($n: Int!) {
