@@ -102,6 +102,32 @@ def alias_of(model: Any) -> FromClause:
     return alias
 
 
+def page_parts(
+    model: Any, rows: Any, in_page: ColumnElement[bool], first: Any, last: Any
+) -> tuple[Callable[[Edges], Expression], Callable[[bool], Expression]]:
+    """The `edges` and the first or last cursor of a page of `rows` (ids `id`, sort keys
+    `sk`; those in the page by `in_page`), nodes of `model`, shown in the order `first`
+    (`last`: its reverse)."""
+
+    def edges(selection: Edges) -> Expression:
+        node = alias_of(model)
+        edge = json_object(edge_parts(selection, rows.c.sk, rows.c.id, node))
+        aggregated = func.json_agg(aggregate_order_by(edge, first))
+        return (
+            select(func.coalesce(aggregated, empty_array()))
+            .select_from(rows.join(node, node.c.id == rows.c.id))
+            .where(in_page)
+            .scalar_subquery()
+        )
+
+    def edge_cursor(at_first: bool) -> Expression:
+        ordered = first if at_first else last
+        query = select(cursor(rows.c.sk, rows.c.id)).where(in_page).order_by(ordered).limit(1)
+        return query.scalar_subquery()
+
+    return edges, edge_cursor
+
+
 def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest) -> Select[Any]:
     """A root connection as the resolver path pages it (`resolvers.sql_pages.fetch_page`):
     keyset after/before the cursor, one row more than the page to know whether more follow,
@@ -137,10 +163,7 @@ def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest)
     has_more = select(func.count()).select_from(rows).scalar_subquery() > page.limit
     had_cursor = true() if page.cursor is not None else false()
 
-    def edge_cursor(at_first: bool) -> Expression:
-        ordered = first if at_first else last
-        query = select(cursor(rows.c.sk, rows.c.id)).where(in_page).order_by(ordered).limit(1)
-        return query.scalar_subquery()
+    edges, edge_cursor = page_parts(listing.model, rows, in_page, first, last)
 
     def total() -> Expression:
         counted = alias_of(listing.model)
@@ -148,17 +171,6 @@ def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest)
             select(func.count())
             .select_from(counted)
             .where(*listing.terms(counted))
-            .scalar_subquery()
-        )
-
-    def edges(selection: Edges) -> Expression:
-        node = alias_of(listing.model)
-        edge = json_object(edge_parts(selection, rows.c.sk, rows.c.id, node))
-        aggregated = func.json_agg(aggregate_order_by(edge, first))
-        return (
-            select(func.coalesce(aggregated, empty_array()))
-            .select_from(rows.join(node, node.c.id == rows.c.id))
-            .where(in_page)
             .scalar_subquery()
         )
 

@@ -13,15 +13,14 @@ from sqlalchemy import ColumnElement, FromClause, false, func, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.util import ClauseAdapter
 
-from resolvers.compiled.sql import Expression, cursor, empty_array, json_object
+from resolvers.compiled.sql import Expression, empty_array
 from resolvers.compiled.statements import (
     ConnectionShape,
-    Edges,
     Listing,
     NodeJson,
     alias_of,
     connection_json,
-    edge_parts,
+    page_parts,
     sql_clause,
 )
 
@@ -68,21 +67,7 @@ def window_connection(
         query = select(func.count()).select_from(counted)
         return query.where(*listing.terms(counted), parent(counted)).scalar_subquery()
 
-    def edge_cursor(at_first: bool) -> Expression:
-        ordered = first if at_first else last
-        query = select(cursor(rows.c.sk, rows.c.id)).where(in_page).order_by(ordered).limit(1)
-        return query.scalar_subquery()
-
-    def edges(selection: Edges) -> Expression:
-        node = alias_of(listing.model)
-        edge = json_object(edge_parts(selection, rows.c.sk, rows.c.id, node))
-        aggregated = func.json_agg(aggregate_order_by(edge, first))
-        return (
-            select(func.coalesce(aggregated, empty_array()))
-            .select_from(rows.join(node, node.c.id == rows.c.id))
-            .where(in_page)
-            .scalar_subquery()
-        )
+    edges, edge_cursor = page_parts(listing.model, rows, in_page, first, last)
 
     more = select(func.count()).select_from(rows).scalar_subquery() > limit
     cursor_given = true() if had_cursor else false()
