@@ -18,7 +18,7 @@ import httpx
 from bench.check import expected_for, problems
 from bench.shapes import Fixture, body
 from bench.stores import ROOT
-from bench.targets import Running, tree_cpu_seconds
+from bench.targets import Running, TreeCpu, tree_cpu
 
 LUA = Path(__file__).resolve().parent / "post.lua"
 
@@ -148,9 +148,10 @@ def measure(
             requests = max(1, run["requests"])
             result.bad += run["non2xx"] + run["bad"] + run["connect"] + run["read"] + run["timeout"]
             result.rps_runs.append(run["requests"] / (run["duration_us"] / 1e6))
-            server = (after["server"] - before["server"]) + (after["postgres"] - before["postgres"])
+            used = _used(before, after)
+            server = used["server"] + used["postgres"]
             result.cpu_ms_runs.append(server / requests * 1000)
-            result.mongo_cpu_ms_runs.append((after["mongo"] - before["mongo"]) / requests * 1000)
+            result.mongo_cpu_ms_runs.append(used["mongo"] / requests * 1000)
         rate = min(plan.fixed_rate_max, result.rps * plan.fixed_rate_fraction)
         result.rate = round(rate) if rate >= 10 else max(0.5, round(rate, 1))
         fixed = _fixed_rate(running, body_file, result.rate, plan, auth, shape, expected)
@@ -199,17 +200,21 @@ def _settle(running: Running, pids: dict[str, int | None], limit: float = 60.0) 
     while time.monotonic() < deadline:
         time.sleep(0.2)
         now = _cpu(running, pids)
-        if all(now[name] - last[name] < 0.02 for name in now):  # under 10% of a core
+        if all(used < 0.02 for used in _used(last, now).values()):  # under 10% of a core
             return
         last = now
 
 
-def _cpu(running: Running, pids: dict[str, int | None]) -> dict[str, float]:
+def _cpu(running: Running, pids: dict[str, int | None]) -> dict[str, TreeCpu]:
     return {
-        "server": running.cpu_seconds(),
-        "postgres": tree_cpu_seconds(pids.get("postgres")),
-        "mongo": tree_cpu_seconds(pids.get("mongo")),
+        "server": running.cpu(),
+        "postgres": tree_cpu(pids.get("postgres")),
+        "mongo": tree_cpu(pids.get("mongo")),
     }
+
+
+def _used(before: dict[str, TreeCpu], after: dict[str, TreeCpu]) -> dict[str, float]:
+    return {name: after[name].since(before[name]) for name in after}
 
 
 def _fixed_rate(

@@ -85,8 +85,8 @@ class Running:
     url: str
     log: Path
 
-    def cpu_seconds(self) -> float:
-        return tree_cpu_seconds(self.process.pid)
+    def cpu(self) -> TreeCpu:
+        return tree_cpu(self.process.pid)
 
     def rss(self) -> int:
         return sum(p.memory_info().rss for p in _tree(self.process.pid))
@@ -99,16 +99,43 @@ def _tree(pid: int) -> list[psutil.Process]:
     return []
 
 
-def tree_cpu_seconds(pid: int | None) -> float:
-    """User + system CPU seconds of a process and its descendants, as of now."""
-    if pid is None:
-        return 0.0
-    total = 0.0
-    for process in _tree(pid):
+# A process, as long as it lives: a pid with its start time (pids are reused).
+ProcessKey = tuple[int, float]
+
+
+@dataclass(frozen=True)
+class TreeCpu:
+    """The CPU seconds (user + system) of each process of a tree at one moment, and those of
+    the children each has reaped (`children_user` + `children_system`)."""
+
+    own: dict[ProcessKey, float]
+    reaped: dict[ProcessKey, float]
+
+    def since(self, before: TreeCpu) -> float:
+        """The CPU the tree used from `before` to this moment, exited processes included.
+
+        A process that exits takes its CPU out of the tree's sum: PostgreSQL's backends
+        come and go with the clients' connections (a pool's overflow is opened and closed
+        again under load), so summing the living processes missed the CPU of every backend
+        that exited within the window and subtracted what it had used before it. The
+        parent's reaped times grow by an exited child's whole CPU: what it had used at
+        `before` is subtracted, so only the window's share counts."""
+        used = sum(cpu - before.own.get(key, 0.0) for key, cpu in self.own.items())
+        used += sum(cpu - before.reaped.get(key, 0.0) for key, cpu in self.reaped.items())
+        return used - sum(cpu for key, cpu in before.own.items() if key not in self.own)
+
+
+def tree_cpu(pid: int | None) -> TreeCpu:
+    """The CPU of a process and its descendants, as of now (nothing for no process)."""
+    own: dict[ProcessKey, float] = {}
+    reaped: dict[ProcessKey, float] = {}
+    for process in _tree(pid) if pid is not None else []:
         with contextlib.suppress(psutil.Error):
+            key = (process.pid, process.create_time())
             times = process.cpu_times()
-            total += times.user + times.system
-    return total
+            own[key] = times.user + times.system
+            reaped[key] = times.children_user + times.children_system
+    return TreeCpu(own, reaped)
 
 
 def ensure_postgraphile() -> Path | None:

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     # It also bounds every statement, command and pool acquire of a request: a store that
     # stalls answers STORE_UNAVAILABLE after this long, not after the operating system gives up.
     store_timeout: float = Field(default=10.0, gt=0)
+    # PostgreSQL connections each process keeps open. All of them are kept, none opened for a
+    # burst and closed after it: a connection costs PostgreSQL a process and several ms of
+    # CPU to start, and under 16 concurrent requests a pool of 10 with 10 of overflow opened
+    # and closed one every ~10 requests (measured: issue 16). A request waits for a free one
+    # at most `store_timeout`. Per process: `--workers 4` keeps four times as many.
+    database_pool_size: int = Field(default=20, ge=1, le=1000)
     # Websockets: seconds to wait for `connection_init`, and between server keep-alive pings.
     ws_init_timeout: float = Field(default=5.0, gt=0)
     ws_keep_alive_interval: float = Field(default=15.0, gt=0)

@@ -42,8 +42,8 @@ class Postgres:
             bounds = {"command_timeout": settings.store_timeout}
         self.engine: AsyncEngine = create_async_engine(
             settings.sqlalchemy_url,
-            pool_size=10,
-            max_overflow=10,
+            pool_size=settings.database_pool_size,
+            max_overflow=0,  # see `Settings.database_pool_size`
             pool_pre_ping=False,
             pool_timeout=settings.store_timeout if bounded else 30.0,
             connect_args={"timeout": settings.store_timeout, **bounds},
