@@ -74,15 +74,19 @@ def create_app(settings: Settings) -> FastAPI:
         built = context_of(connection)
         if built is not None:  # built ahead of the routing (`flowgate.prepared_route`)
             return built
-        services: Services = connection.app.state.services
-        guards: Guards = connection.app.state.guards
-        address = peer_address(connection.client.host if connection.client else None)
+        state = connection.app.state
+        services: Services = state.services
+        guards: Guards = state.guards
+        # Read once: each read of `client` builds it again from the scope.
+        client = connection.client
+        host = client.host if client is not None else None
+        address = peer_address(host)
         if connection.scope["type"] != "http":
             # A websocket signs in with its `connection_init` (flowgate.router), and is
             # limited by its operations in flight rather than by request rate.
             return Context(services, guards, None, start_counting(), address, json_answers=True)
-        if connection.client is not None:
-            await guards.rate_limiter.check("address", connection.client.host)
+        if host is not None:
+            await guards.rate_limiter.check("address", host)
         # No credential: an anonymous context, which may only log in (every other field is
         # guarded). A credential that cannot be used: 401 before anything runs.
         principal = await guards.authenticator.authenticate(connection.headers.get("authorization"))
