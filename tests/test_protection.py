@@ -28,8 +28,10 @@ from flowgate.auth.per_address import SocketsPerAddress
 from flowgate.auth.rate_limit import create_rate_limiter
 from flowgate.protection.request_id import RequestIdMiddleware
 from flowgate.request_scope import current_request_id
+from flowgate.settings import Settings
 from flowgate.stores.embedded import free_port
 from resolvers.ids import to_global_id
+from schema.extensions.limits import Limits
 from tests.auth import ADMIN, api_key_for, bearer
 from tests.ws import connect
 
@@ -412,6 +414,19 @@ async def test_the_request_id_is_bound_while_the_request_runs_and_only_then() ->
         assert current_request_id() is None
     finally:
         structlog.contextvars.clear_contextvars()
+
+
+def test_the_limits_are_each_settings_own_when_apps_take_turns() -> None:
+    # given: two apps' settings
+    first = Settings.model_construct(max_query_cost=100)
+    second = first.model_copy(update={"max_query_cost": 5})
+
+    # when: their requests take turns
+    limits = [Limits.from_settings(s) for s in (first, second, first, second)]
+
+    # then: each gets its own limits, the same object while its settings stay the same
+    assert [each.max_cost for each in limits] == [100, 5, 100, 5]
+    assert Limits.from_settings(second) is Limits.from_settings(second)
 
 
 async def test_the_page_size_limit_is_a_setting(app: FastAPI, seeded: object) -> None:

@@ -61,6 +61,15 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
+        # Asked for by every request; the app's settings are the same object throughout.
+        if _last_limits and _last_limits[0][0] is settings:
+            return _last_limits[0][1]
+        limits = cls._of(settings)
+        _last_limits[:] = [(settings, limits)]  # replaced whole: nothing to lock
+        return limits
+
+    @classmethod
+    def _of(cls, settings: Settings) -> Limits:
         return cls(
             max_depth=settings.max_query_depth,
             max_aliases=settings.max_aliases,
@@ -72,6 +81,11 @@ class Limits:
             introspection=settings.introspection_enabled,
             suggestions=settings.field_suggestions_enabled,
         )
+
+
+# The last settings asked about and their limits (the settings held, not their id, which
+# could be reused by others).
+_last_limits: list[tuple[Settings, Limits]] = []
 
 
 def _code(error: GraphQLError, code: str) -> None:
