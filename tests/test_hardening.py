@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from graphql import parse
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -28,13 +29,22 @@ from flowgate.settings import (
     development_secret,
 )
 from models.sql.audit import AuditLogEntry
+from schema import schema
+from schema.extensions.cost import cost_and_dependence
 from schema.extensions.shape import measure_document
 from tests.auth import USER, bearer
 from tests.scratch import Scratch, gql
 from tests.test_agent_mutations import AGENT, CREATE_AGENT, UPDATE_AGENT, issues_of
 from tests.test_identity import LOGIN
 from tests.test_identity import login as identity_login
-from tests.test_protection import COSTLY_BY_VARIABLES, codes, post, variant, variant_app
+from tests.test_protection import (
+    COSTLY_BY_VARIABLES,
+    TOO_COSTLY,
+    codes,
+    post,
+    variant,
+    variant_app,
+)
 
 
 def fragment_bomb(fragments: int, leaf: str = "__typename") -> str:
@@ -145,6 +155,25 @@ async def test_small_float_page_sizes_run(client: httpx.AsyncClient, seeded: obj
     body = await post(client, COSTLY_BY_VARIABLES, agents=2.0, executions=1.0)
     assert "errors" not in body, body
     assert len(body["data"]["agents"]["edges"]) == 2
+
+
+def test_a_page_query_without_variables_costs_the_same_whatever_it_is_sent() -> None:
+    # given: literal page sizes, no declared variable; and the same with declared ones
+    literal, declared = parse(TOO_COSTLY), parse(COSTLY_BY_VARIABLES)
+
+    def cost(document: Any, variables: Any) -> tuple[int, bool]:
+        return cost_and_dependence(
+            schema._schema, document, operation_name=None, variables=variables, list_size=3
+        )
+
+    # when / then: the literal one is its own cost, even sent variables it does not declare
+    # (or ones that are not an object), so it may be kept by its text
+    own, dependent = cost(literal, None)
+    assert not dependent
+    assert cost(literal, {"agents": 1}) == cost(literal, [1]) == (own, False)
+    # and the declared one depends on what it is sent
+    assert cost(declared, {"agents": 100, "executions": 100}) == (own, True)
+    assert cost(declared, {"agents": 1, "executions": 1}) < (own, True)
 
 
 # -- item 6: logins cannot multiply password hashes ---------------------------------------------
