@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import stat
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from flowgate.settings import (
 )
 from models.sql.audit import AuditLogEntry
 from schema import schema
-from schema.extensions.cost import cost_and_dependence
+from schema.extensions.cost import MAX_VARIABLES_KEY, cost_and_dependence, variables_key
 from schema.extensions.shape import measure_document
 from tests.auth import USER, bearer
 from tests.scratch import Scratch, gql
@@ -174,6 +175,37 @@ def test_a_page_query_without_variables_costs_the_same_whatever_it_is_sent() -> 
     # and the declared one depends on what it is sent
     assert cost(declared, {"agents": 100, "executions": 100}) == (own, True)
     assert cost(declared, {"agents": 1, "executions": 1}) < (own, True)
+
+
+async def test_costs_kept_by_variables_are_each_variables_own(
+    client: httpx.AsyncClient, seeded: object
+) -> None:
+    # given: a query whose cost its variables set, costed once over the limit and once under
+    too_costly = await post(client, COSTLY_BY_VARIABLES, agents=100, executions=100)
+    small = await post(client, COSTLY_BY_VARIABLES, agents=2, executions=1)
+
+    # when: each is sent again (their costs now kept), the small one with its keys reordered
+    again = await post(client, COSTLY_BY_VARIABLES, agents=100, executions=100)
+    reordered = await post(client, COSTLY_BY_VARIABLES, executions=1, agents=2)
+
+    # then: each is answered as the first time
+    assert codes(too_costly) == codes(again) == ["QUERY_TOO_COSTLY"]
+    assert again["errors"][0]["extensions"] == too_costly["errors"][0]["extensions"]
+    assert "errors" not in small and "errors" not in reordered, (small, reordered)
+    assert reordered["data"] == small["data"]
+
+
+def test_only_short_json_variables_key_a_cost() -> None:
+    assert variables_key({"b": 1, "a": [1.0, "x"]}) == variables_key({"a": [1.0, "x"], "b": 1})
+    assert variables_key({"a": 1}) != variables_key({"a": 1.0}) != variables_key({"a": True})
+    assert variables_key(None) == b"null"
+    # not JSON as decoded from a body: not kept
+    assert variables_key({"id": uuid.uuid4()}) is None
+    assert variables_key({"since": datetime.now(UTC)}) is None
+    assert variables_key({1: "a"}) is None
+    assert variables_key([1]) is None
+    assert variables_key({"a": float("nan")}) is None
+    assert variables_key({"a": "x" * MAX_VARIABLES_KEY}) is None
 
 
 # -- item 6: logins cannot multiply password hashes ---------------------------------------------

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -92,6 +93,29 @@ def cost_and_dependence(
     # variables made the cost no less the operation's own. Such costs were worked out
     # again for every request of a page query: a third of the CPU of Q2 (issue 16).
     return cost, walk.read_variables and bool(declared)
+
+
+# Variables longer than this as JSON are not worth keeping a cost under.
+MAX_VARIABLES_KEY = 1024
+
+
+def variables_key(variables: object) -> bytes | None:
+    """`variables` as a key for the cost they give an operation: JSON with sorted keys, when
+    they are short and nothing but JSON (as decoded from a request body), so that equal keys
+    are equal values, which coerce alike; else None (not to be kept)."""
+    if variables is None:
+        return b"null"
+    if not isinstance(variables, dict):
+        return None
+    try:
+        key = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
+    # A value orjson writes as JSON but is not JSON (a UUID, a date, an enum) would share
+    # its key with the text it is written as: not kept.
+    if len(key) > MAX_VARIABLES_KEY or orjson.loads(key) != variables:
+        return None
+    return key
 
 
 @dataclass
