@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.requests import HTTPConnection
+from fastapi.telemetry import TelemetryConfig
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from flowgate import gc_tuning, metrics, tracing
@@ -37,6 +38,8 @@ from resolvers.lifecycle.relay import running_relay
 from resolvers.lifecycle.timeouts import running_sweeper
 from resolvers.notifications.deliverer import running_deliverer
 from schema.extensions.persisted import PersistedQueries
+
+_NO_FASTAPI_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -71,15 +74,19 @@ def create_app(settings: Settings) -> FastAPI:
         built = context_of(connection)
         if built is not None:  # built ahead of the routing (`flowgate.prepared_route`)
             return built
-        services: Services = connection.app.state.services
-        guards: Guards = connection.app.state.guards
-        address = peer_address(connection.client.host if connection.client else None)
+        state = connection.app.state
+        services: Services = state.services
+        guards: Guards = state.guards
+        # Read once: each read of `client` builds it again from the scope.
+        client = connection.client
+        host = client.host if client is not None else None
+        address = peer_address(host)
         if connection.scope["type"] != "http":
             # A websocket signs in with its `connection_init` (flowgate.router), and is
             # limited by its operations in flight rather than by request rate.
             return Context(services, guards, None, start_counting(), address, json_answers=True)
-        if connection.client is not None:
-            await guards.rate_limiter.check("address", connection.client.host)
+        if host is not None:
+            await guards.rate_limiter.check("address", host)
         # No credential: an anonymous context, which may only log in (every other field is
         # guarded). A credential that cannot be used: 401 before anything runs.
         principal = await guards.authenticator.authenticate(connection.headers.get("authorization"))
@@ -108,7 +115,17 @@ def create_app(settings: Settings) -> FastAPI:
         keep_alive=True,
         keep_alive_interval=settings.ws_keep_alive_interval,
     )
-    app = FastAPI(title="Flowgate", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Flowgate",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        # Tracing is the gateway's own (`flowgate.tracing`, on with `otlp_endpoint`). FastAPI's
+        # native telemetry, which spans requests whenever a global OpenTelemetry provider is
+        # set, asked for the global providers on every request to find that none was: about
+        # 4% of the CPU of `{ __typename }` (issue 16).
+        telemetry=_NO_FASTAPI_TELEMETRY,
+    )
     app.include_router(graphql, prefix="/graphql")
     if settings.graphiql_enabled:  # GraphiQL's files, under /graphql/static
         app.include_router(graphiql_assets)

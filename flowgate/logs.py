@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 import sys
 from typing import Any, TextIO
 
@@ -48,6 +49,34 @@ class HandlerSink:
 
     # structlog calls the method named after the level.
     debug = info = warning = warn = error = err = critical = fatal = exception = log = msg
+
+
+class BoundOnce:
+    """A logger of `name`, bound once for each structlog configuration.
+
+    `structlog.get_logger` returns a proxy that binds a new logger on every call (the
+    configuration may have changed since): a third of the cost of the request line,
+    logged for every request (issue 16). This binds again only when the configuration
+    is no longer the one it bound under (`configure_logging` again, a test's
+    `reset_defaults`); `capture_logs` changes the processors in place, so it captures
+    these lines too."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._bound: tuple[tuple[object, ...], Any] | None = None
+
+    def get(self) -> Any:
+        config = structlog.get_config()
+        key = (
+            config["processors"],
+            config["logger_factory"],
+            config["wrapper_class"],
+            config["context_class"],
+        )
+        bound = self._bound
+        if bound is None or not all(map(operator.is_, bound[0], key)):
+            bound = self._bound = (key, structlog.get_logger(self._name).bind())
+        return bound[1]
 
 
 def configure_logging(*, production: bool, stream: TextIO | None = None) -> None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import time
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flowgate.logs import BoundOnce
 from flowgate.metrics import WEBSOCKETS
 from flowgate.request_scope import RequestRecord, request_record_var
 
-log = structlog.get_logger("flowgate.request")
+log = BoundOnce("flowgate.request")
 
 QUIET_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
 SERVER_ERROR = 500
@@ -56,7 +56,8 @@ class RequestLogMiddleware:
             request_record_var.reset(token)
             path = scope.get("path", "")
             if path not in QUIET_PATHS or status >= SERVER_ERROR:
-                level = log.error if status >= SERVER_ERROR else log.info
+                logger = log.get()
+                level = logger.error if status >= SERVER_ERROR else logger.info
                 level(
                     "request",
                     method=scope.get("method"),

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import stat
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from graphql import parse
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -28,13 +30,22 @@ from flowgate.settings import (
     development_secret,
 )
 from models.sql.audit import AuditLogEntry
+from schema import schema
+from schema.extensions.cost import MAX_VARIABLES_KEY, cost_and_dependence, variables_key
 from schema.extensions.shape import measure_document
 from tests.auth import USER, bearer
 from tests.scratch import Scratch, gql
 from tests.test_agent_mutations import AGENT, CREATE_AGENT, UPDATE_AGENT, issues_of
 from tests.test_identity import LOGIN
 from tests.test_identity import login as identity_login
-from tests.test_protection import COSTLY_BY_VARIABLES, codes, post, variant, variant_app
+from tests.test_protection import (
+    COSTLY_BY_VARIABLES,
+    TOO_COSTLY,
+    codes,
+    post,
+    variant,
+    variant_app,
+)
 
 
 def fragment_bomb(fragments: int, leaf: str = "__typename") -> str:
@@ -145,6 +156,56 @@ async def test_small_float_page_sizes_run(client: httpx.AsyncClient, seeded: obj
     body = await post(client, COSTLY_BY_VARIABLES, agents=2.0, executions=1.0)
     assert "errors" not in body, body
     assert len(body["data"]["agents"]["edges"]) == 2
+
+
+def test_a_page_query_without_variables_costs_the_same_whatever_it_is_sent() -> None:
+    # given: literal page sizes, no declared variable; and the same with declared ones
+    literal, declared = parse(TOO_COSTLY), parse(COSTLY_BY_VARIABLES)
+
+    def cost(document: Any, variables: Any) -> tuple[int, bool]:
+        return cost_and_dependence(
+            schema._schema, document, operation_name=None, variables=variables, list_size=3
+        )
+
+    # when / then: the literal one is its own cost, even sent variables it does not declare
+    # (or ones that are not an object), so it may be kept by its text
+    own, dependent = cost(literal, None)
+    assert not dependent
+    assert cost(literal, {"agents": 1}) == cost(literal, [1]) == (own, False)
+    # and the declared one depends on what it is sent
+    assert cost(declared, {"agents": 100, "executions": 100}) == (own, True)
+    assert cost(declared, {"agents": 1, "executions": 1}) < (own, True)
+
+
+async def test_costs_kept_by_variables_are_each_variables_own(
+    client: httpx.AsyncClient, seeded: object
+) -> None:
+    # given: a query whose cost its variables set, costed once over the limit and once under
+    too_costly = await post(client, COSTLY_BY_VARIABLES, agents=100, executions=100)
+    small = await post(client, COSTLY_BY_VARIABLES, agents=2, executions=1)
+
+    # when: each is sent again (their costs now kept), the small one with its keys reordered
+    again = await post(client, COSTLY_BY_VARIABLES, agents=100, executions=100)
+    reordered = await post(client, COSTLY_BY_VARIABLES, executions=1, agents=2)
+
+    # then: each is answered as the first time
+    assert codes(too_costly) == codes(again) == ["QUERY_TOO_COSTLY"]
+    assert again["errors"][0]["extensions"] == too_costly["errors"][0]["extensions"]
+    assert "errors" not in small and "errors" not in reordered, (small, reordered)
+    assert reordered["data"] == small["data"]
+
+
+def test_only_short_json_variables_key_a_cost() -> None:
+    assert variables_key({"b": 1, "a": [1.0, "x"]}) == variables_key({"a": [1.0, "x"], "b": 1})
+    assert variables_key({"a": 1}) != variables_key({"a": 1.0}) != variables_key({"a": True})
+    assert variables_key(None) == b"null"
+    # not JSON as decoded from a body: not kept
+    assert variables_key({"id": uuid.uuid4()}) is None
+    assert variables_key({"since": datetime.now(UTC)}) is None
+    assert variables_key({1: "a"}) is None
+    assert variables_key([1]) is None
+    assert variables_key({"a": float("nan")}) is None
+    assert variables_key({"a": "x" * MAX_VARIABLES_KEY}) is None
 
 
 # -- item 6: logins cannot multiply password hashes ---------------------------------------------

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+from aiodataloader import DataLoader
 from sqlalchemy import select
 
 from flowgate.services import Services
@@ -197,3 +198,29 @@ async def test_workflow_paths_are_one_round_trip_each(loaders: Loaders, services
         for key, found in zip(keys, versions, strict=True)
     )
     assert any(versions[:-1]), "the seed keeps earlier versions of workflows"
+
+
+async def test_a_loader_is_built_once_per_request_on_first_use(
+    loaders: Loaders, services: Services
+) -> None:
+    # given: a request's loaders, none used yet
+    assert not any(isinstance(value, DataLoader) for value in vars(loaders).values())
+    keys = await _ids(services, Agent.id, loaders.agent_by_id.principal.organization_id, 4)
+
+    # when: two fields load agents through it, and two loaders read the readable workflows
+    first = loaders.agent_by_id
+    counter = start_counting()
+    values = await asyncio.gather(first.load(keys[0]), loaders.agent_by_id.load(keys[1]))
+
+    # then: one loader, shared, one batch; built only what was used
+    assert loaders.agent_by_id is first
+    assert [value.id for value in values] == keys[:2]  # type: ignore[union-attr]
+    assert counter.as_dict() == {"sql": 1, "mongo": 0}
+    built = {name for name, value in vars(loaders).items() if isinstance(value, DataLoader)}
+    assert built == {"agent_by_id"}
+    # and the loaders that hide executions share the request's one readable-ids reader
+    assert loaders.execution_by_id.readable is loaders.execution_page_by_agent.readable
+    assert loaders.execution_by_id.readable is loaders.readable_workflow_ids
+    # and another request has loaders of its own
+    other = Loaders(services, loaders.agent_by_id.principal)
+    assert other.agent_by_id is not first

@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from flowgate import metrics, tracing
 from flowgate.auth.rate_limit import MemoryCounter, RateLimited, RateLimiter
 from flowgate.bus.message import BusMessage
-from flowgate.logs import configure_logging
+from flowgate.logs import BoundOnce, configure_logging
 from flowgate.services import Services
 from flowgate.settings import Settings
 from resolvers.loaders import Loaders
@@ -371,3 +371,26 @@ def test_development_logs_are_for_a_console() -> None:
     assert "operation" in line and "Dev" in line
     with pytest.raises(json.JSONDecodeError):
         json.loads(line)
+
+
+def test_a_logger_bound_once_follows_each_configuration() -> None:
+    # given: a logger bound once, used under one configuration
+    logger = BoundOnce("flowgate.request")
+    first, second = io.StringIO(), io.StringIO()
+    with logging_to(first, production=True):
+        logger.get().info("request", n=1)
+        assert logger.get() is logger.get()  # bound once while the configuration stays
+        # when: a test captures the lines, then the process configures logging again
+        with structlog.testing.capture_logs() as captured:
+            logger.get().info("request", n=2)
+    with logging_to(second, production=True):
+        logger.get().info("request", n=3)
+    # and then logging is back to structlog's defaults
+    with structlog.testing.capture_logs() as after_reset:
+        logger.get().info("request", n=4)
+
+    # then: each line went where the configuration of its time sent it
+    assert [json.loads(line)["n"] for line in first.getvalue().splitlines()] == [1]
+    assert [entry["n"] for entry in captured] == [2]
+    assert [json.loads(line)["n"] for line in second.getvalue().splitlines()] == [3]
+    assert [entry["n"] for entry in after_reset] == [4]

@@ -26,8 +26,12 @@ import schema.compiled.executor
 from flowgate.app import create_app
 from flowgate.auth.per_address import SocketsPerAddress
 from flowgate.auth.rate_limit import create_rate_limiter
+from flowgate.protection.request_id import RequestIdMiddleware
+from flowgate.request_scope import current_request_id
+from flowgate.settings import Settings
 from flowgate.stores.embedded import free_port
 from resolvers.ids import to_global_id
+from schema.extensions.limits import Limits
 from tests.auth import ADMIN, api_key_for, bearer
 from tests.ws import connect
 
@@ -382,6 +386,47 @@ async def test_a_request_id_from_the_client_is_kept(client: httpx.AsyncClient) -
     )
     assert response.headers["x-request-id"] == "trace-1234abcd"
     assert response.json()["extensions"]["requestId"] == "trace-1234abcd"
+
+
+async def test_the_request_id_is_bound_while_the_request_runs_and_only_then() -> None:
+    # given: an app that notes what structlog would log under, inside a request bound
+    # to an id of its own (a websocket operation's, say)
+    seen: list[object] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(structlog.contextvars.get_contextvars().get("request_id"))
+        raise RuntimeError("the app failed")
+
+    middleware = RequestIdMiddleware(inner)
+    scope = {"type": "http", "headers": [(b"x-request-id", b"request-1234abcd")]}
+    structlog.contextvars.bind_contextvars(request_id="outer-1234abcd", other="kept")
+    try:
+        # when: the app fails
+        with pytest.raises(RuntimeError):
+            await middleware(scope, None, None)
+
+        # then: the app ran under the request's id; the outer id and the rest are back
+        assert seen == ["request-1234abcd"]
+        assert structlog.contextvars.get_contextvars() == {
+            "request_id": "outer-1234abcd",
+            "other": "kept",
+        }
+        assert current_request_id() is None
+    finally:
+        structlog.contextvars.clear_contextvars()
+
+
+def test_the_limits_are_each_settings_own_when_apps_take_turns() -> None:
+    # given: two apps' settings
+    first = Settings.model_construct(max_query_cost=100)
+    second = first.model_copy(update={"max_query_cost": 5})
+
+    # when: their requests take turns
+    limits = [Limits.from_settings(s) for s in (first, second, first, second)]
+
+    # then: each gets its own limits, the same object while its settings stay the same
+    assert [each.max_cost for each in limits] == [100, 5, 100, 5]
+    assert Limits.from_settings(second) is Limits.from_settings(second)
 
 
 async def test_the_page_size_limit_is_a_setting(app: FastAPI, seeded: object) -> None:

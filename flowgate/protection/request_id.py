@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from flowgate.request_scope import request_id_var
 
 HEADER = "x-request-id"
+_HEADER_BYTES = HEADER.encode()
 _ACCEPTED = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
@@ -33,21 +34,24 @@ class RequestIdMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != _HEADER_BYTES
                 ]
-                message = {**message, "headers": [*headers, (b"x-request-id", request_id.encode())]}
+                message = {**message, "headers": [*headers, (_HEADER_BYTES, request_id.encode())]}
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                request_id_var.reset(token)
+        # Bound and reset by token rather than with `bound_contextvars`, which reads every
+        # bound variable first to restore them: a quarter of this layer's CPU (issue 16).
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.reset_contextvars(**bound)
+            request_id_var.reset(token)
 
 
 def _incoming(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
-        if name == HEADER.encode():
+        if name == _HEADER_BYTES:
             text = value.decode("latin-1")
             return text if _ACCEPTED.fullmatch(text) else None
     return None

@@ -35,7 +35,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from flowgate.settings import Settings
 from resolvers.context import Context
-from schema.extensions.cost import cost_and_dependence
+from schema.extensions.cost import cost_and_dependence, variables_key
 from schema.extensions.shape import measure_document
 from schema.extensions.single_login import OneLoginPerOperation
 
@@ -61,6 +61,15 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
+        # Asked for by every request; the app's settings are the same object throughout.
+        if _last_limits and _last_limits[0][0] is settings:
+            return _last_limits[0][1]
+        limits = cls._of(settings)
+        _last_limits[:] = [(settings, limits)]  # replaced whole: nothing to lock
+        return limits
+
+    @classmethod
+    def _of(cls, settings: Settings) -> Limits:
         return cls(
             max_depth=settings.max_query_depth,
             max_aliases=settings.max_aliases,
@@ -72,6 +81,11 @@ class Limits:
             introspection=settings.introspection_enabled,
             suggestions=settings.field_suggestions_enabled,
         )
+
+
+# The last settings asked about and their limits (the settings held, not their id, which
+# could be reused by others).
+_last_limits: list[tuple[Settings, Limits]] = []
 
 
 def _code(error: GraphQLError, code: str) -> None:
@@ -178,10 +192,17 @@ def _cost(
     variables: dict[str, Any] | None,
 ) -> int:
     """The operation's estimated cost (`schema.extensions.cost`), kept by text when it reads
-    no variable."""
+    no variable, else by text and variables."""
     cost = _STATIC_COSTS.get((valid_key, operation_name))
     if cost is not None:
         return cost
+    # A cost that read the variables is kept under them: the same page sizes sent again
+    # (a client's usual case) cost the same.
+    by_variables = (valid_key, operation_name, variables_key(variables))
+    if by_variables[2] is not None:
+        cost = _VARIABLE_COSTS.get(by_variables)
+        if cost is not None:
+            return cost
     _, query, limits = valid_key
     cost, dependent = cost_and_dependence(
         schema,
@@ -194,6 +215,8 @@ def _cost(
     # A cost that read no variable is the operation's whatever it is sent.
     if not dependent and query is not None:
         _remember(_STATIC_COSTS, (valid_key, operation_name), cost)
+    elif query is not None and by_variables[2] is not None:
+        _remember(_VARIABLE_COSTS, by_variables, cost)
     return cost
 
 
@@ -246,6 +269,9 @@ def parse_cached(query: str, max_tokens: int) -> DocumentNode:
 _VALID: OrderedDict[tuple[int, str | None, Limits], None] = OrderedDict()
 # The costs of operations whose cost reads no variable, by text (as above) and operation name.
 _STATIC_COSTS: OrderedDict[tuple[tuple[int, str | None, Limits], str | None], int] = OrderedDict()
+# The others' costs, by text, operation name and variables (`cost.variables_key`).
+_VARIABLE_COSTS: OrderedDict[tuple[tuple[int, str | None, Limits], str | None, bytes | None], int]
+_VARIABLE_COSTS = OrderedDict()
 _CACHED_MAX = 1000
 
 
