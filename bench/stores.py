@@ -56,12 +56,13 @@ class Stores:
         connection = await asyncpg.connect(self.database_url)
         try:
             backend = await connection.fetchval("SELECT pg_backend_pid()")
+            # While connected: a closed connection's backend may be gone already.
+            with contextlib.suppress(psutil.Error):
+                parent = psutil.Process(backend).parent()
+                return parent.pid if parent is not None else None
+            return None
         finally:
             await connection.close()
-        with contextlib.suppress(psutil.Error):
-            parent = psutil.Process(backend).parent()
-            return parent.pid if parent is not None else None
-        return None
 
 
 def _libpq_url(url: str) -> str:
