@@ -4,7 +4,7 @@ falls too far behind on items that may not be merged."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -13,11 +13,9 @@ from strawberry.http.exceptions import WebSocketDisconnected
 
 from flowgate.sockets import grouping
 from flowgate.sockets.grouping import Plan
-from flowgate.sockets.groups import Rendered, RenderGroups
+from flowgate.sockets.groups import Rendered, RenderGroups, Sink
 from flowgate.stores.roundtrips import start_counting
 from resolvers.context import Context
-
-Sink = Callable[[Rendered], bool]
 
 SLOW_CONSUMER = "Too far behind: subscribe again (a dashboard refetches its list first)"
 

@@ -48,6 +48,10 @@ class Rendered:
     tail: bytes = b""
 
 
+# Writes an item to a member's socket at once, or answers False having written nothing.
+Sink = Callable[[Rendered], bool]
+
+
 class Member:
     """One subscriber's queue of rendered items.
 
@@ -68,8 +72,7 @@ class Member:
         self.ended = False
         self.merged = 0
         self._waiter: asyncio.Future[None] | None = None
-        # Writes an item to the socket now, or answers False (nothing written).
-        self.sink: Callable[[Rendered], bool] | None = None
+        self.sink: Sink | None = None
 
     def offer(self, item: Rendered) -> bool:
         """Queue `item`, or write it at once; True when it was written."""

@@ -18,14 +18,13 @@ None of the wrappers changes a websocket message (they add a header to HTTP answ
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import OPEN
 
-from flowgate.sockets.groups import Rendered
+from flowgate.sockets.groups import Rendered, Sink
 
 # Where `KeepRawSend` leaves uvicorn's own `send` in a websocket's scope.
 RAW_SEND = "flowgate.raw_send"
@@ -81,7 +80,7 @@ class Writer:
         return True
 
 
-def sink(websocket: Any, head: str) -> Callable[[Rendered], bool] | None:
+def sink(websocket: Any, head: str) -> Sink | None:
     """What writes one operation's items to the websocket of a Strawberry handler
     (`Writer.write`), or None where only the usual path may send (another server, or a
     `send` wrapped before ours)."""
