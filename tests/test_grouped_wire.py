@@ -164,7 +164,10 @@ async def test_members_get_every_item_once_in_order_written_straight_to_their_so
             id="another-implementation",
             # uvicorn's older implementation, and websockets' legacy API under it, are
             # deprecated: what matters is that they are not written to directly.
-            marks=pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+            marks=[
+                pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+                pytest.mark.filterwarnings("ignore::uvicorn.config.UvicornDeprecationWarning"),
+            ],
         ),
     ],
 )
