@@ -32,6 +32,7 @@ from flowgate.router import FlowgateRouter
 from flowgate.search.indexer import running_indexer
 from flowgate.services import Services
 from flowgate.settings import Settings
+from flowgate.sockets.wire import KeepRawSend
 from flowgate.stores.roundtrips import start_counting
 from resolvers.context import Context
 from resolvers.lifecycle.relay import running_relay
@@ -146,4 +147,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)  # inside RequestIdMiddleware: logs under its id
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(KeepRawSend)  # first of ours: uvicorn's own `send` (flowgate.sockets.wire)
     return app

@@ -64,6 +64,11 @@ SUBSCRIPTION_DELIVERIES = Counter(
     "flowgate_subscription_deliveries_total",
     "Rendered subscription items handed to a subscriber's queue (merged ones included).",
 )
+SUBSCRIPTION_WRITTEN = Counter(
+    "flowgate_subscription_written_total",
+    "Of those, items written straight to an idle subscriber's socket (flowgate.sockets.wire)"
+    " rather than queued for its task.",
+)
 POOL = Gauge(
     "flowgate_sql_pool_connections",
     "SQLAlchemy pool: connections checked out, idle in the pool, and the pool's size.",

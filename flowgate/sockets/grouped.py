@@ -13,7 +13,7 @@ from strawberry.http.exceptions import WebSocketDisconnected
 
 from flowgate.sockets import grouping
 from flowgate.sockets.grouping import Plan
-from flowgate.sockets.groups import Rendered, RenderGroups
+from flowgate.sockets.groups import Rendered, RenderGroups, Sink
 from flowgate.stores.roundtrips import start_counting
 from resolvers.context import Context
 
@@ -34,9 +34,11 @@ async def grouped_items(
     schema: Any,
     context: Context,
     operation: tuple[str, dict[str, object] | None, str | None],
+    sink: Sink | None = None,
 ) -> AsyncIterator[Rendered] | None:
     """The member's items if the operation may share a rendering (`grouping.plan`), else
-    None: the protocol runs it on its own.
+    None: the protocol runs it on its own. Items `sink` writes (`flowgate.sockets.wire`)
+    are sent already: they are not among them.
 
     The plan is dropped once its group is joined: its key (the document, the variables, the
     workflows one may read) is the group's already, one copy rather than one per member."""
@@ -44,7 +46,7 @@ async def grouped_items(
     plan = await grouping.plan(context, schema, query, variables, operation_name)
     if plan is None:
         return None
-    return follow(render_groups(view, context), plan, schema, context, operation)
+    return follow(render_groups(view, context), plan, schema, context, operation, sink)
 
 
 async def follow(
@@ -53,8 +55,10 @@ async def follow(
     schema: Any,
     context: Context,
     operation: tuple[str, dict[str, object] | None, str | None],
+    sink: Sink | None = None,
 ) -> AsyncIterator[Rendered]:
-    """Join (or start) the group of `plan`; its items; leave it when done."""
+    """Join (or start) the group of `plan`; its items (those `sink` did not write); leave it
+    when done."""
     query, variables, operation_name = operation
 
     async def source() -> Any:
@@ -70,6 +74,7 @@ async def follow(
         )
 
     group, member = groups.join(plan.key, source, replay_last=plan.replay_last)
+    member.sink = sink
     response_key = plan.response_key
     del plan  # see `grouped_items`
     try:

@@ -18,7 +18,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
     StartMessage,
 )
 
-from flowgate.sockets import grouped
+from flowgate.sockets import grouped, wire
 from flowgate.sockets.admission import (
     PROTOCOL_ERROR,
     TRY_AGAIN_LATER,
@@ -95,11 +95,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         variables: dict[str, object] | None,
     ) -> None:
         request = (query, variables, operation_name)
-        items = await grouped.grouped_items(self.view, self.schema, self.context, request)
+        data_head = grouped.head({"type": "data", "id": operation_id})
+        sink = wire.sink(self.websocket, data_head)
+        items = await grouped.grouped_items(self.view, self.schema, self.context, request, sink)
         if items is None:
             await super().handle_async_results(operation_id, query, operation_name, variables)
             return
-        data_head = grouped.head({"type": "data", "id": operation_id})
         try:
             async for item in items:
                 if item.refused:

@@ -15,7 +15,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
-from flowgate.sockets import grouped
+from flowgate.sockets import grouped, wire
 from flowgate.sockets.admission import (
     PROTOCOL_ERROR,
     TRY_AGAIN_LATER,
@@ -65,11 +65,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         request = (operation.query, operation.variables, operation.operation_name)
-        items = await grouped.grouped_items(self.view, self.schema, self.context, request)
+        next_head = grouped.head({"id": operation.id, "type": "next"})
+        sink = wire.sink(self.websocket, next_head)
+        items = await grouped.grouped_items(self.view, self.schema, self.context, request, sink)
         if items is None:
             await super().run_operation(operation)
             return
-        next_head = grouped.head({"id": operation.id, "type": "next"})
         try:
             async for item in items:
                 if operation.completed:
