@@ -133,11 +133,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(export_router)
-    app.add_exception_handler(ExportInputError, export_input_error_response)
-    app.add_exception_handler(RateLimited, rate_limited_response)
-    app.add_exception_handler(AuthenticationError, unauthenticated_response)
-    for store_error in STORE_ERRORS:  # a store down before GraphQL runs: 503, naming it
-        app.add_exception_handler(store_error, store_unavailable_response)
+    _add_refusals(app)
     # Read here, so that a bad allow-list file stops the start with its reason.
     app.state.persisted_queries = PersistedQueries.from_settings(settings)
     # The last added runs first: every answer, a refused one too, carries its request id.
@@ -149,3 +145,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(KeepRawSend)  # first of ours: uvicorn's own `send` (flowgate.sockets.wire)
     return app
+
+
+def _add_refusals(app: FastAPI) -> None:
+    """How a request refused before GraphQL runs is answered, by the error's class (the one
+    home of that mapping: the prepared path answers through it too)."""
+    app.add_exception_handler(ExportInputError, export_input_error_response)
+    app.add_exception_handler(RateLimited, rate_limited_response)
+    app.add_exception_handler(AuthenticationError, unauthenticated_response)
+    for store_error in STORE_ERRORS:  # a store down before GraphQL runs: 503, naming it
+        app.add_exception_handler(store_error, store_unavailable_response)
