@@ -17,7 +17,9 @@ None of the wrappers changes a websocket message (they add a header to HTTP answ
 
 from __future__ import annotations
 
+import contextlib
 import struct
+import weakref
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -26,12 +28,17 @@ from websockets.protocol import OPEN
 
 from flowgate.sockets.groups import Rendered, Sink
 
-# Where `KeepRawSend` leaves uvicorn's own `send` in a websocket's scope.
-RAW_SEND = "flowgate.raw_send"
+# Where `KeepRawSend` leaves the owner of uvicorn's own `send` in a websocket's scope.
+RAW_SENDER = "flowgate.raw_sender"
 
 
 class KeepRawSend:
-    """Keeps uvicorn's `send` of each websocket in its scope for `sink`.
+    """Keeps the object whose method uvicorn's `send` of each websocket is (its protocol) in
+    the websocket's scope, for `sink`.
+
+    Weakly: the protocol holds the scope, and a strong reference back would make a cycle
+    that only a collection frees, never once `gc.freeze` has frozen it: every closed
+    subscriber's protocol, handler and queues would stay (tests/test_gc_tuning.py).
 
     Added last, so it runs first of our middlewares: Starlette's ServerErrorMiddleware, the
     only one before it, hands a websocket's `send` on as it is."""
@@ -40,8 +47,10 @@ class KeepRawSend:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[RAW_SEND] = send
+        owner = getattr(send, "__self__", None)  # None: not a bound method, not uvicorn's
+        if scope["type"] == "websocket" and owner is not None:
+            with contextlib.suppress(TypeError):  # an owner that cannot be referred to weakly
+                scope[RAW_SENDER] = weakref.ref(owner)
         await self.app(scope, receive, send)
 
 
@@ -84,8 +93,8 @@ def sink(websocket: Any, head: str) -> Sink | None:
     """What writes one operation's items to the websocket of a Strawberry handler
     (`Writer.write`), or None where only the usual path may send (another server, or a
     `send` wrapped before ours)."""
-    send = websocket.ws.scope.get(RAW_SEND)
-    protocol = getattr(send, "__self__", None)
+    sender = websocket.ws.scope.get(RAW_SENDER)
+    protocol = sender() if sender is not None else None
     if type(protocol) is not WebSocketsSansIOProtocol:
         return None
     return Writer(protocol, head).write
