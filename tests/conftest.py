@@ -164,21 +164,7 @@ async def scratch(
 async def live_server(app: FastAPI, admin_key: str) -> AsyncIterator[str]:
     """The session's app on a real port, for websocket clients; its base URL (no scheme).
     `tests.ws.connect` signs in with the payload it is given (`admin_payload`)."""
-    import asyncio
+    from tests.serving import serving
 
-    import uvicorn
-
-    from flowgate.stores.embedded import free_port
-
-    port = free_port()
-    # lifespan off: the `app` fixture has already opened its services.
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110  # uvicorn offers a flag, not an event
-        await asyncio.sleep(0.05)
-    try:
+    async with serving(app) as port:
         yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task

@@ -15,15 +15,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 import websockets
 from fastapi import FastAPI
 
 from flowgate.metrics import SUBSCRIPTION_WRITTEN
 from flowgate.sockets.groups import Member, Rendered
-from flowgate.stores.embedded import free_port
 from flowgate.workers import WS_PROTOCOL
 from tests.scratch import Scratch, gql
+from tests.serving import serving
 from tests.test_execution_lifecycle import FINISH, start, step
 
 UPDATES = """
@@ -35,25 +34,9 @@ TRANSPORT, LEGACY = "graphql-transport-ws", "graphql-ws"
 @asynccontextmanager
 async def served(app: FastAPI, ws: str, compression: bool) -> AsyncIterator[str]:
     """The session's app on a port of its own, with the websocket implementation `ws`."""
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",  # the `app` fixture has opened its services
-        log_level="warning",
-        ws=ws,  # type: ignore[arg-type]
-        ws_per_message_deflate=compression,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110  # uvicorn offers a flag, not an event
-        await asyncio.sleep(0.05)
-    try:
+    options = {"ws": ws, "ws_per_message_deflate": compression}
+    async with serving(app, **options) as port:
         yield f"ws://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await task
 
 
 class Subscriber:

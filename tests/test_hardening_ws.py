@@ -16,12 +16,10 @@ from typing import Any
 
 import pytest
 import structlog
-import uvicorn
 import websockets
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection
 
-from flowgate.stores.embedded import free_port
 from resolvers import cursors
 from resolvers.errors import BadInputError
 from resolvers.subscriptions import decode_cursor, encode_cursor
@@ -29,6 +27,7 @@ from schema.extensions.persisted import sha256
 from tests import ws
 from tests.auth import bearer
 from tests.scratch import Scratch
+from tests.serving import serving
 from tests.test_execution_lifecycle import start as start_execution
 from tests.test_observe import logging_to
 from tests.test_protection import variant_app
@@ -49,19 +48,8 @@ async def variant_server(app: FastAPI, **overrides: Any) -> AsyncIterator[tuple[
     admin key. The app is `app.state.variant`."""
     async with variant_app(app, **overrides) as (other, secret):
         app.state.variant = other
-        port = free_port()
-        config = uvicorn.Config(
-            other, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        while not server.started:  # noqa: ASYNC110  # uvicorn offers a flag, not an event
-            await asyncio.sleep(0.05)
-        try:
+        async with serving(other) as port:
             yield f"ws://127.0.0.1:{port}/graphql", secret
-        finally:
-            server.should_exit = True
-            await task
 
 
 @asynccontextmanager

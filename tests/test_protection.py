@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 import structlog
-import uvicorn
 import websockets
 from fastapi import FastAPI
 
@@ -29,10 +28,10 @@ from flowgate.auth.rate_limit import create_rate_limiter
 from flowgate.protection.request_id import RequestIdMiddleware
 from flowgate.request_scope import current_request_id
 from flowgate.settings import Settings
-from flowgate.stores.embedded import free_port
 from resolvers.ids import to_global_id
 from schema.extensions.limits import Limits
 from tests.auth import ADMIN, api_key_for, bearer
+from tests.serving import serving
 from tests.ws import connect
 
 TYPENAME = "{ __typename }"
@@ -220,25 +219,9 @@ async def test_a_chunked_body_is_cut_off_at_the_limit(client: httpx.AsyncClient)
 @pytest.fixture
 async def small_ws_server(app: FastAPI) -> AsyncIterator[str]:
     """The session app served as `flowgate serve` does, with its websocket message limit."""
-    port = free_port()
     settings = app.state.services.settings
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_level="warning",
-        ws_max_size=settings.max_ws_message_bytes,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110  # uvicorn offers a flag, not an event
-        await asyncio.sleep(0.05)
-    try:
+    async with serving(app, ws_max_size=settings.max_ws_message_bytes) as port:
         yield f"ws://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_a_websocket_message_under_the_limit_is_served(
