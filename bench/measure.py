@@ -43,6 +43,8 @@ class ShapeResult:
     round_trips: dict[str, int] | None = None
     rps_runs: list[float] = field(default_factory=list)
     cpu_ms_runs: list[float] = field(default_factory=list)  # server + PostgreSQL, per request
+    # PostgreSQL's part of `cpu_ms_runs`: which of the two a change should work on.
+    postgres_cpu_ms_runs: list[float] = field(default_factory=list)
     mongo_cpu_ms_runs: list[float] = field(default_factory=list)
     bad: int = 0  # non-2xx or error answers under load (wrk and the fixed-rate client)
     rate: float = 0.0
@@ -60,6 +62,11 @@ class ShapeResult:
     @property
     def cpu_ms(self) -> float:
         return statistics.median(self.cpu_ms_runs) if self.cpu_ms_runs else float("nan")
+
+    @property
+    def postgres_cpu_ms(self) -> float:
+        runs = self.postgres_cpu_ms_runs
+        return statistics.median(runs) if runs else float("nan")
 
     @property
     def mongo_cpu_ms(self) -> float:
@@ -151,6 +158,7 @@ def measure(
             used = _used(before, after)
             server = used["server"] + used["postgres"]
             result.cpu_ms_runs.append(server / requests * 1000)
+            result.postgres_cpu_ms_runs.append(used["postgres"] / requests * 1000)
             result.mongo_cpu_ms_runs.append(used["mongo"] / requests * 1000)
         rate = min(plan.fixed_rate_max, result.rps * plan.fixed_rate_fraction)
         result.rate = round(rate) if rate >= 10 else max(0.5, round(rate, 1))

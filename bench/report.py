@@ -60,9 +60,9 @@ def _trips(result: ShapeResult) -> str:
 def results_table(results: list[ShapeResult]) -> str:
     lines = [
         "| shape | target | req/s (median) | runs | conns | CPU ms/req server+PG "
-        "| Mongo CPU ms/req | fixed rate (req/s) | p50 ms | p99 ms | round trips SQL + Mongo "
-        "| answer KiB | correct |",
-        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| of which PG | Mongo CPU ms/req | fixed rate (req/s) | p50 ms | p99 ms "
+        "| round trips SQL + Mongo | answer KiB | correct |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in sorted(results, key=lambda r: r.shape):
         runs = " / ".join(f"{x:,.1f}" if x < 100 else f"{x:,.0f}" for x in r.rps_runs) or "-"
@@ -71,8 +71,9 @@ def results_table(results: list[ShapeResult]) -> str:
         rate = _f(r.rate, 1 if r.rate < 10 else 0)
         lines.append(
             f"| {r.shape} | {r.target} | {rps} | {runs} | {r.connections} | {_f(r.cpu_ms, 2)} "
-            f"| {_f(r.mongo_cpu_ms, 2)} | {rate} | {_f(r.p50_ms, 1)} | {_f(r.p99_ms, 1)} "
-            f"| {_trips(r)} | {r.answer_bytes / 1024:,.1f} | {verdict} |"
+            f"| {_f(r.postgres_cpu_ms, 2)} | {_f(r.mongo_cpu_ms, 2)} | {rate} "
+            f"| {_f(r.p50_ms, 1)} | {_f(r.p99_ms, 1)} | {_trips(r)} "
+            f"| {r.answer_bytes / 1024:,.1f} | {verdict} |"
         )
     return "\n".join(lines)
 
@@ -138,7 +139,7 @@ def report(
             "`bench/fixed_rate.py` (latency from when each request was due; every 10th answer",
             "checked). CPU ms/req: user + system CPU of the server's process tree and of",
             "PostgreSQL's (postmaster and backends) over the saturation runs, divided by the",
-            "requests; Mongo: SecantusDB's. Round trips as the gateway reports them in",
+            "requests (`of which PG`: PostgreSQL's part); Mongo: SecantusDB's. Round trips as the gateway reports them in",
             "`extensions.roundTrips` (`FLOWGATE_DEBUG_ROUND_TRIPS=true`).",
             auth,
         ]

@@ -100,6 +100,37 @@ async def test_migrations_match_the_models(test_stores: TestStores) -> None:
     assert differences == [], f"models and migrations differ: {differences}"
 
 
+async def _index_definitions(settings: Settings) -> set[str]:
+    return await _query_names(
+        settings,
+        "SELECT indexdef FROM pg_indexes "
+        "WHERE schemaname = 'public' AND tablename <> 'alembic_version'",
+    )
+
+
+async def test_the_migrations_build_the_models_indexes_exactly(test_stores: TestStores) -> None:
+    """Alembic's comparison leaves out what an index carries (`INCLUDE`) and how it is
+    built: PostgreSQL's own definitions of the two databases' indexes are compared."""
+    # given
+    migrated = await _fresh_settings(test_stores, "indexes_migrated")
+    declared = await _fresh_settings(test_stores, "indexes_declared")
+    await migrate.upgrade(migrated)
+    engine = create_async_engine(declared.sqlalchemy_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(models.sql.Base.metadata.create_all)
+    finally:
+        await engine.dispose()
+
+    # when
+    from_migrations = await _index_definitions(migrated)
+    from_models = await _index_definitions(declared)
+
+    # then
+    assert any("INCLUDE (organization_id, workflow_id)" in d for d in from_models)
+    assert from_migrations ^ from_models == set(), "indexes differ (migrations ^ models)"
+
+
 async def _execution_columns(settings: Settings) -> set[str]:
     return await _query_names(
         settings,

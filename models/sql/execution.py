@@ -24,8 +24,15 @@ class Execution(UuidPrimaryKey, Timestamps, Base):
     __table_args__ = (
         Index(None, "organization_id", "status", "started_at"),
         Index(None, "organization_id", "started_at", "id"),
-        # Per-agent pages (`Agent.executions`) and per-workflow pages and stats.
-        Index(None, "agent_id", "started_at", "id"),
+        # Per-agent pages (`Agent.executions`) and their counts, index-only under the
+        # tenancy and visibility terms (migration 0012).
+        Index(
+            None,
+            "agent_id",
+            "started_at",
+            "id",
+            postgresql_include=["organization_id", "workflow_id"],
+        ),
         Index(None, "organization_id", "workflow_id", "started_at"),
         # An engine's retried `startExecution` finds the first attempt by its key.
         Index(
