@@ -139,8 +139,9 @@ def report(
             "`bench/fixed_rate.py` (latency from when each request was due; every 10th answer",
             "checked). CPU ms/req: user + system CPU of the server's process tree and of",
             "PostgreSQL's (postmaster and backends) over the saturation runs, divided by the",
-            "requests (`of which PG`: PostgreSQL's part); Mongo: SecantusDB's. Round trips as the gateway reports them in",
-            "`extensions.roundTrips` (`FLOWGATE_DEBUG_ROUND_TRIPS=true`).",
+            "requests (`of which PG`: PostgreSQL's part); Mongo: SecantusDB's. Round trips as",
+            "the gateway reports them in `extensions.roundTrips`",
+            "(`FLOWGATE_DEBUG_ROUND_TRIPS=true`).",
             auth,
         ]
     )
