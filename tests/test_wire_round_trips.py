@@ -134,10 +134,13 @@ async def test_the_proxies_count_what_the_gateway_sends(wire: Wire) -> None:
 
 
 async def test_nested_query_costs_the_same_on_the_wire_for_5_and_50_agents(wire: Wire) -> None:
-    # given: whatever a process does once is done (connections, type introspection), and
-    # the statements of 5 agents are prepared; those of 50 are not, and must not need to be
-    await wire.run(5)
-    await wire.run(5)
+    # given: whatever a process does once is done (connections, type introspection, the
+    # statements prepared). The compiled path writes a page's size into its statement
+    # (`resolvers.compiled.run`: planned once, not at every run), so 5 and 50 agents are two
+    # statements, each prepared once per connection (the next test pins that cost); the
+    # resolvers' statements are the same for both.
+    for n in (5, 50, 5, 50):
+        await wire.run(n)
 
     # when
     small, small_postgres, small_mongo = await wire.run(5)
@@ -151,12 +154,28 @@ async def test_nested_query_costs_the_same_on_the_wire_for_5_and_50_agents(wire:
     # ...but not in what crossed the wire
     assert small_postgres == large_postgres
     assert _requests(small_mongo) == _requests(large_mongo)
-    # PostgreSQL: one sync per statement, no BEGIN or ROLLBACK, no statement prepared again
-    # for the larger batch. MongoDB: flowcharts, workflows, traces: one `find` each, no
+    # PostgreSQL: one sync per statement, no BEGIN or ROLLBACK, no statement prepared again.
+    # MongoDB: flowcharts, workflows, traces: one `find` each, no
     # `getMore`.
     syncs = POSTGRES_SYNCS[wire.path]
     assert large_postgres == Counter({"round_trips": syncs, "sync": syncs})
     assert _requests(large_mongo) == Counter({"round_trips": 3, "command:find": 3})
+
+
+async def test_a_page_size_first_asked_for_is_prepared_once(wire: Wire) -> None:
+    if wire.path != "compiled":
+        pytest.skip("the resolvers' statements take the page size as a parameter")
+    # given: the operation's other statements are prepared
+    await wire.run(5)
+
+    # when: a page size not asked for before, twice
+    _, first, _ = await wire.run(7)
+    _, again, _ = await wire.run(7)
+
+    # then: its statement is prepared the first time only (one trip more), then only run
+    syncs = POSTGRES_SYNCS[wire.path]
+    assert first == Counter({"round_trips": syncs + 1, "sync": syncs, "parse": 1, "flush": 1})
+    assert again == Counter({"round_trips": syncs, "sync": syncs})
 
 
 def _requests(counts: Counter[str]) -> Counter[str]:
