@@ -1,10 +1,11 @@
-"""How a compiled statement goes to PostgreSQL (`resolvers.compiled.run`): its constant
-numbers and ids written into its text, so that PostgreSQL plans it once per connection;
-anything else (text from a client above all) still a parameter."""
+"""How a compiled statement goes to PostgreSQL (`resolvers.compiled.run`): its organization
+and page sizes written into its text, so that PostgreSQL plans it once per connection;
+anything else (ids and text from a client above all) still a parameter."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 from asyncpg.pgproto import pgproto
@@ -13,55 +14,68 @@ from sqlalchemy import Select, func, select
 from flowgate.seed import SeedSummary
 from flowgate.services import Services
 from models.sql import Agent
-from resolvers.compiled.run import _text, constants_inlined, fetch_json
+from resolvers.compiled.run import _text, fetch_json, organization_inlined
+from resolvers.compiled.sql import number
 
 HOSTILE = "x'); DROP TABLE agents; --"
 
 
-def _agents_named(organization_id: uuid.UUID, limit: int) -> Select[tuple[int]]:
+def _page(organization_id: uuid.UUID, agent_id: uuid.UUID, size: int) -> Select[Any]:
+    """How many agents of a page of the organization's agents, other than one named."""
     page = (
         select(Agent.id)
-        .where(Agent.organization_id == organization_id, Agent.name != HOSTILE)
+        .where(
+            Agent.organization_id == organization_id,
+            Agent.id != agent_id,
+            Agent.name != HOSTILE,
+        )
         .order_by(Agent.id)
-        .limit(limit)
+        .limit(number(size))
         .subquery()
     )
     return select(func.count()).select_from(page)
 
 
-def test_numbers_and_ids_are_written_into_the_text_and_text_is_not(
+def _sql(statement: Select[Any], services: Services) -> tuple[str, tuple[str, ...]]:
+    text = _text(statement, services.postgres.engine.dialect)
+    assert text is not None
+    return text.sql, text.names
+
+
+def test_the_organization_and_page_sizes_are_written_in_and_nothing_else(
     services: Services,
 ) -> None:
-    organization_id = uuid.uuid4()
-    statement = _agents_named(pgproto.UUID(str(organization_id)), 7)  # as rows give ids
+    organization_id, agent_id = uuid.uuid4(), uuid.uuid4()
+    # as rows give ids: asyncpg's own UUID class
+    statement = _page(pgproto.UUID(str(organization_id)), agent_id, 7)
 
-    text = _text(statement, services.postgres.engine.dialect)
+    sql, names = _sql(organization_inlined(statement, organization_id), services)
 
-    assert text is not None
-    assert f"'{organization_id}'::UUID" in text.sql
-    assert "LIMIT 7" in text.sql
-    assert HOSTILE not in text.sql
-    assert text.names == ("name_1",) and text.parameters({}) == (HOSTILE,)
+    assert f"'{organization_id}'::UUID" in sql
+    assert "LIMIT 7" in sql
+    assert str(agent_id) not in sql and HOSTILE not in sql
+    assert len(names) == 2  # the other id and the name
 
 
 def test_a_negative_number_cannot_turn_into_a_comment(services: Services) -> None:
-    statement = select(func.abs(func.length(Agent.name) - (-3))).limit(1)
+    statement = select(func.length(Agent.name) - number(-3)).limit(number(1))
 
-    sql = str(constants_inlined(statement).compile(dialect=services.postgres.engine.dialect))
+    sql, _ = _sql(statement, services)
 
-    assert "(-3)" in sql and "--" not in sql
+    assert "- (-3)" in sql and "--" not in sql
 
 
 async def test_the_inlined_statement_answers_as_the_parameters_did(
     services: Services, seeded: SeedSummary
 ) -> None:
     async with services.postgres.session() as session:
-        organization_id = await session.scalar(select(Agent.organization_id).limit(1))
-        assert organization_id is not None
-        statement = _agents_named(organization_id, 3)
+        organization_id, agent_id = (
+            await session.execute(select(Agent.organization_id, Agent.id).limit(1))
+        ).one()
+        statement = _page(organization_id, agent_id, 3)
         with_parameters = await session.scalar(statement)
 
-    answered = await fetch_json(services.postgres, statement)
+    answered = await fetch_json(services.postgres, organization_inlined(statement, organization_id))
 
     assert with_parameters == 3
     assert answered == with_parameters
@@ -75,21 +89,20 @@ async def test_a_statement_without_parameters_is_planned_once(
     async with services.postgres.session() as session:
         organization_id = await session.scalar(select(Agent.organization_id).limit(1))
     assert organization_id is not None
-    text = _text(_agents_named(organization_id, 3), services.postgres.engine.dialect)
-    assert text is not None and text.names == ("name_1",)
-    no_text = select(func.count()).where(Agent.organization_id == organization_id).limit(3)
-    plain = _text(no_text, services.postgres.engine.dialect)
-    assert plain is not None and plain.names == ()
+    page = select(Agent.id).where(Agent.organization_id == organization_id).limit(number(3))
+    statement = select(func.count()).select_from(page.subquery())
+    sql, names = _sql(organization_inlined(statement, organization_id), services)
+    assert names == ()
 
     url = services.postgres.engine.url.set(drivername="postgresql")
     connection = await asyncpg.connect(url.render_as_string(hide_password=False))
     try:
-        prepared = await connection.prepare(plain.sql)
+        prepared = await connection.prepare(sql)
         for _ in range(8):
             await prepared.fetchval()
         generic, custom = await connection.fetchrow(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
-            plain.sql,
+            sql,
         )
     finally:
         await connection.close()

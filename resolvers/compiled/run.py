@@ -10,14 +10,14 @@ here, to its SQL text and parameter order, and that text goes to the driver
 SQLAlchemy's connection and result around it). A statement the text cannot express
 (parameters expanded at run time) runs through the engine, as a statement.
 
-The statement's constant integers and ids (page sizes, the organization, ids from the
-arguments) are written into its text. A statement is kept per operation, variables and
-organization (`schema.compiled.executor`), so they never vary between its runs; as
+A compiled statement carries its page sizes (`sql.number`) and its organization
+(`organization_inlined`) as literals: a statement is kept per operation, variables and
+organization (`schema.compiled.executor`), so they never vary between its runs. As
 parameters they made PostgreSQL plan every run again: it keeps a generic plan for a prepared
 statement only when its estimate is near the custom plans', and with `LIMIT $n` (estimated
-at a tenth of the rows) and the organization unknown it never was. Planning was a third of
-PostgreSQL's CPU on 10 agents x 10 executions (issue 16). A statement with no parameter
-left is planned once per connection. Text (user input) stays a parameter, never inlined."""
+at a tenth of the rows) and the organization unknown it never was (Q2: 304 custom plans,
+no generic one). Planning was a third of PostgreSQL's CPU on 10 agents x 10 executions
+(issue 16). A statement with no parameter left is planned once per connection."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import BindParameter, Select, literal_column
+from sqlalchemy import BindParameter, Select, Uuid, literal_column
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
@@ -92,7 +92,7 @@ def _text(statement: Select[Any], dialect: Dialect) -> _Text | None:
     entry = _texts.get(id(statement))
     if entry is not None and entry[0] is statement:
         return entry[1]
-    compiled = constants_inlined(statement).compile(dialect=dialect)
+    compiled = statement.compile(dialect=dialect)
     text = None
     if isinstance(compiled, SQLCompiler) and _plain(compiled) and compiled.positiontup is not None:
         processors = {
@@ -105,25 +105,26 @@ def _text(statement: Select[Any], dialect: Dialect) -> _Text | None:
     return text
 
 
-def constants_inlined(statement: Select[Any]) -> Select[Any]:
-    """A copy of `statement` with its constant integers and UUIDs as SQL literals. Only
-    values whose text cannot be anything but a number or an id are written: a parameter
-    bound at run time (no value of its own) or holding anything else stays a parameter."""
+def organization_inlined(statement: Select[Any], organization_id: uuid.UUID) -> Select[Any]:
+    """A copy of `statement` with the organization's id written as a literal wherever it
+    was a parameter (the tenancy terms of every table it reads): the one id every run of a
+    statement kept per organization binds (`schema.compiled.executor`). Any other value
+    stays a parameter: ids and text from a client vary between requests, and a new text
+    would be a new statement to prepare."""
+    literal = literal_column(f"'{uuid.UUID(int=organization_id.int)}'::UUID", Uuid())
 
-    def literal(element: ExternallyTraversible, **_: Any) -> ExternallyTraversible | None:
-        if not isinstance(element, BindParameter) or element.required or element.expanding:
-            return None
-        if element.callable is not None:  # a value computed at run time
-            return None
-        value = element.value
-        if type(value) is int:  # not a bool, not an int subclass with a text of its own
-            return literal_column(str(value) if value >= 0 else f"({value})", element.type)
-        if isinstance(value, uuid.UUID):  # asyncpg's own subclass too: written by its number
-            return literal_column(f"'{uuid.UUID(int=value.int)}'::UUID", element.type)
+    def inline(element: ExternallyTraversible, **_: Any) -> ExternallyTraversible | None:
+        if (
+            isinstance(element, BindParameter)
+            and not (element.required or element.expanding or element.callable)
+            and isinstance(element.value, uuid.UUID)  # asyncpg's own subclass too
+            and element.value.int == organization_id.int
+        ):
+            return literal
         return None
 
     no_options: dict[str, Any] = {}
-    return cast("Select[Any]", replacement_traverse(statement, no_options, literal))
+    return cast("Select[Any]", replacement_traverse(statement, no_options, inline))
 
 
 def _plain(compiled: SQLCompiler) -> bool:

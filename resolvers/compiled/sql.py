@@ -38,6 +38,15 @@ def lit(value: str) -> Expression:
     return literal_column("'" + value.replace("'", "''") + "'", Text)
 
 
+def number(value: int) -> Expression:
+    """An integer of our own (a page size, bounded by `max_page_size`) written into the
+    statement's text: PostgreSQL then plans with it (`LIMIT $n` it estimates at a tenth of
+    the rows) and plans once (`resolvers.compiled.run`). Bounded, so the texts it makes are
+    few; never a value a client sends unbounded."""
+    text = str(int(value))
+    return literal_column(text if value >= 0 else f"({text})", Integer)
+
+
 def json_object(pairs: list[tuple[str, Expression]]) -> Expression:
     """`json_build_object` of (key, value) pairs, keys in the order given (`json` keeps it)."""
     arguments: list[Expression] = []

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.util import ClauseAdapter
 
-from resolvers.compiled.sql import Expression, cursor, empty_array, json_object, lit
+from resolvers.compiled.sql import Expression, cursor, empty_array, json_object, lit, number
 from resolvers.pagination import PageRequest
 from resolvers.sql_pages import SortKey, parse_cursor, past_cursor
 
@@ -128,7 +128,9 @@ def page_parts(
 
     def edge_cursor(at_first: bool) -> Expression:
         ordered = first if at_first else last
-        query = select(cursor(rows.c.sk, rows.c.id)).where(in_page).order_by(ordered).limit(1)
+        query = (
+            select(cursor(rows.c.sk, rows.c.id)).where(in_page).order_by(ordered).limit(number(1))
+        )
         return query.scalar_subquery()
 
     return edges, edge_cursor
@@ -156,17 +158,17 @@ def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest)
         )
         .where(*terms)
         .order_by(*order)
-        .limit(page.limit + 1)
+        .limit(number(page.limit + 1))
         .cte()
     )
-    in_page = rows.c.rn <= page.limit
+    in_page = rows.c.rn <= number(page.limit)
     # Display order: the scan's, reversed for a backward page.
     first, last = (
         (rows.c.rn.desc(), rows.c.rn.asc())
         if page.backward
         else (rows.c.rn.asc(), rows.c.rn.desc())
     )
-    has_more = select(func.count()).select_from(rows).scalar_subquery() > page.limit
+    has_more = select(func.count()).select_from(rows).scalar_subquery() > number(page.limit)
     had_cursor = true() if page.cursor is not None else false()
 
     edges, edge_cursor = page_parts(listing.model, rows, in_page, first, last)
@@ -214,7 +216,7 @@ def nested_connection(
         select(*scanned.c, listing.key(scanned).label(SORT_KEY))
         .where(*listing.terms(scanned), parent(scanned), *past(scanned))
         .order_by(*order)
-        .limit(first)
+        .limit(number(first))
         .correlate_except(scanned)
         # LATERAL: correlated to the parent row (a plain derived table would not be).
         .lateral()
@@ -233,7 +235,7 @@ def nested_connection(
             if at_first
             else listing.scan(rows, descending=not listing.descending, key=sort_key)
         )
-        query = select(cursor(sort_key, rows.c.id)).order_by(*ordered).limit(1)
+        query = select(cursor(sort_key, rows.c.id)).order_by(*ordered).limit(number(1))
         return query.scalar_subquery()
 
     def edges(selection: Edges) -> Expression:
@@ -248,7 +250,7 @@ def nested_connection(
         return query.where(*terms).scalar_subquery()
 
     page_info = {
-        "hasNextPage": (remaining() if after is not None else total()) > first,
+        "hasNextPage": (remaining() if after is not None else total()) > number(first),
         "hasPreviousPage": true() if after is not None else false(),
     }
     return connection_json(shape, total, edges, page_info, edge_cursor)
@@ -261,7 +263,7 @@ def to_one(
 ) -> Expression:
     """One row's JSON (or NULL) as a scalar subquery."""
     table = alias_of(model)
-    return select(node(table)).where(*matches(table)).limit(1).scalar_subquery()
+    return select(node(table)).where(*matches(table)).limit(number(1)).scalar_subquery()
 
 
 def to_many(

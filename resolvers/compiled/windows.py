@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, FromClause, false, func, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.util import ClauseAdapter
 
-from resolvers.compiled.sql import Expression, empty_array
+from resolvers.compiled.sql import Expression, empty_array, number
 from resolvers.compiled.statements import (
     ConnectionShape,
     Listing,
@@ -51,12 +51,12 @@ def window_connection(
         )
         .where(*listing.terms(scanned), parent(scanned), ClauseAdapter(scanned).traverse(past))
         .order_by(*order)
-        .limit(limit + 1)
+        .limit(number(limit + 1))
         .correlate_except(scanned)
         # LATERAL: correlated to the parent row (a plain derived table would not be).
         .lateral()
     )
-    in_page = rows.c.rn <= limit
+    in_page = rows.c.rn <= number(limit)
     # Display order: the scan's, reversed for a backward page.
     first, last = (
         (rows.c.rn.desc(), rows.c.rn.asc()) if backward else (rows.c.rn.asc(), rows.c.rn.desc())
@@ -69,7 +69,7 @@ def window_connection(
 
     edges, edge_cursor = page_parts(listing.model, rows, in_page, first, last)
 
-    more = select(func.count()).select_from(rows).scalar_subquery() > limit
+    more = select(func.count()).select_from(rows).scalar_subquery() > number(limit)
     cursor_given = true() if had_cursor else false()
     page_info = {
         "hasNextPage": cursor_given if backward else more,
@@ -93,7 +93,7 @@ def newest(
         select(node(table))
         .where(*(adapter.traverse(term) for term in terms), parent(table))
         .order_by(adapter.traverse(sql_clause(order)).desc())
-        .limit(1)
+        .limit(number(1))
     )
     return query.scalar_subquery()
 

@@ -25,6 +25,7 @@ from flowgate.principal import Principal
 from models import sql
 from resolvers.access import is_admin
 from resolvers.compiled import statements
+from resolvers.compiled.run import organization_inlined
 from resolvers.compiled.sql import Expression, global_id, json_object, lit
 from resolvers.compiled.statements import ConnectionShape, Edges, Listing
 from resolvers.compiled.visibility import execution_visible
@@ -178,13 +179,16 @@ class Binder:
             chosen = dict(target.by_type).get(type_name)
             if chosen is None:  # another type, or one whose selection does not compile
                 raise NotCompilableError(f"node of a {type_name}")
-            statement = self._by_id(type_name, row_id, chosen)
+            statement = self._inlined(self._by_id(type_name, row_id, chosen))
             return bound(statement, chosen, executions=type_name in EXECUTION_TYPES)
-        statement = await self._statement(plan)
+        statement = self._inlined(await self._statement(plan))
         name = plan.field_name
         return bound(
             statement, target, executions=name in EXECUTION_ROOTS, clock=name in CLOCK_ROOTS
         )
+
+    def _inlined(self, statement: Select[Any]) -> Select[Any]:
+        return organization_inlined(statement, self.principal.organization_id)
 
     def _by_id(self, type_name: str, row_id: uuid.UUID, target: ObjectPlan) -> Select[Any]:
         """`agent(id)`, `execution(id)`, `conversation(id)`, `project(id)` and `node(id)` of
