@@ -2,7 +2,9 @@
 
 Each pass claims a batch of entries (`FOR UPDATE SKIP LOCKED`, so gateway replicas share
 the work), reads the objects as they are now from the stores, writes or removes their
-documents, and deletes the entries in the same transaction that claimed them. An index that
+documents, and deletes the entries in the same transaction that claimed them. It runs on the
+gateway's event loop, so it reads, builds and writes a chunk of objects at a time and lets
+the loop run whatever is ready between chunks. An index that
 is down rolls the pass back: the entries stay queued and are indexed when it returns.
 An execution whose events are still in the execution outbox (not yet in MongoDB) waits."""
 
@@ -29,6 +31,9 @@ from models.sql import ExecutionOutboxEntry, SearchOutboxEntry
 log = structlog.get_logger(__name__)
 
 BATCH: Final = 500
+# Objects read, built and written between two turns of the event loop: a chunk of executions
+# (with their events and traces) costs the loop about 10 ms of CPU at the seed's sizes.
+CHUNK: Final = 100
 RETENTION_INTERVAL: Final = 3600.0
 
 
@@ -37,7 +42,7 @@ async def index_pending(services: Services, index: SearchIndex, *, limit: int = 
     SearchUnavailableError (leaving them queued) when the index is down."""
     undelivered = exists().where(ExecutionOutboxEntry.execution_id == SearchOutboxEntry.object_id)
     claim = (
-        select(SearchOutboxEntry)
+        select(SearchOutboxEntry.id, SearchOutboxEntry.object_type, SearchOutboxEntry.object_id)
         .where(
             not_(and_(SearchOutboxEntry.object_type == DocumentType.EXECUTION.value, undelivered))
         )
@@ -48,21 +53,37 @@ async def index_pending(services: Services, index: SearchIndex, *, limit: int = 
         .with_for_update(skip_locked=True)
     )
     async with services.postgres.session() as session, session.begin():
-        entries = list((await session.scalars(claim)).all())
+        entries = (await session.execute(claim)).all()
         if not entries:
             return 0
         by_type: dict[DocumentType, set[uuid.UUID]] = {}
-        for entry in entries:
-            by_type.setdefault(DocumentType(entry.object_type), set()).add(entry.object_id)
+        for _, object_type, object_id in entries:
+            by_type.setdefault(DocumentType(object_type), set()).add(object_id)
         for type_, ids in by_type.items():
-            loaded = await sources.load(services, type_, ids)
-            await index.delete(loaded.gone, parents=loaded.gone_parents)
-            await index.upsert(loaded.documents)
-            metrics.INDEXED.labels(type=type_.value).inc(len(ids))
+            ordered = sorted(ids)  # chunks of consecutive ids: ranges for the stores
+            for start in range(0, len(ordered), CHUNK):
+                await _index_chunk(services, index, type_, ordered[start : start + CHUNK])
         await session.execute(
-            delete(SearchOutboxEntry).where(SearchOutboxEntry.id.in_([e.id for e in entries]))
+            delete(SearchOutboxEntry).where(
+                SearchOutboxEntry.id.in_([id_ for id_, _, _ in entries])
+            )
         )
     return len(entries)
+
+
+async def _index_chunk(
+    services: Services, index: SearchIndex, type_: DocumentType, ids: list[uuid.UUID]
+) -> None:
+    """Load, build and write the documents of some objects, then give the loop back: the
+    indexer shares the gateway's event loop, and a pass over a backlog done in one go held it
+    for hundreds of milliseconds (requests and subscription fan-out waited)."""
+    loaded = await sources.load(services, type_, ids)
+    await index.delete(loaded.gone, parents=loaded.gone_parents)
+    await index.upsert(loaded.documents)
+    metrics.INDEXED.labels(type=type_.value).inc(len(ids))
+    # Awaiting the stores does not bound the work between two awaits; this does: whatever is
+    # ready runs before the next chunk.
+    await asyncio.sleep(0)
 
 
 async def index_all_pending(services: Services, index: SearchIndex) -> int:
