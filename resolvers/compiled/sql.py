@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -66,19 +67,33 @@ def base64url(text: Expression) -> Expression:
     return func.rtrim(func.translate(unwrapped, lit("+/"), lit("-_")), lit("="))
 
 
+# PostgreSQL's base64 breaks lines after this many bytes of input (76 characters out).
+_BASE64_LINE_BYTES = 57
+_UUID_TEXT_BYTES = 36
+
+
 def global_id(type_name: str, id_column: Expression) -> Expression:
-    return base64url(lit(f"{type_name}:").op("||")(cast(id_column, Text)))
+    """`base64url` of `Type:<uuid>`, whose length is known here: no line to unwrap under
+    57 bytes, and the padding's length fixed (cut, not trimmed). A fifth of PostgreSQL's
+    time on a page of 10 agents x 10 executions went to the ids (issue 16)."""
+    prefix = f"{type_name}:"
+    size = len(prefix.encode()) + _UUID_TEXT_BYTES
+    if size > _BASE64_LINE_BYTES:
+        return base64url(lit(prefix).op("||")(cast(id_column, Text)))
+    # ASCII without a backslash: the text's bytes as they are (no conversion looked up).
+    data = cast(lit(prefix).op("||")(cast(id_column, Text)), LargeBinary)
+    encoded = func.translate(func.encode(data, lit("base64")), lit("+/"), lit("-_"))
+    padding = -size % 3
+    return func.left(encoded, number(-padding)) if padding else encoded
 
 
 def iso_datetime(column: Expression) -> Expression:
-    """`isoformat()` of a timestamptz read as UTC; NULL stays NULL."""
+    """`isoformat()` of a timestamptz read as UTC; NULL stays NULL. Microseconds are
+    written always, then taken out when they are all zero (`isoformat` leaves them out
+    then): one `to_char` instead of two and a comparison."""
     utc = func.timezone(lit("UTC"), column)
-    seconds = func.to_char(utc, lit('YYYY-MM-DD"T"HH24:MI:SS'))
-    fraction = case(
-        (func.date_trunc(lit("second"), column) == column, lit("")),
-        else_=func.to_char(utc, lit(".US")),
-    )
-    return seconds.op("||")(fraction).op("||")(lit("+00:00"))
+    written = func.to_char(utc, lit('YYYY-MM-DD"T"HH24:MI:SS.US+00:00'))
+    return func.replace(written, lit(".000000+"), lit("+"))
 
 
 def float_text(column: Expression) -> Expression:
