@@ -4,7 +4,7 @@ role and the values of its Boolean variables (which `@skip`/`@include` read)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from typing import Generic, TypeVar
 
 ValueT = TypeVar("ValueT")
@@ -28,6 +28,10 @@ class BoundedCache(Generic[ValueT]):
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        """The keys held, least recently used first (not a use)."""
+        return iter(list(self._entries))
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql.execution.values import get_argument_values
-from sqlalchemy import ColumnElement, FromClause, Select, select
+from sqlalchemy import BindParameter, ColumnElement, FromClause, Select, Uuid, bindparam, select
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.types.arguments import convert_arguments
 
@@ -130,6 +130,8 @@ _LISTINGS: dict[str, Callable[[Binder, dict[str, Any]], Awaitable[Listing]]] = {
     "pendingApprovals": approvals.pending,
 }
 ROOTS = frozenset({*_LISTINGS, "node", *_BY_ID})
+# The row of a root field by id, bound when its statement runs (`Binder.row` reads it).
+ROW_ID: BindParameter[uuid.UUID] = bindparam("row_id", type_=Uuid)
 
 
 class Binder:
@@ -172,15 +174,27 @@ class Binder:
             config=strawberry_schema.config,
         )
 
+    def row(self, plan: RootPlan) -> tuple[str, uuid.UUID] | None:
+        """The type and id of the row a root field by id asks for (None for another root
+        field), checked as its resolver checks them (`parse_id`: a `BadInputError`)."""
+        if isinstance(plan.target, NodePlan):
+            return from_global_id(self.arguments(plan.field_def, plan.details)["id"])
+        type_name = _BY_ID.get(plan.field_name)
+        if type_name is None or not isinstance(plan.target, ObjectPlan):
+            return None
+        return type_name, parse_id(self.arguments(plan.field_def, plan.details)["id"], type_name)
+
     async def root(self, plan: RootPlan) -> Bound:
-        target = plan.target
-        if isinstance(target, NodePlan):
-            type_name, row_id = from_global_id(self.arguments(plan.field_def, plan.details)["id"])
-            chosen = dict(target.by_type).get(type_name)
-            if chosen is None:  # another type, or one whose selection does not compile
+        target, row = plan.target, self.row(plan)
+        if row is not None:
+            type_name = row[0]
+            chosen = dict(target.by_type).get(type_name) if isinstance(target, NodePlan) else target
+            if not isinstance(chosen, ObjectPlan):  # another type, or one that does not compile
                 raise NotCompilableError(f"node of a {type_name}")
-            statement = self._inlined(self._by_id(type_name, row_id, chosen))
-            return bound(statement, chosen, executions=type_name in EXECUTION_TYPES)
+            statement = self._inlined(self._by_id(type_name, chosen))
+            return bound(statement, chosen, executions=type_name in EXECUTION_TYPES, row=True)
+        if isinstance(target, NodePlan):  # `row` reads every `node(id)`
+            raise TypeError("node(id) without an id")
         statement = self._inlined(await self._statement(plan))
         name = plan.field_name
         return bound(
@@ -190,14 +204,15 @@ class Binder:
     def _inlined(self, statement: Select[Any]) -> Select[Any]:
         return organization_inlined(statement, self.principal.organization_id)
 
-    def _by_id(self, type_name: str, row_id: uuid.UUID, target: ObjectPlan) -> Select[Any]:
+    def _by_id(self, type_name: str, target: ObjectPlan) -> Select[Any]:
         """`agent(id)`, `execution(id)`, `conversation(id)`, `project(id)` and `node(id)` of
-        those (and of a user): the one row or null."""
+        those (and of a user): the one row or null. The id is a parameter (`ROW_ID`), bound
+        at every run: one statement serves every id of the type."""
         organization = self.principal.organization_id
         model = _MODELS[type_name]
 
         def matches(table: FromClause) -> list[ColumnElement[bool]]:
-            terms = [table.c.id == row_id, table.c.organization_id == organization]
+            terms = [table.c.id == ROW_ID, table.c.organization_id == organization]
             if model is sql.Agent:  # a deleted agent is not found (`agent_by_id`)
                 terms.append(table.c.deleted_at.is_(None))
             return terms + self.visible(model, table)
@@ -228,9 +243,6 @@ class Binder:
 
     async def _statement(self, plan: RootPlan) -> Select[Any]:
         args = self.arguments(plan.field_def, plan.details)
-        if plan.field_name in _BY_ID and isinstance(plan.target, ObjectPlan):
-            type_name = _BY_ID[plan.field_name]
-            return self._by_id(type_name, parse_id(args["id"], type_name), plan.target)
         if not isinstance(plan.target, ConnectionPlan):
             raise TypeError(f"{plan.field_name} is not a connection")
         page = PageRequest.from_arguments(

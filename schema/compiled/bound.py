@@ -30,6 +30,7 @@ class Bound:
     documents: bool
     figures: bool
     clock: bool
+    row: bool  # it takes the row id of a root field by id (`bind.ROW_ID`)
 
 
 def bound(
@@ -38,6 +39,7 @@ def bound(
     *,
     executions: bool = False,
     clock: bool = False,
+    row: bool = False,
 ) -> Bound:
     """`statement` of `target`, which reads executions or the request's time at its root
     when `executions` or `clock` says so, and wherever its plan does below."""
@@ -48,4 +50,5 @@ def bound(
         has_documents(target),
         has_figures(target),
         clock or reads_clock(target),
+        row,
     )

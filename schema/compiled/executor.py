@@ -13,12 +13,13 @@ fails (they then answer the rest of the field and report it on the paths that ne
 from __future__ import annotations
 
 import inspect
+import uuid
 from datetime import datetime
 from typing import Any
 
 import orjson
 import structlog
-from graphql import GraphQLObjectType, OperationType, is_non_null_type
+from graphql import FragmentDefinitionNode, GraphQLObjectType, OperationType, is_non_null_type
 from graphql.execution.collect_fields import FieldDetails, collect_fields
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -31,11 +32,12 @@ from resolvers.compiled.visibility import parameters
 from resolvers.context import Context
 from resolvers.errors import ClientError
 from schema.compiled import prepared
-from schema.compiled.bind import RELATIONS, ROOTS, Binder
+from schema.compiled.bind import RELATIONS, ROOTS, ROW_ID, Binder
 from schema.compiled.bound import Bound
 from schema.compiled.plan import Planner, RootPlan
 from schema.compiled.reading import NotCompilableError, strawberry_fields
 from schema.compiled.stitch import stitch
+from schema.compiled.variables import id_variable, variable_reads
 
 log = structlog.get_logger("flowgate.compiled")
 
@@ -50,6 +52,8 @@ STATEMENT_CACHE_SIZE = 1024
 # A marker in `built`: the statement is kept per user (see `_compiled_answer`).
 _PER_USER = "per user"
 built: BoundedCache[Bound | str] = BoundedCache(STATEMENT_CACHE_SIZE)
+# (text, operation name, variable) -> how many times the operation reads the variable.
+_variable_reads: BoundedCache[int] = BoundedCache(PLAN_CACHE_SIZE)
 
 
 class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -211,18 +215,21 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if not await self._permitted(parent_type, plan.field_name, source, info):
                 return FALLBACK
             services, principal = context.services, context.principal
+            binder = Binder(self, info, principal, services.settings.max_page_size)
+            row = binder.row(plan)  # a root field by id: its type and id (checked)
             # The same operation with the same variables, for the same organization, is
             # the same statement: built once (building costs more than running it), run
-            # with fresh data and the request's readable workflows every time.
+            # with fresh data and the request's readable workflows every time. A field by
+            # id takes its id when it runs: every id of a type shares one statement.
             # A statement that names its user (a member's conversations) is kept under the
             # user's id as well: the organization's entry says so.
-            statement_key: tuple[Any, ...] = (key, self._variables_key(), principal.organization_id)
+            variables = self._variables_key(details, row)
+            statement_key: tuple[Any, ...] = (key, variables, principal.organization_id)
             bound = built.get(statement_key)
             if bound is _PER_USER:
                 statement_key += (principal.user_id,)
                 bound = built.get(statement_key)
             if not isinstance(bound, Bound):
-                binder = Binder(self, info, principal, services.settings.max_page_size)
                 bound = await binder.root(plan)
                 if binder.cacheable and binder.per_user:
                     built.put(statement_key[:3], _PER_USER)
@@ -236,6 +243,8 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 values |= figures.parameters()
             if bound.clock:
                 values |= clock.parameters(self._request_time())
+            if bound.row and row is not None:
+                values[ROW_ID.key] = row[1]
             if not bound.documents:  # JSON text, when nothing reads the answer but orjson
                 encoded = context.json_answers
                 return await fetch_json(services.postgres, bound.statement, values, encoded=encoded)
@@ -256,8 +265,32 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self._now = base.utcnow()
         return self._now
 
-    def _variables_key(self) -> bytes:
-        return orjson.dumps(self.variable_values.coerced, option=orjson.OPT_SORT_KEYS, default=repr)
+    def _variables_key(
+        self, details: list[FieldDetails], row: tuple[str, uuid.UUID] | None
+    ) -> bytes:
+        """The variables a statement is kept by. The variable holding the id of a field by
+        id counts by the id's type only, when nothing else in the operation reads it (a
+        statement built with its value elsewhere must not serve another id)."""
+        variables = self.variable_values.coerced
+        if row is not None:
+            name = id_variable(details[0].node)
+            if name is not None and self._reads_once(name):
+                variables = {**variables, name: row[0]}
+        return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS, default=repr)
+
+    def _fragment_definitions(self) -> list[FragmentDefinitionNode]:
+        return [fragment.definition for fragment in self.fragments.values()]
+
+    def _reads_once(self, name: str) -> bool:
+        operation = self.operation
+        if operation.loc is None:  # built in code: counted every time
+            return variable_reads(operation, self._fragment_definitions(), name) == 1
+        key = (operation.loc.source.body, operation.name.value if operation.name else None, name)
+        reads = _variable_reads.get(key)
+        if reads is None:
+            reads = variable_reads(operation, self._fragment_definitions(), name)
+            _variable_reads.put(key, reads)
+        return reads == 1
 
     @staticmethod
     async def _permitted(parent_type: GraphQLObjectType, name: str, source: Any, info: Any) -> bool:
