@@ -4,8 +4,8 @@ Each pass claims a batch of entries (`FOR UPDATE SKIP LOCKED`, so gateway replic
 the work), reads the objects as they are now from the stores, writes or removes their
 documents, and deletes the entries in the same transaction that claimed them. It runs on the
 gateway's event loop, so it reads, builds and writes a chunk of objects at a time and lets
-the loop run whatever is ready between chunks. An index that
-is down rolls the pass back: the entries stay queued and are indexed when it returns.
+the loop run whatever is ready between chunks. An index that is down rolls the pass back:
+the entries stay queued and are indexed when it returns.
 An execution whose events are still in the execution outbox (not yet in MongoDB) waits."""
 
 from __future__ import annotations
