@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     FromClause,
     Select,
+    bindparam,
     false,
     func,
     select,
@@ -24,12 +26,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 
 from resolvers.compiled.sql import Expression, cursor, empty_array, json_object, lit, number
 from resolvers.pagination import PageRequest
 from resolvers.sql_pages import SortKey, parse_cursor, past_cursor
 
 NodeJson = Callable[[FromClause], Expression]
+# A root connection's cursor, bound when its statement runs (`cursor_parameters`).
+CURSOR_VALUE = "cursor_value"
+CURSOR_ID = "cursor_id"
 # The sort key's column in a derived table of a model's rows (not a column name of ours).
 SORT_KEY = "sort_key_"
 
@@ -146,9 +152,8 @@ def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest)
     backward_scan = listing.descending != page.backward
     if page.cursor is not None:
         parsed = parse_cursor(listing.sort, page.cursor, page.cursor_argument)
-        terms.append(
-            past_cursor(listing.key(scanned), scanned.c.id, parsed, backward_scan=backward_scan)
-        )
+        past = past_cursor(listing.key(scanned), scanned.c.id, parsed, backward_scan=backward_scan)
+        terms.append(cursor_parameters(past, parsed))
     order = listing.scan(scanned, descending=backward_scan)
     rows = (
         select(
@@ -187,6 +192,34 @@ def root_connection(shape: ConnectionShape, listing: Listing, page: PageRequest)
         "hasPreviousPage": has_more if page.backward else had_cursor,
     }
     return select(connection_json(shape, total, edges, page_info, edge_cursor).label("data"))
+
+
+def cursor_parameters(term: ColumnElement[bool], parsed: tuple[Any, uuid.UUID]) -> Any:
+    """`term` (`past_cursor` of the parsed cursor) with the cursor's sort value and id as
+    parameters bound when the statement runs (`CURSOR_VALUE`, `CURSOR_ID`, of the types the
+    comparison gave them): the next page's request, with another cursor, runs the same
+    statement (`schema.compiled.executor` keys it by the cursor's presence only)."""
+    value, row_id = parsed
+
+    def named(element: ExternallyTraversible, **_: Any) -> ExternallyTraversible | None:
+        if isinstance(element, BindParameter) and not element.required:
+            if element.value is value:
+                return bindparam(CURSOR_VALUE, type_=element.type)
+            if element.value is row_id:
+                return bindparam(CURSOR_ID, type_=element.type)
+        return None
+
+    no_options: dict[str, Any] = {}
+    return replacement_traverse(term, no_options, named)
+
+
+def cursor_values(sort: SortKey, page: PageRequest) -> dict[str, Any]:
+    """The values of `CURSOR_VALUE` and `CURSOR_ID` for a request's page (checked as the
+    resolvers check them: a `MalformedCursorError`)."""
+    if page.cursor is None:
+        return {}
+    value, row_id = parse_cursor(sort, page.cursor, page.cursor_argument)
+    return {CURSOR_VALUE: value, CURSOR_ID: row_id}
 
 
 def nested_connection(

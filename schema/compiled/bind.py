@@ -33,6 +33,7 @@ from resolvers.conversations.access import visible_conversations, visible_projec
 from resolvers.ids import from_global_id, parse_id
 from resolvers.loaders.approvals import APPROVALS_ORDER
 from resolvers.pagination import PageRequest
+from resolvers.sql_pages import SortKey
 from schema.compiled import approvals, conversations, executions, messages
 from schema.compiled.bound import Bound, bound
 from schema.compiled.computed import COMPUTED, Computed, computed_value
@@ -130,6 +131,8 @@ _LISTINGS: dict[str, Callable[[Binder, dict[str, Any]], Awaitable[Listing]]] = {
     "pendingApprovals": approvals.pending,
 }
 ROOTS = frozenset({*_LISTINGS, "node", *_BY_ID})
+# Root connections: their cursor is bound when their statement runs.
+CONNECTION_ROOTS = frozenset(_LISTINGS)
 # The row of a root field by id, bound when its statement runs (`Binder.row` reads it).
 ROW_ID: BindParameter[uuid.UUID] = bindparam("row_id", type_=Uuid)
 
@@ -195,10 +198,14 @@ class Binder:
             return bound(statement, chosen, executions=type_name in EXECUTION_TYPES, row=True)
         if isinstance(target, NodePlan):  # `row` reads every `node(id)`
             raise TypeError("node(id) without an id")
-        statement = self._inlined(await self._statement(plan))
+        statement, sort = await self._statement(plan)
         name = plan.field_name
         return bound(
-            statement, target, executions=name in EXECUTION_ROOTS, clock=name in CLOCK_ROOTS
+            self._inlined(statement),
+            target,
+            executions=name in EXECUTION_ROOTS,
+            clock=name in CLOCK_ROOTS,
+            cursor=sort,
         )
 
     def _inlined(self, statement: Select[Any]) -> Select[Any]:
@@ -241,19 +248,31 @@ class Binder:
         if not is_admin(self.principal):
             self.per_user = True
 
-    async def _statement(self, plan: RootPlan) -> Select[Any]:
+    async def _statement(self, plan: RootPlan) -> tuple[Select[Any], SortKey | None]:
+        """A root connection's statement, and the sort key its cursor is parsed by when it
+        runs (None without a cursor)."""
         args = self.arguments(plan.field_def, plan.details)
         if not isinstance(plan.target, ConnectionPlan):
             raise TypeError(f"{plan.field_name} is not a connection")
-        page = PageRequest.from_arguments(
+        page = self.page(args)
+        listing = await _LISTINGS[plan.field_name](self, args)
+        statement = statements.root_connection(self.shape(plan.target), listing, page)
+        return statement, listing.sort if page.cursor is not None else None
+
+    def page(self, args: dict[str, Any]) -> PageRequest:
+        return PageRequest.from_arguments(
             args.get("first"),
             args.get("after"),
             args.get("last"),
             args.get("before"),
             max_size=self.max_page_size,
         )
-        listing = await _LISTINGS[plan.field_name](self, args)
-        return statements.root_connection(self.shape(plan.target), listing, page)
+
+    def cursor(self, plan: RootPlan, sort: SortKey) -> dict[str, Any]:
+        """This request's cursor of a root connection, as its statement takes it."""
+        return statements.cursor_values(
+            sort, self.page(self.arguments(plan.field_def, plan.details))
+        )
 
     def shape(self, plan: ConnectionPlan) -> ConnectionShape:
         """What a connection's selection asks for, its nodes' JSON built by this binder."""

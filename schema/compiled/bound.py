@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select
 
+from resolvers.sql_pages import SortKey
 from schema.compiled.plan import (
     ConnectionPlan,
     ObjectPlan,
@@ -31,6 +32,8 @@ class Bound:
     figures: bool
     clock: bool
     row: bool  # it takes the row id of a root field by id (`bind.ROW_ID`)
+    # The sort key of a root connection's cursor, which it takes when it runs (None: none).
+    cursor: SortKey | None
 
 
 def bound(
@@ -40,6 +43,7 @@ def bound(
     executions: bool = False,
     clock: bool = False,
     row: bool = False,
+    cursor: SortKey | None = None,
 ) -> Bound:
     """`statement` of `target`, which reads executions or the request's time at its root
     when `executions` or `clock` says so, and wherever its plan does below."""
@@ -51,4 +55,5 @@ def bound(
         has_figures(target),
         clock or reads_clock(target),
         row,
+        cursor,
     )

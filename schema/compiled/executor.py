@@ -32,12 +32,17 @@ from resolvers.compiled.visibility import parameters
 from resolvers.context import Context
 from resolvers.errors import ClientError
 from schema.compiled import prepared
-from schema.compiled.bind import RELATIONS, ROOTS, ROW_ID, Binder
+from schema.compiled.bind import CONNECTION_ROOTS, RELATIONS, ROOTS, ROW_ID, Binder
 from schema.compiled.bound import Bound
 from schema.compiled.plan import Planner, RootPlan
 from schema.compiled.reading import NotCompilableError, strawberry_fields
 from schema.compiled.stitch import stitch
-from schema.compiled.variables import id_variable, variable_reads
+from schema.compiled.variables import (
+    CURSOR_ARGUMENTS,
+    argument_variables,
+    id_variable,
+    variable_reads,
+)
 
 log = structlog.get_logger("flowgate.compiled")
 
@@ -223,7 +228,7 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             # id takes its id when it runs: every id of a type shares one statement.
             # A statement that names its user (a member's conversations) is kept under the
             # user's id as well: the organization's entry says so.
-            variables = self._variables_key(details, row)
+            variables = self._variables_key(plan, details, row)
             statement_key: tuple[Any, ...] = (key, variables, principal.organization_id)
             bound = built.get(statement_key)
             if bound is _PER_USER:
@@ -236,15 +241,7 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     built.put((*statement_key[:3], principal.user_id), bound)
                 elif binder.cacheable:
                     built.put(statement_key, bound)
-            # A plan that reads no executions binds no ids; if it did read them after all,
-            # the missing value fails the statement (and the resolvers answer): closed.
-            values = await parameters(context.loaders, principal) if bound.reads_executions else {}
-            if bound.figures:
-                values |= figures.parameters()
-            if bound.clock:
-                values |= clock.parameters(self._request_time())
-            if bound.row and row is not None:
-                values[ROW_ID.key] = row[1]
+            values = await self._run_values(bound, binder, plan, row)
             if not bound.documents:  # JSON text, when nothing reads the answer but orjson
                 encoded = context.json_answers
                 return await fetch_json(services.postgres, bound.statement, values, encoded=encoded)
@@ -258,6 +255,26 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             log.warning("compiled execution failed; answered by the resolvers", exc_info=True)
         return FALLBACK
 
+    async def _run_values(
+        self, bound: Bound, binder: Binder, plan: RootPlan, row: tuple[str, uuid.UUID] | None
+    ) -> dict[str, Any]:
+        """What this request binds to the statement's run-time parameters."""
+        context: Context = self.context_value
+        # A plan that reads no executions binds no ids; if it did read them after all,
+        # the missing value fails the statement (and the resolvers answer): closed.
+        values = (
+            await parameters(context.loaders, context.principal) if bound.reads_executions else {}
+        )
+        if bound.figures:
+            values |= figures.parameters()
+        if bound.clock:
+            values |= clock.parameters(self._request_time())
+        if bound.row and row is not None:
+            values[ROW_ID.key] = row[1]
+        if bound.cursor is not None:  # this request's cursor, checked as at build
+            values |= binder.cursor(plan, bound.cursor)
+        return values
+
     def _request_time(self) -> datetime:
         """The time every field computed at the request's time is computed at, in every
         root field of the answer; read from `base.utcnow`, as the resolvers read it."""
@@ -266,16 +283,26 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self._now
 
     def _variables_key(
-        self, details: list[FieldDetails], row: tuple[str, uuid.UUID] | None
+        self, plan: RootPlan, details: list[FieldDetails], row: tuple[str, uuid.UUID] | None
     ) -> bytes:
-        """The variables a statement is kept by. The variable holding the id of a field by
-        id counts by the id's type only, when nothing else in the operation reads it (a
-        statement built with its value elsewhere must not serve another id)."""
+        """The variables a statement is kept by. Those its statement takes when it runs
+        count by what shapes the statement only: the id of a field by id by its type, a
+        root connection's cursor by whether there is one. Only when nothing else in the
+        operation reads the variable (a statement built with its value elsewhere must not
+        serve another value)."""
         variables = self.variable_values.coerced
+        node = details[0].node
+        shaped: dict[str, Any] = {}
         if row is not None:
-            name = id_variable(details[0].node)
-            if name is not None and self._reads_once(name):
-                variables = {**variables, name: row[0]}
+            name = id_variable(node)
+            if name is not None:
+                shaped[name] = row[0]
+        if plan.field_name in CONNECTION_ROOTS:
+            for name in argument_variables(node, CURSOR_ARGUMENTS):
+                shaped[name] = "a cursor" if variables.get(name) is not None else None
+        kept = {name: value for name, value in shaped.items() if self._reads_once(name)}
+        if kept:
+            variables = {**variables, **kept}
         return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS, default=repr)
 
     def _fragment_definitions(self) -> list[FragmentDefinitionNode]:

@@ -17,14 +17,23 @@ from graphql import (
 
 # The argument of a root field by id (`agent(id:)`, `node(id:)`, ...).
 ID_ARGUMENT = "id"
+# The cursors of a root connection.
+CURSOR_ARGUMENTS = ("after", "before")
 
 
 def id_variable(field: FieldNode) -> str | None:
     """The variable a field's `id` argument is given by, if it is given by one."""
-    for argument in field.arguments or ():
-        if argument.name.value == ID_ARGUMENT and isinstance(argument.value, VariableNode):
-            return argument.value.name.value
-    return None
+    found = argument_variables(field, (ID_ARGUMENT,))
+    return found[0] if found else None
+
+
+def argument_variables(field: FieldNode, names: tuple[str, ...]) -> list[str]:
+    """The variables the field's arguments `names` are given by, where given by one."""
+    return [
+        argument.value.name.value
+        for argument in field.arguments or ()
+        if argument.name.value in names and isinstance(argument.value, VariableNode)
+    ]
 
 
 def variable_reads(
