@@ -200,17 +200,23 @@ def cursor_parameters(term: ColumnElement[bool], parsed: tuple[Any, uuid.UUID]) 
     comparison gave them): the next page's request, with another cursor, runs the same
     statement (`schema.compiled.executor` keys it by the cursor's presence only)."""
     value, row_id = parsed
+    named: set[str] = set()
 
-    def named(element: ExternallyTraversible, **_: Any) -> ExternallyTraversible | None:
+    def rename(element: ExternallyTraversible, **_: Any) -> ExternallyTraversible | None:
         if isinstance(element, BindParameter) and not element.required:
-            if element.value is value:
-                return bindparam(CURSOR_VALUE, type_=element.type)
-            if element.value is row_id:
-                return bindparam(CURSOR_ID, type_=element.type)
+            for key, cursor_part in ((CURSOR_VALUE, value), (CURSOR_ID, row_id)):
+                if element.value is cursor_part:
+                    named.add(key)
+                    return bindparam(key, type_=element.type)
         return None
 
     no_options: dict[str, Any] = {}
-    return replacement_traverse(term, no_options, named)
+    renamed = replacement_traverse(term, no_options, rename)
+    # A statement that kept this cursor's values would answer every later page with this
+    # one's rows: never kept so (the executor then lets the resolvers answer).
+    if named != {CURSOR_VALUE, CURSOR_ID}:
+        raise TypeError(f"the cursor's values are not both parameters: {sorted(named)}")
+    return renamed
 
 
 def cursor_values(sort: SortKey, page: PageRequest) -> dict[str, Any]:
