@@ -242,7 +242,10 @@ async def test_one_login_or_refresh_per_operation(
 
 async def test_login_attempts_per_address_are_limited(app: FastAPI, seeded: object) -> None:
     # given: three attempts allowed per address, each with another email
-    async with variant(app, login_attempts_per_address=3, redis_url=None) as http:
+    # An hour's window: four attempts must not straddle the end of a fixed window.
+    async with variant(
+        app, login_attempts_per_address=3, redis_url=None, rate_limit_window=3600.0
+    ) as http:
         answers = [
             await post(http, LOGIN, email=f"spray-{n}@x.example", password=GUESS) for n in range(4)
         ]
@@ -257,7 +260,10 @@ async def test_login_attempts_without_an_ip_address_share_one_limit(
 ) -> None:
     # given: three attempts allowed per address, and a client whose peer is a name, not an
     # IP (the context's address is None)
-    async with variant_app(app, login_attempts_per_address=3, redis_url=None) as (other, _):
+    # An hour's window: four attempts must not straddle the end of a fixed window.
+    async with variant_app(
+        app, login_attempts_per_address=3, redis_url=None, rate_limit_window=3600.0
+    ) as (other, _):
         transport = httpx.ASGITransport(app=other, client=("testclient", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://flowgate.test") as http:
             # when: four attempts, each with another email
