@@ -129,7 +129,7 @@ async def requests(args: argparse.Namespace) -> None:
     async with stores.bench_stores(data_dir) as bench_stores:
         began = time.monotonic()
         print(f"stores: {bench_stores.described}; seeding --size large ...", flush=True)
-        seeded = stores.seed(bench_stores, reset=False)
+        seeded = await stores.seed(bench_stores, reset=False)
         print(f"  {seeded} ({time.monotonic() - began:.0f} s)", flush=True)
         secret = stores.api_key(bench_stores)
         credential = "an API key from `flowgate api-key create`" if secret else ""
