@@ -10,9 +10,9 @@ import uuid
 import pytest
 from sqlalchemy import update
 
-from models.documents import ExecutionTrace, Workflow
+from models.documents import ExecutionTrace, Flowchart, FlowNode, Workflow
 from models.sql import Execution
-from resolvers.compiled.documents import construct, projected_model
+from resolvers.compiled.documents import Projected, construct, projected_model
 from resolvers.ids import from_global_id
 from schema.compiled import executor
 from schema.compiled.documents import DocumentField
@@ -129,6 +129,57 @@ async def test_an_execution_whose_workflow_is_gone_shows_none(
     assert answer.body["data"]["execution"]["steps"] == []
     assert answer.round_trips == {"sql": 1, "mongo": 3}
     assert hidden.body["data"] == {"execution": None}
+
+
+FLOWCHART = """
+query Flowchart($a: ID!) { agent(id: $a) { id flowchart { version nodes { id type label } } } }
+"""
+
+
+async def test_a_document_is_rendered_once_for_its_bytes_and_again_once_they_change(
+    users: dict[str, Pair], scratch: Scratch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: an agent whose flowchart is in MongoDB, and a count of the documents a compiled
+    # answer decodes (it decodes one to check and render it)
+    agent = await scratch.create_agent("rendered")
+    agent_id = from_global_id(agent)[1]
+    flowchart = Flowchart(
+        organization_id=scratch.organization_id,
+        agent_id=agent_id,
+        nodes=[FlowNode(id="n1", type="ai", label="before")],
+    )
+    await Flowchart.get_pymongo_collection().delete_many({"agent_id": agent_id})
+    await flowchart.insert()
+    decoded = Projected.decoded
+    calls: list[object] = []
+
+    def counted(self: Projected, stored: object) -> object:
+        calls.append(stored)
+        return decoded(self, stored)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Projected, "decoded", counted)
+
+    # when: asked for on both paths (twice compiled: once full, once prepared), then again
+    first = await users[ADMIN].check(FLOWCHART, {"a": agent})
+    rendered_first = len(calls)
+    again = await users[ADMIN].check(FLOWCHART, {"a": agent})
+    rendered_again = len(calls) - rendered_first
+    # ...and once the stored document changed, its version as it was (as a script or a
+    # restore could leave it)
+    await Flowchart.get_pymongo_collection().update_one(
+        {"_id": flowchart.id}, {"$set": {"nodes.0.label": "after"}}
+    )
+    changed = await users[ADMIN].check(FLOWCHART, {"a": agent})
+
+    # then: the same answers as the resolvers' each time; the document rendered on its first
+    # request only, and again for its new bytes (never the old rendering)
+    assert first.body["data"] == again.body["data"]
+    assert first.body["data"]["agent"]["flowchart"]["nodes"][0]["label"] == "before"
+    assert rendered_first >= 1  # by each plan that asks for it (the full path's, the prepared)
+    assert rendered_again == 0
+    assert changed.body["data"]["agent"]["flowchart"]["version"] == 1
+    assert changed.body["data"]["agent"]["flowchart"]["nodes"][0]["label"] == "after"
+    assert len(calls) > rendered_first
 
 
 NODE = """

@@ -18,37 +18,78 @@ from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import Any
 
+from bson import decode
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
 from pydantic import BaseModel, create_model
 from sqlalchemy import ColumnElement, FromClause
 
 from models.enums import TERMINAL_EXECUTION_STATUSES
+from resolvers.compiled.cache import BoundedCache
 from resolvers.compiled.canonical import checker
 from resolvers.loaders.base import DocumentByFieldLoader
 
 
+class Stored:
+    """One projected document as MongoDB returned it (its BSON), with its key and what each
+    compiled field made of it.
+
+    A field's rendering of a canonical document is a function of its selection and the
+    document's bytes alone, so it is kept here (`rendered`, by the field) and used again for
+    the same bytes: the documents an agent console asks for again and again (flowcharts,
+    workflows, the traces of ended executions) are decoded, checked and rendered once, not on
+    every request (those three were most of the CPU of a compiled answer with MongoDB
+    fields, issue 16). The bytes come from this request's query, scope included: a document
+    the principal may not read is never looked up."""
+
+    __slots__ = ("bson", "key", "rendered")
+
+    def __init__(self, bson: bytes, key: Any) -> None:
+        self.bson = bson
+        self.key = key
+        # By the id of the field (held too, so that its id is not reused while kept here).
+        self.rendered: dict[int, tuple[object, Any]] = {}
+
+
+# The documents read lately, by their bytes: their keys, and their renderings.
+STORED_CACHE_SIZE = 4096
+_stored: BoundedCache[Stored] = BoundedCache(STORED_CACHE_SIZE)
+
+
 @dataclass
 class Projected:
-    """The documents found for some keys, as MongoDB decoded them (projected), and what a
-    compiled answer makes of each: canonical ones are rendered straight from these
+    """The documents found for some keys (projected), and what a compiled answer makes of
+    each: canonical ones are rendered straight from their decoded BSON
     (`schema.compiled.direct`), the others validated as the resolvers' loads validate them
     (the Beanie document's own field types, defaults and coercions, for the fields
     projected), a validation error failing the compiled answer as before."""
 
     document: type[BaseModel]
     fields: frozenset[str]  # the projection, key field included
-    raw: dict[uuid.UUID, dict[str, Any]]
+    raw: dict[uuid.UUID, Stored]
+    codec_options: CodecOptions[Any]
+    # Decoded in this request (a document new to the cache already was, for its key).
+    _decoded: dict[int, dict[str, Any]] = field(default_factory=dict)
     _checked: dict[int, bool] = field(default_factory=dict)
 
-    def canonical(self, raw: dict[str, Any]) -> bool:
-        checked = self._checked.get(id(raw))
+    def decoded(self, stored: Stored) -> dict[str, Any]:
+        decoded = self._decoded.get(id(stored))
+        if decoded is None:
+            decoded = self._decoded[id(stored)] = decode(stored.bson, self.codec_options)
+        return decoded
+
+    def canonical(self, stored: Stored) -> bool:
+        checked = self._checked.get(id(stored))
         if checked is None:
             check = checker(self.document, self.fields)
-            checked = self._checked[id(raw)] = check is not None and check(raw)
+            checked = check is not None and check(self.decoded(stored))
+            self._checked[id(stored)] = checked
         return checked
 
-    def validated(self, raw: dict[str, Any]) -> Any:
+    def validated(self, stored: Stored) -> Any:
         names = frozenset(path.split(".", 1)[0] for path in self.fields)
-        return construct(self.document, projected_model(self.document, names).model_validate(raw))
+        model = projected_model(self.document, names)
+        return construct(self.document, model.model_validate(self.decoded(stored)))
 
 
 async def fetch_projected(
@@ -58,14 +99,29 @@ async def fetch_projected(
     `fields` (dotted paths name sub-fields of a list of sub-documents)."""
     document = loader.document
     projection = dict.fromkeys(sorted({*fields, loader.field}), 1)
+    collection = document.get_pymongo_collection()
+    database, options = collection.database, collection.codec_options
+    # Each document is left as its bytes: a document seen before is not decoded again.
+    raw_options = options.with_options(document_class=RawBSONDocument)
+    found: dict[uuid.UUID, Stored] = {}
+    decoded: dict[int, dict[str, Any]] = {}
 
-    async def read() -> dict[uuid.UUID, dict[str, Any]]:
+    def keep(batch: list[RawBSONDocument]) -> None:
+        for each in batch:
+            bson = bytes(each.raw)  # a copy only if it is a view, which cannot be a key
+            stored = _stored.get(bson)
+            if stored is None:
+                whole = decode(bson, options)
+                stored = Stored(bson, whole[loader.field])
+                _stored.put(bson, stored)
+                decoded[id(stored)] = whole
+            found[stored.key] = stored
+
+    async def read() -> None:
         # As the loader asks: the key field first, every match in the first batch. One
         # `find` command rather than a cursor: the same command on the wire, without the
         # cursor's machinery around it (most of the CPU of the MongoDB step); a reply that
         # does not hold every match (over 16 MiB) is followed by `getMore` as a cursor would.
-        collection = document.get_pymongo_collection()
-        database, options = collection.database, collection.codec_options
         reply = await database.command(
             {
                 "find": collection.name,
@@ -73,19 +129,19 @@ async def fetch_projected(
                 "projection": projection,
                 "batchSize": len(keys) + 1,  # +1: the cursor is exhausted, no killCursors
             },
-            codec_options=options,
+            codec_options=raw_options,
         )
         cursor = reply["cursor"]
-        found = {raw[loader.field]: raw for raw in cursor["firstBatch"]}
+        keep(cursor["firstBatch"])
         while cursor["id"]:
             more = {"getMore": cursor["id"], "collection": collection.name}
-            cursor = (await database.command(more, codec_options=options))["cursor"]
-            found.update((raw[loader.field], raw) for raw in cursor["nextBatch"])
-        return found
+            cursor = (await database.command(more, codec_options=raw_options))["cursor"]
+            keep(cursor["nextBatch"])
 
     # Through the loader's guard: when MongoDB is unreachable, the resolvers that answer
     # instead fail at once rather than wait out a second store timeout.
-    return Projected(document, frozenset(projection), await loader.reading(read))
+    await loader.reading(read)
+    return Projected(document, frozenset(projection), found, options, decoded)
 
 
 @cache

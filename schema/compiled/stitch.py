@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from resolvers.compiled.documents import Projected, fetch_projected
+from resolvers.compiled.documents import Projected, Stored, fetch_projected
 from schema.compiled.direct import DeviationError
 from schema.compiled.documents import DocumentField
 from schema.compiled.plan import ConnectionPlan, EdgesPlan, ListPlan, ObjectPlan, Relation
@@ -63,27 +63,35 @@ async def _fill(
             if (text, *carried) not in rendered:
                 # A null key (an execution of no workflow, one that has ended): the resolver
                 # answers without asking MongoDB.
-                raw = found.raw.get(ids[text]) if found and text is not None else None
-                rendered[text, *carried] = _render(document_field, found, raw, carried)
+                stored = found.raw.get(ids[text]) if found and text is not None else None
+                rendered[text, *carried] = _render(document_field, found, stored, carried)
             holder[key] = rendered[text, *carried]
 
 
 def _render(
     document_field: DocumentField,
     found: Projected | None,
-    raw: dict[str, Any] | None,
+    stored: Stored | None,
     carried: list[Any],
 ) -> Any:
-    """The field's value for the document `raw` (None: not found): straight from it when it
-    is canonical, else through validation and the field's `from_model`."""
+    """The field's value for the document `stored` (None: not found): straight from it when
+    it is canonical (as rendered before for the same bytes, if it was), else through
+    validation and the field's `from_model`."""
     direct = document_field.direct
-    if raw is not None and found is not None:
-        if direct is not None and found.canonical(raw):
-            try:
-                return direct(raw)
-            except DeviationError:
-                pass  # something `from_model` does not just copy: it renders this one
-        document = found.validated(raw)
+    if stored is not None and found is not None:
+        if direct is not None:
+            kept = stored.rendered.get(id(document_field))
+            if kept is not None and kept[0] is document_field:
+                return kept[1]
+            if found.canonical(stored):
+                try:
+                    value = direct(found.decoded(stored))
+                except DeviationError:
+                    pass  # something `from_model` does not just copy: it renders this one
+                else:
+                    stored.rendered[id(document_field)] = (document_field, value)
+                    return value
+        document = found.validated(stored)
     else:
         document = None
     return document_field.render(document_field.source.value(document, *carried))
