@@ -53,10 +53,11 @@ def _run(action: object) -> None:
     """Run an async action; turn the errors a user can fix into one line and exit code 1."""
     from flowgate.runner import run
     from flowgate.seed import SeedError
+    from flowgate.stores.budget import ConnectionBudgetError
 
     try:
         run(action)
-    except (SettingsError, StoreUnavailableError, SeedError) as error:
+    except (SettingsError, StoreUnavailableError, SeedError, ConnectionBudgetError) as error:
         _fail(str(error))
 
 

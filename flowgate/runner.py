@@ -19,6 +19,7 @@ from flowgate.auth.keys import issue_key
 from flowgate.logs import configure_logging
 from flowgate.services import Services
 from flowgate.settings import Settings
+from flowgate.stores.budget import read_budget
 from flowgate.stores.embedded import embedded_stores
 from flowgate.stores.postgres import Postgres
 from flowgate.workers import WS_PROTOCOL
@@ -67,30 +68,31 @@ async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> 
                 await seed_if_empty(services, console=console)
                 demo_key = await issue_key(services, DEMO_ACCOUNT, "demo", replace=True)
                 engine_key = await issue_key(services, DEMO_ACCOUNT, "demo engine", replace=True)
+            served = await _within_connection_budget(services, resolved, workers)
         finally:
             await services.close()
-        configure_logging(production=resolved.is_production)
+        configure_logging(production=served.is_production)
         if workers > 1:
             from flowgate.workers import serve_workers
 
             console.print(
-                f"[bold green]Flowgate[/] on http://{resolved.host}:{resolved.port}/graphql"
+                f"[bold green]Flowgate[/] on http://{served.host}:{served.port}/graphql"
                 f" ({workers} workers)"
             )
-            await serve_workers(resolved, workers)
+            await serve_workers(served, workers)
             return
         config = uvicorn.Config(
-            create_app(resolved),
-            host=resolved.host,
-            port=resolved.port,
+            create_app(served),
+            host=served.host,
+            port=served.port,
             log_level="info",
             # Our handlers, our format (flowgate.logs); the request line replaces the access log.
             log_config=None,
             access_log=False,
             lifespan="on",
             ws=WS_PROTOCOL,  # as every worker's (`flowgate.workers.uvicorn_options`)
-            ws_max_size=resolved.max_ws_message_bytes,
-            ws_per_message_deflate=resolved.ws_compression,
+            ws_max_size=served.max_ws_message_bytes,
+            ws_per_message_deflate=served.ws_compression,
             http="httptools",  # the C parser (uvicorn[standard]); h11 costs more per request
             # A bounded shutdown: open connections (websockets, requests waiting on a store)
             # get this long to finish after SIGTERM, then are closed.
@@ -98,14 +100,14 @@ async def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> 
             # Headers and ws pings come from our own app; uvicorn's defaults are fine otherwise.
         )
         server: uvicorn.Server
-        if demo and resolved.simulator_enabled:
+        if demo and served.simulator_enabled:
             # Starts the simulated engine once listening, stops it before shutting down.
             from flowgate.simulator.serving import SimulatedServer
 
-            server = SimulatedServer(config, resolved, engine_key)
+            server = SimulatedServer(config, served, engine_key)
         else:
             server = GatewayServer(config)
-        console.print(f"[bold green]Flowgate[/] on http://{resolved.host}:{resolved.port}/graphql")
+        console.print(f"[bold green]Flowgate[/] on http://{served.host}:{served.port}/graphql")
         if demo:
             # Ready to paste into GraphiQL's Headers tab (or curl -H). Also: log in as
             # DEMO_ACCOUNT with the demo password, through the `login` mutation.
@@ -141,6 +143,23 @@ class GatewayServer(uvicorn.Server):
 
 _serving: list[uvicorn.Server] = []
 _stopping = threading.Event()  # set by the first signal that asked a server to stop
+
+
+async def _within_connection_budget(
+    services: Services, settings: Settings, processes: int
+) -> Settings:
+    """`settings` with each process's pool cut to its share of what PostgreSQL has free
+    (`flowgate.stores.budget`), said so when it is cut."""
+    budget = await read_budget(services.postgres)
+    pool = budget.pool_size(processes, settings.database_pool_size)
+    if pool == settings.database_pool_size:
+        return settings
+    console.print(
+        f"PostgreSQL has {budget.free} connections free: each of {processes} gateway "
+        f"process(es) keeps {pool}, not the {settings.database_pool_size} of "
+        "FLOWGATE_DATABASE_POOL_SIZE"
+    )
+    return settings.model_copy(update={"database_pool_size": pool})
 
 
 def _on_signal(task: asyncio.Task[None]) -> None:

@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     # burst and closed after it: a connection costs PostgreSQL a process and several ms of
     # CPU to start, and under 16 concurrent requests a pool of 10 with 10 of overflow opened
     # and closed one every ~10 requests (measured: issue 16). A request waits for a free one
-    # at most `store_timeout`. Per process: `--workers 4` keeps four times as many.
+    # at most `store_timeout`. Per process: `--workers 4` keeps four times as many, unless
+    # PostgreSQL has less room (`flowgate serve` gives each process its share of what is
+    # free: `flowgate.stores.budget`).
     database_pool_size: int = Field(default=20, ge=1, le=1000)
     # Websockets: seconds to wait for `connection_init`, and between server keep-alive pings.
     ws_init_timeout: float = Field(default=5.0, gt=0)

@@ -75,10 +75,13 @@ def uvicorn_options(settings: Settings) -> list[str]:
 
 
 def worker_environment(settings: Settings) -> dict[str, str]:
-    """The parent's environment with the store URLs it resolved (embedded ones included)."""
+    """The parent's environment with the store URLs it resolved (embedded ones included)
+    and the pool size it gave each process."""
     env = dict(os.environ)
     env["FLOWGATE_DATABASE_URL"] = str(settings.database_url)
     env["FLOWGATE_MONGODB_URL"] = str(settings.mongodb_url)
+    # Each process's share of PostgreSQL's connections (`flowgate.stores.budget`).
+    env["FLOWGATE_DATABASE_POOL_SIZE"] = str(settings.database_pool_size)
     return env
 
 
