@@ -203,8 +203,8 @@ class Settings(BaseSettings):
     analyst_ide: bool = False
     field_suggestions: bool | None = None
     graphiql_assets: GraphiQLAssets = "bundled"
-    # Requests per `rate_limit_window` seconds per principal and per client address (0: no
-    # limit); counted in Redis when `redis_url` is set, else in this process.
+    # Requests per `rate_limit_window` seconds (a sliding window) per principal and per client
+    # address (0: no limit); counted in Redis when `redis_url` is set, else in this process.
     rate_limit_per_principal: int = Field(default=600, ge=0)
     rate_limit_per_address: int = Field(default=600, ge=0)
     rate_limit_window: float = Field(default=60.0, gt=0)
