@@ -108,3 +108,76 @@ async def test_a_statement_without_parameters_is_planned_once(
         await connection.close()
 
     assert (generic, custom) == (8, 0)
+
+
+async def _organization_and_agents(services: Services) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    async with services.postgres.session() as session:
+        organization_id = await session.scalar(select(Agent.organization_id).limit(1))
+        assert organization_id is not None
+        agents = list(
+            await session.scalars(
+                select(Agent.id).where(Agent.organization_id == organization_id).limit(3)
+            )
+        )
+    return organization_id, agents
+
+
+async def test_statements_of_one_structure_share_a_text_and_answer_with_their_own_values(
+    services: Services, seeded: SeedSummary
+) -> None:
+    """A statement built again for another value (a filter's, a nested page's cursor) is
+    not compiled again: its text is the first one's, its parameters its own."""
+    organization_id, agents = await _organization_and_agents(services)
+    # built twice, as the executor builds a statement per value: two trees, one structure
+    first = organization_inlined(_page(organization_id, agents[0], 3), organization_id)
+    second = organization_inlined(_page(organization_id, agents[1], 3), organization_id)
+    other_size = organization_inlined(_page(organization_id, agents[1], 2), organization_id)
+
+    # when
+    first_text, second_text = _text(first, _dialect(services)), _text(second, _dialect(services))
+    answers = [await fetch_json(services.postgres, statement) for statement in (first, second)]
+
+    # then: one text (the organization written in, the agent a parameter)...
+    assert first_text is not None and second_text is not None
+    assert second_text.compiled is first_text.compiled  # compiled once
+    assert second_text.sql == first_text.sql
+    assert f"'{organization_id}'::UUID" in second_text.sql
+    assert second_text.parameters({}) != first_text.parameters({})
+    assert agents[1] in second_text.parameters({})
+    # ...each statement's own answer, as each gives run on its own through the engine
+    async with services.postgres.session() as session:
+        assert answers == [await session.scalar(_page(organization_id, a, 3)) for a in agents[:2]]
+    # a literal (a page size) is part of the structure: another text
+    other = _text(other_size, _dialect(services))
+    assert other is not None and other.sql != first_text.sql
+
+
+async def test_a_text_is_not_shared_where_a_client_value_was_the_organization(
+    services: Services, seeded: SeedSummary
+) -> None:
+    """The organization is written in wherever a parameter holds it. A statement whose
+    client value happens to equal it has that value written in too: its text may serve no
+    statement whose value there is another (nor the reverse)."""
+    organization_id, agents = await _organization_and_agents(services)
+    plain = organization_inlined(_page(organization_id, agents[0], 3), organization_id)
+    # the client's "agent" is the organization's id
+    collision = organization_inlined(_page(organization_id, organization_id, 3), organization_id)
+    after = organization_inlined(_page(organization_id, agents[1], 3), organization_id)
+
+    texts = [_text(statement, _dialect(services)) for statement in (collision, plain, after)]
+
+    assert all(text is not None for text in texts)
+    collided, plain_text, after_text = texts
+    assert collided is not None and plain_text is not None and after_text is not None
+    assert collided.sql != plain_text.sql  # one parameter fewer
+    assert len(collided.names) == len(plain_text.names) - 1
+    assert after_text.compiled is plain_text.compiled
+    assert collided.compiled is not plain_text.compiled
+    assert agents[1] in after_text.parameters({})
+    async with services.postgres.session() as session:
+        expected = await session.scalar(_page(organization_id, agents[1], 3))
+    assert await fetch_json(services.postgres, after) == expected
+
+
+def _dialect(services: Services) -> Any:
+    return services.postgres.engine.dialect
