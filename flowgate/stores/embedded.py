@@ -5,15 +5,15 @@ GPL-2.0, hence only ever run as a separate process) from `python -m secantus`. B
 data under the settings' data folder, so a second start finds the first start's data.
 
 Stopping is explicit and always attempted (`embedded_stores` is a context manager): the CLI
-turns SIGTERM into a normal shutdown, so nothing outlives the gateway. SecantusDB is also
-bound to the gateway's life by the kernel (PR_SET_PDEATHSIG), covering a SIGKILL.
+turns SIGTERM into a normal shutdown, so nothing outlives the gateway. A gateway that dies
+without stopping (SIGKILL, a crash) is covered for SecantusDB by a watchdog process
+(`flowgate.stores.watchdog`), which stops it, gracefully first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "flowgate"
+# How long SecantusDB gets to stop on SIGTERM before it is killed, by `stop` or by the
+# watchdog; its graceful stop waits for in-flight operations, so it needs a bound.
+SECANTUS_STOP_SECONDS = 10.0
+WATCHDOG = Path(__file__).with_name("watchdog.py")
 
 
 class EmbeddedPostgres:
@@ -123,6 +127,8 @@ class EmbeddedSecantus:
         self.startup_timeout = startup_timeout
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
+        self._lifeline: int | None = None  # the write end the watchdog waits on
 
     @property
     def url(self) -> str:
@@ -134,8 +140,8 @@ class EmbeddedSecantus:
         return self.url
 
     def spawn(self) -> None:
-        """Start the process. Call this from a long-lived thread: PR_SET_PDEATHSIG fires when
-        the *thread* that forked exits, so a short-lived worker thread would kill the server."""
+        """Start the process, and the watchdog that stops it if this process dies first.
+        Any thread may call this: nothing is bound to the calling thread's life."""
         self.port = self.port or free_port()
         if self.storage != ":memory:":
             Path(self.storage).parent.mkdir(parents=True, exist_ok=True)
@@ -156,8 +162,57 @@ class EmbeddedSecantus:
             ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets a prctl flag
+            # Our own process group: a Ctrl-C in the terminal reaches the gateway, which then
+            # stops SecantusDB in order, instead of both racing to exit.
+            process_group=0,
         )
+        self._start_watchdog(self.process)
+
+    def _start_watchdog(self, server: subprocess.Popen[bytes]) -> None:
+        """Bind the server's life to this process's. Not PR_SET_PDEATHSIG: it fires when the
+        *thread* that forked exits (a server started from `asyncio.to_thread` got SIGTERM
+        while the gateway lived on), it misses a parent that dies before the child sets it,
+        and it cannot escalate when SecantusDB's graceful stop, which waits for in-flight
+        operations, takes long. A pipe's write end is closed by the kernel when the whole
+        process ends, however it ends."""
+        self._stop_watchdog()  # a previous server's, killed under us and started again
+        try:
+            # Opened while the server is our unreaped child: its pid cannot be reused yet.
+            pidfd = os.pidfd_open(server.pid)
+        except (AttributeError, OSError) as error:  # not Linux, or a kernel before 5.3
+            log.warning("SecantusDB may outlive this process if it is killed: %s", error)
+            return
+        read_end, write_end = os.pipe()  # close-on-exec: no other child inherits write_end
+        arguments = (read_end, pidfd, SECANTUS_STOP_SECONDS)
+        try:
+            self._watchdog = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+                [sys.executable, "-I", str(WATCHDOG), *map(str, arguments)],
+                pass_fds=(read_end, pidfd),
+                stdin=subprocess.DEVNULL,
+                # Its own session: signals for the gateway's terminal or group are not for it.
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(write_end)
+            raise
+        finally:
+            os.close(read_end)
+            os.close(pidfd)
+        self._lifeline = write_end
+
+    def _stop_watchdog(self) -> None:
+        """Once the server has exited: the watchdog sees that (or the closed lifeline) and
+        ends without signalling anything."""
+        lifeline, self._lifeline = self._lifeline, None
+        watchdog, self._watchdog = self._watchdog, None
+        if lifeline is not None:
+            os.close(lifeline)
+        if watchdog is not None:
+            try:
+                watchdog.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                watchdog.kill()
+                watchdog.wait()
 
     def wait_until_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
@@ -187,24 +242,18 @@ class EmbeddedSecantus:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: ask the kernel to SIGTERM us when the gateway dies."""
-    pr_set_pdeathsig = 1
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-    # Our own process group: a Ctrl-C in the terminal reaches the gateway, which then stops
-    # SecantusDB in order, instead of both racing to exit.
-    os.setpgrp()
+            if process is None or process.poll() is not None:
+                return
+            process.terminate()
+            try:
+                process.wait(timeout=SECANTUS_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        finally:
+            # Only after the server has exited, so the watchdog never signals it mid-stop.
+            self._stop_watchdog()
 
 
 def free_port() -> int:
@@ -228,8 +277,7 @@ async def embedded_stores(settings: Settings) -> AsyncIterator[Settings]:
         if settings.mongodb_url is None:
             secantus = EmbeddedSecantus(settings.data_dir)
             started.append(secantus)
-            secantus.spawn()  # from the event loop's thread, which lives as long as we do
-            await asyncio.to_thread(secantus.wait_until_ready)
+            await asyncio.to_thread(secantus.start)
             updates["mongodb_url"] = secantus.url
         yield settings.model_copy(update=updates)
     finally:
