@@ -8,7 +8,7 @@ the request runs, and quoted in masked errors, so a user's report finds the trac
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +28,8 @@ class RequestIdMiddleware:
         if scope["type"] not in {"http", "websocket"}:
             await self.app(scope, receive, send)
             return
-        request_id = _incoming(scope) or uuid.uuid4().hex
+        # 32 random hex digits, as a UUID's hex without the UUID object (half the CPU).
+        request_id = _incoming(scope) or secrets.token_hex(16)
         token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
