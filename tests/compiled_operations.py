@@ -366,6 +366,7 @@ class Builder:
             "Execution": self.execution,
             "Project": self.project,
             "Message": self.message,
+            "Approval": self.approval,
         }
         node = nodes.get(type_, self.conversation)(depth)
         edge = self.pick(["cursor", f"node {{ {node} }}", "__typename"])
@@ -452,7 +453,7 @@ class Builder:
         kind = self.rng.choice(
             ("agents", "executions") * 2
             + ("agent", "execution", "node", "conversations", "conversation", "project")
-            + ("projects",)
+            + ("projects", "pendingApprovals")
         )
         if kind == "node":
             global_id = self.rng.choice(self.pools.ids)
@@ -480,6 +481,10 @@ class Builder:
                 "project": self.project,
             }
             return f"{self.name(kind)}({argument}) {{ {by_id[kind](0)} }}"
+        if kind == "pendingApprovals":  # forward only, from the start: its own cursors
+            size = self.rng.choice(SIZES)
+            first = self.argument("first", "Int", str(size), size)
+            return f"{self.name(kind)}({first}) {self.connection('Approval', 0)}"
         args = self.page_args()
         if kind == "conversations":
             if self.rng.random() < 0.5:
