@@ -17,12 +17,14 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fastapi import FastAPI
+from pymongo.errors import PyMongoError
 
 from flowgate import migrate
 from flowgate.app import create_app
 from flowgate.seed import SeedSummary, seed
 from flowgate.services import Services
 from flowgate.settings import Settings
+from flowgate.stores.mongo import long_operations
 from tests.auth import ADMIN, api_key_for, bearer
 from tests.scratch import Scratch
 from tests.stores import TestStores
@@ -99,8 +101,24 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
     try:
         yield services
     finally:
-        await services.mongo.client.drop_database(settings.mongodb_database)
+        await _drop_database(services, settings.mongodb_database)
         await services.close()
+
+
+async def _drop_database(services: Services, name: str, attempts: int = 3) -> None:
+    """The session's MongoDB database dropped. In a session where a test killed and restarted
+    a SecantusDB of its own (tests/test_store_faults.py) and another served the demo
+    (tests/test_processes.py), the first drop was cancelled by the client itself ('operation
+    cancelled': its connection pool was reset under it), failing the session's teardown
+    whenever xdist put both on one worker; a second attempt succeeds."""
+    for attempt in range(attempts):
+        try:
+            with long_operations():
+                await services.mongo.client.drop_database(name)
+            return
+        except PyMongoError:
+            if attempt == attempts - 1:
+                raise
 
 
 @pytest.fixture(scope="session")
