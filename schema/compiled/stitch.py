@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 # Where a document field's key sits in the answer: (the object holding it, its response key).
 Sites = dict[int, tuple[DocumentField, list[tuple[dict[str, Any], str]]]]
+_UNRENDERED: Any = object()
 
 
 async def stitch(target: ObjectPlan | ConnectionPlan, answer: Any, loaders: Loaders) -> Any:
@@ -45,27 +46,32 @@ async def stitch(target: ObjectPlan | ConnectionPlan, answer: Any, loaders: Load
 async def _fill(
     loader: Any, fields: list[tuple[DocumentField, list[tuple[dict[str, Any], str]]]]
 ) -> None:
-    keys = {
-        text
+    # Each place with its document's key and the parent's carried columns, read once.
+    keyed = [
+        (
+            document_field,
+            [(holder, key, *_key(document_field, holder[key])) for holder, key in places],
+        )
         for document_field, places in fields
-        for holder, key in places
-        if (text := _key(document_field, holder[key])[0]) is not None
+    ]
+    ids = {
+        text: uuid.UUID(text) for _, places in keyed for _, _, text, _ in places if text is not None
     }
-    ids = {text: uuid.UUID(text) for text in keys}
     found: Projected | None = None
-    if keys:
+    if ids:
         projection = {path for document_field, _ in fields for path in document_field.projection}
         found = await fetch_projected(loader, sorted(ids.values()), projection)
-    for document_field, places in fields:
+    for document_field, places in keyed:
         rendered: dict[tuple[Any, ...], Any] = {}
-        for holder, key in places:
-            text, carried = _key(document_field, holder[key])
-            if (text, *carried) not in rendered:
+        for holder, key, text, carried in places:
+            index = (text, *carried)
+            value = rendered.get(index, _UNRENDERED)
+            if value is _UNRENDERED:
                 # A null key (an execution of no workflow, one that has ended): the resolver
                 # answers without asking MongoDB.
                 stored = found.raw.get(ids[text]) if found and text is not None else None
-                rendered[text, *carried] = _render(document_field, found, stored, carried)
-            holder[key] = rendered[text, *carried]
+                value = rendered[index] = _render(document_field, found, stored, carried)
+            holder[key] = value
 
 
 def _render(
