@@ -51,7 +51,7 @@ class Stored:
         self.rendered: dict[int, tuple[object, Any]] = {}
 
 
-# The documents read lately, by their bytes: their keys, and their renderings.
+# The documents read lately, by collection and bytes: their keys, and their renderings.
 STORED_CACHE_SIZE = 4096
 _stored: BoundedCache[Stored] = BoundedCache(STORED_CACHE_SIZE)
 
@@ -109,11 +109,13 @@ async def fetch_projected(
     def keep(batch: list[RawBSONDocument]) -> None:
         for each in batch:
             bson = bytes(each.raw)  # a copy only if it is a view, which cannot be a key
-            stored = _stored.get(bson)
+            # By collection too: its key field is read from the bytes by its loader's name.
+            cached = (collection.name, bson)
+            stored = _stored.get(cached)
             if stored is None:
                 whole = decode(bson, options)
                 stored = Stored(bson, whole[loader.field])
-                _stored.put(bson, stored)
+                _stored.put(cached, stored)
                 decoded[id(stored)] = whole
             found[stored.key] = stored
 
