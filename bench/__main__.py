@@ -28,7 +28,13 @@ from bench.measure import Plan, ShapeResult, ensure_wrk, measure
 from bench.report import report, versions
 from bench.shapes import ALL_SHAPES
 from bench.subscribers import machine
-from bench.targets import all_targets, ensure_postgraphile, postgraphile_version, running
+from bench.targets import (
+    all_targets,
+    ensure_postgraphile,
+    postgraphile_version,
+    running,
+    wakeup_cost,
+)
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -175,6 +181,7 @@ async def requests(args: argparse.Namespace) -> None:
             targets=[(t.name, t.description) for t in targets],
             credential=credential,
             load=(load_before, os.getloadavg()[0]),
+            wakeup_us=wakeup_cost(),
         )
     (stores.CACHE / "last-run.json").write_text(
         json.dumps([r.as_dict() for r in results], indent=1, default=str)

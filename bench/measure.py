@@ -46,6 +46,8 @@ class ShapeResult:
     # PostgreSQL's part of `cpu_ms_runs`: which of the two a change should work on.
     postgres_cpu_ms_runs: list[float] = field(default_factory=list)
     mongo_cpu_ms_runs: list[float] = field(default_factory=list)
+    # How often the server's processes went idle and woke, per request (`TreeCpu.sleeps_since`).
+    sleeps_runs: list[float] = field(default_factory=list)
     bad: int = 0  # non-2xx or error answers under load (wrk and the fixed-rate client)
     rate: float = 0.0
     p50_ms: float = float("nan")
@@ -71,6 +73,10 @@ class ShapeResult:
     @property
     def mongo_cpu_ms(self) -> float:
         return statistics.median(self.mongo_cpu_ms_runs) if self.mongo_cpu_ms_runs else float("nan")
+
+    @property
+    def sleeps(self) -> float:
+        return statistics.median(self.sleeps_runs) if self.sleeps_runs else float("nan")
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "rps": self.rps, "cpu_ms": self.cpu_ms}
@@ -160,6 +166,7 @@ def measure(
             result.cpu_ms_runs.append(server / requests * 1000)
             result.postgres_cpu_ms_runs.append(used["postgres"] / requests * 1000)
             result.mongo_cpu_ms_runs.append(used["mongo"] / requests * 1000)
+            result.sleeps_runs.append(after["server"].sleeps_since(before["server"]) / requests)
         rate = min(plan.fixed_rate_max, result.rps * plan.fixed_rate_fraction)
         result.rate = round(rate) if rate >= 10 else max(0.5, round(rate, 1))
         fixed = _fixed_rate(running, body_file, result.rate, plan, auth, shape, expected)

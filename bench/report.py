@@ -60,9 +60,9 @@ def _trips(result: ShapeResult) -> str:
 def results_table(results: list[ShapeResult]) -> str:
     lines = [
         "| shape | target | req/s (median) | runs | conns | CPU ms/req server+PG "
-        "| of which PG | Mongo CPU ms/req | fixed rate (req/s) | p50 ms | p99 ms "
-        "| round trips SQL + Mongo | answer KiB | correct |",
-        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| of which PG | Mongo CPU ms/req | server sleeps/req | fixed rate (req/s) "
+        "| p50 ms | p99 ms | round trips SQL + Mongo | answer KiB | correct |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in sorted(results, key=lambda r: r.shape):
         runs = " / ".join(f"{x:,.1f}" if x < 100 else f"{x:,.0f}" for x in r.rps_runs) or "-"
@@ -71,7 +71,7 @@ def results_table(results: list[ShapeResult]) -> str:
         rate = _f(r.rate, 1 if r.rate < 10 else 0)
         lines.append(
             f"| {r.shape} | {r.target} | {rps} | {runs} | {r.connections} | {_f(r.cpu_ms, 2)} "
-            f"| {_f(r.postgres_cpu_ms, 2)} | {_f(r.mongo_cpu_ms, 2)} | {rate} "
+            f"| {_f(r.postgres_cpu_ms, 2)} | {_f(r.mongo_cpu_ms, 2)} | {_f(r.sleeps, 2)} | {rate} "
             f"| {_f(r.p50_ms, 1)} | {_f(r.p99_ms, 1)} | {_trips(r)} "
             f"| {r.answer_bytes / 1024:,.1f} | {verdict} |"
         )
@@ -117,6 +117,7 @@ def report(
     targets: list[tuple[str, str]],
     credential: str,
     load: tuple[float, float],
+    wakeup_us: float,
 ) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     names = [name for name, _ in targets]
@@ -141,7 +142,10 @@ def report(
             "PostgreSQL's (postmaster and backends) over the saturation runs, divided by the",
             "requests (`of which PG`: PostgreSQL's part); Mongo: SecantusDB's. Round trips as",
             "the gateway reports them in `extensions.roundTrips`",
-            "(`FLOWGATE_DEBUG_ROUND_TRIPS=true`).",
+            "(`FLOWGATE_DEBUG_ROUND_TRIPS=true`). Server sleeps/req: how often the server's",
+            "processes went idle and woke again per request (voluntary context switches); each",
+            f"is charged about {wakeup_us:.0f} us of CPU here (`bench.targets.wakeup_cost`),",
+            "which counts in CPU ms/req though the server computed nothing then.",
             auth,
         ]
     )

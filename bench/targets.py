@@ -106,10 +106,12 @@ ProcessKey = tuple[int, float]
 @dataclass(frozen=True)
 class TreeCpu:
     """The CPU seconds (user + system) of each process of a tree at one moment, and those of
-    the children each has reaped (`children_user` + `children_system`)."""
+    the children each has reaped (`children_user` + `children_system`); and how often each
+    process's main thread had gone to sleep (its voluntary context switches)."""
 
     own: dict[ProcessKey, float]
     reaped: dict[ProcessKey, float]
+    sleeps: dict[ProcessKey, int] = field(default_factory=dict)
 
     def since(self, before: TreeCpu) -> float:
         """The CPU the tree used from `before` to this moment, exited processes included.
@@ -124,18 +126,47 @@ class TreeCpu:
         used += sum(cpu - before.reaped.get(key, 0.0) for key, cpu in self.reaped.items())
         return used - sum(cpu for key, cpu in before.own.items() if key not in self.own)
 
+    def sleeps_since(self, before: TreeCpu) -> int:
+        """How often the tree's living processes went to sleep from `before` to now: each
+        time an event loop waits with nothing to do. On this kind of machine every such
+        wake-up is charged to the process as CPU (`bench.targets.wakeup_cost`), so a server
+        that waits on a slower store shows more CPU per request than it computes."""
+        return sum(count - before.sleeps.get(key, count) for key, count in self.sleeps.items())
+
 
 def tree_cpu(pid: int | None) -> TreeCpu:
     """The CPU of a process and its descendants, as of now (nothing for no process)."""
     own: dict[ProcessKey, float] = {}
     reaped: dict[ProcessKey, float] = {}
+    sleeps: dict[ProcessKey, int] = {}
     for process in _tree(pid) if pid is not None else []:
         with contextlib.suppress(psutil.Error):
             key = (process.pid, process.create_time())
             times = process.cpu_times()
             own[key] = times.user + times.system
             reaped[key] = times.children_user + times.children_system
-    return TreeCpu(own, reaped)
+            sleeps[key] = process.num_ctx_switches().voluntary
+    return TreeCpu(own, reaped, sleeps)
+
+
+# How many short idle sleeps `wakeup_cost` times (a few hundred: a second or so).
+_WAKEUP_SAMPLES = 300
+
+
+def wakeup_cost(seconds: float = 0.003) -> float:
+    """The CPU (microseconds) this machine charges a process for one idle wait of `seconds`
+    and the wake-up after it, measured in a fresh interpreter: on a virtual machine it is
+    far from nothing (about 100 us seen here), so it is printed beside the figures."""
+    code = (
+        "import time\n"
+        "cpu = time.process_time()\n"
+        f"for _ in range({_WAKEUP_SAMPLES}): time.sleep({seconds})\n"
+        f"print((time.process_time() - cpu) / {_WAKEUP_SAMPLES} * 1e6)"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return float(output)
 
 
 def ensure_postgraphile() -> Path | None:

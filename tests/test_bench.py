@@ -4,6 +4,8 @@ query shapes are valid against the schema (a renamed field fails here, not mid-r
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from bench.check import problems
 from bench.shapes import FLOWGATE
 from bench.subscribers import GcPauses, gc_samples_of
+from bench.targets import tree_cpu, wakeup_cost
 from flowgate import gc_tuning
 from schema import schema
 
@@ -114,3 +117,39 @@ def test_a_real_collection_is_seen_by_the_bench() -> None:
     assert found.counts[2] >= 1
     assert found.seconds[2] > 0
     assert found.longest > 0
+
+
+def test_a_server_that_waits_is_seen_going_to_sleep() -> None:
+    # given: a process that sleeps 30 times once told to, then says so
+    code = (
+        "import sys, time\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "for _ in range(30): time.sleep(0.005)\n"
+        "print('done', flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        assert process.stdout.readline() == "ready\n"
+        before = tree_cpu(process.pid)
+
+        # when
+        process.stdin.write("go\n")
+        process.stdin.flush()
+        assert process.stdout.readline() == "done\n"
+        after = tree_cpu(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+
+    # then: its 30 sleeps, and the reads around them (a few more)
+    assert 30 <= after.sleeps_since(before) < 40
+    assert after.sleeps_since(after) == 0
+
+
+def test_the_cost_of_a_wakeup_is_measured() -> None:
+    assert wakeup_cost() > 0
