@@ -2,11 +2,15 @@
 
     uv run python -m bench.profile Q2 --requests 50 [--html out.html]
     uv run python -m bench.profile Q0 --requests 2000 --cpu --raw --runs 5
+    uv run python -m bench.profile Q5 --requests 100 --raw --instructions
 
 Uses the benchmark's stores (bench/.cache/stores, seeded by `python -m bench`), sends the
 shape's request through the ASGI app with httpx, as the load generator would over HTTP; with
 `--raw`, straight into the ASGI app (no client in the measured CPU: the app's own cost, from
-the scope uvicorn would pass to the bytes it would write)."""
+the scope uvicorn would pass to the bytes it would write). With `--instructions`, under
+valgrind's callgrind: the instructions the process executed per request, which, unlike CPU
+time, do not move with what else the machine runs, with idle wake-ups or with cache state
+(`bench/README.md`, "Reading the numbers")."""
 
 from __future__ import annotations
 
@@ -18,7 +22,11 @@ import logging
 import os
 import pstats
 import secrets
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -99,6 +107,13 @@ async def main(args: argparse.Namespace) -> None:
                 profiler = Profiler(interval=0.0005, async_mode="enabled")
                 functions = cProfile.Profile(time.process_time)  # CPU: others share the machine
                 began = time.perf_counter()
+                if args.instructions:
+                    instructions, counted = await _counted(send, args.requests)
+                    print(
+                        f"{args.shape}: {instructions / counted:,.0f} instructions per request "
+                        f"({counted} requests, callgrind; the app only)"
+                    )
+                    return
                 with (
                     contextlib.nullcontext()
                     if args.cpu
@@ -156,6 +171,58 @@ async def _runs(send: Callable[[], Awaitable[Any]], requests: int, runs: int) ->
             await send()
         per_run.append((time.process_time() - cpu) / requests)
     return per_run
+
+
+# Where callgrind writes its counts (`--instructions`): set by the run that starts valgrind.
+_CALLGRIND_OUT = "BENCH_CALLGRIND_OUT"
+
+
+async def _counted(send: Callable[[], Awaitable[Any]], requests: int) -> tuple[int, int]:
+    """The instructions `requests` requests took, and how many were counted.
+
+    callgrind's counters are zeroed and dumped by `callgrind_control`, which valgrind
+    serves only while this process runs: requests go on being sent until each command is
+    answered. Those sent while the dump was pending are counted too (the zeroing takes
+    effect at a request's edge or inside one, at most one request of error)."""
+    zeroing = _callgrind_control("--zero")
+    while zeroing.poll() is None:
+        await send()
+    for _ in range(requests):
+        await send()
+    counted = requests
+    dumping = _callgrind_control("--dump")
+    while dumping.poll() is None:
+        await send()
+        counted += 1
+    return callgrind_total(Path(os.environ[_CALLGRIND_OUT] + ".1")), counted
+
+
+def _callgrind_control(action: str) -> subprocess.Popen[bytes]:
+    """Ask callgrind to act on this process; polled while the requests go on (it returns at
+    once: callgrind answers only while this process runs)."""
+    command = ["callgrind_control", action, str(os.getpid())]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def callgrind_total(dump: Path) -> int:
+    """The instructions a callgrind dump counted (its `summary:` line)."""
+    for line in dump.read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    raise ValueError(f"{dump} has no summary line")
+
+
+def _under_callgrind(argv: list[str]) -> int:
+    """Run this module again, with the same arguments, under callgrind (instrumented from
+    the start: a program whose instrumentation is switched on later runs slower under
+    callgrind than one instrumented throughout, and the count is of the requests only)."""
+    with tempfile.TemporaryDirectory(prefix="flowgate-callgrind-") as folder:
+        out = str(Path(folder) / "callgrind.out")
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
+        command += [sys.executable, "-m", "bench.profile", *argv]
+        return subprocess.run(
+            command, env={**os.environ, _CALLGRIND_OUT: out}, check=False
+        ).returncode
 
 
 def _raw_sender(
@@ -226,7 +293,17 @@ if __name__ == "__main__":
     )
     parser.add_argument("--runs", type=int, default=1, help="with --cpu: runs of --requests")
     parser.add_argument("--stats-file", help="with --functions: also save cProfile's stats")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="instead: instructions per request, under valgrind's callgrind (slow: ~50x)",
+    )
     parser.add_argument("--data-dir", type=Path, default=stores.CACHE / "stores")
+    arguments = parser.parse_args()
+    if arguments.instructions and _CALLGRIND_OUT not in os.environ:
+        if shutil.which("valgrind") is None:
+            raise SystemExit("--instructions needs valgrind (Debian's package `valgrind`)")
+        raise SystemExit(_under_callgrind(sys.argv[1:]))
     # uvloop, as `flowgate serve` runs the gateway (`flowgate.runner.run`).
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(main(parser.parse_args()))
+        runner.run(main(arguments))

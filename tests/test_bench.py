@@ -4,8 +4,10 @@ query shapes are valid against the schema (a renamed field fails here, not mid-r
 from __future__ import annotations
 
 import gc
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from graphql import parse, validate
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
 from bench.check import problems
+from bench.profile import callgrind_total
 from bench.shapes import FLOWGATE
 from bench.subscribers import GcPauses, gc_samples_of
 from bench.targets import tree_cpu, wakeup_cost
@@ -153,3 +156,21 @@ def test_a_server_that_waits_is_seen_going_to_sleep() -> None:
 
 def test_the_cost_of_a_wakeup_is_measured() -> None:
     assert wakeup_cost() > 0
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_callgrind_counts_are_read_from_a_real_dump(tmp_path: Path) -> None:
+    # given: a program that loops a thousand times more than another, under callgrind
+    def instructions(loops: int) -> int:
+        out = tmp_path / f"callgrind.{loops}"
+        code = f"for _ in range({loops}): pass"
+        valgrind = ["valgrind", "--tool=callgrind", "--quiet", f"--callgrind-out-file={out}"]
+        subprocess.run([*valgrind, sys.executable, "-S", "-c", code], check=True)
+        return callgrind_total(out)
+
+    # when
+    few, many = instructions(1_000), instructions(1_001_000)
+
+    # then: the loop's million more passes are counted (at module level a pass stores to
+    # the globals' dict: a few hundred instructions)
+    assert 50 < (many - few) / 1_000_000 < 1_000
