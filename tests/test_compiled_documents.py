@@ -17,6 +17,7 @@ from resolvers.ids import from_global_id
 from schema.compiled import executor
 from schema.compiled.documents import DocumentField
 from schema.compiled.plan import ConnectionPlan, EdgesPlan, RootPlan
+from schema.compiled.sites import split
 from tests.compiled import (
     Pair,
 )
@@ -80,7 +81,10 @@ async def test_both_stores_cost_the_same_for_5_and_50_agents(
 
 
 async def _execution(scratch: Scratch) -> tuple[str, uuid.UUID]:
-    agent = await scratch.create_agent("documents")
+    return await _execution_of(scratch, await scratch.create_agent("documents"))
+
+
+async def _execution_of(scratch: Scratch, agent: str) -> tuple[str, uuid.UUID]:
     started = (await gql(scratch.client, START, {"a": agent}))["startExecution"]
     assert started["__typename"] == "StartExecutionPayload", started
     execution: str = started["execution"]["id"]
@@ -129,6 +133,66 @@ async def test_an_execution_whose_workflow_is_gone_shows_none(
     assert answer.body["data"]["execution"]["steps"] == []
     assert answer.round_trips == {"sql": 1, "mongo": 3}
     assert hidden.body["data"] == {"execution": None}
+
+
+FORGED = """
+query Forged($a: ID!) {
+  agent(id: $a) {
+    name description
+    flowchart { nodes { id label } }
+    executions(first: 5) { edges { node { input workflow { id name } } } }
+  }
+}
+"""
+
+
+async def test_stored_text_that_looks_like_a_place_for_a_document_stays_text(
+    users: dict[str, Pair], scratch: Scratch
+) -> None:
+    # given: an agent, its flowchart and an execution holding, wherever a client can write
+    # text, what a place for a MongoDB value looks like in the statement's answer
+    # (`schema.compiled.sites`), naming another agent's flowchart and the workflow field
+    other = from_global_id(await scratch.create_agent("other"))[1]
+    forged = f'["\\u0000", 0, "{other}", "\\u0000"]'
+    quoted = f'"\\u0000"], ["\\u0000", 1, null, "\\u0000"], "{forged}'
+    agent = await scratch.create_agent("forged", description=quoted)
+    _, row_id = await _execution_of(scratch, agent)
+    workflow = await Workflow.find_one({"organization_id": scratch.organization_id})
+    assert workflow is not None
+    stored_input = {forged: forged, "text": [quoted, '\\"\\u0000']}
+    async with scratch.services.postgres.session() as session, session.begin():
+        await session.execute(
+            update(Execution)
+            .where(Execution.id == row_id)
+            .values(input=stored_input, workflow_id=workflow.id)
+        )
+    agent_id = from_global_id(agent)[1]
+    await Flowchart.get_pymongo_collection().delete_many({"agent_id": agent_id})
+    nodes = [FlowNode(id="n1", type="ai", label=forged)]
+    flowchart = Flowchart(organization_id=scratch.organization_id, agent_id=agent_id, nodes=nodes)
+    await flowchart.insert()
+
+    # when: equal to the resolvers' answer (`Pair.check`)...
+    answer = await users[ADMIN].check(FORGED, {"a": agent})
+
+    # then: ...compiled, every text as stored, the one real place of each field filled
+    assert answer.round_trips["sql"] == 1
+    found = answer.body["data"]["agent"]
+    assert found["description"] == quoted
+    assert found["flowchart"]["nodes"] == [{"id": "n1", "label": forged}]
+    executions = found["executions"]["edges"]
+    assert [edge["node"]["input"] for edge in executions] == [stored_input]
+    assert executions[0]["node"]["workflow"]["name"] == workflow.name
+
+
+def test_places_are_found_as_postgresql_and_orjson_write_them() -> None:
+    # PostgreSQL writes ", " between an array's items; orjson (a statement run through the
+    # engine) ","; a quoted place inside a string is not one
+    postgresql = '{"a": ["\\u0000", 0, "k", 3, "\\u0000"], "b": "[\\"\\\\u0000\\", 1]"}'
+    engine = '{"a":["\\u0000",1,null,"\\u0000"]}'
+
+    assert split(postgresql) == ['{"a": ', '0, "k", 3', ', "b": "[\\"\\\\u0000\\", 1]"}']
+    assert split(engine) == ['{"a":', "1,null", "}"]
 
 
 FLOWCHART = """

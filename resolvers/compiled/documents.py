@@ -32,7 +32,7 @@ from resolvers.loaders.base import DocumentByFieldLoader
 
 class Stored:
     """One projected document as MongoDB returned it (its BSON), with its key and what each
-    compiled field made of it.
+    compiled field made of it (its JSON text).
 
     A field's rendering of a canonical document is a function of its selection and the
     document's bytes alone, so it is kept here (`rendered`, by the field) and used again for
@@ -48,7 +48,7 @@ class Stored:
         self.bson = bson
         self.key = key
         # By the id of the field (held too, so that its id is not reused while kept here).
-        self.rendered: dict[int, tuple[object, Any]] = {}
+        self.rendered: dict[int, tuple[object, str]] = {}
 
 
 # The documents read lately, by collection and bytes: their keys, and their renderings.

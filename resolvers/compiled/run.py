@@ -84,15 +84,33 @@ async def fetch_json(
     `encoded`, the JSON text PostgreSQL built as an `orjson.Fragment`, which orjson writes
     into the answer as it is: an answer only ever written out as JSON is not decoded into
     Python objects to be encoded again (most of the gateway's CPU on a 100-agent page)."""
+    if not encoded:
+        text = _text(statement, postgres.engine.dialect)
+        if text is None:
+            return await _through_engine(postgres, statement, values)
+        return await postgres.fetch_value(text.sql, text.parameters(values or {}))
+    json_text = await fetch_json_text(postgres, statement, values)
+    return None if json_text is None else orjson.Fragment(json_text)
+
+
+async def fetch_json_text(
+    postgres: Postgres, statement: Select[Any], values: dict[str, Any] | None = None
+) -> str | None:
+    """The JSON text of the one value the statement returns (None for SQL NULL), as
+    PostgreSQL wrote it (a statement the text cannot express: as orjson writes it)."""
     text = _text(statement, postgres.engine.dialect)
     if text is None:
-        async with postgres.read_engine.connect() as connection:
-            return (await connection.execute(statement, values or {})).scalar_one()
-    parameters = text.parameters(values or {})
-    if not encoded:
-        return await postgres.fetch_value(text.sql, parameters)
-    json_text = await postgres.fetch_value(text.as_text, parameters)
-    return None if json_text is None else orjson.Fragment(json_text)
+        value = await _through_engine(postgres, statement, values)
+        return None if value is None else orjson.dumps(value).decode()
+    json_text: str | None = await postgres.fetch_value(text.as_text, text.parameters(values or {}))
+    return json_text
+
+
+async def _through_engine(
+    postgres: Postgres, statement: Select[Any], values: dict[str, Any] | None
+) -> Any:
+    async with postgres.read_engine.connect() as connection:
+        return (await connection.execute(statement, values or {})).scalar_one()
 
 
 def _text(statement: Select[Any], dialect: Dialect) -> _Text | None:

@@ -157,6 +157,10 @@ class Binder:
         # True when it holds the principal's own user id (a member's conversations): it may
         # be reused for that user only.
         self.per_user = False
+        # The MongoDB fields the statement leaves a place for, by the number its places
+        # name them by (`schema.compiled.sites`), and those numbers by the field's id.
+        self.documents: list[DocumentField] = []
+        self._document_numbers: dict[int, int] = {}
 
     def arguments(self, field_def: Any, details: Any) -> dict[str, Any]:
         """The field's arguments as its resolver receives them: Python names, input objects
@@ -195,7 +199,13 @@ class Binder:
             if not isinstance(chosen, ObjectPlan):  # another type, or one that does not compile
                 raise NotCompilableError(f"node of a {type_name}")
             statement = self._inlined(self._by_id(type_name, chosen))
-            return bound(statement, chosen, executions=type_name in EXECUTION_TYPES, row=True)
+            return bound(
+                statement,
+                chosen,
+                self.documents,
+                executions=type_name in EXECUTION_TYPES,
+                row=True,
+            )
         if isinstance(target, NodePlan):  # `row` reads every `node(id)`
             raise TypeError("node(id) without an id")
         statement, sort = await self._statement(plan)
@@ -203,6 +213,7 @@ class Binder:
         return bound(
             self._inlined(statement),
             target,
+            self.documents,
             executions=name in EXECUTION_ROOTS,
             clock=name in CLOCK_ROOTS,
             cursor=sort,
@@ -303,7 +314,7 @@ class Binder:
         if isinstance(field, FiguresPlan):
             return executions.figures(self.principal, field, table)
         if isinstance(field, DocumentField):
-            return document_key(field, table)
+            return document_key(field, self._document_number(field), table)
         if isinstance(field, Computed):
             return computed_value(field, table)
         if isinstance(field, Relation):
@@ -313,6 +324,13 @@ class Binder:
             if field.render == "id"
             else render(table.c, field)
         )
+
+    def _document_number(self, field: DocumentField) -> int:
+        number = self._document_numbers.get(id(field))
+        if number is None:
+            number = self._document_numbers[id(field)] = len(self.documents)
+            self.documents.append(field)
+        return number
 
     def relation(self, relation: Relation, parent: FromClause) -> Expression:
         organization = self.principal.organization_id

@@ -27,7 +27,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from models.sql import base
 from resolvers.compiled import clock, figures
 from resolvers.compiled.cache import BoundedCache
-from resolvers.compiled.run import fetch_json
+from resolvers.compiled.run import fetch_json, fetch_json_text
 from resolvers.compiled.visibility import parameters
 from resolvers.context import Context
 from resolvers.errors import ClientError
@@ -242,11 +242,15 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 elif binder.cacheable:
                     built.put(statement_key, bound)
             values = await self._run_values(bound, binder, plan, row)
-            if not bound.documents:  # JSON text, when nothing reads the answer but orjson
-                encoded = context.json_answers
+            # JSON text, when nothing reads the answer but orjson
+            encoded = context.json_answers
+            if not bound.documents:
                 return await fetch_json(services.postgres, bound.statement, values, encoded=encoded)
-            answer = await fetch_json(services.postgres, bound.statement, values)
-            return await stitch(bound.target, answer, context.loaders)
+            text = await fetch_json_text(services.postgres, bound.statement, values)
+            if text is None:
+                return None
+            text = await stitch(bound.documents, text, context.loaders)
+            return orjson.Fragment(text) if encoded else orjson.loads(text)
         except ClientError:
             pass  # the resolver raises it again, and reports it as always
         except NotCompilableError as reason:  # known once bound: `node(id)` of another type

@@ -122,11 +122,6 @@ def reaches_executions(plan: ObjectPlan | ConnectionPlan | ListPlan | None) -> b
     )
 
 
-def has_documents(plan: ObjectPlan | ConnectionPlan | ListPlan | None) -> bool:
-    """Whether MongoDB fields are stitched into the statement's answer."""
-    return _reaches(plan, lambda field: isinstance(field, DocumentField))
-
-
 def has_figures(plan: ObjectPlan | ConnectionPlan | ListPlan | None) -> bool:
     """Whether the statement computes figures (and so takes their parameter)."""
     return _reaches(plan, lambda field: isinstance(field, FiguresPlan))

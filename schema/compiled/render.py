@@ -1,16 +1,17 @@
 """How a planned scalar becomes SQL that renders it as the resolver path serializes it (the
-planner's `Scalar.render`), and the key a MongoDB field leaves in the statement's answer."""
+planner's `Scalar.render`), and the place a MongoDB field leaves in the statement's answer."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import FromClause, Text, case, cast, func, null
+from sqlalchemy import FromClause, Text, case, cast, null
 
 from resolvers.compiled.sql import Expression, enum_name, float_json, iso_datetime
 from schema.compiled.documents import DocumentField
 from schema.compiled.reading import Scalar
+from schema.compiled.sites import site
 
 # How a value is rendered, by the planner's `Scalar.render` ("id" is the binder's: it needs
 # the parent's type name).
@@ -27,13 +28,12 @@ def render(values: Any, field: Scalar) -> Expression:
     return _RENDER[field.render](values[field.column], field)
 
 
-def document_key(field: DocumentField, table: FromClause) -> Expression:
-    """The document's key (and the columns its value takes besides, in an array);
-    `schema.compiled.stitch` puts the value in its place."""
+def document_key(field: DocumentField, index: int, table: FromClause) -> Expression:
+    """The place of the statement's `index`th MongoDB field, with its document's key and the
+    columns its value takes besides (`schema.compiled.sites`); `schema.compiled.stitch` puts
+    the value in it."""
     source = field.source
     key: Expression = cast(table.c[source.parent_column], Text)
     if source.needed is not None:
         key = case((source.needed(table), key), else_=null())
-    if source.carried:
-        return func.json_build_array(key, *(table.c[c] for c in source.carried))
-    return key
+    return site(index, key, [table.c[c] for c in source.carried])
