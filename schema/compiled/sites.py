@@ -16,7 +16,6 @@ wrote them. The field is its position in the statement's `Bound.documents`."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from sqlalchemy import func, literal_column
@@ -27,9 +26,15 @@ from resolvers.compiled.sql import Expression
 # `json`, which keeps its text as written (the input checks only its syntax).
 _NUL = "'\"\\u0000\"'::json"
 
-# PostgreSQL writes ", " between an array's items, orjson (a statement run through the
-# engine, `resolvers.compiled.run`) ",".
-_SITE = re.compile(r'\["\\u0000", ?(.*?), ?"\\u0000"\]', re.DOTALL)
+# Where a place starts and ends. Found by `str.split` and `str.index` (a fast substring
+# search) rather than a regular expression, which read the whole answer character by
+# character: a ninth of the CPU of Q5 (issue 16).
+_START = '["\\u0000",'
+_END = '"\\u0000"]'
+# Between the items: PostgreSQL writes ", ", orjson (a statement run through the engine,
+# `resolvers.compiled.run`) ",". No JSON value starts or ends with a space or a comma (a
+# string starts and ends with its quote).
+_BETWEEN = ", "
 
 
 def site(field: int, key: Expression, carried: Sequence[Expression] = ()) -> Expression:
@@ -42,4 +47,9 @@ def site(field: int, key: Expression, carried: Sequence[Expression] = ()) -> Exp
 def split(text: str) -> list[str]:
     """`text` split at its sites: the text between them at even positions, each site's
     contents (`<field>, <key>, <carried columns>...`, JSON array items) at odd ones."""
-    return _SITE.split(text)
+    first, *rest = text.split(_START)
+    parts = [first]
+    for chunk in rest:
+        end = chunk.index(_END)
+        parts += (chunk[:end].strip(_BETWEEN), chunk[end + len(_END) :])
+    return parts
