@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typing
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import Any
@@ -67,7 +67,7 @@ class Projected:
 
     document: type[BaseModel]
     fields: frozenset[str]  # the projection, key field included
-    raw: dict[uuid.UUID, Stored]
+    raw: dict[str, Stored]  # by key, as PostgreSQL writes a UUID
     codec_options: CodecOptions[Any]
     # Decoded in this request (a document new to the cache already was, for its key).
     _decoded: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -94,23 +94,19 @@ class Projected:
 
 
 async def fetch_projected(
-    loader: DocumentByFieldLoader[Any], keys: Sequence[uuid.UUID], fields: Iterable[str]
+    loader: DocumentByFieldLoader[Any], keys: Collection[str], fields: Iterable[str]
 ) -> Projected:
-    """The documents of `keys` by key (absent: not found), each holding the projected
-    `fields` (dotted paths name sub-fields of a list of sub-documents)."""
+    """The documents of `keys` (UUIDs as PostgreSQL writes them) by key (absent: not
+    found), each holding the projected `fields` (dotted paths name sub-fields of a list of
+    sub-documents)."""
     document = loader.document
     projection = dict.fromkeys(sorted({*fields, loader.field}), 1)
     collection = document.get_pymongo_collection()
     database, options = collection.database, collection.codec_options
     # Each document is left as its bytes: a document seen before is not decoded again.
     raw_options = options.with_options(document_class=RawBSONDocument)
-    found: dict[uuid.UUID, Stored] = {}
+    found: dict[str, Stored] = {}
     decoded: dict[int, dict[str, Any]] = {}
-    # The keys as the client's standard representation stores them, made here: pymongo's
-    # encoder converts each `uuid.UUID` through Python (`Binary.from_uuid`), most of the CPU
-    # of encoding the command.
-    standard = options.uuid_representation == UuidRepresentation.STANDARD
-    binary = [Binary(key.bytes, UUID_SUBTYPE) for key in keys] if standard else list(keys)
 
     def keep(batch: list[RawBSONDocument]) -> None:
         for each in batch:
@@ -120,7 +116,7 @@ async def fetch_projected(
             stored = _stored.get(cached)
             if stored is None:
                 whole = decode(bson, options)
-                stored = Stored(bson, whole[loader.field])
+                stored = Stored(bson, _text(whole[loader.field]))
                 _stored.put(cached, stored)
                 decoded[id(stored)] = whole
             found[stored.key] = stored
@@ -133,7 +129,7 @@ async def fetch_projected(
         reply = await database.command(
             {
                 "find": collection.name,
-                "filter": {loader.field: {"$in": binary}, **loader.scope()},
+                "filter": {loader.field: {"$in": _uuids(keys, options)}, **loader.scope()},
                 "projection": projection,
                 "batchSize": len(keys) + 1,  # +1: the cursor is exhausted, no killCursors
             },
@@ -150,6 +146,21 @@ async def fetch_projected(
     # instead fail at once rather than wait out a second store timeout.
     await loader.reading(read)
     return Projected(document, frozenset(projection), found, options, decoded)
+
+
+def _uuids(keys: Collection[str], options: CodecOptions[Any]) -> list[Any]:
+    """The keys as BSON values, in order. Made here as the client's standard representation
+    stores them: pymongo's encoder converts each `uuid.UUID` through Python
+    (`Binary.from_uuid`), and parsing and sorting `uuid.UUID`s is Python too; together most
+    of the CPU of a MongoDB field's query outside pymongo (issue 16)."""
+    if options.uuid_representation != UuidRepresentation.STANDARD:
+        return [uuid.UUID(key) for key in sorted(keys)]
+    return [Binary(bytes.fromhex(key.replace("-", "")), UUID_SUBTYPE) for key in sorted(keys)]
+
+
+def _text(key: Any) -> Any:
+    """A stored key as PostgreSQL writes a UUID (anything else as it is: it matches none)."""
+    return str(key) if isinstance(key, uuid.UUID) else key
 
 
 @cache

@@ -15,7 +15,6 @@ MongoDB returned (`schema.compiled.direct`), any other through validation and it
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -50,12 +49,12 @@ async def stitch(documents: Sequence[DocumentField], text: str, loaders: Loaders
         places[site] = (field, key, carried)
         by_loader[field.source.loader_name].append(site)
     values: dict[str, str] = {}
-    await asyncio.gather(
-        *(
-            _fill(getattr(loaders, name), [(site, places[site]) for site in named], values)
-            for name, named in by_loader.items()
-        )
-    )
+    fills = [
+        _fill(getattr(loaders, name), [(site, places[site]) for site in named], values)
+        for name, named in by_loader.items()
+    ]
+    # One collection is awaited as it is: `gather` would make it a task of its own.
+    await (fills[0] if len(fills) == 1 else asyncio.gather(*fills))
     parts[1::2] = [values[site] for site in sites]
     return "".join(parts)
 
@@ -63,15 +62,15 @@ async def stitch(documents: Sequence[DocumentField], text: str, loaders: Loaders
 async def _fill(loader: Any, places: list[tuple[str, Place]], values: dict[str, str]) -> None:
     """Each place's value, in `values` by the place, from one query of `loader`'s
     collection for all of their documents."""
-    ids = {key: uuid.UUID(key) for _, (_, key, _) in places if key is not None}
+    keys = {key for _, (_, key, _) in places if key is not None}
     found: Projected | None = None
-    if ids:
+    if keys:
         projection = {path for _, (field, _, _) in places for path in field.projection}
-        found = await fetch_projected(loader, sorted(ids.values()), projection)
+        found = await fetch_projected(loader, keys, projection)
     for site, (field, key, carried) in places:
         # A null key (an execution of no workflow, one that has ended): the resolver
         # answers without asking MongoDB.
-        stored = found.raw.get(ids[key]) if found is not None and key is not None else None
+        stored = found.raw.get(key) if found is not None and key is not None else None
         values[site] = _render(field, found, stored, carried)
 
 
