@@ -9,9 +9,12 @@ import uuid
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql import sqltypes
 
 from models.documents import ExecutionTrace, Flowchart, FlowNode, Workflow
 from models.sql import Execution
+from models.sql.base import Base
 from resolvers.compiled.documents import Projected, construct, projected_model
 from resolvers.ids import from_global_id
 from schema.compiled import executor
@@ -183,6 +186,16 @@ async def test_stored_text_that_looks_like_a_place_for_a_document_stays_text(
     executions = found["executions"]["edges"]
     assert [edge["node"]["input"] for edge in executions] == [stored_input]
     assert executions[0]["node"]["workflow"]["name"] == workflow.name
+
+
+def test_no_table_has_a_json_column_that_could_hold_a_place() -> None:
+    # `json` keeps its text as written, so a stored `"\\u0000` could forge a place for a
+    # MongoDB value (`schema.compiled.sites`); `jsonb` refuses it, text cannot hold NUL
+    columns = [column for table in Base.metadata.tables.values() for column in table.columns]
+    json_columns = [c for c in columns if isinstance(c.type, sqltypes.JSON)]
+
+    assert json_columns  # the check sees the JSON columns there are...
+    assert [str(c) for c in json_columns if not isinstance(c.type, JSONB)] == []  # ...all jsonb
 
 
 def test_places_are_found_as_postgresql_and_orjson_write_them() -> None:

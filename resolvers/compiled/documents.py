@@ -116,7 +116,7 @@ async def fetch_projected(
             stored = _stored.get(cached)
             if stored is None:
                 whole = decode(bson, options)
-                stored = Stored(bson, _text(whole[loader.field]))
+                stored = Stored(bson, _key_text(whole[loader.field]))
                 _stored.put(cached, stored)
                 decoded[id(stored)] = whole
             found[stored.key] = stored
@@ -158,7 +158,7 @@ def _uuids(keys: Collection[str], options: CodecOptions[Any]) -> list[Any]:
     return [Binary(bytes.fromhex(key.replace("-", "")), UUID_SUBTYPE) for key in sorted(keys)]
 
 
-def _text(key: Any) -> Any:
+def _key_text(key: Any) -> Any:
     """A stored key as PostgreSQL writes a UUID (anything else as it is: it matches none)."""
     return str(key) if isinstance(key, uuid.UUID) else key
 

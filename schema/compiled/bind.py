@@ -54,7 +54,7 @@ from schema.compiled.plan import (
     Typename,
 )
 from schema.compiled.reading import NotCompilableError
-from schema.compiled.render import document_key, render
+from schema.compiled.render import document_site, render
 
 # Relations to one row: its class, and the parent's column holding its id. The row is looked
 # up within the principal's organization and under what else its loader asks of a row
@@ -314,7 +314,7 @@ class Binder:
         if isinstance(field, FiguresPlan):
             return executions.figures(self.principal, field, table)
         if isinstance(field, DocumentField):
-            return document_key(field, self._document_number(field), table)
+            return document_site(field, self._document_number(field), table)
         if isinstance(field, Computed):
             return computed_value(field, table)
         if isinstance(field, Relation):

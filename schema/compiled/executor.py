@@ -242,7 +242,8 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 elif binder.cacheable:
                     built.put(statement_key, bound)
             values = await self._run_values(bound, binder, plan, row)
-            # JSON text, when nothing reads the answer but orjson
+            # JSON text, when nothing reads the answer but orjson (an HTTP or websocket
+            # answer); MongoDB values are spliced into it as text.
             encoded = context.json_answers
             if not bound.documents:
                 return await fetch_json(services.postgres, bound.statement, values, encoded=encoded)

@@ -28,12 +28,12 @@ def render(values: Any, field: Scalar) -> Expression:
     return _RENDER[field.render](values[field.column], field)
 
 
-def document_key(field: DocumentField, index: int, table: FromClause) -> Expression:
-    """The place of the statement's `index`th MongoDB field, with its document's key and the
+def document_site(field: DocumentField, number: int, table: FromClause) -> Expression:
+    """The place of the statement's MongoDB field `number`, with its document's key and the
     columns its value takes besides (`schema.compiled.sites`); `schema.compiled.stitch` puts
     the value in it."""
     source = field.source
     key: Expression = cast(table.c[source.parent_column], Text)
     if source.needed is not None:
         key = case((source.needed(table), key), else_=null())
-    return site(index, key, [table.c[c] for c in source.carried])
+    return site(number, key, [table.c[c] for c in source.carried])

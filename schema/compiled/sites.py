@@ -9,10 +9,10 @@ A place is a JSON array between two strings holding one NUL character,
     ["\\u0000", <field>, <key>, <carried columns>..., "\\u0000"]
 
 and nothing stored can forge it: PostgreSQL's text cannot hold NUL, `jsonb` refuses
-`\\u0000`, and the statement reads no `json` column. Wherever stored text holds a quote it
-is written `\\"` (preceded by a backslash, never followed by `\\u0000`), wherever it holds a
-backslash `\\\\`; so the seven characters `"\\u0000` occur in the answer only where a site
-wrote them. The field is its position in the statement's `Bound.documents`."""
+`\\u0000`, and no table has a `json` column (held by a test). Wherever stored text holds a
+quote it is written `\\"` (preceded by a backslash, never followed by `\\u0000`), wherever
+it holds a backslash `\\\\`; so the seven characters `"\\u0000` occur in the answer only where
+a site wrote them. The field is its position in the statement's `Bound.documents`."""
 
 from __future__ import annotations
 
