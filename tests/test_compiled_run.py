@@ -9,13 +9,14 @@ from typing import Any
 
 import asyncpg
 from asyncpg.pgproto import pgproto
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, literal_column, select
 
 from flowgate.seed import SeedSummary
 from flowgate.services import Services
 from models.sql import Agent
-from resolvers.compiled.run import _text, fetch_json, organization_inlined
+from resolvers.compiled.run import _text, fetch_json, fetch_json_text, organization_inlined
 from resolvers.compiled.sql import number
+from schema.compiled.sites import site, split
 
 HOSTILE = "x'); DROP TABLE agents; --"
 
@@ -181,3 +182,24 @@ async def test_a_text_is_not_shared_where_a_client_value_was_the_organization(
 
 def _dialect(services: Services) -> Any:
     return services.postgres.engine.dialect
+
+
+async def test_places_for_mongodb_values_read_the_same_through_the_engine(
+    services: Services,
+) -> None:
+    # given: a statement with a place (`schema.compiled.sites`) written as text, and the same
+    # with a parameter the text cannot express (an IN list, expanded at run time)
+    place = func.json_build_array(site(0, literal_column("'key'"), [literal_column("3")]))
+    as_text = select(place)
+    through_engine = select(place).where(literal(1).in_([1, 2]))
+    assert _text(through_engine, services.postgres.engine.dialect) is None
+
+    # when
+    written = await fetch_json_text(services.postgres, as_text)
+    rewritten = await fetch_json_text(services.postgres, through_engine)
+
+    # then: PostgreSQL's text and orjson's differ in spacing, not in their places
+    assert written is not None and rewritten is not None
+    assert written != rewritten
+    assert split(written) == ["[", '0, "key", 3', "]"]
+    assert split(rewritten) == ["[", '0,"key",3', "]"]
