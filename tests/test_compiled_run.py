@@ -203,3 +203,28 @@ async def test_places_for_mongodb_values_read_the_same_through_the_engine(
     assert written != rewritten
     assert split(written) == ["[", '0, "key", 3', "]"]
     assert split(rewritten) == ["[", '0,"key",3', "]"]
+
+
+async def test_a_place_is_written_the_same_whatever_string_literals_mean(
+    services: Services,
+) -> None:
+    # given: a place's text, and a connection where backslashes in a plain string literal
+    # are escapes (a server configured with `standard_conforming_strings = off`)
+    place = select(func.json_build_array(site(0, literal_column("'key'"))))
+    text = _text(place, services.postgres.engine.dialect)
+    assert text is not None
+    url = services.postgres.engine.url.set(drivername="postgresql")
+    # each time parsed anew, under the setting of the moment
+    uncached = {"statement_cache_size": 0}
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False), **uncached)
+    try:
+        answers = []
+        for setting in ("on", "off"):
+            await connection.execute(f"SET standard_conforming_strings = {setting}")
+            answers.append(await connection.fetchval(text.as_text))
+    finally:
+        await connection.close()
+
+    # then: the same place either way
+    assert answers[0] == answers[1]
+    assert split(answers[1]) == ["[", '0, "key"', "]"]

@@ -23,8 +23,9 @@ from sqlalchemy.dialects.postgresql import JSON
 
 from resolvers.compiled.sql import Expression
 
-# `json`, which keeps its text as written (the input checks only its syntax).
-_NUL = "'\"\\u0000\"'::json"
+# `json`, which keeps its text as written (the input checks only its syntax); an escape
+# string, read the same whatever `standard_conforming_strings` says.
+_NUL = "E'\"\\\\u0000\"'::json"
 
 # Where a place starts and ends. Found by `str.split` and `str.index` (a fast substring
 # search) rather than a regular expression, which read the whole answer character by
