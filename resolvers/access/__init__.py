@@ -31,6 +31,7 @@ from __future__ import annotations
 from resolvers.access.agents import may_change_agent
 from resolvers.access.approvals import may_decide_approval
 from resolvers.access.executions import (
+    READABLE_IDS,
     documents_visible,
     execution_visible,
     may_drive_execution,
@@ -51,6 +52,7 @@ from resolvers.access.workflows import (
 )
 
 __all__ = [
+    "READABLE_IDS",
     "documents_visible",
     "execution_visible",
     "is_admin",

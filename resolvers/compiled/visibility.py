@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BindParameter, ColumnElement, FromClause, bindparam
+from sqlalchemy import ColumnElement, FromClause
 from sqlalchemy.sql.util import ClauseAdapter
 
 from flowgate.principal import Principal
@@ -19,19 +19,18 @@ from resolvers import access
 if TYPE_CHECKING:
     from resolvers.loaders import Loaders
 
-READABLE_IDS: BindParameter[Any] = bindparam("readable_workflow_ids", expanding=True)
-
 
 def execution_visible(principal: Principal, table: FromClause) -> ColumnElement[bool]:
     """`access.execution_visible` over `table` (an alias of the executions table)."""
-    readable = None if access.is_admin(principal) else READABLE_IDS
+    readable = None if access.is_admin(principal) else access.READABLE_IDS
     predicate = access.execution_visible(principal, readable)
     return ClauseAdapter(table).traverse(predicate)
 
 
 async def parameters(loaders: Loaders, principal: Principal) -> dict[str, Any]:
-    """The values of `READABLE_IDS` for this request's principal (none for an admin)."""
+    """The value of `access.READABLE_IDS` for this request's principal (none for an
+    admin)."""
     readable = await loaders.readable_workflow_ids.get()
     if readable is None or access.is_admin(principal):
         return {}
-    return {READABLE_IDS.key: access.readable_ids_parameter(readable)}
+    return {access.READABLE_IDS.key: access.readable_ids_parameter(readable)}
