@@ -98,15 +98,14 @@ def documents_visible(readable_ids: frozenset[str] | None) -> dict[str, Any]:
     `workflow_id` (traces, events); the organization is the caller's own term."""
     if readable_ids is None:
         return {}
-    return {"workflow_id": {"$in": [None, *readable_ids_parameter(readable_ids)]}}
+    ids = (uuid.UUID(workflow_id) for workflow_id in sorted(readable_ids))
+    return {"workflow_id": {"$in": [None, *ids]}}
 
 
-def readable_ids_parameter(readable_ids: frozenset[str]) -> list[uuid.UUID]:
-    """The value `execution_visible` compares workflow ids with, for `readable_ids`, in
-    their order as UUIDs: sorted as text, which is the same order (lowercase hex, hyphens
-    in the same places), without `uuid.UUID`'s comparisons in Python (about 190 for a
-    member who reads 44 workflows, on every request)."""
-    return [uuid.UUID(workflow_id) for workflow_id in sorted(readable_ids)]
+def readable_ids_parameter(readable_ids: frozenset[str]) -> list[str]:
+    """The value `execution_visible` compares workflow ids with, for `readable_ids`: their
+    text, which asyncpg reads as UUIDs in C, in a fixed order (text sorts as UUIDs do)."""
+    return sorted(readable_ids)
 
 
 def may_read_execution(
