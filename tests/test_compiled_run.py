@@ -11,11 +11,16 @@ import asyncpg
 from asyncpg.pgproto import pgproto
 from sqlalchemy import Select, func, literal, literal_column, select
 
+from flowgate.principal import Credential, CredentialKind, Principal
 from flowgate.seed import SeedSummary
 from flowgate.services import Services
-from models.sql import Agent
+from models.enums import UserRole
+from models.sql import Agent, Execution
+from resolvers import access
+from resolvers.access import READABLE_IDS
 from resolvers.compiled.run import _text, fetch_json, fetch_json_text, organization_inlined
 from resolvers.compiled.sql import number
+from resolvers.compiled.visibility import execution_visible
 from schema.compiled.sites import site, split
 
 HOSTILE = "x'); DROP TABLE agents; --"
@@ -228,3 +233,42 @@ async def test_a_place_is_written_the_same_whatever_string_literals_mean(
     # then: the same place either way
     assert answers[0] == answers[1]
     assert split(answers[1]) == ["[", '0, "key"', "]"]
+
+
+async def test_a_members_statement_is_one_text_whatever_the_workflows_they_read(
+    services: Services, seeded: SeedSummary
+) -> None:
+    # given: the executions a member may see, as a compiled statement reads them
+    organization_id, _ = await _organization_and_agents(services)
+    member = Principal(
+        organization_id=organization_id,
+        user_id=uuid.uuid4(),
+        role=UserRole.USER,
+        credential=Credential(CredentialKind.API_KEY, uuid.UUID(int=0)),
+    )
+    table = Execution.__table__.alias()
+    statement = select(func.count()).where(execution_visible(member, table))
+
+    # when: compiled once, and run for two sets of readable workflows
+    text = _text(statement, services.postgres.engine.dialect)
+    async with services.postgres.session() as session:
+        some = await session.scalars(
+            select(Execution.workflow_id)
+            .where(Execution.organization_id == organization_id, Execution.workflow_id.is_not(None))
+            .distinct()
+            .limit(3)
+        )
+        readable = [frozenset(str(workflow_id) for workflow_id in some), frozenset()]
+    counts = [
+        await fetch_json(services.postgres, statement, {READABLE_IDS.key: sorted(ids)})
+        for ids in readable
+    ]
+
+    # then: a text of its own (no list expanded per request), the ids its one parameter,
+    # and each set of ids its own answer, as the resolvers' predicate gives it
+    assert text is not None and READABLE_IDS.key in text.names
+    async with services.postgres.session() as session:
+        for ids, count in zip(readable, counts, strict=True):
+            expected = select(func.count()).where(access.execution_visible(member, ids))
+            assert count == await session.scalar(expected)
+    assert counts[0] > counts[1]
