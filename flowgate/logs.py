@@ -79,6 +79,12 @@ class BoundOnce:
         return bound[1]
 
 
+def console_renderer() -> Processor:
+    """Readable lines for a console, with plain tracebacks: rich's, with every frame's locals,
+    ran to 490 KB for one malformed websocket frame and held the event loop for seconds."""
+    return structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+
+
 def configure_logging(*, production: bool, stream: TextIO | None = None) -> None:
     """Send every log line to `stream` (stdout): JSON when `production`, else for a console."""
     shared: list[Processor] = [
@@ -93,9 +99,7 @@ def configure_logging(*, production: bool, stream: TextIO | None = None) -> None
         shared.append(structlog.processors.ExceptionRenderer(transformer))
         renderer = structlog.processors.JSONRenderer(serializer=_dumps)
     else:
-        # A plain traceback: rich's, with every frame's locals, ran to 490 KB for one
-        # malformed websocket frame and held the event loop for seconds.
-        renderer = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+        renderer = console_renderer()
     handler = logging.StreamHandler(stream or sys.stdout)
     sink = HandlerSink(handler)
     structlog.configure(

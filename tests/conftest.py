@@ -16,11 +16,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI
 from pymongo.errors import PyMongoError
 
 from flowgate import migrate
 from flowgate.app import create_app
+from flowgate.logs import console_renderer
 from flowgate.seed import SeedSummary, seed
 from flowgate.services import Services
 from flowgate.settings import Settings
@@ -46,6 +48,19 @@ def _own_redis_database() -> None:
 
 
 _own_redis_database()
+
+
+def _plain_tracebacks() -> None:
+    """structlog's default console renderer draws each logged exception with rich, every
+    frame's locals included: seconds for each masked error. A change that made many requests
+    fail kept both workers inside rich for more than ten minutes, and the suite looked hung.
+    The tests log as `flowgate serve` does in development instead."""
+    processors = [*structlog.get_config()["processors"]]
+    processors[-1] = console_renderer()  # the default chain ends with its renderer
+    structlog.configure(processors=processors)
+
+
+_plain_tracebacks()
 
 
 @pytest.fixture(scope="session")

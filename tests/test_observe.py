@@ -298,12 +298,13 @@ def logging_to(stream: io.StringIO, *, production: bool) -> Iterator[None]:
     """`configure_logging` into `stream`, and the test process's logging back afterwards."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
+    saved_config = structlog.get_config()
     quieted = [logging.getLogger(name) for name in ("strawberry.execution", "uvicorn.access")]
     configure_logging(production=production, stream=stream)
     try:
         yield
     finally:
-        structlog.reset_defaults()
+        structlog.configure(**saved_config)
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
         for logger in quieted:
@@ -385,7 +386,7 @@ def test_a_logger_bound_once_follows_each_configuration() -> None:
             logger.get().info("request", n=2)
     with logging_to(second, production=True):
         logger.get().info("request", n=3)
-    # and then logging is back to structlog's defaults
+    # and then logging is back to the test process's own
     with structlog.testing.capture_logs() as after_reset:
         logger.get().info("request", n=4)
 
