@@ -19,12 +19,13 @@ from functools import cache, partial
 from typing import Any
 
 from bson import decode
-from bson.binary import UUID_SUBTYPE, Binary, UuidRepresentation
+from bson.binary import UuidRepresentation
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pydantic import BaseModel, create_model
 from sqlalchemy import ColumnElement, FromClause
 
+from flowgate.stores.uuids import uuid_binaries
 from models.enums import TERMINAL_EXECUTION_STATUSES
 from resolvers.compiled.cache import BoundedCache
 from resolvers.compiled.canonical import checker
@@ -155,7 +156,7 @@ def _uuids(keys: Collection[str], options: CodecOptions[Any]) -> list[Any]:
     of the CPU of a MongoDB field's query outside pymongo (issue 16)."""
     if options.uuid_representation != UuidRepresentation.STANDARD:
         return [uuid.UUID(key) for key in sorted(keys)]
-    return [Binary(bytes.fromhex(key.replace("-", "")), UUID_SUBTYPE) for key in sorted(keys)]
+    return uuid_binaries(keys)
 
 
 def _key_text(key: Any) -> Any:
