@@ -1,9 +1,7 @@
 """The GraphQL surface: types, inputs, enums, error types and root fields, assembled here."""
 
-from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 
-from resolvers.errors import ClientError
 from schema.compiled.executor import CompiledExecutionContext
 from schema.extensions.hooks import FlowgateSchema
 from schema.extensions.introspection import IntrospectionNeedsCredential
@@ -21,16 +19,6 @@ from schema.naming import CachedNameConverter
 from schema.query import Query
 from schema.subscription import Subscription
 
-
-def _should_mask(error: Exception) -> bool:
-    # Expected errors (bad input, not found, ...) reach the client as they are, and so do
-    # validation errors (no original error: the query itself is wrong) and variables that do
-    # not fit their types (graphql-core wraps its own GraphQLError naming the variable).
-    # Anything else is a bug or an outage, and its text could leak internals.
-    original = error.original_error if hasattr(error, "original_error") else None
-    return original is not None and not isinstance(original, ClientError | GraphQLError)
-
-
 schema = FlowgateSchema(
     query=Query,
     mutation=Mutation,
@@ -47,9 +35,7 @@ schema = FlowgateSchema(
         CodedVariableErrors,
         # Before the masking: it counts and logs the codes the client is sent.
         ObserveOperations,
-        lambda: MaskUnexpectedErrors(
-            should_mask_error=_should_mask, error_message="Internal server error"
-        ),
+        MaskUnexpectedErrors,
     ],
 )
 

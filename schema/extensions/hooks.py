@@ -33,8 +33,10 @@ from strawberry.extensions.context import (
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema import Schema
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.utils.await_maybe import await_maybe
+
+from schema.extensions.masking import mask_escaped
 
 # One hook of a phase: the extension's index in the list, the context manager factory
 # (`contextlib.contextmanager` of the class's generator function) and whether it is async.
@@ -202,7 +204,14 @@ class PlannedHooksRunner(SchemaExtensionsRunner):
 
 
 class FlowgateSchema(Schema):
-    """The schema, running its extensions through `PlannedHooksRunner`."""
+    """The schema, running its extensions through `PlannedHooksRunner`, with the errors of
+    an operation that its extensions ended before it started masked too (`mask_escaped`)."""
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            result.errors = mask_escaped(result.errors)
+        return result
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]

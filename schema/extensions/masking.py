@@ -14,12 +14,26 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from flowgate.request_scope import current_request_id
 from flowgate.stores.errors import unreachable_store
+from resolvers.errors import ClientError
 
 log = structlog.get_logger(__name__)
 
 
+def unexpected(error: GraphQLError) -> bool:
+    """Whether `error` must be masked. Expected errors (bad input, not found, ...) reach the
+    client as they are, and so do validation errors (no original error: the query itself is
+    wrong) and variables that do not fit their types (graphql-core wraps its own
+    GraphQLError naming the variable). Anything else is a bug or an outage, and its text
+    could leak internals."""
+    original = error.original_error
+    return original is not None and not isinstance(original, ClientError | GraphQLError)
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """Replaces an unexpected error by a message the client can quote: the request id."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=unexpected, error_message="Internal server error")
 
     def _process_result(self, result: object) -> None:
         # Strawberry's asks `isinstance(result, <a runtime-checkable Protocol with
@@ -87,3 +101,13 @@ def request_id_results() -> dict[str, Any]:
     """The operation's `extensions` entry (also added by the prepared path)."""
     request_id = current_request_id()
     return {"requestId": request_id} if request_id else {}
+
+
+def mask_escaped(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """`errors` masked as the extension masks them, for an answer the extension never saw:
+    an extension's `on_operation` that fails before the operation starts (a persisted-query
+    store, a bug) ends the operation before the masking extension is entered, and Strawberry
+    answers with the exception's own text (`schema.extensions.hooks.FlowgateSchema`)."""
+    if not any(map(unexpected, errors)):
+        return errors
+    return MaskUnexpectedErrors()._process_errors(errors)

@@ -1,0 +1,68 @@
+"""An unexpected error raised before an operation starts (an extension's `on_operation`: the
+persisted-query store, a bug) reaches no client: over HTTP, Strawberry ends the operation
+before the masking extension is entered and answered with the exception's own text
+(`schema.extensions.masking.mask_escaped` masks it now); a websocket's handler closes the
+socket as an internal error."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import httpx
+import pytest
+
+from schema.extensions.persisted import PersistedQueries
+from tests.test_hardening_ws import LEGACY, TRANSPORT, closed_with, opened, start
+
+DETAIL = "internal-detail-of-the-store"
+TYPENAME = "{ __typename }"
+SUBSCRIPTION = "subscription { executionUpdates { __typename } }"
+
+
+@pytest.fixture
+def failing_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def fail(self: PersistedQueries, query: str | None, extension: Any) -> str | None:
+        raise RuntimeError(DETAIL)
+
+    monkeypatch.setattr(PersistedQueries, "resolve", fail)
+
+
+def assert_masked(error: dict[str, Any]) -> None:
+    assert DETAIL not in str(error)
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert error["message"].startswith("Internal server error (request id ")
+
+
+@pytest.mark.usefixtures("failing_store")
+@pytest.mark.parametrize("by_hash", [False, True])
+async def test_an_error_before_the_operation_is_masked_over_http(
+    client: httpx.AsyncClient, by_hash: bool
+) -> None:
+    digest = hashlib.sha256(TYPENAME.encode()).hexdigest()
+    body: dict[str, Any] = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
+    if not by_hash:
+        body["query"] = TYPENAME
+    # when
+    response = await client.post("/graphql", json=body)
+    # then
+    assert response.status_code == 200
+    [error] = response.json()["errors"]
+    assert_masked(error)
+
+
+@pytest.mark.usefixtures("failing_store")
+@pytest.mark.parametrize(
+    ("protocol", "query"),
+    [(TRANSPORT, TYPENAME), (TRANSPORT, SUBSCRIPTION), (LEGACY, SUBSCRIPTION)],
+)
+async def test_an_error_before_the_operation_closes_a_websocket_saying_nothing(
+    live_server: str, admin_payload: dict[str, Any], protocol: str, query: str
+) -> None:
+    async with opened(f"ws://{live_server}/graphql", protocol, admin_payload) as connection:
+        # when
+        await start(connection, protocol, {"query": query})
+        # then: the socket's handler treats it as the bug it is (logged under the socket's
+        # request id): the socket is closed as an internal error, with nothing of the error
+        code, reason = await closed_with(connection)
+    assert (code, reason) == (1011, "Internal error")
