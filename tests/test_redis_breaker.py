@@ -16,7 +16,7 @@ import redis
 from fastapi import FastAPI
 
 from flowgate.auth.rate_limit import RateLimited, RateLimiter, RedisCounter
-from flowgate.stores.redis import CALL_TIMEOUT
+from flowgate.stores.redis import CALL_TIMEOUT, redis_client
 from schema.extensions.persisted import RedisQueryStore
 from tests.redis_server import RedisServer
 from tests.test_fanout import _private_redis, needs_redis_server
@@ -92,27 +92,55 @@ async def test_a_paused_redis_costs_one_timeout_and_the_limits_still_hold(
 async def test_persisted_queries_are_kept_in_the_process_while_redis_is_paused(
     server: RedisServer,
 ) -> None:
-    store = RedisQueryStore(server.url, fallback_size=10)
-    store.breaker.cooldown = COOLDOWN
+    # given: two replicas on one Redis; the first registered a query, the second has read
+    # another once
+    one = RedisQueryStore(server.url, fallback_size=10)
+    two = RedisQueryStore(server.url, fallback_size=10)
+    two.breaker.cooldown = COOLDOWN
     try:
-        await store.put("stored-before", "{ a }")
+        await one.put("stored-before", "{ a }")
+        await one.put("read-before", "{ c }")
+        assert await two.get("read-before") == "{ c }"
         server.pause()
         try:
-            # when: a hash is registered and read back while Redis is paused
-            await store.put("registered-during", "{ b }")
-            during = await store.get("registered-during")
-            before = await store.get("stored-before")
+            # when: the second registers a hash and reads hashes while Redis is paused
+            await two.put("registered-during", "{ b }")
+            during = await two.get("registered-during")
+            read = await two.get("read-before")
+            before = await two.get("stored-before")
         finally:
             server.resume()
         await asyncio.sleep(COOLDOWN * 1.5)
-        after = await store.get("stored-before")
+        after = await two.get("stored-before")
     finally:
-        await store.close()
+        await one.close()
+        await two.close()
 
-    # then: nothing failed; the replica answered from its own memory (the hash stored in
-    # Redis is out of reach: the client is asked for the query, as after an eviction), and
-    # Redis serves again once it answers
-    assert (during, before, after) == ("{ b }", None, "{ a }")
+    # then: nothing failed; the replica answered from its own memory what it had seen (a
+    # hash names its text, which never changes), the hash only Redis held was out of reach
+    # (the client is asked for the query, as after an eviction), and Redis serves again once
+    # it answers
+    assert (during, read, before, after) == ("{ b }", "{ c }", None, "{ a }")
+
+
+async def test_a_persisted_query_seen_once_is_read_without_redis(server: RedisServer) -> None:
+    # given: a replica that registered one query and read another
+    store, other, new = (RedisQueryStore(server.url, fallback_size=10) for _ in range(3))
+    redis = redis_client(server.url)
+    try:
+        await store.put("registered", "{ a }")
+        await other.put("read", "{ b }")
+        assert await store.get("read") == "{ b }"
+        # when: Redis forgets both (an eviction, a flush)
+        await redis.flushdb()
+        # then: this replica answers both from memory, without Redis; a replica that had
+        # not seen them asks Redis, which has forgotten them
+        assert (await store.get("registered"), await store.get("read")) == ("{ a }", "{ b }")
+        assert await new.get("read") is None
+    finally:
+        for each in (store, other, new):
+            await each.close()
+        await redis.aclose()
 
 
 async def test_requests_through_a_paused_redis_wait_at_most_one_timeout(

@@ -81,20 +81,28 @@ class MemoryQueryStore:
 
 
 class RedisQueryStore:
+    """The queries in Redis, shared by every replica, and those this replica has seen in its
+    own LRU. A hash names its query's text (`PersistedQueries.resolve` checks it before it
+    stores), so a text once seen never changes: it is answered from memory, without a
+    round trip to Redis, and while Redis fails."""
+
     def __init__(self, url: str, fallback_size: int) -> None:
         self._redis = redis_client(url)  # bounded: a paused Redis must not hold requests
-        self._fallback = MemoryQueryStore(fallback_size)
+        self._seen = MemoryQueryStore(fallback_size)
         self.breaker = Breaker("persisted queries")
 
     async def get(self, digest: str) -> str | None:
-        return await self.breaker.call(
-            lambda: self._get(digest), lambda: self._fallback.get(digest)
-        )
+        seen = await self._seen.get(digest)
+        if seen is not None:
+            return seen
+        query = await self.breaker.call(lambda: self._get(digest), _not_found)
+        if query is not None:
+            await self._seen.put(digest, query)
+        return query
 
     async def put(self, digest: str, query: str) -> None:
-        await self.breaker.call(
-            lambda: self._put(digest, query), lambda: self._fallback.put(digest, query)
-        )
+        await self._seen.put(digest, query)
+        await self.breaker.call(lambda: self._put(digest, query), _nothing)
 
     async def _get(self, digest: str) -> str | None:
         value = await self._redis.get(f"flowgate:apq:{digest}")
@@ -105,7 +113,15 @@ class RedisQueryStore:
 
     async def close(self) -> None:
         await self._redis.aclose()
-        await self._fallback.close()
+        await self._seen.close()
+
+
+async def _not_found() -> None:
+    return None  # Redis is out of reach: the client is asked for the query
+
+
+async def _nothing() -> None:
+    return None  # Redis is out of reach: kept in this replica's memory only
 
 
 class PersistedQueries:
