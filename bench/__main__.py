@@ -140,6 +140,11 @@ async def requests(args: argparse.Namespace) -> None:
         secret = stores.api_key(bench_stores)
         credential = "an API key from `flowgate api-key create`" if secret else ""
         headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+        member_secret = (
+            stores.api_key(bench_stores, stores.MEMBER_EMAIL)
+            if any(t.member for t in targets)
+            else None
+        )
         fixture = await expected.fixture(bench_stores)
         cpu_pids = {
             "postgres": await bench_stores.postgres_pid(),
@@ -150,6 +155,11 @@ async def requests(args: argparse.Namespace) -> None:
             if not shapes:
                 continue
             target_headers = headers if target.dialect == "flowgate" else {}
+            if target.member:
+                if member_secret is None:
+                    print(f"  {target.name}: no API key for {stores.MEMBER_EMAIL}", flush=True)
+                    continue
+                target_headers = {"Authorization": f"Bearer {member_secret}"}
             with running(
                 target, bench_stores, fixture.organization_id, logs, target_headers
             ) as server:

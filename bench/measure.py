@@ -128,7 +128,8 @@ def measure(
     target = running.target
     request = body(target.dialect, shape, fixture)
     assert request is not None
-    expected = expected_for(target.dialect, shape, fixture.expected)
+    seen = fixture.member_expected if target.member else fixture.expected
+    expected = expected_for(target.dialect, shape, seen)
     result = ShapeResult(target.name, shape, correct=True)
 
     # Correctness first (and the round trips, which the gateway reports per request).

@@ -127,6 +127,13 @@ def report(
         if credential
         else "Requests to Flowgate carry no Authorization header."
     )
+    if "flowgate-member" in names:
+        auth += (
+            " `flowgate-member` sends the member's (`user@acme.example`, an API key too), and"
+            " its answers are checked against what that member may read (the workflow rule of"
+            " DESIGN.md restated in `bench/expected.py`); its ratio columns compare the admin's"
+            " Flowgate with it."
+        )
     method = " ".join(
         [
             "per shape and target, one answer checked against counts computed from the stores",

@@ -89,6 +89,10 @@ FLOOR_SHAPES = ("Q0", "Q1", "Q2", "Q3", "Q4")
 
 ALL_SHAPES = ("Q0", "Q1", "Q2", "Q3", "Q4", "Q5", "Q6")
 
+# The shapes a member's answers are checked for (`Fixture.member_expected`): not Q6, whose
+# figures over the member's executions are not computed here.
+MEMBER_SHAPES = ("Q0", "Q1", "Q2", "Q3", "Q4", "Q5")
+
 DESCRIPTIONS = {
     "Q0": "`{ __typename }`",
     "Q1": "one agent by id",
@@ -111,6 +115,8 @@ class Fixture:
     until: str
     # shape -> the expected object counts (see bench.check.count_objects)
     expected: dict[str, dict[str, int]] = field(default_factory=dict)
+    # the same, as the member (`bench.stores.MEMBER_EMAIL`) sees them
+    member_expected: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def variables(dialect: str, shape: str, fixture: Fixture) -> dict[str, Any]:

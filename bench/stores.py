@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"
 BENCH_DATABASE = "flowgate_bench"
 ADMIN_EMAIL = "admin@acme.example"
+# A member of the same organization: reads only the workflows shared with them (and public
+# ones), so every query reading executions first asks MongoDB which those are.
+MEMBER_EMAIL = "user@acme.example"
 ADMIN_PASSWORD = "flowgate-demo"  # noqa: S105 - every seeded user's, published in the README
 LOGIN = """mutation($email: String!, $password: String!) {
   login(email: $email, password: $password) {
@@ -185,11 +188,11 @@ async def _run(stores: Stores, *args: str) -> None:
     )
 
 
-def api_key(stores: Stores) -> str | None:
-    """A bearer credential from `flowgate api-key create`, or None while that command does
-    not exist yet (requests then go without an Authorization header)."""
+def api_key(stores: Stores, email: str = ADMIN_EMAIL) -> str | None:
+    """A bearer credential of `email`'s from `flowgate api-key create`, or None while that
+    command does not exist yet (requests then go without an Authorization header)."""
     done = subprocess.run(
-        flowgate("api-key", "create", "--email", ADMIN_EMAIL, "--name", "bench"),
+        flowgate("api-key", "create", "--email", email, "--name", "bench"),
         env=stores.env(),
         cwd=ROOT,
         capture_output=True,

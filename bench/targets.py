@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.shapes import ALL_SHAPES, FLOOR_SHAPES
+from bench.shapes import ALL_SHAPES, FLOOR_SHAPES, MEMBER_SHAPES
 from bench.stores import CACHE, ROOT, Stores
 from flowgate.settings import load_settings
 from flowgate.stores.embedded import free_port
@@ -46,9 +46,14 @@ class Target:
     workers: int = 1
     pinned: bool = True
     settings: dict[str, str] = field(default_factory=dict)
+    # Requests as the member (`bench.stores.MEMBER_EMAIL`), not the admin: every shape that
+    # reads executions first asks MongoDB which workflows they may read.
+    member: bool = False
 
     @property
     def shapes(self) -> tuple[str, ...]:
+        if self.member:
+            return MEMBER_SHAPES
         if self.dialect == "postgraphile":
             return ("Q0", "Q1", "Q2", "Q3", "Q4")
         if self.dialect == "floor":
@@ -72,6 +77,12 @@ def all_targets() -> list[Target]:
             "flowgate",
             "Flowgate without loader batching, 1 worker on 1 core",
             settings={"loader_batching": "false"},
+        ),
+        Target(
+            "flowgate-member",
+            "flowgate",
+            "Flowgate, 1 worker on 1 core, as a member (the workflows shared with them)",
+            member=True,
         ),
         Target("postgraphile", "postgraphile", "PostGraphile 4, 1 process on 1 core"),
         Target("floor", "floor", "raw asyncpg + orjson, no GraphQL, 1 worker on 1 core"),
