@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 from flowgate.principal import Principal
 from flowgate.search.base import Reader
 from flowgate.stores.mongo import Mongo
-from flowgate.stores.uuids import UUIDS_AS_BINARY, encoded, uuid_text
+from flowgate.stores.uuids import UUIDS_AS_BINARY, encoded, uuid_binaries, uuid_text
 from models import access as rules
 from models.access import Action
 from models.documents import Workflow
@@ -109,8 +109,7 @@ def documents_visible(readable_ids: frozenset[str] | None) -> dict[str, Any]:
     `workflow_id` (traces, events); the organization is the caller's own term."""
     if readable_ids is None:
         return {}
-    ids = (uuid.UUID(workflow_id) for workflow_id in sorted(readable_ids))
-    return {"workflow_id": {"$in": [None, *ids]}}
+    return {"workflow_id": {"$in": [None, *uuid_binaries(readable_ids)]}}
 
 
 def readable_ids_parameter(readable_ids: frozenset[str]) -> list[str]:
