@@ -1,8 +1,8 @@
 """An unexpected error raised before an operation starts (an extension's `on_operation`: the
 persisted-query store, a bug) reaches no client: over HTTP, Strawberry ends the operation
 before the masking extension is entered and answered with the exception's own text
-(`schema.extensions.masking.mask_escaped` masks it now); a websocket's handler closes the
-socket as an internal error."""
+(`schema.extensions.masking.mask_escaped` masks it now); over a websocket, the admission of
+the operation fails it, masked, and the socket stays (`flowgate.sockets.admission`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from schema.extensions.persisted import PersistedQueries
-from tests.test_hardening_ws import LEGACY, TRANSPORT, closed_with, opened, start
+from tests.test_hardening_ws import LEGACY, TRANSPORT, answer, first_error, opened, start
 
 DETAIL = "internal-detail-of-the-store"
 TYPENAME = "{ __typename }"
@@ -56,13 +56,14 @@ async def test_an_error_before_the_operation_is_masked_over_http(
     ("protocol", "query"),
     [(TRANSPORT, TYPENAME), (TRANSPORT, SUBSCRIPTION), (LEGACY, SUBSCRIPTION)],
 )
-async def test_an_error_before_the_operation_closes_a_websocket_saying_nothing(
+async def test_an_error_before_the_operation_is_masked_over_websockets(
     live_server: str, admin_payload: dict[str, Any], protocol: str, query: str
 ) -> None:
     async with opened(f"ws://{live_server}/graphql", protocol, admin_payload) as connection:
-        # when
+        # when: one operation fails before it starts
         await start(connection, protocol, {"query": query})
-        # then: the socket's handler treats it as the bug it is (logged under the socket's
-        # request id): the socket is closed as an internal error, with nothing of the error
-        code, reason = await closed_with(connection)
-    assert (code, reason) == (1011, "Internal error")
+        error = first_error(await answer(connection))
+        # then: its error is masked, and the socket serves the next operation
+        assert_masked(error)
+        await start(connection, protocol, {"query": query}, operation="2")
+        assert_masked(first_error(await answer(connection, "2")))

@@ -18,6 +18,7 @@ from graphql import GraphQLError
 from flowgate.auth.rate_limit import RateLimited
 from resolvers.context import Context
 from resolvers.errors import ClientError
+from schema.extensions.masking import masked
 from schema.extensions.persisted import PersistedQueries
 
 OPERATION_TYPES = frozenset({"subscribe", "start"})
@@ -74,6 +75,10 @@ async def admit(context: Context, payload: Mapping[str, object]) -> Admitted | G
         )
     except ClientError as error:
         return error
+    except Exception as error:
+        # A bug or an outage: as over HTTP, this operation fails, masked, with the request
+        # id; the socket and its other operations stay.
+        return masked(error)
     if resolved is None:
         return _bad_input("query", "is missing")
     return Admitted(resolved)

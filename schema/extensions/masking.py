@@ -103,6 +103,15 @@ def request_id_results() -> dict[str, Any]:
     return {"requestId": request_id} if request_id else {}
 
 
+def masked(error: Exception) -> GraphQLError:
+    """An exception raised where no operation runs yet (a websocket's admission of one),
+    as the client may see it: a `ClientError` as it is, anything else masked."""
+    if isinstance(error, GraphQLError):
+        return error if not unexpected(error) else mask_escaped([error])[0]
+    [result] = mask_escaped([GraphQLError(str(error), original_error=error)])
+    return result
+
+
 def mask_escaped(errors: list[GraphQLError]) -> list[GraphQLError]:
     """`errors` masked as the extension masks them, for an answer the extension never saw:
     an extension's `on_operation` that fails before the operation starts (a persisted-query
