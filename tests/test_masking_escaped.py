@@ -1,17 +1,23 @@
-"""An unexpected error raised before an operation starts (an extension's `on_operation`: the
-persisted-query store, a bug) reaches no client: over HTTP, Strawberry ends the operation
-before the masking extension is entered and answered with the exception's own text
-(`schema.extensions.masking.mask_escaped` masks it now); over a websocket, the admission of
-the operation fails it, masked, and the socket stays (`flowgate.sockets.admission`)."""
+"""An unexpected error raised outside the masking extension's reach is masked too, and the
+client is told the operation failed:
+- before an operation starts (an extension's `on_operation`: the persisted-query store, a
+  bug), Strawberry ends it before the masking extension is entered and answered over HTTP
+  with the exception's own text (`schema.extensions.masking.mask_escaped`); over a
+  websocket, the operation's admission fails it (`flowgate.sockets.admission`);
+- an exception escaping an operation's stream over a websocket (a query or a subscription)
+  was answered with a bare `complete`, which a client takes for a finished operation
+  (`schema.extensions.hooks.FlowgateSchema.stream`, `flowgate.sockets.groups`)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from schema.extensions.limits import OperationLimits
 from schema.extensions.persisted import PersistedQueries
 from tests.test_hardening_ws import LEGACY, TRANSPORT, answer, first_error, opened, start
 
@@ -67,3 +73,34 @@ async def test_an_error_before_the_operation_is_masked_over_websockets(
         assert_masked(error)
         await start(connection, protocol, {"query": query}, operation="2")
         assert_masked(first_error(await answer(connection, "2")))
+
+
+@pytest.fixture
+def failing_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(self: OperationLimits) -> Iterator[None]:
+        raise RuntimeError(DETAIL)
+        yield  # a generator, as the hook it replaces
+
+    monkeypatch.setattr(OperationLimits, "on_parse", fail)
+
+
+@pytest.mark.usefixtures("failing_limits")
+@pytest.mark.parametrize(
+    ("protocol", "query"),
+    [(TRANSPORT, TYPENAME), (TRANSPORT, SUBSCRIPTION), (LEGACY, SUBSCRIPTION)],
+)
+async def test_an_operation_that_fails_as_it_runs_ends_with_a_masked_error(
+    live_server: str, admin_payload: dict[str, Any], protocol: str, query: str
+) -> None:
+    async with opened(f"ws://{live_server}/graphql", protocol, admin_payload) as connection:
+        # when: the operation fails inside the schema (a subscription: inside its group)
+        await start(connection, protocol, {"query": query})
+        message = await answer(connection)
+        # then: it ends with its error, masked (not a bare `complete`, which a client takes
+        # for the stream's end), and the socket serves the next operation
+        errors = [first_error(message)] if message["type"] == "error" else None
+        if errors is None:  # a query's result carries its errors
+            errors = message["payload"]["errors"]
+        assert_masked(errors[0])
+        await start(connection, protocol, {"query": query}, operation="2")
+        assert (await answer(connection, "2"))["type"] in {"error", "next", "data"}

@@ -9,8 +9,9 @@ merges what the stream notes as mergeable (`flowgate.bus.delivery`: an execution
 the latest figures) and keeps every lifecycle item; a member too far behind on those ends
 with a resumable SLOW_CONSUMER error, as an ungrouped stream would.
 
-A group ends when its stream does (each member gets the last item, then `complete`) or when
-its last member leaves. A member who joins a running group gets what is rendered from then
+A group ends when its stream does (each member gets the last item, then `complete`), when it
+fails (each member gets the masked error, as an `error` message), or when its last member
+leaves. A member who joins a running group gets what is rendered from then
 on, and for a stream of states (`replay_last`) the latest state first."""
 
 from __future__ import annotations
@@ -22,13 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import structlog
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from flowgate.bus import delivery
 from flowgate.metrics import SUBSCRIPTION_DELIVERIES, SUBSCRIPTION_RENDERS, SUBSCRIPTION_WRITTEN
-
-log = structlog.get_logger(__name__)
+from schema.extensions.masking import masked
 
 Source = Callable[[], Awaitable[AsyncIterator[Any]]]
 
@@ -163,9 +162,13 @@ class Group:
                         await aclose()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            # A bug of ours: each member's operation ends (its socket stays open).
-            log.exception("subscription_group_failed")
+        except Exception as error:
+            # A bug of ours (or an outage): each member's operation ends with the error,
+            # masked as every unexpected error is (logged there, with the request id), so a
+            # client knows to subscribe again rather than take it for the stream's end. The
+            # socket stays open.
+            failed = masked(error)
+            self._publish(Rendered(payload="", refused=True, errors=(dict(failed.formatted),)))
         finally:
             self.groups.forget(self)
             for member in self.members:

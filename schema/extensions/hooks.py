@@ -33,10 +33,12 @@ from strawberry.extensions.context import (
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema import Schema
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.utils.await_maybe import await_maybe
 
-from schema.extensions.masking import mask_escaped
+from schema.extensions.masking import mask_escaped, masked
 
 # One hook of a phase: the extension's index in the list, the context manager factory
 # (`contextlib.contextmanager` of the class's generator function) and whether it is async.
@@ -213,7 +215,35 @@ class FlowgateSchema(Schema):
             result.errors = mask_escaped(result.errors)
         return result
 
+    async def stream(self, *args: Any, **kwargs: Any) -> StreamResult:
+        # What the websocket protocols run (`subscribe` too): Strawberry's handler answered
+        # an exception escaping the stream with a bare `complete`, which a client takes for
+        # a finished operation.
+        return _masked(await super().stream(*args, **kwargs))
+
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
         return PlannedHooksRunner(execution_context=execution_context, extensions=extensions)
+
+
+async def _masked(results: StreamResult) -> StreamResult:
+    """`results` with their errors masked as `execute`'s are, and an exception escaping them
+    (an extension failing before the operation runs, a bug) ending them as a last, masked
+    result: refused before anything was sent, else one more result with the error."""
+    started = False
+    async with contextlib.aclosing(results):
+        try:
+            async for result in results:
+                # Incremental delivery's patches (not served here) carry no `errors`.
+                if isinstance(result, ExecutionResult) and result.errors:
+                    result.errors = mask_escaped(result.errors)
+                started = True
+                yield result
+        except Exception as error:
+            failed = [masked(error)]
+            yield (
+                ExecutionResult(data=None, errors=failed)
+                if started
+                else PreExecutionError(data=None, errors=failed)
+            )
