@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -57,24 +57,6 @@ async def test_an_error_before_the_operation_is_masked_over_http(
     assert_masked(error)
 
 
-@pytest.mark.usefixtures("failing_store")
-@pytest.mark.parametrize(
-    ("protocol", "query"),
-    [(TRANSPORT, TYPENAME), (TRANSPORT, SUBSCRIPTION), (LEGACY, SUBSCRIPTION)],
-)
-async def test_an_error_before_the_operation_is_masked_over_websockets(
-    live_server: str, admin_payload: dict[str, Any], protocol: str, query: str
-) -> None:
-    async with opened(f"ws://{live_server}/graphql", protocol, admin_payload) as connection:
-        # when: one operation fails before it starts
-        await start(connection, protocol, {"query": query})
-        error = first_error(await answer(connection))
-        # then: its error is masked, and the socket serves the next operation
-        assert_masked(error)
-        await start(connection, protocol, {"query": query}, operation="2")
-        assert_masked(first_error(await answer(connection, "2")))
-
-
 @pytest.fixture
 def failing_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(self: OperationLimits) -> Iterator[None]:
@@ -84,23 +66,35 @@ def failing_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(OperationLimits, "on_parse", fail)
 
 
-@pytest.mark.usefixtures("failing_limits")
+def masked_error_of(message: dict[str, Any]) -> dict[str, Any]:
+    """The one error an operation ended with: an `error` message's, or a result's."""
+    if message["type"] == "error":
+        return first_error(message)
+    [error] = message["payload"]["errors"]
+    return cast("dict[str, Any]", error)
+
+
+# failing_store: before the operation starts (its admission); failing_limits: inside the
+# schema (a subscription: inside its group).
+@pytest.mark.parametrize("failure", ["failing_store", "failing_limits"])
 @pytest.mark.parametrize(
     ("protocol", "query"),
     [(TRANSPORT, TYPENAME), (TRANSPORT, SUBSCRIPTION), (LEGACY, SUBSCRIPTION)],
 )
-async def test_an_operation_that_fails_as_it_runs_ends_with_a_masked_error(
-    live_server: str, admin_payload: dict[str, Any], protocol: str, query: str
+async def test_an_operation_that_fails_over_a_websocket_ends_with_its_error_masked(
+    request: pytest.FixtureRequest,
+    live_server: str,
+    admin_payload: dict[str, Any],
+    failure: str,
+    protocol: str,
+    query: str,
 ) -> None:
+    request.getfixturevalue(failure)
     async with opened(f"ws://{live_server}/graphql", protocol, admin_payload) as connection:
-        # when: the operation fails inside the schema (a subscription: inside its group)
+        # when: one operation fails
         await start(connection, protocol, {"query": query})
-        message = await answer(connection)
         # then: it ends with its error, masked (not a bare `complete`, which a client takes
-        # for the stream's end), and the socket serves the next operation
-        errors = [first_error(message)] if message["type"] == "error" else None
-        if errors is None:  # a query's result carries its errors
-            errors = message["payload"]["errors"]
-        assert_masked(errors[0])
+        # for a finished operation, nor a closed socket), and the socket serves the next one
+        assert_masked(masked_error_of(await answer(connection)))
         await start(connection, protocol, {"query": query}, operation="2")
-        assert (await answer(connection, "2"))["type"] in {"error", "next", "data"}
+        assert_masked(masked_error_of(await answer(connection, "2")))
