@@ -11,13 +11,13 @@ client is told the operation failed:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any, cast
 
 import httpx
 import pytest
+from graphql import DocumentNode
 
-from schema.extensions.limits import OperationLimits
+from schema.extensions import limits
 from schema.extensions.persisted import PersistedQueries
 from tests.test_hardening_ws import LEGACY, TRANSPORT, answer, first_error, opened, start
 
@@ -59,11 +59,14 @@ async def test_an_error_before_the_operation_is_masked_over_http(
 
 @pytest.fixture
 def failing_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(self: OperationLimits) -> Iterator[None]:
-        raise RuntimeError(DETAIL)
-        yield  # a generator, as the hook it replaces
+    """The limits extension's parse fails. Patched where the hook looks it up when it runs:
+    the hooks themselves are planned once per process (`schema.extensions.hooks`), so a
+    patched hook would take effect only in a process that had not run one yet."""
 
-    monkeypatch.setattr(OperationLimits, "on_parse", fail)
+    def fail(query: str, max_tokens: int) -> DocumentNode:
+        raise RuntimeError(DETAIL)
+
+    monkeypatch.setattr(limits, "parse_cached", fail)
 
 
 def masked_error_of(message: dict[str, Any]) -> dict[str, Any]:
