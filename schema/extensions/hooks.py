@@ -206,8 +206,9 @@ class PlannedHooksRunner(SchemaExtensionsRunner):
 
 
 class FlowgateSchema(Schema):
-    """The schema, running its extensions through `PlannedHooksRunner`, with the errors of
-    an operation that its extensions ended before it started masked too (`mask_escaped`)."""
+    """The schema, running its extensions through `PlannedHooksRunner`. What escapes the
+    masking extension (an extension failing before the operation starts, an exception out
+    of a websocket operation's stream) is masked as that extension masks (`mask_escaped`)."""
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)
