@@ -11,12 +11,15 @@ client is told the operation failed:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import httpx
 import pytest
 from graphql import DocumentNode
 
+from flowgate.request_scope import request_id_var
+from flowgate.sockets.groups import RenderGroups
 from schema.extensions import limits
 from schema.extensions.persisted import PersistedQueries
 from tests.test_hardening_ws import LEGACY, TRANSPORT, answer, first_error, opened, start
@@ -101,3 +104,26 @@ async def test_an_operation_that_fails_over_a_websocket_ends_with_its_error_mask
         assert_masked(masked_error_of(await answer(connection)))
         await start(connection, protocol, {"query": query}, operation="2")
         assert_masked(masked_error_of(await answer(connection, "2")))
+
+
+async def test_a_subscription_group_that_fails_tells_each_member() -> None:
+    # given: a group of two members whose stream fails outside the schema (the group's own
+    # machinery: the schema's failures come as results, above), under a request id
+    async def source() -> AsyncIterator[Any]:
+        raise RuntimeError(DETAIL)
+
+    token = request_id_var.set("request-of-the-group")
+    try:
+        groups = RenderGroups(queue_limit=4)
+        group, first = groups.join(("a", "group"), source, replay_last=False)
+        second = group.join()
+    finally:
+        request_id_var.reset(token)
+    # when
+    items = [await first.next(), await second.next()]
+    # then: each member gets the masked error as a refusal (an `error` message), then the end
+    for item in items:
+        assert item is not None and item.refused
+        assert_masked(item.errors[0])
+        assert item.errors[0]["extensions"]["requestId"] == "request-of-the-group"
+    assert (await first.next(), await second.next(), len(groups)) == (None, None, 0)
