@@ -106,10 +106,10 @@ def request_id_results() -> dict[str, Any]:
 def masked(error: Exception) -> GraphQLError:
     """An exception raised where no operation runs yet (a websocket's admission of one),
     as the client may see it: a `ClientError` as it is, anything else masked."""
-    if isinstance(error, GraphQLError):
-        return error if not unexpected(error) else mask_escaped([error])[0]
-    [result] = mask_escaped([GraphQLError(str(error), original_error=error)])
-    return result
+    wrapped = (
+        error if isinstance(error, GraphQLError) else GraphQLError(str(error), original_error=error)
+    )
+    return mask_escaped([wrapped])[0]
 
 
 def mask_escaped(errors: list[GraphQLError]) -> list[GraphQLError]:

@@ -95,14 +95,14 @@ class RedisQueryStore:
         seen = await self._seen.get(digest)
         if seen is not None:
             return seen
-        query = await self.breaker.call(lambda: self._get(digest), _not_found)
+        query = await self.breaker.call(lambda: self._get(digest), _without_redis)
         if query is not None:
             await self._seen.put(digest, query)
         return query
 
     async def put(self, digest: str, query: str) -> None:
         await self._seen.put(digest, query)
-        await self.breaker.call(lambda: self._put(digest, query), _nothing)
+        await self.breaker.call(lambda: self._put(digest, query), _without_redis)
 
     async def _get(self, digest: str) -> str | None:
         value = await self._redis.get(f"flowgate:apq:{digest}")
@@ -116,12 +116,9 @@ class RedisQueryStore:
         await self._seen.close()
 
 
-async def _not_found() -> None:
-    return None  # Redis is out of reach: the client is asked for the query
-
-
-async def _nothing() -> None:
-    return None  # Redis is out of reach: kept in this replica's memory only
+async def _without_redis() -> None:
+    """While Redis is out of reach: a hash this replica has not seen is not found (the
+    client is asked for the query), and a registered one is kept in its memory only."""
 
 
 class PersistedQueries:
